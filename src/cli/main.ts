@@ -1,0 +1,61 @@
+/**
+ * The `winoconv` command: argument parsing and dispatch. Each verb lives in its own module.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export interface Verb {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  allowPositionals?: boolean;
+  run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
+}
+
+const VERBS: Record<string, () => Promise<Verb>> = {
+  info: async () => (await import('./info.ts')).infoVerb,
+  transforms: async () => (await import('./transforms.ts')).transformsVerb,
+  bench: async () => (await import('./bench.ts')).benchVerb,
+  'ensure-browser': async () => (await import('./ensure-browser.ts')).ensureBrowserVerb,
+};
+
+async function help(): Promise<string> {
+  const lines = ['winoconv: WebGPU Winograd convolution engine', '', 'Usage: winoconv <command> [options]', '', 'Commands:'];
+  for (const [name, load] of Object.entries(VERBS)) {
+    const v = await load();
+    lines.push(`  ${v.usage}`, `      ${v.summary}`);
+  }
+  lines.push('', 'Run `winoconv <command> --help` for the options of one command.');
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(await help());
+    return name ? 0 : 1;
+  }
+  const load = VERBS[name];
+  if (!load) {
+    console.error(`winoconv: unknown command '${name}'. Commands: ${Object.keys(VERBS).join(', ')}`);
+    return 2;
+  }
+  const verb = await load();
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { ...verb.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: verb.allowPositionals ?? false, strict: true });
+  } catch (e) {
+    console.error(`winoconv ${name}: ${(e as Error).message}\nUsage: ${verb.usage}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    console.log(`Usage: ${verb.usage}\n\n${verb.summary}`);
+    return 0;
+  }
+  try {
+    return await verb.run(parsed.values as Record<string, unknown>, parsed.positionals);
+  } catch (e) {
+    console.error(`winoconv ${name}: ${(e as Error).message}`);
+    if (process.env.WINOCONV_VERBOSE) console.error((e as Error).stack);
+    return 1;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The one tolerance helper. A GPU result y_i passes against the float64 reference r_i when
+ *
+ *   |y_i − r_i| ≤ perTerm · S_i + perValue · |r_i|
+ *
+ * where S_i = Σ|x·w| + |bias| over the terms of output i (see reference/conv2d.ts `maxAbsDot`): rounding
+ * error of a dot product grows with its terms, not with its result, and Winograd's transforms multiply
+ * that error by a factor that grows with the tile. `perValue` covers what comes after the sum (the
+ * activation: exp in elu/sigmoid). NaN or ±Inf in the result always fails, whatever the bound.
+ *
+ * Each constant says what it is based on. u = 2^-24 (float32 unit roundoff).
+ */
+export type ToleranceAlgorithm = 'direct' | 'im2col' | 'gemm' | 'winograd2' | 'winograd4' | 'winograd6' | 'winograd' | 'conformance';
+export type ToleranceDType = 'float32' | 'float16';
+
+export interface Tolerance {
+  dtype: ToleranceDType;
+  algorithm: ToleranceAlgorithm;
+  perTerm: number;
+  perValue: number;
+  reason: string;
+}
+
+const U32 = 2 ** -24;
+
+const TABLE: Record<string, Omit<Tolerance, 'dtype' | 'algorithm'>> = {
+  // fp32 dot products accumulated in fp32 (fma). Worst case is K·u·S; with random signs the partial sums stay
+  // near √k·|term|. Measured (SwiftShader, Node and Chromium, direct-baseline GPU cases, K ≤ 576 terms): worst
+  // error 2.4u·S (error/bound 0.149 at 16u on c64_k32_12x12). 16u leaves a ~6x margin while still failing a
+  // wrong tap or a missing term (≈ S/K ≫ 16u·S for K < 10^5); a bias off by 1e-4 relative fails (checked).
+  'float32/direct': { perTerm: 16 * U32, perValue: 4 * U32, reason: 'fp32 fma accumulation: measured ≤ 2.4u·Σ|xw|, ~6x margin' },
+  'float32/im2col': { perTerm: 16 * U32, perValue: 4 * U32, reason: 'same arithmetic as direct, other order' },
+  'float32/gemm': { perTerm: 16 * U32, perValue: 4 * U32, reason: 'same arithmetic as direct, other order' },
+  // Winograd: the transforms multiply rounding error by the norms of A, B, G (src/winograd error scale).
+  // Placeholders until measured by the Winograd GPU tests (issue 3); they follow the published ratios
+  // F(2,3) ≈ 1x, F(4,3) ≈ 10x, F(6,3) ≈ 100x of direct's error.
+  'float32/winograd2': { perTerm: 64 * U32, perValue: 4 * U32, reason: 'F(2x2,3x3): transform constants exact in binary, error ≈ 2-4x direct' },
+  'float32/winograd4': { perTerm: 1024 * U32, perValue: 4 * U32, reason: 'F(4x4,3x3): fractions 1/6, 1/24 in G; error ≈ 10-50x direct' },
+  'float32/winograd6': { perTerm: 16384 * U32, perValue: 4 * U32, reason: 'F(6x6,3x3): fractions 1/90, 32/45 in G; error ≈ 100-1000x direct' },
+  'float32/winograd': { perTerm: 16384 * U32, perValue: 4 * U32, reason: 'user-supplied transform: the loosest Cook-Toom bound' },
+  // fp16 storage with fp32 accumulation: inputs and weights rounded to 2^-11 relative each.
+  'float16/direct': { perTerm: 2e-3, perValue: 1e-3, reason: 'fp16 storage, fp32 accumulate (SCHEMA.md fp16 suggestion)' },
+};
+
+export function toleranceFor(dtype: ToleranceDType, algorithm: ToleranceAlgorithm): Tolerance {
+  const hit = TABLE[`${dtype}/${algorithm}`] ?? (dtype === 'float16' ? TABLE['float16/direct'] : undefined);
+  if (!hit) throw new Error(`toleranceFor: no tolerance for dtype '${dtype}' with algorithm '${algorithm}'`);
+  return { dtype, algorithm, ...hit };
+}
+
+export interface Comparison {
+  pass: boolean;
+  count: number;
+  /** max |y − r| */
+  maxAbsError: number;
+  /** max |y − r| / max |r| (DESIGN.md / issue 3's maxRel) */
+  maxRelError: number;
+  /** max over outputs of |y − r| / bound: ≤ 1 passes. */
+  worstRatio: number;
+  worst?: { index: number; got: number; ref: number; bound: number };
+  nonFinite: number;
+  firstNonFinite?: number;
+  message: string;
+}
+
+/** Compares `got` with the reference using per-output term sums `absDot` (S_i). */
+export function compareWithReference(got: ArrayLike<number>, ref: ArrayLike<number>, absDot: ArrayLike<number>, tol: Tolerance): Comparison {
+  if (got.length !== ref.length || absDot.length !== ref.length) {
+    throw new Error(`compareWithReference: lengths differ (got ${got.length}, reference ${ref.length}, absDot ${absDot.length})`);
+  }
+  let maxAbs = 0;
+  let maxRef = 0;
+  let worstRatio = 0;
+  let worst: Comparison['worst'];
+  let nonFinite = 0;
+  let firstNonFinite: number | undefined;
+  for (let i = 0; i < ref.length; i++) {
+    const y = got[i];
+    const r = ref[i];
+    maxRef = Math.max(maxRef, Math.abs(r));
+    if (!Number.isFinite(y)) {
+      nonFinite++;
+      firstNonFinite ??= i;
+      continue;
+    }
+    const err = Math.abs(y - r);
+    const bound = tol.perTerm * absDot[i] + tol.perValue * Math.abs(r);
+    maxAbs = Math.max(maxAbs, err);
+    const ratio = bound > 0 ? err / bound : err > 0 ? Infinity : 0;
+    if (worst === undefined || ratio > worstRatio) {
+      worstRatio = ratio;
+      worst = { index: i, got: y, ref: r, bound };
+    }
+  }
+  const maxRel = maxRef > 0 ? maxAbs / maxRef : maxAbs;
+  const pass = nonFinite === 0 && worstRatio <= 1;
+  const parts = [
+    `${pass ? 'ok' : 'MISMATCH'}: ${ref.length} outputs, maxAbs ${maxAbs.toExponential(3)}, maxRel ${maxRel.toExponential(3)}, worst/bound ${worstRatio.toFixed(3)}`,
+    `tolerance ${tol.dtype}/${tol.algorithm}: ${tol.perTerm.toExponential(2)}·Σ|xw| + ${tol.perValue.toExponential(2)}·|ref| (${tol.reason})`,
+  ];
+  if (worst && !pass) parts.push(`worst at [${worst.index}]: got ${worst.got}, ref ${worst.ref}, bound ${worst.bound.toExponential(3)}`);
+  if (nonFinite) parts.push(`${nonFinite} non-finite outputs, first at [${firstNonFinite}] = ${got[firstNonFinite!]}`);
+  return { pass, count: ref.length, maxAbsError: maxAbs, maxRelError: maxRel, worstRatio, worst, nonFinite, firstNonFinite, message: parts.join('\n') };
+}

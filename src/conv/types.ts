@@ -1,0 +1,73 @@
+/**
+ * Core convolution types shared by the validator, the CPU references, the kernel generators and the engine.
+ * Pure: no GPU imports here.
+ */
+
+/** Activation / output tensor layout. */
+export type Layout = 'NHWC' | 'NCHW';
+/** Weight layout: ONNX `[out, in/group, kH, kW]` or TF `[kH, kW, in/group, out]`. */
+export type WeightLayout = 'OIHW' | 'HWIO';
+export type DType = 'float32' | 'float16' | 'int8' | 'uint8';
+
+export type ActivationType = 'linear' | 'relu' | 'relu6' | 'leakyrelu' | 'prelu' | 'elu' | 'sigmoid';
+
+/** How a bias or PReLU tensor is broadcast against the 4-D output (see shared/conformance/SCHEMA.md). */
+export type Broadcast = 'channel' | 'scalar' | 'numpy';
+
+export interface BroadcastTensor {
+  shape: number[];
+  data: ArrayLike<number>;
+  broadcast: Broadcast;
+}
+
+export interface Activation {
+  type: ActivationType;
+  /** leakyrelu slope (tfjs default 0.2). */
+  alpha?: number;
+  /** prelu slopes. */
+  preluWeights?: BroadcastTensor;
+}
+
+/** Geometry of one 2-D convolution, fully resolved (pads explicit). */
+export interface ConvGeometry {
+  batch: number;
+  inChannels: number;
+  outChannels: number;
+  inHeight: number;
+  inWidth: number;
+  kernelH: number;
+  kernelW: number;
+  /** [sH, sW] */
+  strides: [number, number];
+  /** [top, left, bottom, right] */
+  pads: [number, number, number, number];
+  /** [dH, dW] */
+  dilations: [number, number];
+  groups: number;
+}
+
+export interface OutputShape {
+  outHeight: number;
+  outWidth: number;
+}
+
+/** Output size per SCHEMA.md: floor((in + begin + end - ((k-1)*d + 1)) / s) + 1. */
+export function outputSize(g: ConvGeometry): OutputShape {
+  const eh = (g.kernelH - 1) * g.dilations[0] + 1;
+  const ew = (g.kernelW - 1) * g.dilations[1] + 1;
+  return {
+    outHeight: Math.floor((g.inHeight + g.pads[0] + g.pads[2] - eh) / g.strides[0]) + 1,
+    outWidth: Math.floor((g.inWidth + g.pads[1] + g.pads[3] - ew) / g.strides[1]) + 1,
+  };
+}
+
+/** Shape of the 4-D activation tensor in the given layout. */
+export function tensorShape(layout: Layout, n: number, c: number, h: number, w: number): [number, number, number, number] {
+  return layout === 'NHWC' ? [n, h, w, c] : [n, c, h, w];
+}
+
+/** Shape of the weight tensor in the given layout. */
+export function weightShape(g: ConvGeometry, layout: WeightLayout): [number, number, number, number] {
+  const cin = g.inChannels / g.groups;
+  return layout === 'OIHW' ? [g.outChannels, cin, g.kernelH, g.kernelW] : [g.kernelH, g.kernelW, cin, g.outChannels];
+}

@@ -1,0 +1,14 @@
+/**
+ * winoconv: WebGPU Winograd convolution engine. Browser and Node entry point (Node adds 'winoconv/node' for Dawn).
+ */
+export * from './winograd/index.ts';
+export * from './conv/types.ts';
+export { ConvDescError, validateGeometry, geometryFromShapes } from './conv/validate.ts';
+export { toleranceFor, compareWithReference, type Tolerance, type Comparison } from './conv/tolerance.ts';
+export { conv2dReference, maxAbsDot, type ConvOperands, type ConvOutput } from './reference/conv2d.ts';
+export { convIntegerReference, qlinearConvReference } from './reference/integer.ts';
+export { winogradConvReference } from './reference/winograd.ts';
+export { parseCase, type ConformanceCase } from './conformance/case.ts';
+export { judge, judgeCase } from './conformance/judge.ts';
+export { describeAdapter, formatAdapterReport, type AdapterReport } from './runtime/adapter-info.ts';
+export type { KernelSource, BindingSpec, UniformField } from './kernels/types.ts';

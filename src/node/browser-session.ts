@@ -1,0 +1,89 @@
+/**
+ * A headless Chromium page with WebGPU, served from http://127.0.0.1 (about:blank has no navigator.gpu),
+ * used by the browser GPU tests and the CLI's --browser mode. The page is one of the repo's HTML files,
+ * served by Vite's dev server so that TypeScript modules load without a build step.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromiumArgs, ensureChromium } from './browser.ts';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface BrowserSession {
+  // puppeteer's Page, kept structural so the library's types do not leak into callers that never use it
+  page: import('puppeteer-core').Page;
+  url: string;
+  executablePath: string;
+  version: string;
+  close(): Promise<void>;
+}
+
+export interface BrowserSessionOptions {
+  /** Repo-relative path of the HTML page, e.g. 'test/gpu/browser/index.html'. */
+  page: string;
+  /** Use SwiftShader (default: true unless WINOCONV_BROWSER_ADAPTER=default). */
+  swiftshader?: boolean;
+  /** Install Chromium with apt-get when none is found and running as root. */
+  install?: boolean;
+  /** Page console lines go here (default: dropped unless WINOCONV_VERBOSE). */
+  onConsole?: (line: string) => void;
+  /** A global the page sets when it is ready. */
+  readyGlobal?: string;
+  timeoutMs?: number;
+}
+
+async function importOrExplain<T>(name: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (e) {
+    throw new Error(`--browser needs the package '${name}' (a dev dependency of winoconv): run npm ci in the winoconv checkout. (${(e as Error).message})`);
+  }
+}
+
+export async function openBrowserSession(opts: BrowserSessionOptions): Promise<BrowserSession> {
+  const executablePath = ensureChromium({ install: opts.install ?? false });
+  const vite = await importOrExplain('vite', () => import('vite'));
+  const puppeteer = (await importOrExplain('puppeteer-core', () => import('puppeteer-core'))).default;
+  const server = await vite.createServer({
+    root: REPO_ROOT,
+    configFile: false,
+    logLevel: 'error',
+    clearScreen: false,
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null },
+    // No dependency discovery: a late optimisation pass would reload the page under the test.
+    optimizeDeps: { noDiscovery: true, include: [] },
+  });
+  await server.listen();
+  const addr = server.httpServer?.address();
+  if (!addr || typeof addr === 'string') throw new Error('vite dev server did not report a TCP address');
+  const url = `http://127.0.0.1:${addr.port}/${opts.page}`;
+  const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'winoconv-chromium-'));
+  const swiftshader = opts.swiftshader ?? process.env.WINOCONV_BROWSER_ADAPTER !== 'default';
+  const browser = await puppeteer.launch({
+    executablePath,
+    headless: true,
+    userDataDir,
+    args: chromiumArgs({ swiftshader }).filter((a) => a !== '--headless'),
+    protocolTimeout: opts.timeoutMs ?? 600_000,
+  });
+  const close = async () => {
+    await browser.close().catch(() => undefined);
+    await server.close().catch(() => undefined);
+    rmSync(userDataDir, { recursive: true, force: true });
+  };
+  try {
+    const page = await browser.newPage();
+    const verbose = Boolean(process.env.WINOCONV_VERBOSE);
+    page.on('console', (m) => (opts.onConsole ?? (verbose ? (l: string) => console.log(`[page] ${l}`) : () => undefined))(m.text()));
+    page.on('pageerror', (e) => (opts.onConsole ?? ((l: string) => console.error(`[page error] ${l}`)))(String(e)));
+    page.setDefaultTimeout(opts.timeoutMs ?? 600_000);
+    await page.goto(url, { waitUntil: 'load' });
+    if (opts.readyGlobal) await page.waitForFunction(`Boolean(window.${opts.readyGlobal})`, { timeout: 60_000 });
+    return { page, url, executablePath, version: await browser.version(), close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

@@ -1,0 +1,3 @@
+/** Node entry point: everything from the main entry, plus WebGPU through Dawn. */
+export * from '../index.ts';
+export { getNodeGPU, requestNodeAdapter } from './dawn.ts';

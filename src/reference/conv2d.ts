@@ -1,0 +1,243 @@
+/**
+ * Float64 direct convolution: the ground truth every kernel is tested against.
+ *
+ * Covers everything the conformance schema expresses: input NCHW or NHWC, weights OIHW or HWIO, strides,
+ * asymmetric pads, dilations, groups (depthwise included), a bias broadcast per channel, as a scalar or with
+ * numpy rules against the 4-D output in the input's layout, and the activations linear, relu, relu6,
+ * leakyrelu, prelu, elu and sigmoid. The bias is added first, then the activation. The output is in the
+ * input's layout. Products and sums are float64, so float32 data gives results accurate to ~1e-16 relative
+ * to Σ|x·w|, and integer data gives exact integers while the sums stay below 2^53.
+ */
+import { outputSize, tensorShape } from '../conv/types.ts';
+import type { Activation, ActivationType, BroadcastTensor, ConvGeometry, Layout, WeightLayout } from '../conv/types.ts';
+import { ConvDescError, validateConvTensors } from '../conv/validate.ts';
+
+export interface ConvOperands {
+  input: ArrayLike<number>;
+  inputLayout: Layout;
+  weight: ArrayLike<number>;
+  weightLayout: WeightLayout;
+  bias?: BroadcastTensor;
+  activation?: Activation;
+}
+
+export interface ConvOutput {
+  data: Float64Array;
+  /** 4-D, in `layout` (the input's layout). */
+  shape: [number, number, number, number];
+  layout: Layout;
+}
+
+/** Reorders a 4-D activation tensor `[n, c, h, w]` between NCHW and NHWC. */
+export function transposeActivation(data: ArrayLike<number>, from: Layout, to: Layout, n: number, c: number, h: number, w: number): Float64Array {
+  const out = new Float64Array(n * c * h * w);
+  if (from === to) {
+    out.set(data);
+    return out;
+  }
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          const nchw = ((b * c + ch) * h + y) * w + x;
+          const nhwc = ((b * h + y) * w + x) * c + ch;
+          if (from === 'NCHW') out[nhwc] = data[nchw];
+          else out[nchw] = data[nhwc];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Reorders a weight tensor with `o` outputs, `i` in-channels per group and a kh×kw kernel between OIHW and HWIO. */
+export function transposeWeight(data: ArrayLike<number>, from: WeightLayout, to: WeightLayout, o: number, i: number, kh: number, kw: number): Float64Array {
+  const out = new Float64Array(o * i * kh * kw);
+  if (from === to) {
+    out.set(data);
+    return out;
+  }
+  for (let oc = 0; oc < o; oc++) {
+    for (let ic = 0; ic < i; ic++) {
+      for (let y = 0; y < kh; y++) {
+        for (let x = 0; x < kw; x++) {
+          const oihw = ((oc * i + ic) * kh + y) * kw + x;
+          const hwio = ((y * kw + x) * i + ic) * o + oc;
+          if (from === 'OIHW') out[hwio] = data[oihw];
+          else out[oihw] = data[hwio];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Expands a bias or PReLU tensor to one value per output element, in the output's layout order. The tensor must
+ * already be validated against the output shape (`validateBroadcast`).
+ */
+export function expandBroadcast(t: BroadcastTensor, layout: Layout, n: number, c: number, h: number, w: number): Float64Array {
+  const shape = tensorShape(layout, n, c, h, w);
+  const total = n * c * h * w;
+  const out = new Float64Array(total);
+  if (t.data.length === 1) return out.fill(t.data[0]);
+  if (t.broadcast === 'channel') {
+    for (let idx = 0; idx < total; idx++) {
+      const ch = layout === 'NHWC' ? idx % c : Math.floor(idx / (h * w)) % c;
+      out[idx] = t.data[ch];
+    }
+    return out;
+  }
+  // numpy: right-align the tensor's dims with the output's; a dim of 1 repeats.
+  const offset = 4 - t.shape.length;
+  const strides = [0, 0, 0, 0];
+  let stride = 1;
+  for (let k = t.shape.length - 1; k >= 0; k--) {
+    strides[offset + k] = t.shape[k] === 1 ? 0 : stride;
+    stride *= t.shape[k];
+  }
+  let idx = 0;
+  for (let a = 0; a < shape[0]; a++) {
+    for (let b = 0; b < shape[1]; b++) {
+      for (let d = 0; d < shape[2]; d++) {
+        for (let e = 0; e < shape[3]; e++) {
+          out[idx++] = t.data[a * strides[0] + b * strides[1] + d * strides[2] + e * strides[3]];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Direct correlation on NCHW input and OIHW weights; the output is NCHW. With `absolute`, sums |x·w| instead
+ * of x·w. Padded positions contribute nothing.
+ */
+export function directConvNCHW(g: ConvGeometry, x: ArrayLike<number>, w: ArrayLike<number>, absolute = false): Float64Array {
+  const { outHeight: oh, outWidth: ow } = outputSize(g);
+  const { batch, inChannels: cin, outChannels: cout, inHeight: ih, inWidth: iw, kernelH: kh, kernelW: kw, groups } = g;
+  const [sh, sw] = g.strides;
+  const [dh, dw] = g.dilations;
+  const [pt, pl] = g.pads;
+  const cinG = cin / groups;
+  const coutG = cout / groups;
+  const out = new Float64Array(batch * cout * oh * ow);
+  let idx = 0;
+  for (let n = 0; n < batch; n++) {
+    for (let o = 0; o < cout; o++) {
+      const c0 = Math.floor(o / coutG) * cinG;
+      for (let y = 0; y < oh; y++) {
+        for (let xo = 0; xo < ow; xo++) {
+          let acc = 0;
+          for (let ci = 0; ci < cinG; ci++) {
+            const xBase = (n * cin + c0 + ci) * ih;
+            const wBase = (o * cinG + ci) * kh;
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = y * sh - pt + ky * dh;
+              if (iy < 0 || iy >= ih) continue;
+              for (let kx = 0; kx < kw; kx++) {
+                const ix = xo * sw - pl + kx * dw;
+                if (ix < 0 || ix >= iw) continue;
+                const p = x[(xBase + iy) * iw + ix] * w[(wBase + ky) * kw + kx];
+                acc += absolute ? Math.abs(p) : p;
+              }
+            }
+          }
+          out[idx++] = acc;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const ACTIVATION_TYPES: readonly ActivationType[] = ['linear', 'relu', 'relu6', 'leakyrelu', 'prelu', 'elu', 'sigmoid'];
+
+/** Applies `act` to `v`; `slope` is the PReLU slope for this element (ignored otherwise). */
+export function applyActivation(v: number, act: Activation | undefined, slope = 0): number {
+  switch (act?.type ?? 'linear') {
+    case 'linear':
+      return v;
+    case 'relu':
+      return v > 0 ? v : 0;
+    case 'relu6':
+      return Math.min(Math.max(v, 0), 6);
+    case 'leakyrelu':
+      return v >= 0 ? v : (act?.alpha ?? 0.2) * v;
+    case 'prelu':
+      return v >= 0 ? v : slope * v;
+    case 'elu':
+      return v > 0 ? v : Math.expm1(v);
+    case 'sigmoid':
+      return 1 / (1 + Math.exp(-v));
+    default:
+      throw new ConvDescError('activation.type', act?.type, `must be one of ${ACTIVATION_TYPES.map((t) => `'${t}'`).join(', ')}`);
+  }
+}
+
+/** Checks the activation's parameters; returns the PReLU slopes when there are any. */
+function checkActivation(act: Activation | undefined): BroadcastTensor | undefined {
+  if (act === undefined) return undefined;
+  if (!ACTIVATION_TYPES.includes(act.type)) {
+    throw new ConvDescError('activation.type', act.type, `must be one of ${ACTIVATION_TYPES.map((t) => `'${t}'`).join(', ')}`);
+  }
+  if (act.type === 'leakyrelu' && act.alpha !== undefined && !Number.isFinite(act.alpha)) {
+    throw new ConvDescError('activation.alpha', act.alpha, 'must be a finite number');
+  }
+  if (act.type !== 'prelu') return undefined;
+  if (!act.preluWeights) throw new ConvDescError('activation.preluWeights', act.preluWeights, "is required for activation 'prelu'");
+  return act.preluWeights;
+}
+
+/** Maps an NCHW-ordered result into `layout` order (returned as is when the layout is NCHW). */
+export function toLayout(nchw: Float64Array, layout: Layout, n: number, c: number, h: number, w: number): Float64Array {
+  return layout === 'NCHW' ? nchw : transposeActivation(nchw, 'NCHW', 'NHWC', n, c, h, w);
+}
+
+/** The operands as NCHW input and OIHW weights (float64 copies). */
+export function nchwOperands(
+  g: ConvGeometry,
+  ops: Pick<ConvOperands, 'input' | 'inputLayout' | 'weight' | 'weightLayout'>,
+): { x: Float64Array; w: Float64Array } {
+  const x = transposeActivation(ops.input, ops.inputLayout, 'NCHW', g.batch, g.inChannels, g.inHeight, g.inWidth);
+  const w = transposeWeight(ops.weight, ops.weightLayout, 'OIHW', g.outChannels, g.inChannels / g.groups, g.kernelH, g.kernelW);
+  return { x, w };
+}
+
+/** Float64 direct convolution with bias and activation; the output is in the input's layout. */
+export function conv2dReference(g: ConvGeometry, ops: ConvOperands): ConvOutput {
+  const preluWeights = checkActivation(ops.activation);
+  const shape = validateConvTensors(g, { ...ops, preluWeights });
+  const { outHeight: oh, outWidth: ow } = outputSize(g);
+  const { x, w } = nchwOperands(g, ops);
+  const data = toLayout(directConvNCHW(g, x, w), ops.inputLayout, g.batch, g.outChannels, oh, ow);
+  const bias = ops.bias ? expandBroadcast(ops.bias, ops.inputLayout, g.batch, g.outChannels, oh, ow) : undefined;
+  const slopes = preluWeights ? expandBroadcast(preluWeights, ops.inputLayout, g.batch, g.outChannels, oh, ow) : undefined;
+  for (let i = 0; i < data.length; i++) {
+    const v = bias ? data[i] + bias[i] : data[i];
+    data[i] = applyActivation(v, ops.activation, slopes ? slopes[i] : 0);
+  }
+  return { data, shape, layout: ops.inputLayout };
+}
+
+export interface MaxAbsDot {
+  /** max over outputs of Σ|x·w| + |bias| */
+  max: number;
+  /** Σ|x·w| + |bias| per output, in the output's (input's) layout order. */
+  perOutput: Float64Array;
+}
+
+/** Per output, Σ|x·w| + |bias|: the natural error scale of each dot product (SCHEMA.md `max_abs_dot`). */
+export function maxAbsDot(g: ConvGeometry, ops: ConvOperands): MaxAbsDot {
+  validateConvTensors(g, ops);
+  const { outHeight: oh, outWidth: ow } = outputSize(g);
+  const { x, w } = nchwOperands(g, ops);
+  const perOutput = toLayout(directConvNCHW(g, x, w, true), ops.inputLayout, g.batch, g.outChannels, oh, ow);
+  const bias = ops.bias ? expandBroadcast(ops.bias, ops.inputLayout, g.batch, g.outChannels, oh, ow) : undefined;
+  let max = 0;
+  for (let i = 0; i < perOutput.length; i++) {
+    if (bias) perOutput[i] += Math.abs(bias[i]);
+    max = Math.max(max, perOutput[i]);
+  }
+  return { max, perOutput };
+}

@@ -1,0 +1,11 @@
+/** Every GPU case, in one list: the Node and the browser test files both register exactly these. */
+import type { GpuCase } from '../harness/types.ts';
+import { directBaselineCases } from './direct-baseline.ts';
+
+export const GPU_CASES: GpuCase[] = [...directBaselineCases];
+
+export function findCase(name: string): GpuCase {
+  const c = GPU_CASES.find((x) => x.name === name);
+  if (!c) throw new Error(`no GPU case named '${name}'`);
+  return c;
+}
