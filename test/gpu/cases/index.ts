@@ -1,8 +1,12 @@
 /** Every GPU case, in one list: the Node and the browser test files both register exactly these. */
 import type { GpuCase } from '../harness/types.ts';
 import { directBaselineCases } from './direct-baseline.ts';
+import { gemmCases } from './gemm.ts';
+import { winogradStageCases } from './winograd-stages.ts';
+import { directKernelCases } from './direct.ts';
+import { engineCases } from './engine.ts';
 
-export const GPU_CASES: GpuCase[] = [...directBaselineCases];
+export const GPU_CASES: GpuCase[] = [...directBaselineCases, ...gemmCases, ...winogradStageCases, ...directKernelCases, ...engineCases];
 
 export function findCase(name: string): GpuCase {
   const c = GPU_CASES.find((x) => x.name === name);

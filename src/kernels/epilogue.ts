@@ -1,0 +1,99 @@
+/**
+ * The epilogue shared by every algorithm: bias, then activation. Generated as a WgslPart that defines
+ *
+ *   fn epilogue1(v: f32, pix: u32, c: u32) -> f32
+ *   fn epilogue4(v: vec4<f32>, pix: u32, c: u32) -> vec4<f32>   // channels c .. c+3
+ *
+ * where `pix` is the linear output pixel ((n·Ho + oh)·Wo + ow) and `c` the output channel. Bias and PReLU
+ * slopes are read from buffers the host pads so that any c < ceil(C/4)·4 is in range:
+ *   'channel' → array<f32> of epi_cpad values;  'tensor' → array<f32> of [pix][epi_cpad] (host-expanded
+ *   broadcasts, NHWC order regardless of the output layout).
+ * Scalar bias is expanded to 'channel' by the host. Activation is compile-time (in the kernel ID);
+ * leakyrelu's alpha is a uniform.
+ */
+import type { ActivationType } from '../conv/types.ts';
+import type { WgslPart } from './compose.ts';
+
+export type EpilogueTensorMode = 'none' | 'channel' | 'tensor';
+
+export interface EpilogueConfig {
+  bias: EpilogueTensorMode;
+  activation: ActivationType;
+  /** How PReLU slopes are given; required when activation is 'prelu'. */
+  prelu?: Exclude<EpilogueTensorMode, 'none'>;
+}
+
+/** ID fragment: '' for no bias and linear; e.g. 'bias_relu', 'biasT_preluC'. */
+export function epilogueIdPart(cfg: EpilogueConfig): string {
+  const parts: string[] = [];
+  if (cfg.bias === 'channel') parts.push('bias');
+  if (cfg.bias === 'tensor') parts.push('biasT');
+  if (cfg.activation === 'prelu') parts.push(cfg.prelu === 'tensor' ? 'preluT' : 'preluC');
+  else if (cfg.activation !== 'linear') parts.push(cfg.activation);
+  return parts.join('_');
+}
+
+function activationExpr(act: ActivationType, v: string, vec: boolean, slope: string): string {
+  const z = vec ? 'vec4<f32>(0.0)' : '0.0';
+  const one = vec ? 'vec4<f32>(1.0)' : '1.0';
+  switch (act) {
+    case 'linear':
+      return v;
+    case 'relu':
+      return `max(${v}, ${z})`;
+    case 'relu6':
+      return `clamp(${v}, ${z}, ${vec ? 'vec4<f32>(6.0)' : '6.0'})`;
+    case 'leakyrelu':
+      return `select(params.epi_alpha * ${v}, ${v}, ${v} >= ${z})`;
+    case 'prelu':
+      return `select(${slope} * ${v}, ${v}, ${v} >= ${z})`;
+    case 'elu':
+      return `select(exp(${v}) - ${one}, ${v}, ${v} > ${z})`;
+    case 'sigmoid':
+      return `${one} / (${one} + exp(-${v}))`;
+  }
+}
+
+export function epiloguePart(cfg: EpilogueConfig): WgslPart {
+  if (cfg.activation === 'prelu' && !cfg.prelu) throw new Error("epilogue: activation 'prelu' needs prelu: 'channel' | 'tensor'");
+  const bindings: WgslPart['bindings'] = [];
+  const uniforms: WgslPart['uniforms'] = [];
+  const needsPad = cfg.bias === 'tensor' || (cfg.activation === 'prelu' && cfg.prelu === 'tensor');
+  if (needsPad) uniforms.push({ name: 'epi_cpad', type: 'u32' });
+  if (cfg.activation === 'leakyrelu') uniforms.push({ name: 'epi_alpha', type: 'f32' });
+  const index = (mode: EpilogueTensorMode, lane: string) => (mode === 'tensor' ? `pix * params.epi_cpad + c${lane}` : `c${lane}`);
+  const read1 = (name: string, mode: EpilogueTensorMode) => `${name}[${index(mode, '')}]`;
+  const read4 = (name: string, mode: EpilogueTensorMode) =>
+    `vec4<f32>(${['', ' + 1u', ' + 2u', ' + 3u'].map((l) => `${name}[${index(mode, l)}]`).join(', ')})`;
+  const lines1: string[] = [];
+  const lines4: string[] = [];
+  if (cfg.bias !== 'none') {
+    bindings.push({ name: 'epi_bias', kind: 'read-only-storage', type: 'array<f32>' });
+    lines1.push(`  let b = v + ${read1('epi_bias', cfg.bias)};`);
+    lines4.push(`  let b = v + ${read4('epi_bias', cfg.bias)};`);
+  } else {
+    lines1.push('  let b = v;');
+    lines4.push('  let b = v;');
+  }
+  let slope1 = '';
+  let slope4 = '';
+  if (cfg.activation === 'prelu') {
+    bindings.push({ name: 'epi_prelu', kind: 'read-only-storage', type: 'array<f32>' });
+    lines1.push(`  let s = ${read1('epi_prelu', cfg.prelu!)};`);
+    lines4.push(`  let s = ${read4('epi_prelu', cfg.prelu!)};`);
+    slope1 = 's';
+    slope4 = 's';
+  }
+  lines1.push(`  return ${activationExpr(cfg.activation, 'b', false, slope1)};`);
+  lines4.push(`  return ${activationExpr(cfg.activation, 'b', true, slope4)};`);
+  const code = [
+    `// epilogue: bias ${cfg.bias}, activation ${cfg.activation}${cfg.prelu ? ` (slopes: ${cfg.prelu})` : ''}`,
+    'fn epilogue1(v: f32, pix: u32, c: u32) -> f32 {',
+    ...lines1,
+    '}',
+    'fn epilogue4(v: vec4<f32>, pix: u32, c: u32) -> vec4<f32> {',
+    ...lines4,
+    '}',
+  ].join('\n');
+  return { idPart: epilogueIdPart(cfg), bindings, uniforms, code };
+}

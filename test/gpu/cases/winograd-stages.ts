@@ -1,0 +1,3 @@
+import type { GpuCase } from '../harness/types.ts';
+
+export const winogradStageCases: GpuCase[] = [];
