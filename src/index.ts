@@ -12,3 +12,7 @@ export { parseCase, type ConformanceCase } from './conformance/case.ts';
 export { judge, judgeCase } from './conformance/judge.ts';
 export { describeAdapter, formatAdapterReport, type AdapterReport } from './runtime/adapter-info.ts';
 export type { KernelSource, BindingSpec, UniformField } from './kernels/types.ts';
+export { createEngine, Engine, type EngineOptions, type Conv2dOptions } from './engine/engine.ts';
+export { ConvPlan, type PlanInfo, type PlanShape } from './engine/plan.ts';
+export { ALGORITHMS, ALGORITHM_HELP, normalizeDesc, type AlgorithmName, type Conv2dDesc, type Conv2dWeights } from './conv/desc.ts';
+export type { CandidateVerdict } from './engine/select.ts';

@@ -60,6 +60,7 @@ export interface Comparison {
   worst?: { index: number; got: number; ref: number; bound: number };
   nonFinite: number;
   firstNonFinite?: number;
+  tolerance: Tolerance;
   message: string;
 }
 
@@ -100,5 +101,5 @@ export function compareWithReference(got: ArrayLike<number>, ref: ArrayLike<numb
   ];
   if (worst && !pass) parts.push(`worst at [${worst.index}]: got ${worst.got}, ref ${worst.ref}, bound ${worst.bound.toExponential(3)}`);
   if (nonFinite) parts.push(`${nonFinite} non-finite outputs, first at [${firstNonFinite}] = ${got[firstNonFinite!]}`);
-  return { pass, count: ref.length, maxAbsError: maxAbs, maxRelError: maxRel, worstRatio, worst, nonFinite, firstNonFinite, message: parts.join('\n') };
+  return { pass, count: ref.length, maxAbsError: maxAbs, maxRelError: maxRel, worstRatio, worst, nonFinite, firstNonFinite, tolerance: tol, message: parts.join('\n') };
 }

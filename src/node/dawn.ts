@@ -21,6 +21,13 @@ export async function getNodeGPU(): Promise<GPU> {
   pending ??= (async () => {
     // VK_ICD_FILENAMES is read when Dawn creates its Vulkan instance, so setting it here is enough.
     const add = vulkanLoaderEnv(process.env);
+    // Vulkan's window-system code logs "XDG_RUNTIME_DIR is invalid" on headless machines; a private folder quiets it.
+    if (!process.env.XDG_RUNTIME_DIR) {
+      const { mkdtempSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const { join } = await import('node:path');
+      process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'winoconv-xdg-'));
+    }
     if (add.VK_ICD_FILENAMES && !process.env.VK_ICD_FILENAMES) process.env.VK_ICD_FILENAMES = add.VK_ICD_FILENAMES;
     const mod = (await import('webgpu')) as unknown as { create(opts: string[]): GPU; globals: Record<string, unknown> };
     Object.assign(globalThis, mod.globals);

@@ -1,3 +1,4 @@
 /** Node entry point: everything from the main entry, plus WebGPU through Dawn. */
 export * from '../index.ts';
 export { getNodeGPU, requestNodeAdapter } from './dawn.ts';
+export { createNodeEngine as createEngine } from './engine.ts';

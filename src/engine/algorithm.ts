@@ -1,0 +1,46 @@
+/**
+ * What an algorithm implementation provides to the engine. Each lives in src/engine/algorithms/ and turns a
+ * normalised descriptor plus host-side weights into pipelines and buffers (prepare), sizes its workspace for
+ * an input shape (resize) and records dispatches into the caller's encoder (encode).
+ */
+import type { NormalizedDesc } from '../conv/desc.ts';
+import type { BroadcastTensor } from '../conv/types.ts';
+import type { Winograd2D } from '../winograd/index.ts';
+import type { EngineCore } from './engine-core.ts';
+
+export type ConcreteAlgorithm = Exclude<NormalizedDesc['algorithm'], 'auto'>;
+
+export interface PrepareContext {
+  core: EngineCore;
+  desc: NormalizedDesc;
+  /** Weights as OIHW float32 (converted from the caller's layout). */
+  weightsOIHW: Float32Array;
+  bias?: BroadcastTensor;
+  prelu?: BroadcastTensor;
+  /** User-supplied (learned) Winograd transforms, when given. */
+  transforms?: Winograd2D;
+}
+
+export interface ResizeResult {
+  outHeight: number;
+  outWidth: number;
+  /** Bytes of GPU memory this plan holds for intermediate data at this shape. */
+  workspaceBytes: number;
+  /** Lines for plan.info: splits, limits consulted. */
+  notes: string[];
+}
+
+export interface PreparedConv {
+  algorithm: ConcreteAlgorithm;
+  kernelIds: string[];
+  resize(batch: number, height: number, width: number): ResizeResult;
+  encode(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, timestampWrites?: GPUComputePassTimestampWrites): void;
+  destroy(): void;
+}
+
+export interface AlgorithmImpl {
+  name: ConcreteAlgorithm;
+  /** Why this algorithm cannot serve the descriptor, or undefined when it can. */
+  cannotServe(d: NormalizedDesc, transforms?: Winograd2D): string | undefined;
+  prepare(ctx: PrepareContext): Promise<PreparedConv>;
+}

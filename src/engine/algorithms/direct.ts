@@ -1,0 +1,45 @@
+/** 'direct': the generated direct kernel, or the dedicated depthwise kernel when groups == inChannels. */
+import { outputSize } from '../../conv/types.ts';
+import { generateDepthwiseKernel, depthwiseConfigFor, depthwiseDispatch } from '../../kernels/depthwise.ts';
+import { directConfigFor, directDispatch, generateDirectKernel } from '../../kernels/direct.ts';
+import { isDepthwise, packDepthwiseWeights, packGroupedWeights } from '../../kernels/weight-pack.ts';
+import type { AlgorithmImpl, PreparedConv } from '../algorithm.ts';
+import { EpilogueBuffers, geometryAt, representativeGeometry } from '../epilogue-buffers.ts';
+import { INPUT, OUTPUT, StepList } from '../steps.ts';
+
+export const directImpl: AlgorithmImpl = {
+  name: 'direct',
+  cannotServe: () => undefined,
+  async prepare(ctx): Promise<PreparedConv> {
+    const { core, desc: d } = ctx;
+    const epi = new EpilogueBuffers(core, d, ctx.bias, ctx.prelu);
+    // Kernel configs depend on channel counts and a representative width only (not on the batch).
+    const g0 = representativeGeometry(d);
+    const depthwise = isDepthwise(g0);
+    const cfgDw = depthwise ? depthwiseConfigFor(g0, d.layout, epi.config) : undefined;
+    const cfgDi = depthwise ? undefined : directConfigFor(g0, d.layout, epi.config);
+    const kernel = cfgDw ? generateDepthwiseKernel(cfgDw) : generateDirectKernel(cfgDi!);
+    const weights = core.createBufferFrom(depthwise ? packDepthwiseWeights(ctx.weightsOIHW, 'OIHW', g0) : packGroupedWeights(ctx.weightsOIHW, 'OIHW', g0), GPUBufferUsage.STORAGE, `${kernel.id} weights`);
+    const built = await core.pipeline(kernel);
+    const steps = new StepList(core);
+    return {
+      algorithm: 'direct',
+      kernelIds: [kernel.id],
+      resize(batch, height, width) {
+        const g = geometryAt(d, batch, height, width);
+        const { outHeight, outWidth } = outputSize(g);
+        const opts = { maxWorkgroupsPerDimension: core.limits.maxComputeWorkgroupsPerDimension, alpha: d.activation.alpha };
+        const disp = cfgDw ? depthwiseDispatch(cfgDw, g, opts) : directDispatch(cfgDi!, g, opts);
+        const epiBytes = epi.resize(g);
+        steps.set([{ built, buffers: { input: INPUT, output: OUTPUT, weights, ...epi.bindings() }, uniforms: disp.uniforms, workgroups: disp.workgroups }]);
+        return { outHeight, outWidth, workspaceBytes: epiBytes, notes: [] };
+      },
+      encode: (enc, input, output, ts) => steps.encode(enc, input, output, ts),
+      destroy() {
+        steps.destroy();
+        epi.destroy();
+        weights.destroy();
+      },
+    };
+  },
+};

@@ -1,0 +1,7 @@
+/** Every algorithm implementation the engine can choose from. */
+import type { AlgorithmImpl } from '../algorithm.ts';
+import { directImpl } from './direct.ts';
+import { im2colImpl } from './im2col.ts';
+import { winogradImpls } from './winograd.ts';
+
+export const ALGORITHM_IMPLS: AlgorithmImpl[] = [...winogradImpls, im2colImpl, directImpl];

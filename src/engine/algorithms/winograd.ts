@@ -1,0 +1,121 @@
+/**
+ * Winograd F(m×m, r×r) (and the 1-D forms F(m×1, r×r) / F(1×m, r×r), and user-supplied learned transforms) as
+ * three dispatches: input transform → batched GEMM over the taps (the shared GEMM body with plain operands)
+ * → output transform fused with bias and activation. The filter transform runs once, on the CPU in float64,
+ * at plan creation.
+ */
+import type { NormalizedDesc } from '../../conv/desc.ts';
+import { directAlgorithm, winograd1D, winograd2D, type Winograd2D } from '../../winograd/index.ts';
+import { generateGemmKernel, gemmDispatch, GEMM_TILES, type GemmTile } from '../../kernels/gemm.ts';
+import { plainAPart, plainBPart, plainCPart, plainGemmUniforms } from '../../kernels/gemm-plain.ts';
+import { transformWinogradFilter } from '../../kernels/winograd-filter.ts';
+import { generateWinogradInputKernel, winogradInputInvocations, winogradInputUniforms } from '../../kernels/winograd-input.ts';
+import { winogradAlgoIdPart, winogradLayout, type WinogradProblem } from '../../kernels/winograd-layout.ts';
+import { generateWinogradOutputKernel, winogradOutputInvocations, winogradOutputUniforms, type WinogradOutputConfig } from '../../kernels/winograd-output.ts';
+import { linearDispatch } from '../../runtime/pipeline.ts';
+import type { AlgorithmImpl, ConcreteAlgorithm, PreparedConv } from '../algorithm.ts';
+import { EpilogueBuffers } from '../epilogue-buffers.ts';
+import { INPUT, OUTPUT, StepList } from '../steps.ts';
+
+/** GEMM tile of the Winograd GEMM stage on this engine version (the autotuner may choose others). */
+export const WINOGRAD_GEMM_TILE: GemmTile = GEMM_TILES['regblock-8x8'];
+
+type WinogradName = Extract<ConcreteAlgorithm, `winograd${string}`>;
+
+/** Output tile (mh, mw) of each Winograd algorithm name; 1 means direct along that axis. */
+const TILE: Record<WinogradName, [number, number]> = {
+  winograd2: [2, 2], winograd4: [4, 4], winograd6: [6, 6], winograd2x1: [2, 1], winograd4x1: [4, 1], winograd1x2: [1, 2], winograd1x4: [1, 4],
+};
+
+/** The algorithm name that serves user transforms with output tile mh × mw. */
+export function winogradNameForTile(mh: number, mw: number): WinogradName | undefined {
+  return (Object.keys(TILE) as WinogradName[]).find((k) => TILE[k][0] === mh && TILE[k][1] === mw);
+}
+
+function standardAlgorithm(name: WinogradName, r: number): Winograd2D {
+  const [mh, mw] = TILE[name];
+  const axis = (m: number) => (m === 1 ? directAlgorithm(r) : winograd1D(m, r));
+  return winograd2D(axis(mh), axis(mw));
+}
+
+function makeImpl(name: WinogradName): AlgorithmImpl {
+  const [mh, mw] = TILE[name];
+  const cannotServe = (d: NormalizedDesc, transforms?: Winograd2D): string | undefined => {
+    if (d.strides[0] !== 1 || d.strides[1] !== 1) return `stride ${d.strides[0]}×${d.strides[1]}: Winograd needs stride 1`;
+    if (d.dilations[0] !== 1 || d.dilations[1] !== 1) return `dilation ${d.dilations[0]}×${d.dilations[1]}: Winograd needs dilation 1`;
+    if (d.groups !== 1) return `groups ${d.groups}: Winograd serves groups = 1 (grouped and depthwise go to direct or im2col)`;
+    if (transforms) {
+      const own = winogradNameForTile(transforms.mh, transforms.mw);
+      if (own !== name) return `user transforms are F(${transforms.mh}×${transforms.mw}, ${transforms.rh}×${transforms.rw}): served by ${own ?? 'no algorithm name'}`;
+      return undefined;
+    }
+    if (d.kernelH !== d.kernelW) return `kernel ${d.kernelH}×${d.kernelW}: Winograd here needs a square kernel`;
+    const r = d.kernelH;
+    const square = mh === mw;
+    const okR = square && mh <= 4 ? [3, 5] : [3];
+    if (!okR.includes(r)) return `kernel ${r}×${r}: F(${mh}×${mw}, r×r) is offered for r = ${okR.join(' or ')}`;
+    return undefined;
+  };
+  return {
+    name,
+    cannotServe,
+    async prepare(ctx): Promise<PreparedConv> {
+      const { core, desc: d } = ctx;
+      const algo = ctx.transforms ?? standardAlgorithm(name, d.kernelH);
+      const epi = new EpilogueBuffers(core, d, ctx.bias, ctx.prelu);
+      const inputKernel = generateWinogradInputKernel({ algo, layout: d.layout, dtype: 'f32', channelsAligned: d.inChannels % 4 === 0 });
+      const outCfg: WinogradOutputConfig = { algo, layout: d.layout, dtype: 'f32', channelsAligned: d.outChannels % 4 === 0, epilogue: epi.config };
+      const outputKernel = generateWinogradOutputKernel(outCfg);
+      const tile = WINOGRAD_GEMM_TILE;
+      const gemmKernel = generateGemmKernel({ idPrefix: `${winogradAlgoIdPart(algo)}_gemm_f32`, operands: { a: plainAPart(), b: plainBPart(), c: plainCPart() }, tile });
+      const u = transformWinogradFilter(algo, ctx.weightsOIHW, { weightLayout: 'OIHW', outChannels: d.outChannels, inChannels: d.inChannels });
+      const misfitU = core.bindingMisfit('the transformed filter U', u.byteLength);
+      if (misfitU) throw new Error(misfitU);
+      const uBuf = core.createBufferFrom(u, GPUBufferUsage.STORAGE, `${gemmKernel.id} U`);
+      const [inB, gemmB, outB] = await Promise.all([core.pipeline(inputKernel), core.pipeline(gemmKernel), core.pipeline(outputKernel)]);
+      const steps = new StepList(core);
+      let v: GPUBuffer | undefined;
+      let m: GPUBuffer | undefined;
+      const maxPerDim = core.limits.maxComputeWorkgroupsPerDimension;
+      return {
+        algorithm: name,
+        kernelIds: [inputKernel.id, gemmKernel.id, outputKernel.id],
+        resize(batch, height, width) {
+          const p: WinogradProblem = { batch, inHeight: height, inWidth: width, inChannels: d.inChannels, outChannels: d.outChannels, pads: d.pads };
+          const l = winogradLayout(algo, p);
+          for (const [what, bytes] of [['V (transformed input)', l.vBytes], ['M (GEMM output)', l.mBytes]] as const) {
+            const why = core.bindingMisfit(what, bytes);
+            if (why) throw new Error(`${name} at batch ${batch}, ${height}×${width}: ${why}; use a smaller batch per call or another algorithm`);
+          }
+          if (!v || v.size < l.vBytes) {
+            v?.destroy();
+            v = core.device.createBuffer({ label: `${inputKernel.id} V`, size: Math.max(16, l.vBytes), usage: GPUBufferUsage.STORAGE });
+          }
+          if (!m || m.size < l.mBytes) {
+            m?.destroy();
+            m = core.device.createBuffer({ label: `${gemmKernel.id} M`, size: Math.max(16, l.mBytes), usage: GPUBufferUsage.STORAGE });
+          }
+          const inD = linearDispatch(winogradInputInvocations(l), inputKernel.workgroupSize[0], maxPerDim);
+          const outD = linearDispatch(winogradOutputInvocations(l), outputKernel.workgroupSize[0], maxPerDim);
+          const epiBytes = epi.resize({ batch, inChannels: d.inChannels, outChannels: d.outChannels, inHeight: height, inWidth: width, kernelH: d.kernelH, kernelW: d.kernelW, strides: d.strides, pads: d.pads, dilations: d.dilations, groups: d.groups });
+          steps.set([
+            { built: inB, buffers: { input: INPUT, wino_v: v }, uniforms: winogradInputUniforms(l, p, inD.rowPitch), workgroups: [inD.x, inD.y, 1] },
+            { built: gemmB, buffers: { gemm_a: v, gemm_b: uBuf, gemm_c: m }, uniforms: plainGemmUniforms({ batch: l.taps, m: l.tiles, n: d.outChannels, k: l.cPad }), workgroups: gemmDispatch(tile, l.tiles, d.outChannels, l.taps) },
+            { built: outB, buffers: { wino_m: m, output: OUTPUT, ...epi.bindings() }, uniforms: winogradOutputUniforms(outCfg, l, p, outD.rowPitch, d.activation.alpha ?? 0.2), workgroups: [outD.x, outD.y, 1] },
+          ]);
+          return { outHeight: l.outHeight, outWidth: l.outWidth, workspaceBytes: v.size + m.size + uBuf.size + epiBytes, notes: [`${l.taps} taps × GEMM ${l.tiles}×${d.outChannels}×${l.cPad}`] };
+        },
+        encode: (enc, input, output, ts) => steps.encode(enc, input, output, ts),
+        destroy() {
+          steps.destroy();
+          epi.destroy();
+          uBuf.destroy();
+          v?.destroy();
+          m?.destroy();
+        },
+      };
+    },
+  };
+}
+
+export const winogradImpls: AlgorithmImpl[] = (Object.keys(TILE) as WinogradName[]).map(makeImpl);

@@ -1,0 +1,75 @@
+/**
+ * The per-device state an engine shares between its plans: the pipeline cache (keyed by kernel ID plus a
+ * version salt), the verification record (which kernel sets have been checked against the reference in this
+ * process), and limit checks.
+ */
+import type { KernelSource } from '../kernels/types.ts';
+import { createBindGroupLayout, type BuiltPipeline } from '../runtime/pipeline.ts';
+
+/** Bumped whenever generated code changes meaning, so cached pipelines and tuned configs are not reused across versions. */
+export const ENGINE_VERSION = '0.1.0';
+
+export interface PipelineStats {
+  compiled: number;
+  cacheHits: number;
+  compileMs: number;
+}
+
+export class EngineCore {
+  readonly device: GPUDevice;
+  private readonly pipelines = new Map<string, Promise<BuiltPipeline>>();
+  /** Kernel-set keys verified against the reference in this process, with the measured error. */
+  readonly verified = new Map<string, { ok: boolean; detail: string }>();
+  readonly stats: PipelineStats = { compiled: 0, cacheHits: 0, compileMs: 0 };
+
+  constructor(device: GPUDevice) {
+    this.device = device;
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  pipeline(kernel: KernelSource): Promise<BuiltPipeline> {
+    const key = `${kernel.id}@${ENGINE_VERSION}`;
+    const hit = this.pipelines.get(key);
+    if (hit) {
+      this.stats.cacheHits++;
+      return hit;
+    }
+    const p = (async () => {
+      const t0 = performance.now();
+      const layout = createBindGroupLayout(this.device, kernel.bindings, kernel.id);
+      const module = this.device.createShaderModule({ label: kernel.id, code: kernel.code });
+      const pipeline = await this.device.createComputePipelineAsync({
+        label: kernel.id,
+        layout: this.device.createPipelineLayout({ label: kernel.id, bindGroupLayouts: [layout] }),
+        compute: { module, entryPoint: kernel.entryPoint, constants: kernel.constants },
+      });
+      this.stats.compiled++;
+      this.stats.compileMs += performance.now() - t0;
+      return { kernel, pipeline, layout };
+    })();
+    p.catch(() => this.pipelines.delete(key));
+    this.pipelines.set(key, p);
+    return p;
+  }
+
+  /** A buffer initialised from `data` (padded to 4 bytes, at least 16). */
+  createBufferFrom(data: Float32Array | Uint32Array | Int32Array, usage: number, label?: string): GPUBuffer {
+    const size = Math.max(16, Math.ceil(data.byteLength / 4) * 4);
+    const b = this.device.createBuffer({ label, size, usage: usage | GPUBufferUsage.COPY_DST });
+    this.device.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
+    return b;
+  }
+
+  /**
+   * Checks a storage binding against the device's limits; returns why it does not fit, or undefined.
+   */
+  bindingMisfit(what: string, bytes: number): string | undefined {
+    const max = this.limits.maxStorageBufferBindingSize;
+    if (bytes > max) return `${what} needs ${bytes} bytes in one binding, over maxStorageBufferBindingSize (${max})`;
+    if (bytes > this.limits.maxBufferSize) return `${what} needs ${bytes} bytes, over maxBufferSize (${this.limits.maxBufferSize})`;
+    return undefined;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * ConvPlan: one convolution planned for a device. Created by `engine.createConv2d`, which validates the
+ * descriptor, converts the weights once, lists every candidate with its reason, verifies the chosen
+ * candidate's kernels against the float64 reference (once per process and kernel set) and prepares it.
+ */
+import type { NormalizedDesc } from '../conv/desc.ts';
+import { ConvDescError } from '../conv/validate.ts';
+import type { ResizeResult, PreparedConv } from './algorithm.ts';
+import type { CandidateVerdict } from './select.ts';
+import type { EngineCore } from './engine-core.ts';
+
+export interface PlanInfo {
+  algorithm: string;
+  kernels: string[];
+  candidates: CandidateVerdict[];
+  /** Verification of the kernels against the float64 reference before first use. */
+  verification: string;
+  workspaceBytes: number;
+  /** The tolerance the verification used, and the measured error. */
+  errorBound: string;
+  notes: string[];
+  /** Milliseconds spent in createConv2d (weight transform, pipeline compilation, verification). */
+  createMs: number;
+}
+
+export interface PlanShape {
+  batch: number;
+  height: number;
+  width: number;
+}
+
+export class ConvPlan {
+  readonly desc: NormalizedDesc;
+  readonly info: PlanInfo;
+  private shape?: PlanShape & ResizeResult;
+  private destroyed = false;
+
+  constructor(
+    private readonly core: EngineCore,
+    desc: NormalizedDesc,
+    private readonly prepared: PreparedConv,
+    info: PlanInfo,
+  ) {
+    this.desc = desc;
+    this.info = info;
+  }
+
+  /** Sizes the plan for an input of batch × height × width: output shape, workspace, uniforms written once. */
+  resize(s: PlanShape): { outputShape: [number, number, number, number]; workspaceBytes: number; inputShape: [number, number, number, number] } {
+    this.alive();
+    for (const k of ['batch', 'height', 'width'] as const) {
+      if (!Number.isInteger(s?.[k]) || s[k] < 1) throw new ConvDescError(k, s?.[k], 'must be an integer >= 1');
+    }
+    const d = this.desc;
+    const effH = (d.kernelH - 1) * d.dilations[0] + 1;
+    const effW = (d.kernelW - 1) * d.dilations[1] + 1;
+    const outH = Math.floor((s.height + d.pads[0] + d.pads[2] - effH) / d.strides[0]) + 1;
+    const outW = Math.floor((s.width + d.pads[1] + d.pads[3] - effW) / d.strides[1]) + 1;
+    if (outH < 1) throw new ConvDescError('height', s.height, `gives output height ${outH}; must give >= 1 with kernel ${effH} (dilated), pads ${d.pads[0]}+${d.pads[2]}, stride ${d.strides[0]}`);
+    if (outW < 1) throw new ConvDescError('width', s.width, `gives output width ${outW}; must give >= 1 with kernel ${effW} (dilated), pads ${d.pads[1]}+${d.pads[3]}, stride ${d.strides[1]}`);
+    const r = this.prepared.resize(s.batch, s.height, s.width);
+    this.shape = { ...s, ...r };
+    this.info.workspaceBytes = r.workspaceBytes;
+    this.info.notes = [...new Set([...this.info.notes, ...r.notes])];
+    return { outputShape: this.shapeOf(s.batch, d.outChannels, r.outHeight, r.outWidth), inputShape: this.shapeOf(s.batch, d.inChannels, s.height, s.width), workspaceBytes: r.workspaceBytes };
+  }
+
+  private shapeOf(n: number, c: number, h: number, w: number): [number, number, number, number] {
+    return this.desc.layout === 'NHWC' ? [n, h, w, c] : [n, c, h, w];
+  }
+
+  /** Element counts of input and output at the current size. */
+  sizes(): { input: number; output: number } {
+    const s = this.requireShape();
+    return { input: s.batch * s.height * s.width * this.desc.inChannels, output: s.batch * s.outHeight * s.outWidth * this.desc.outChannels };
+  }
+
+  /** Records the convolution into the caller's encoder (no submit). Buffers are float32, in the plan's layout. */
+  encode(encoder: GPUCommandEncoder, io: { input: GPUBuffer; output: GPUBuffer }, timestampWrites?: GPUComputePassTimestampWrites): void {
+    this.alive();
+    const n = this.sizes();
+    const check = (name: 'input' | 'output', b: GPUBuffer, elems: number, usage: number) => {
+      if (!b || typeof b.size !== 'number') throw new ConvDescError(name, b, 'must be a GPUBuffer');
+      if (b.size < elems * 4) throw new ConvDescError(`${name}.size`, b.size, `must be >= ${elems * 4} bytes (${elems} float32 at the current size; call resize first if the shape changed)`);
+      if ((b.usage & usage) !== usage) throw new ConvDescError(`${name}.usage`, b.usage, 'must include GPUBufferUsage.STORAGE');
+    };
+    check('input', io?.input, n.input, GPUBufferUsage.STORAGE);
+    check('output', io?.output, n.output, GPUBufferUsage.STORAGE);
+    if (io.input === io.output) throw new ConvDescError('output', 'the input buffer', 'must be a different buffer from input');
+    this.prepared.encode(encoder, io.input, io.output, timestampWrites);
+  }
+
+  /** Convenience: upload `x`, encode, submit, read back. Resizes first when `shape` is given. */
+  async run(x: ArrayLike<number>, shape?: PlanShape): Promise<Float32Array> {
+    this.alive();
+    if (shape) this.resize(shape);
+    const n = this.sizes();
+    if (x.length !== n.input) throw new ConvDescError('x.length', x.length, `must equal batch·height·width·inChannels = ${n.input} at the current size`);
+    const dev = this.core.device;
+    const input = this.core.createBufferFrom(x instanceof Float32Array ? x : Float32Array.from(x), GPUBufferUsage.STORAGE, 'run input');
+    const output = dev.createBuffer({ label: 'run output', size: Math.max(16, n.output * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    const staging = dev.createBuffer({ label: 'run readback', size: Math.max(16, n.output * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      const enc = dev.createCommandEncoder({ label: 'winoconv run' });
+      this.encode(enc, { input, output });
+      enc.copyBufferToBuffer(output, 0, staging, 0, staging.size);
+      dev.queue.submit([enc.finish()]);
+      await staging.mapAsync(GPUMapMode.READ);
+      return new Float32Array(staging.getMappedRange().slice(0, n.output * 4));
+    } finally {
+      input.destroy();
+      output.destroy();
+      staging.destroy();
+    }
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.prepared.destroy();
+  }
+
+  private requireShape(): PlanShape & ResizeResult {
+    if (!this.shape) throw new Error('ConvPlan: call resize({batch, height, width}) before encode/run');
+    return this.shape;
+  }
+
+  private alive(): void {
+    if (this.destroyed) throw new Error('ConvPlan: used after destroy()');
+  }
+}

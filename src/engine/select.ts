@@ -1,0 +1,95 @@
+/**
+ * Candidate selection (pure). For a descriptor, every algorithm gets a verdict with a reason; `auto` orders
+ * the servable ones by rules that say why. No candidate is used before the engine has verified its kernels
+ * against the reference (engine/verify.ts); a failed verification moves on to the next candidate.
+ */
+import type { NormalizedDesc } from '../conv/desc.ts';
+import type { Winograd2D } from '../winograd/index.ts';
+import type { AlgorithmImpl, ConcreteAlgorithm } from './algorithm.ts';
+
+export interface CandidateVerdict {
+  algorithm: ConcreteAlgorithm;
+  /** 'candidate': servable and in auto's order; 'excluded': servable but not chosen by auto (forced use only); 'rejected': cannot serve. */
+  status: 'candidate' | 'excluded' | 'rejected' | 'chosen' | 'failed-verification';
+  reason: string;
+}
+
+export interface SelectionInput {
+  desc: NormalizedDesc;
+  /** Typical input spatial size, when known (for tile-waste rules). */
+  height?: number;
+  width?: number;
+  transforms?: Winograd2D;
+}
+
+const isWinograd = (a: ConcreteAlgorithm) => a.startsWith('winograd');
+
+function tileWaste(out: number, m: number): number {
+  return (Math.ceil(out / m) * m) / out - 1;
+}
+
+/** Verdicts for every implementation, in auto's preference order (candidates first). */
+export function selectCandidates(impls: AlgorithmImpl[], s: SelectionInput): CandidateVerdict[] {
+  const d = s.desc;
+  const verdicts: CandidateVerdict[] = [];
+  const rank = new Map<ConcreteAlgorithm, number>();
+  const outH = s.height !== undefined ? s.height + d.pads[0] + d.pads[2] - (d.kernelH - 1) * d.dilations[0] : undefined;
+  const outW = s.width !== undefined ? s.width + d.pads[1] + d.pads[3] - (d.kernelW - 1) * d.dilations[1] : undefined;
+  const depthwise = d.groups > 1 && d.groups === d.inChannels;
+  const pointwise = d.kernelH === 1 && d.kernelW === 1 && d.strides[0] === 1 && d.strides[1] === 1 && d.pads.every((p) => p === 0) && d.groups === 1;
+  const smallChannels = d.inChannels / d.groups < 8 || d.outChannels / d.groups < 8;
+
+  for (const impl of impls) {
+    const why = impl.cannotServe(d, s.transforms);
+    if (why) {
+      verdicts.push({ algorithm: impl.name, status: 'rejected', reason: why });
+      continue;
+    }
+    const a = impl.name;
+    let status: CandidateVerdict['status'] = 'candidate';
+    let reason = '';
+    let r = 50;
+    if (a === 'direct') {
+      r = depthwise ? 1 : 40;
+      reason = depthwise ? 'depthwise: the dedicated depthwise kernel reads each input once per channel' : 'serves everything; slower than GEMM-based algorithms on dense layers';
+    } else if (a === 'im2col') {
+      r = pointwise ? 1 : depthwise ? 20 : smallChannels ? 5 : 30;
+      reason = pointwise ? '1×1 stride 1: a plain GEMM' : depthwise ? 'depthwise as grouped GEMMs of K = kH·kW is less efficient than the direct depthwise kernel' : smallChannels ? 'few channels per group: transform overhead of Winograd outweighs its savings' : 'general fallback through the tiled GEMM';
+    } else if (isWinograd(a)) {
+      if (s.transforms) {
+        r = 2;
+        reason = 'user-supplied (learned) transforms';
+      } else if (a === 'winograd6') {
+        status = 'excluded';
+        reason = 'F(6×6,3×3) error bound (≈1e-4 relative) is over auto\'s fp32 budget; request algorithm winograd6 explicitly';
+      } else if (a.endsWith('x1') || a.startsWith('winograd1x')) {
+        status = 'excluded';
+        reason = '1-D Winograd trades speed for accuracy that fp32 does not need; request it explicitly';
+      } else if (smallChannels) {
+        r = 35;
+        reason = `few channels (${d.inChannels / d.groups} in, ${d.outChannels / d.groups} out): transforms cost more than the GEMM saves`;
+      } else {
+        // Multiplies saved per output, discounted by the tile area wasted past the output edge: (m·r/(m+r−1))² / waste.
+        const eff = (m: number) => {
+          const area = outH !== undefined && outW !== undefined ? (Math.ceil(outH / m) * m * Math.ceil(outW / m) * m) / (outH * outW) : 1;
+          return (m * d.kernelH / (m + d.kernelH - 1)) ** 2 / area;
+        };
+        const e4 = eff(4);
+        const e2 = eff(2);
+        if (a === 'winograd4') {
+          // F(4×4) must save clearly more than F(2×2) to pay for its larger transforms and error.
+          const better = e4 > 1.15 * e2;
+          r = better ? 3 : 12;
+          reason = `F(4×4): ${e4.toFixed(2)}x fewer multiplies after tile waste (F(2×2): ${e2.toFixed(2)}x)${better ? '' : '; not enough over F(2×2)'}`;
+        } else {
+          r = 10;
+          reason = `F(2×2): ${e2.toFixed(2)}x fewer multiplies after tile waste, error as direct`;
+        }
+      }
+    }
+    rank.set(a, r);
+    verdicts.push({ algorithm: a, status, reason });
+  }
+  const order = (v: CandidateVerdict) => (v.status === 'candidate' ? 0 : v.status === 'excluded' ? 1 : 2) * 1000 + (rank.get(v.algorithm) ?? 999);
+  return verdicts.sort((x, y) => order(x) - order(y));
+}

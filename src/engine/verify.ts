@@ -1,0 +1,84 @@
+/**
+ * The correctness gate: before a kernel set is used for the first time in a process, it runs a small
+ * convolution of the same configuration (same kernel IDs: only sizes differ, and sizes are uniforms) on
+ * seeded random data and is compared with the float64 reference. A set that fails is never used.
+ */
+import type { NormalizedDesc } from '../conv/desc.ts';
+import { compareWithReference, toleranceFor, type ToleranceAlgorithm } from '../conv/tolerance.ts';
+import type { ConvGeometry } from '../conv/types.ts';
+import { conv2dReference, maxAbsDot } from '../reference/conv2d.ts';
+import { mulberry32, randomF32 } from '../util/random.ts';
+import type { PrepareContext, PreparedConv } from './algorithm.ts';
+
+export function toleranceFamily(algorithm: string, d: NormalizedDesc, userTransforms: boolean): ToleranceAlgorithm {
+  if (userTransforms) return 'winograd';
+  if (algorithm === 'direct') return 'direct';
+  if (algorithm === 'im2col') return 'im2col';
+  const r = Math.max(d.kernelH, d.kernelW);
+  if (algorithm === 'winograd2' || algorithm === 'winograd2x1' || algorithm === 'winograd1x2') return r > 3 ? 'winograd4' : 'winograd2';
+  if (algorithm === 'winograd4' || algorithm === 'winograd4x1' || algorithm === 'winograd1x4') return r > 3 ? 'winograd6' : 'winograd4';
+  return 'winograd6';
+}
+
+/** A spatial size small enough to check fast, big enough for several (partial) tiles and every pad. */
+export function verifySize(d: NormalizedDesc): { h: number; w: number } {
+  const effH = (d.kernelH - 1) * d.dilations[0] + 1;
+  const effW = (d.kernelW - 1) * d.dilations[1] + 1;
+  return { h: Math.max(effH + 2 * d.strides[0] + 4, 11 - d.pads[0] - d.pads[2]), w: Math.max(effW + 3 * d.strides[1] + 4, 13 - d.pads[1] - d.pads[3]) };
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  detail: string;
+}
+
+export const VERIFY_BATCH = 2;
+
+/**
+ * Numpy-broadcast bias/PReLU tensors are tied to the caller's output shape; the check then uses a random
+ * full tensor of the check's own shape, which selects the same ('tensor' mode) kernels.
+ */
+export function verificationContext(ctx: PrepareContext): PrepareContext {
+  const d = ctx.desc;
+  const { h, w } = verifySize(d);
+  const oh = Math.floor((h + d.pads[0] + d.pads[2] - (d.kernelH - 1) * d.dilations[0] - 1) / d.strides[0]) + 1;
+  const ow = Math.floor((w + d.pads[1] + d.pads[3] - (d.kernelW - 1) * d.dilations[1] - 1) / d.strides[1]) + 1;
+  const shape = d.layout === 'NHWC' ? [VERIFY_BATCH, oh, ow, d.outChannels] : [VERIFY_BATCH, d.outChannels, oh, ow];
+  const rng = mulberry32(0xb1a5);
+  const synth = (t?: PrepareContext['bias']) => (t && t.broadcast === 'numpy' ? { shape, data: randomF32(shape.reduce((a, b) => a * b, 1), rng, -0.5, 0.5), broadcast: 'numpy' as const } : t);
+  return { ...ctx, bias: synth(ctx.bias), prelu: synth(ctx.prelu) };
+}
+
+export function needsOwnVerificationInstance(ctx: PrepareContext): boolean {
+  return ctx.bias?.broadcast === 'numpy' || ctx.prelu?.broadcast === 'numpy';
+}
+
+export async function verifyPrepared(ctx: PrepareContext, prepared: PreparedConv, readF32: (b: GPUBuffer, n: number) => Promise<Float32Array>): Promise<VerifyResult> {
+  const d = ctx.desc;
+  const core = ctx.core;
+  const { h, w } = verifySize(d);
+  const batch = VERIFY_BATCH;
+  const r = prepared.resize(batch, h, w);
+  const g: ConvGeometry = { batch, inChannels: d.inChannels, outChannels: d.outChannels, inHeight: h, inWidth: w, kernelH: d.kernelH, kernelW: d.kernelW, strides: d.strides, pads: d.pads, dilations: d.dilations, groups: d.groups };
+  const rng = mulberry32(0x5eed ^ (d.inChannels * 131 + d.outChannels));
+  const x = randomF32(batch * h * w * d.inChannels, rng);
+  const input = core.createBufferFrom(x, GPUBufferUsage.STORAGE, 'verify input');
+  const outCount = batch * r.outHeight * r.outWidth * d.outChannels;
+  const output = core.device.createBuffer({ label: 'verify output', size: Math.max(16, outCount * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+  try {
+    const enc = core.device.createCommandEncoder({ label: 'winoconv verify' });
+    prepared.encode(enc, input, output);
+    core.device.queue.submit([enc.finish()]);
+    const got = await readF32(output, outCount);
+    const refOps = { input: x, inputLayout: d.layout, weight: ctx.weightsOIHW, weightLayout: 'OIHW' as const, bias: ctx.bias, activation: { ...d.activation, preluWeights: ctx.prelu } };
+    const ref = conv2dReference(g, refOps);
+    const dots = maxAbsDot(g, refOps);
+    const tol = toleranceFor('float32', toleranceFamily(prepared.algorithm, d, Boolean(ctx.transforms)));
+    const cmp = compareWithReference(got, ref.data, dots.perOutput, tol);
+    const detail = `${cmp.pass ? 'passed' : 'FAILED'} on ${batch}×${h}×${w} random data: maxRel ${cmp.maxRelError.toExponential(2)}, error/bound ${cmp.worstRatio.toFixed(3)} (${tol.dtype}/${tol.algorithm})`;
+    return { ok: cmp.pass, detail: cmp.pass ? detail : `${detail}\n${cmp.message}` };
+  } finally {
+    input.destroy();
+    output.destroy();
+  }
+}
