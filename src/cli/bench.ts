@@ -28,7 +28,7 @@ export const benchVerb: Verb = {
     const opts = {
       suite: (values.suite as string | undefined) ?? 'resnet18',
       impls: typeof values.impl === 'string' ? values.impl.split(',') : undefined,
-      runs: count('runs', values.runs, 5, 1),
+      runs: count('runs', values.runs, 9, 1),
       warmup: count('warmup', values.warmup, 2, 0),
     };
     const progress = (l: string) => process.stderr.write(`${l}\n`);

@@ -7,6 +7,7 @@ import type { NormalizedDesc } from '../conv/desc.ts';
 import type { BroadcastTensor } from '../conv/types.ts';
 import type { Winograd2D } from '../winograd/index.ts';
 import type { EngineCore } from './engine-core.ts';
+import type { PerStepTimestamps } from './steps.ts';
 
 export type ConcreteAlgorithm = Exclude<NormalizedDesc['algorithm'], 'auto'>;
 
@@ -34,7 +35,8 @@ export interface PreparedConv {
   algorithm: ConcreteAlgorithm;
   kernelIds: string[];
   resize(batch: number, height: number, width: number): ResizeResult;
-  encode(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, timestampWrites?: GPUComputePassTimestampWrites): void;
+  /** Dispatches in dispatch order; `perStep` puts each in its own pass with timestamps (stage profiles). */
+  encode(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, timestampWrites?: GPUComputePassTimestampWrites, perStep?: PerStepTimestamps): void;
   destroy(): void;
 }
 

@@ -77,6 +77,11 @@ export class ConvPlan {
 
   /** Records the convolution into the caller's encoder (no submit). Buffers are float32, in the plan's layout. */
   encode(encoder: GPUCommandEncoder, io: { input: GPUBuffer; output: GPUBuffer }, timestampWrites?: GPUComputePassTimestampWrites): void {
+    this.checkIo(io);
+    this.prepared.encode(encoder, io.input, io.output, timestampWrites);
+  }
+
+  private checkIo(io: { input: GPUBuffer; output: GPUBuffer }): void {
     this.alive();
     const n = this.sizes();
     const check = (name: 'input' | 'output', b: GPUBuffer, elems: number, usage: number) => {
@@ -87,7 +92,42 @@ export class ConvPlan {
     check('input', io?.input, n.input, GPUBufferUsage.STORAGE);
     check('output', io?.output, n.output, GPUBufferUsage.STORAGE);
     if (io.input === io.output) throw new ConvDescError('output', 'the input buffer', 'must be a different buffer from input');
-    this.prepared.encode(encoder, io.input, io.output, timestampWrites);
+  }
+
+  /**
+   * GPU time of each dispatch (kernel ID → ms, median of `runs`) at the current size, with timestamp queries.
+   * Needs the device feature 'timestamp-query'. The buffers are the caller's, as for encode.
+   */
+  async profileStages(io: { input: GPUBuffer; output: GPUBuffer }, runs = 5): Promise<{ kernel: string; ms: number }[]> {
+    this.checkIo(io);
+    const dev = this.core.device;
+    if (!dev.features.has('timestamp-query')) throw new Error("profileStages needs the device feature 'timestamp-query'");
+    const stages = this.prepared.kernelIds.length;
+    const qs = dev.createQuerySet({ type: 'timestamp', count: 2 * stages });
+    const resolve = dev.createBuffer({ size: 16 * stages, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const read = dev.createBuffer({ size: 16 * stages, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const samples: number[][] = Array.from({ length: stages }, () => []);
+    try {
+      for (let r = 0; r < runs + 1; r++) {
+        const enc = dev.createCommandEncoder();
+        this.prepared.encode(enc, io.input, io.output, undefined, { querySet: qs, base: 0 });
+        enc.resolveQuerySet(qs, 0, 2 * stages, resolve, 0);
+        enc.copyBufferToBuffer(resolve, 0, read, 0, 16 * stages);
+        dev.queue.submit([enc.finish()]);
+        await read.mapAsync(GPUMapMode.READ);
+        const t = new BigUint64Array(read.getMappedRange().slice(0));
+        read.unmap();
+        if (r > 0) for (let i = 0; i < stages; i++) samples[i].push(Number(t[2 * i + 1] - t[2 * i]) / 1e6);
+      }
+    } finally {
+      qs.destroy();
+      resolve.destroy();
+      read.destroy();
+    }
+    return this.prepared.kernelIds.map((kernel, i) => {
+      const s = samples[i].sort((a, b) => a - b);
+      return { kernel, ms: s[Math.floor(s.length / 2)] };
+    });
   }
 
   /** Convenience: upload `x`, encode, submit, read back. Resizes first when `shape` is given. */

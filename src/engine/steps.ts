@@ -24,6 +24,12 @@ interface LiveStep extends Step {
 }
 
 /** Owns the uniform buffers of its steps; `set` replaces the steps (after a resize). */
+/** Per-step timestamp destination for stage profiles. */
+export interface PerStepTimestamps {
+  querySet: GPUQuerySet;
+  base: number;
+}
+
 export class StepList {
   private steps: LiveStep[] = [];
 
@@ -50,20 +56,39 @@ export class StepList {
     return this.steps.length;
   }
 
-  encode(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, timestampWrites?: GPUComputePassTimestampWrites): void {
-    const pass = encoder.beginComputePass({ timestampWrites });
-    for (const s of this.steps) {
-      if (!s.lastBind || s.lastBind.input !== input || s.lastBind.output !== output) {
-        const buffers: Record<string, GPUBuffer> = {};
-        for (const [name, b] of Object.entries(s.buffers)) buffers[name] = b === INPUT ? input : b === OUTPUT ? output : b;
-        if (s.uniformBuffer) buffers.params = s.uniformBuffer;
-        s.lastBind = { input, output, group: createKernelBindGroup(this.core.device, s.built, buffers) };
-      }
-      pass.setPipeline(s.built.pipeline);
-      pass.setBindGroup(0, s.lastBind.group);
-      pass.dispatchWorkgroups(...s.workgroups);
+  /** Kernel IDs of the steps, in dispatch order. */
+  kernelIds(): string[] {
+    return this.steps.map((s) => s.built.kernel.id);
+  }
+
+  /**
+   * Records the steps in one compute pass, or, with `perStep`, each step in its own pass whose beginning and end
+   * are written to timestamps perStep.base + 2i and + 2i + 1 (for stage profiles).
+   */
+  encode(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, timestampWrites?: GPUComputePassTimestampWrites, perStep?: PerStepTimestamps): void {
+    if (perStep) {
+      this.steps.forEach((s, i) => {
+        const pass = encoder.beginComputePass({ timestampWrites: { querySet: perStep.querySet, beginningOfPassWriteIndex: perStep.base + 2 * i, endOfPassWriteIndex: perStep.base + 2 * i + 1 } });
+        this.record(pass, s, input, output);
+        pass.end();
+      });
+      return;
     }
+    const pass = encoder.beginComputePass({ timestampWrites });
+    for (const s of this.steps) this.record(pass, s, input, output);
     pass.end();
+  }
+
+  private record(pass: GPUComputePassEncoder, s: LiveStep, input: GPUBuffer, output: GPUBuffer): void {
+    if (!s.lastBind || s.lastBind.input !== input || s.lastBind.output !== output) {
+      const buffers: Record<string, GPUBuffer> = {};
+      for (const [name, b] of Object.entries(s.buffers)) buffers[name] = b === INPUT ? input : b === OUTPUT ? output : b;
+      if (s.uniformBuffer) buffers.params = s.uniformBuffer;
+      s.lastBind = { input, output, group: createKernelBindGroup(this.core.device, s.built, buffers) };
+    }
+    pass.setPipeline(s.built.pipeline);
+    pass.setBindGroup(0, s.lastBind.group);
+    pass.dispatchWorkgroups(...s.workgroups);
   }
 
   destroy(): void {

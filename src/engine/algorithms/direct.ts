@@ -34,7 +34,7 @@ export const directImpl: AlgorithmImpl = {
         steps.set([{ built, buffers: { input: INPUT, output: OUTPUT, weights, ...epi.bindings() }, uniforms: disp.uniforms, workgroups: disp.workgroups }]);
         return { outHeight, outWidth, workspaceBytes: epiBytes, notes: [] };
       },
-      encode: (enc, input, output, ts) => steps.encode(enc, input, output, ts),
+      encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
       destroy() {
         steps.destroy();
         epi.destroy();

@@ -3,15 +3,13 @@
  * 1×1 stride-1 unpadded convolutions read input rows directly (a plain GEMM).
  */
 import { outputSize } from '../../conv/types.ts';
-import { generateGemmKernel, gemmDispatch, GEMM_TILES } from '../../kernels/gemm.ts';
+import { generateGemmKernel, gemmDispatch } from '../../kernels/gemm.ts';
+import { chooseGemmTile } from '../gemm-tile.ts';
 import { im2colConfigFor, im2colGemmParts, im2colGemmShape, im2colGemmUniforms, pickUniforms } from '../../kernels/im2col.ts';
 import { packGroupedWeights } from '../../kernels/weight-pack.ts';
 import type { AlgorithmImpl, PreparedConv } from '../algorithm.ts';
 import { EpilogueBuffers, geometryAt, representativeGeometry } from '../epilogue-buffers.ts';
 import { INPUT, OUTPUT, StepList } from '../steps.ts';
-
-/** Default GEMM tile for im2col on this engine version (bench/ and the autotuner may choose others). */
-export const IM2COL_TILE = GEMM_TILES['regblock-8x8'];
 
 export const im2colImpl: AlgorithmImpl = {
   name: 'im2col',
@@ -21,7 +19,8 @@ export const im2colImpl: AlgorithmImpl = {
     const epi = new EpilogueBuffers(core, d, ctx.bias, ctx.prelu);
     const g0 = representativeGeometry(d);
     const cfg = im2colConfigFor(g0, d.layout, epi.config);
-    const kernel = generateGemmKernel({ idPrefix: 'im2col_gemm_f32', operands: im2colGemmParts(cfg), tile: IM2COL_TILE });
+    const tile = chooseGemmTile(core, d.outChannels / d.groups);
+    const kernel = generateGemmKernel({ idPrefix: 'im2col_gemm_f32', operands: im2colGemmParts(cfg), tile });
     const weights = core.createBufferFrom(packGroupedWeights(ctx.weightsOIHW, 'OIHW', g0), GPUBufferUsage.STORAGE, `${kernel.id} weights`);
     const built = await core.pipeline(kernel);
     const steps = new StepList(core);
@@ -34,10 +33,10 @@ export const im2colImpl: AlgorithmImpl = {
         const shape = im2colGemmShape(g);
         const uniforms = pickUniforms(kernel.uniforms, im2colGemmUniforms(cfg, g, d.activation.alpha));
         const epiBytes = epi.resize(g);
-        steps.set([{ built, buffers: { input: INPUT, output: OUTPUT, weights, ...epi.bindings() }, uniforms, workgroups: gemmDispatch(IM2COL_TILE, shape.m, shape.n, shape.batches) }]);
+        steps.set([{ built, buffers: { input: INPUT, output: OUTPUT, weights, ...epi.bindings() }, uniforms, workgroups: gemmDispatch(tile, shape.m, shape.n, shape.batches) }]);
         return { outHeight, outWidth, workspaceBytes: epiBytes, notes: [] };
       },
-      encode: (enc, input, output, ts) => steps.encode(enc, input, output, ts),
+      encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
       destroy() {
         steps.destroy();
         epi.destroy();

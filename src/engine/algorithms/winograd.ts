@@ -6,7 +6,8 @@
  */
 import type { NormalizedDesc } from '../../conv/desc.ts';
 import { directAlgorithm, winograd1D, winograd2D, type Winograd2D } from '../../winograd/index.ts';
-import { generateGemmKernel, gemmDispatch, GEMM_TILES, type GemmTile } from '../../kernels/gemm.ts';
+import { generateGemmKernel, gemmDispatch } from '../../kernels/gemm.ts';
+import { chooseGemmTile } from '../gemm-tile.ts';
 import { plainAPart, plainBPart, plainCPart, plainGemmUniforms } from '../../kernels/gemm-plain.ts';
 import { transformWinogradFilter } from '../../kernels/winograd-filter.ts';
 import { generateWinogradInputKernel, winogradInputInvocations, winogradInputUniforms } from '../../kernels/winograd-input.ts';
@@ -16,9 +17,6 @@ import { linearDispatch } from '../../runtime/pipeline.ts';
 import type { AlgorithmImpl, ConcreteAlgorithm, PreparedConv } from '../algorithm.ts';
 import { EpilogueBuffers } from '../epilogue-buffers.ts';
 import { INPUT, OUTPUT, StepList } from '../steps.ts';
-
-/** GEMM tile of the Winograd GEMM stage on this engine version (the autotuner may choose others). */
-export const WINOGRAD_GEMM_TILE: GemmTile = GEMM_TILES['regblock-8x8'];
 
 type WinogradName = Extract<ConcreteAlgorithm, `winograd${string}`>;
 
@@ -66,7 +64,7 @@ function makeImpl(name: WinogradName): AlgorithmImpl {
       const inputKernel = generateWinogradInputKernel({ algo, layout: d.layout, dtype: 'f32', channelsAligned: d.inChannels % 4 === 0 });
       const outCfg: WinogradOutputConfig = { algo, layout: d.layout, dtype: 'f32', channelsAligned: d.outChannels % 4 === 0, epilogue: epi.config };
       const outputKernel = generateWinogradOutputKernel(outCfg);
-      const tile = WINOGRAD_GEMM_TILE;
+      const tile = chooseGemmTile(core, d.outChannels);
       const gemmKernel = generateGemmKernel({ idPrefix: `${winogradAlgoIdPart(algo)}_gemm_f32`, operands: { a: plainAPart(), b: plainBPart(), c: plainCPart() }, tile });
       const u = transformWinogradFilter(algo, ctx.weightsOIHW, { weightLayout: 'OIHW', outChannels: d.outChannels, inChannels: d.inChannels });
       const misfitU = core.bindingMisfit('the transformed filter U', u.byteLength);
@@ -105,7 +103,7 @@ function makeImpl(name: WinogradName): AlgorithmImpl {
           ]);
           return { outHeight: l.outHeight, outWidth: l.outWidth, workspaceBytes: v.size + m.size + uBuf.size + epiBytes, notes: [`${l.taps} taps × GEMM ${l.tiles}×${d.outChannels}×${l.cPad}`] };
         },
-        encode: (enc, input, output, ts) => steps.encode(enc, input, output, ts),
+        encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
         destroy() {
           steps.destroy();
           epi.destroy();
