@@ -35,6 +35,8 @@ export interface PreparedConv {
   algorithm: ConcreteAlgorithm;
   kernelIds: string[];
   resize(batch: number, height: number, width: number): ResizeResult;
+  /** Kernel ID of each dispatch at the current size, in order (more than kernelIds when the batch is split). */
+  stepKernelIds(): string[];
   /** Dispatches in dispatch order; `perStep` puts each in its own pass with timestamps (stage profiles). */
   encode(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, timestampWrites?: GPUComputePassTimestampWrites, perStep?: PerStepTimestamps): void;
   destroy(): void;

@@ -9,6 +9,10 @@ import { createBindGroupLayout, type BuiltPipeline } from '../runtime/pipeline.t
 /** Bumped whenever generated code changes meaning, so cached pipelines and tuned configs are not reused across versions. */
 export const ENGINE_VERSION = '0.1.0';
 
+/** Limits the engine plans against; each may be lowered below the device's (never raised). */
+export const LIMIT_KEYS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension'] as const;
+export type LimitOverrides = Partial<Record<(typeof LIMIT_KEYS)[number], number>>;
+
 export interface PipelineStats {
   compiled: number;
   cacheHits: number;
@@ -22,12 +26,20 @@ export class EngineCore {
   readonly verified = new Map<string, { ok: boolean; detail: string }>();
   readonly stats: PipelineStats = { compiled: 0, cacheHits: 0, compileMs: 0 };
 
-  constructor(device: GPUDevice) {
+  private readonly effectiveLimits: LimitOverrides & GPUSupportedLimits;
+
+  /** `limits`: pretend the device has at most these (to reproduce a weaker device, or to test splitting). */
+  constructor(device: GPUDevice, limits: LimitOverrides = {}) {
     this.device = device;
+    const base = device.limits;
+    const merged: Record<string, number> = {};
+    for (const k of LIMIT_KEYS) merged[k] = Math.min(base[k], limits[k] ?? Infinity);
+    this.effectiveLimits = new Proxy(base, { get: (t, k) => (typeof k === 'string' && k in merged ? merged[k] : Reflect.get(t, k)) }) as LimitOverrides & GPUSupportedLimits;
   }
 
+  /** The device's limits, lowered by any overrides given to the engine. */
   get limits(): GPUSupportedLimits {
-    return this.device.limits;
+    return this.effectiveLimits;
   }
 
   pipeline(kernel: KernelSource): Promise<BuiltPipeline> {

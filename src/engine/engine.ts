@@ -7,7 +7,7 @@ import type { BroadcastTensor } from '../conv/types.ts';
 import { transposeWeight } from '../reference/conv2d.ts';
 import { userTransform1D, winograd2D, type UserTransforms, type Winograd1D, type Winograd2D } from '../winograd/index.ts';
 import type { AlgorithmImpl, PrepareContext, PreparedConv } from './algorithm.ts';
-import { EngineCore } from './engine-core.ts';
+import { EngineCore, type LimitOverrides } from './engine-core.ts';
 import { ConvPlan, type PlanInfo } from './plan.ts';
 import { selectCandidates, type CandidateVerdict } from './select.ts';
 import { needsOwnVerificationInstance, verificationContext, verifyPrepared } from './verify.ts';
@@ -18,6 +18,8 @@ export interface EngineOptions {
   /** The GPU object to request a device from when no device is given (default navigator.gpu). */
   gpu?: GPU;
   powerPreference?: GPUPowerPreference;
+  /** Plan against lower limits than the device's (reproduce a weaker device; test splitting). */
+  limits?: LimitOverrides;
 }
 
 export interface Conv2dOptions extends Conv2dWeights {
@@ -57,8 +59,9 @@ export class Engine {
   readonly core: EngineCore;
   readonly impls: AlgorithmImpl[];
 
-  constructor(device: GPUDevice, impls: AlgorithmImpl[] = ALGORITHM_IMPLS) {
-    this.core = new EngineCore(device);
+  constructor(device: GPUDevice, opts: { impls?: AlgorithmImpl[]; limits?: LimitOverrides } = {}) {
+    this.core = new EngineCore(device, opts.limits);
+    const impls = opts.impls ?? ALGORITHM_IMPLS;
     this.impls = impls;
   }
 
@@ -168,7 +171,7 @@ export class Engine {
 }
 
 export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
-  if (opts.device) return new Engine(opts.device);
+  if (opts.device) return new Engine(opts.device, { limits: opts.limits });
   const gpu = opts.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) throw new Error("createEngine: no WebGPU here (navigator.gpu is missing). Pass {device}, or in Node import { createEngine } from 'winoconv/node'.");
   const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference });
@@ -187,5 +190,5 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
       maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
     },
   });
-  return new Engine(device);
+  return new Engine(device, { limits: opts.limits });
 }

@@ -36,8 +36,18 @@ export class EpilogueBuffers {
     return epilogueUniformValues(this.config, this.desc.outChannels, this.desc.activation.alpha ?? 0.2);
   }
 
-  /** (Re)builds the buffers for the output of `g` (tensor forms depend on it); returns the bytes held. */
-  resize(g: ConvGeometry): number {
+  /**
+   * (Re)builds the buffers for the output of `g` (tensor forms depend on it); returns the bytes held.
+   * `split`: the batch is processed in chunks of g.batch images, so tensors must not vary along the batch.
+   */
+  resize(g: ConvGeometry, split = false): number {
+    if (split) {
+      for (const [name, t] of [['bias', this.bias], ['preluWeights', this.prelu]] as const) {
+        if (t?.broadcast === 'numpy' && t.shape.length === 4 && t.shape[0] > 1) {
+          throw new Error(`${name}.shape[0] = ${t.shape[0]}: a broadcast tensor that varies along the batch cannot be used when the batch must be split to fit the device's limits`);
+        }
+      }
+    }
     const key = `${g.batch}x${g.inHeight}x${g.inWidth}`;
     const tensorForm = this.config.bias === 'tensor' || this.config.prelu === 'tensor';
     if (this.shapeKey && (!tensorForm || this.shapeKey === key)) return this.bytes();

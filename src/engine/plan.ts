@@ -102,7 +102,8 @@ export class ConvPlan {
     this.checkIo(io);
     const dev = this.core.device;
     if (!dev.features.has('timestamp-query')) throw new Error("profileStages needs the device feature 'timestamp-query'");
-    const stages = this.prepared.kernelIds.length;
+    const ids = this.prepared.stepKernelIds();
+    const stages = ids.length;
     const qs = dev.createQuerySet({ type: 'timestamp', count: 2 * stages });
     const resolve = dev.createBuffer({ size: 16 * stages, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
     const read = dev.createBuffer({ size: 16 * stages, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
@@ -124,10 +125,9 @@ export class ConvPlan {
       resolve.destroy();
       read.destroy();
     }
-    return this.prepared.kernelIds.map((kernel, i) => {
-      const s = samples[i].sort((a, b) => a - b);
-      return { kernel, ms: s[Math.floor(s.length / 2)] };
-    });
+    // A split batch runs each kernel once per chunk: report each kernel's total.
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    return this.prepared.kernelIds.map((kernel) => ({ kernel, ms: ids.reduce((sum, id, i) => (id === kernel ? sum + median(samples[i]) : sum), 0) }));
   }
 
   /** Convenience: upload `x`, encode, submit, read back. Resizes first when `shape` is given. */

@@ -1,19 +1,27 @@
 /**
  * A prepared convolution is a short list of dispatches. A step names its pipeline, its uniform values and its
- * buffers; the caller's input and output buffers are bound at encode time ('$input' / '$output' in the
- * buffer map), with the last bind group kept for the next call with the same buffers.
+ * buffers; the caller's input and output buffers are bound at encode time (an IoRef in the buffer map: the
+ * whole buffer, or a byte range of it when a batch is split into chunks), with the last bind group kept for
+ * the next call with the same buffers.
  */
 import { packUniforms, uniformByteSize } from '../kernels/types.ts';
 import { createKernelBindGroup, type BuiltPipeline } from '../runtime/pipeline.ts';
 import type { EngineCore } from './engine-core.ts';
 
-export const INPUT = '$input';
-export const OUTPUT = '$output';
+/** The caller's input or output buffer, whole or a byte range of it. */
+export interface IoRef {
+  io: 'input' | 'output';
+  offset?: number;
+  size?: number;
+}
+
+export const INPUT: IoRef = { io: 'input' };
+export const OUTPUT: IoRef = { io: 'output' };
 
 export interface Step {
   built: BuiltPipeline;
-  /** Binding name → buffer, or INPUT / OUTPUT for the caller's buffers. */
-  buffers: Record<string, GPUBuffer | typeof INPUT | typeof OUTPUT>;
+  /** Binding name → buffer, or an IoRef for the caller's buffers. */
+  buffers: Record<string, GPUBuffer | IoRef>;
   uniforms: Record<string, number>;
   workgroups: [number, number, number];
 }
@@ -23,13 +31,13 @@ interface LiveStep extends Step {
   lastBind?: { input: GPUBuffer; output: GPUBuffer; group: GPUBindGroup };
 }
 
-/** Owns the uniform buffers of its steps; `set` replaces the steps (after a resize). */
 /** Per-step timestamp destination for stage profiles. */
 export interface PerStepTimestamps {
   querySet: GPUQuerySet;
   base: number;
 }
 
+/** Owns the uniform buffers of its steps; `set` replaces the steps (after a resize). */
 export class StepList {
   private steps: LiveStep[] = [];
 
@@ -81,8 +89,14 @@ export class StepList {
 
   private record(pass: GPUComputePassEncoder, s: LiveStep, input: GPUBuffer, output: GPUBuffer): void {
     if (!s.lastBind || s.lastBind.input !== input || s.lastBind.output !== output) {
-      const buffers: Record<string, GPUBuffer> = {};
-      for (const [name, b] of Object.entries(s.buffers)) buffers[name] = b === INPUT ? input : b === OUTPUT ? output : b;
+      const buffers: Record<string, GPUBuffer | GPUBufferBinding> = {};
+      for (const [name, b] of Object.entries(s.buffers)) {
+        if (!('io' in b)) buffers[name] = b;
+        else {
+          const buffer = b.io === 'input' ? input : output;
+          buffers[name] = b.offset === undefined && b.size === undefined ? buffer : { buffer, offset: b.offset ?? 0, size: b.size };
+        }
+      }
       if (s.uniformBuffer) buffers.params = s.uniformBuffer;
       s.lastBind = { input, output, group: createKernelBindGroup(this.core.device, s.built, buffers) };
     }

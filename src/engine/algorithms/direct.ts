@@ -6,6 +6,7 @@ import { isDepthwise, packDepthwiseWeights, packGroupedWeights } from '../../ker
 import type { AlgorithmImpl, PreparedConv } from '../algorithm.ts';
 import { EpilogueBuffers, geometryAt, representativeGeometry } from '../epilogue-buffers.ts';
 import { INPUT, OUTPUT, StepList } from '../steps.ts';
+import { chunkIo, planChunks } from '../chunks.ts';
 
 export const directImpl: AlgorithmImpl = {
   name: 'direct',
@@ -26,15 +27,21 @@ export const directImpl: AlgorithmImpl = {
       algorithm: 'direct',
       kernelIds: [kernel.id],
       resize(batch, height, width) {
-        const g = geometryAt(d, batch, height, width);
-        const { outHeight, outWidth } = outputSize(g);
+        const { outHeight, outWidth } = outputSize(geometryAt(d, 1, height, width));
+        const per = { inBytes: height * width * d.inChannels * 4, outBytes: outHeight * outWidth * d.outChannels * 4 };
+        const plan = planChunks(core, batch, per);
+        const epiBytes = epi.resize(geometryAt(d, plan.chunks[0].count, height, width), plan.chunks.length > 1);
         const opts = { maxWorkgroupsPerDimension: core.limits.maxComputeWorkgroupsPerDimension, alpha: d.activation.alpha };
-        const disp = cfgDw ? depthwiseDispatch(cfgDw, g, opts) : directDispatch(cfgDi!, g, opts);
-        const epiBytes = epi.resize(g);
-        steps.set([{ built, buffers: { input: INPUT, output: OUTPUT, weights, ...epi.bindings() }, uniforms: disp.uniforms, workgroups: disp.workgroups }]);
-        return { outHeight, outWidth, workspaceBytes: epiBytes, notes: [] };
+        steps.set(plan.chunks.map((c) => {
+          const g = geometryAt(d, c.count, height, width);
+          const disp = cfgDw ? depthwiseDispatch(cfgDw, g, opts) : directDispatch(cfgDi!, g, opts);
+          const io = plan.chunks.length > 1 ? chunkIo(c, per) : { input: INPUT, output: OUTPUT };
+          return { built, buffers: { input: io.input, output: io.output, weights, ...epi.bindings() }, uniforms: disp.uniforms, workgroups: disp.workgroups };
+        }));
+        return { outHeight, outWidth, workspaceBytes: epiBytes, notes: plan.note ? [plan.note] : [] };
       },
-      encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
+      stepKernelIds: () => steps.kernelIds(),
+        encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
       destroy() {
         steps.destroy();
         epi.destroy();

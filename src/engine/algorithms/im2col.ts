@@ -10,6 +10,7 @@ import { packGroupedWeights } from '../../kernels/weight-pack.ts';
 import type { AlgorithmImpl, PreparedConv } from '../algorithm.ts';
 import { EpilogueBuffers, geometryAt, representativeGeometry } from '../epilogue-buffers.ts';
 import { INPUT, OUTPUT, StepList } from '../steps.ts';
+import { chunkIo, planChunks } from '../chunks.ts';
 
 export const im2colImpl: AlgorithmImpl = {
   name: 'im2col',
@@ -28,15 +29,22 @@ export const im2colImpl: AlgorithmImpl = {
       algorithm: 'im2col',
       kernelIds: [kernel.id],
       resize(batch, height, width) {
-        const g = geometryAt(d, batch, height, width);
-        const { outHeight, outWidth } = outputSize(g);
-        const shape = im2colGemmShape(g);
-        const uniforms = pickUniforms(kernel.uniforms, im2colGemmUniforms(cfg, g, d.activation.alpha));
-        const epiBytes = epi.resize(g);
-        steps.set([{ built, buffers: { input: INPUT, output: OUTPUT, weights, ...epi.bindings() }, uniforms, workgroups: gemmDispatch(tile, shape.m, shape.n, shape.batches) }]);
-        return { outHeight, outWidth, workspaceBytes: epiBytes, notes: [] };
+        const { outHeight, outWidth } = outputSize(geometryAt(d, 1, height, width));
+        const per = { inBytes: height * width * d.inChannels * 4, outBytes: outHeight * outWidth * d.outChannels * 4 };
+        // GEMM rows are the chunk's output pixels: the y dispatch (rows / (tm·wgy)) must fit the per-dimension limit.
+        const rowsPerCall = core.limits.maxComputeWorkgroupsPerDimension * tile.tm * tile.wgy;
+        const plan = planChunks(core, batch, per, { batch: Math.floor(rowsPerCall / (outHeight * outWidth)), reason: `GEMM rows ${outHeight * outWidth} per image, ${rowsPerCall} per dispatch (maxComputeWorkgroupsPerDimension)` });
+        const epiBytes = epi.resize(geometryAt(d, plan.chunks[0].count, height, width), plan.chunks.length > 1);
+        steps.set(plan.chunks.map((c) => {
+          const g = geometryAt(d, c.count, height, width);
+          const shape = im2colGemmShape(g);
+          const io = plan.chunks.length > 1 ? chunkIo(c, per) : { input: INPUT, output: OUTPUT };
+          return { built, buffers: { input: io.input, output: io.output, weights, ...epi.bindings() }, uniforms: pickUniforms(kernel.uniforms, im2colGemmUniforms(cfg, g, d.activation.alpha)), workgroups: gemmDispatch(tile, shape.m, shape.n, shape.batches) };
+        }));
+        return { outHeight, outWidth, workspaceBytes: epiBytes, notes: plan.note ? [plan.note] : [] };
       },
-      encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
+      stepKernelIds: () => steps.kernelIds(),
+        encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
       destroy() {
         steps.destroy();
         epi.destroy();

@@ -15,8 +15,9 @@ import { winogradAlgoIdPart, winogradLayout, type WinogradProblem } from '../../
 import { generateWinogradOutputKernel, winogradOutputInvocations, winogradOutputUniforms, type WinogradOutputConfig } from '../../kernels/winograd-output.ts';
 import { linearDispatch } from '../../runtime/pipeline.ts';
 import type { AlgorithmImpl, ConcreteAlgorithm, PreparedConv } from '../algorithm.ts';
-import { EpilogueBuffers } from '../epilogue-buffers.ts';
-import { INPUT, OUTPUT, StepList } from '../steps.ts';
+import { EpilogueBuffers, geometryAt } from '../epilogue-buffers.ts';
+import { chunkIo, planChunks } from '../chunks.ts';
+import { INPUT, OUTPUT, StepList, type Step } from '../steps.ts';
 
 type WinogradName = Extract<ConcreteAlgorithm, `winograd${string}`>;
 
@@ -79,30 +80,45 @@ function makeImpl(name: WinogradName): AlgorithmImpl {
         algorithm: name,
         kernelIds: [inputKernel.id, gemmKernel.id, outputKernel.id],
         resize(batch, height, width) {
-          const p: WinogradProblem = { batch, inHeight: height, inWidth: width, inChannels: d.inChannels, outChannels: d.outChannels, pads: d.pads };
-          const l = winogradLayout(algo, p);
-          for (const [what, bytes] of [['V (transformed input)', l.vBytes], ['M (GEMM output)', l.mBytes]] as const) {
-            const why = core.bindingMisfit(what, bytes);
-            if (why) throw new Error(`${name} at batch ${batch}, ${height}×${width}: ${why}; use a smaller batch per call or another algorithm`);
-          }
-          if (!v || v.size < l.vBytes) {
+          const problem = (n: number): WinogradProblem => ({ batch: n, inHeight: height, inWidth: width, inChannels: d.inChannels, outChannels: d.outChannels, pads: d.pads });
+          const one = winogradLayout(algo, problem(1));
+          const per = { inBytes: height * width * d.inChannels * 4, outBytes: one.outHeight * one.outWidth * d.outChannels * 4 };
+          const maxBinding = core.limits.maxStorageBufferBindingSize;
+          const wsPerImage = Math.max(one.vBytes, one.mBytes);
+          const tilesPerCall = maxPerDim * tile.tm * tile.wgy;
+          const algoMax = [
+            { batch: Math.floor(maxBinding / wsPerImage), reason: `V/M workspace of ${wsPerImage} bytes per image, maxStorageBufferBindingSize ${maxBinding}` },
+            { batch: Math.floor(tilesPerCall / one.tiles), reason: `${one.tiles} tiles per image, ${tilesPerCall} GEMM rows per dispatch (maxComputeWorkgroupsPerDimension)` },
+          ].reduce((a, b) => (b.batch < a.batch ? b : a));
+          const plan = planChunks(core, batch, per, algoMax);
+          const chunkMax = plan.chunks[0].count;
+          const lMax = winogradLayout(algo, problem(chunkMax));
+          if (!v || v.size < lMax.vBytes) {
             v?.destroy();
-            v = core.device.createBuffer({ label: `${inputKernel.id} V`, size: Math.max(16, l.vBytes), usage: GPUBufferUsage.STORAGE });
+            v = core.device.createBuffer({ label: `${inputKernel.id} V`, size: Math.max(16, lMax.vBytes), usage: GPUBufferUsage.STORAGE });
           }
-          if (!m || m.size < l.mBytes) {
+          if (!m || m.size < lMax.mBytes) {
             m?.destroy();
-            m = core.device.createBuffer({ label: `${gemmKernel.id} M`, size: Math.max(16, l.mBytes), usage: GPUBufferUsage.STORAGE });
+            m = core.device.createBuffer({ label: `${gemmKernel.id} M`, size: Math.max(16, lMax.mBytes), usage: GPUBufferUsage.STORAGE });
           }
-          const inD = linearDispatch(winogradInputInvocations(l), inputKernel.workgroupSize[0], maxPerDim);
-          const outD = linearDispatch(winogradOutputInvocations(l), outputKernel.workgroupSize[0], maxPerDim);
-          const epiBytes = epi.resize({ batch, inChannels: d.inChannels, outChannels: d.outChannels, inHeight: height, inWidth: width, kernelH: d.kernelH, kernelW: d.kernelW, strides: d.strides, pads: d.pads, dilations: d.dilations, groups: d.groups });
-          steps.set([
-            { built: inB, buffers: { input: INPUT, wino_v: v }, uniforms: winogradInputUniforms(l, p, inD.rowPitch), workgroups: [inD.x, inD.y, 1] },
-            { built: gemmB, buffers: { gemm_a: v, gemm_b: uBuf, gemm_c: m }, uniforms: plainGemmUniforms({ batch: l.taps, m: l.tiles, n: d.outChannels, k: l.cPad }), workgroups: gemmDispatch(tile, l.tiles, d.outChannels, l.taps) },
-            { built: outB, buffers: { wino_m: m, output: OUTPUT, ...epi.bindings() }, uniforms: winogradOutputUniforms(outCfg, l, p, outD.rowPitch, d.activation.alpha ?? 0.2), workgroups: [outD.x, outD.y, 1] },
-          ]);
-          return { outHeight: l.outHeight, outWidth: l.outWidth, workspaceBytes: v.size + m.size + uBuf.size + epiBytes, notes: [`${l.taps} taps × GEMM ${l.tiles}×${d.outChannels}×${l.cPad}`] };
+          const epiBytes = epi.resize(geometryAt(d, chunkMax, height, width), plan.chunks.length > 1);
+          steps.set(plan.chunks.flatMap((c): Step[] => {
+            const p = problem(c.count);
+            const l = winogradLayout(algo, p);
+            const io = plan.chunks.length > 1 ? chunkIo(c, per) : { input: INPUT, output: OUTPUT };
+            const inD = linearDispatch(winogradInputInvocations(l), inputKernel.workgroupSize[0], maxPerDim);
+            const outD = linearDispatch(winogradOutputInvocations(l), outputKernel.workgroupSize[0], maxPerDim);
+            return [
+              { built: inB, buffers: { input: io.input, wino_v: v! }, uniforms: winogradInputUniforms(l, p, inD.rowPitch), workgroups: [inD.x, inD.y, 1] as [number, number, number] },
+              { built: gemmB, buffers: { gemm_a: v!, gemm_b: uBuf, gemm_c: m! }, uniforms: plainGemmUniforms({ batch: l.taps, m: l.tiles, n: d.outChannels, k: l.cPad }), workgroups: gemmDispatch(tile, l.tiles, d.outChannels, l.taps) },
+              { built: outB, buffers: { wino_m: m!, output: io.output, ...epi.bindings() }, uniforms: winogradOutputUniforms(outCfg, l, p, outD.rowPitch, d.activation.alpha ?? 0.2), workgroups: [outD.x, outD.y, 1] as [number, number, number] },
+            ];
+          }));
+          const notes = [`${lMax.taps} taps × GEMM ${lMax.tiles}×${d.outChannels}×${lMax.cPad} per call`];
+          if (plan.note) notes.push(plan.note);
+          return { outHeight: one.outHeight, outWidth: one.outWidth, workspaceBytes: v.size + m.size + uBuf.size + epiBytes, notes };
         },
+        stepKernelIds: () => steps.kernelIds(),
         encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
         destroy() {
           steps.destroy();

@@ -1,0 +1,391 @@
+/**
+ * Fixed-point requantization shared, bit for bit, by the CPU and WGSL (QLinearConv semantics).
+ *
+ *   y = saturate(round_half_even(acc · M[o]) + y_zero_point)   clamped to [lo, hi]
+ *
+ * exactly as `requantize` in src/reference/integer.ts computes it, for every int32 accumulator.
+ *
+ * ## Where the integers come from
+ * The reference computes the multiplier in float32, M = fround(fround(x_scale · w_scale[o]) / y_scale)
+ * (`requantMultiplier`, reused here so there is one definition), and then the product acc · M in float64,
+ * followed by round-half-to-even. A float32 M is m0 · 2^-s with a 24-bit integer mantissa m0, so
+ *
+ *   acc · M = ±Q · 2^-s,   Q = |acc| · m0  (an integer < 2^31 · 2^24 = 2^55).
+ *
+ * Q can have more than 53 significant bits, so the reference's float64 product is itself rounded:
+ * fl64(acc · M) = ±RNE53(Q) · 2^-s, where RNE53 rounds Q to 53 significant bits (nearest, ties to even).
+ * This matters: with |acc| > 2^29 and M ≈ 2^-22, Q·2^-s can be within 2^-45 of a .5 tie, and the float64
+ * product lands exactly on the tie, which round-half-even then rounds to even although the exact value is
+ * past it. The tests construct such cases. The integer algorithm therefore performs the same two roundings:
+ *
+ *   1. Q = |acc| · m0                                     exact 64-bit product from 16-bit limbs (WGSL has no u64)
+ *   2. d = 0 if Q < 2^53, 1 if Q < 2^54, else 2           bits the float64 product drops (Q < 2^55 always)
+ *      Q1 = RNE(Q / 2^d)                                  so Q1 · 2^d = RNE53(Q), the float64 product's magnitude
+ *   3. R = RNE(Q1 / 2^(s−d)) if s ≥ d, else Q1 · 2^(d−s)   round half to even of RNE53(Q) · 2^-s
+ *   4. R = min(R, 2^30)                                    saturation guard, see below
+ *   5. r = acc < 0 ? −R : R;   y = min(max(r + zp, lo), hi)
+ *
+ * RNE(q / 2^k): floor = q >> k; the dropped bits are compared with the half 2^(k−1): above → +1; exactly
+ * half → +1 only if floor is odd; below → floor. All rounding is on magnitudes: float64 rounding and
+ * round-half-even are symmetric in sign, so the sign is applied at the end.
+ *
+ * ## Ranges (what `requantParams` produces and what `requantizeCpu` / WGSL `requantize` accept)
+ * - acc: any int32, including −2^31 (its magnitude 2^31 is held in a u32).
+ * - m0: 0 or an integer in [2^23, 2^24); shift: an integer in [0, 63]. The product Q < 2^55 needs m0 < 2^24.
+ * - zp, lo, hi: integers in [−2^16, 2^16] with lo ≤ hi (int8/uint8 need [−128, 255]). Step 4 caps R at 2^30:
+ *   any R ≥ 2^30 − 2^16 already clamps to hi (or lo) after adding zp, so the cap changes no result and keeps
+ *   r + zp inside int32.
+ * - M from float32 scales: x_scale, w_scale[o], y_scale must be finite numbers > 0 that stay finite and > 0
+ *   in float32 (about 1.4e-45 … 3.4e38), and M must be finite; `requantParams` throws otherwise.
+ * - Normal M = 1.f · 2^e: m0 = 1f (24 bits), s = 23 − e. Subnormal M is normalized (m0 shifted up, s raised).
+ * - M ≥ 2^24 (s < 0): stored as (m0, shift 0), i.e. M' = m0 ∈ [2^23, 2^24) instead of M. Any acc ≠ 0 then gives
+ *   |acc · M| ≥ 2^24 and |acc · M'| ≥ 2^23, both of which saturate for zp, lo, hi in [−2^16, 2^16]; acc = 0
+ *   gives zp in both. Results are identical. (M in [1, 2^24) is represented exactly, s ∈ [0, 23].)
+ * - Tiny M (s > 63, i.e. M < 2^-39): shift is capped at 63. Both |acc · M| < 2^31 · 2^-39 and Q · 2^-63 < 2^-8
+ *   round to 0, so every result is zp, as in the reference.
+ * - M = 0 (x_scale · w_scale / y_scale underflows float32): m0 = 0, shift = 0, every result is zp, as in the
+ *   reference (acc · 0 = 0).
+ */
+import type { Activation } from '../conv/types.ts';
+import { fusedClampRange, QUANT_RANGE, requantMultiplier, type QuantDType } from '../reference/integer.ts';
+import type { WgslPart } from '../kernels/compose.ts';
+
+export interface RequantParams {
+  /** Per output channel: 0 or the 24-bit mantissa of M[o], in [2^23, 2^24). */
+  m0: Uint32Array;
+  /** Per output channel: M[o] = m0 · 2^-shift (see the file comment for M ≥ 2^24 and tiny M), in [0, 63]. */
+  shift: Uint32Array;
+  /** M[o] itself (float32 values), for reference and diagnostics. */
+  multiplier: Float64Array;
+}
+
+export interface RequantClamp {
+  zp: number;
+  lo: number;
+  hi: number;
+}
+
+/** Largest |zp|, |lo|, |hi| that the saturation guard covers. */
+export const REQUANT_CLAMP_LIMIT = 2 ** 16;
+/** The largest shift `requantParams` emits. */
+export const REQUANT_MAX_SHIFT = 63;
+
+const F32_MAX = 3.4028234663852886e38;
+
+export class RequantParamError extends Error {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly rule: string,
+  ) {
+    super(`${field}: ${show(value)} ${rule}`);
+    this.name = 'RequantParamError';
+  }
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+function checkScale(field: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw new RequantParamError(field, v, 'must be a finite number > 0');
+  }
+  const f = Math.fround(v);
+  if (f === 0 || !Number.isFinite(f)) {
+    throw new RequantParamError(field, v, `must stay finite and > 0 in float32 (about 1.4e-45 to ${F32_MAX}); it rounds to ${f}`);
+  }
+  return v;
+}
+
+const f32View = new Float32Array(1);
+const u32View = new Uint32Array(f32View.buffer);
+
+/** m0 · 2^-shift for one float32 multiplier (see the file comment for the special cases). */
+export function decomposeMultiplier(multiplier: number): { m0: number; shift: number } {
+  const m = Math.fround(multiplier);
+  if (!(m >= 0) || !Number.isFinite(m)) throw new RequantParamError('multiplier', multiplier, 'must be a finite float32 >= 0');
+  if (m === 0) return { m0: 0, shift: 0 };
+  f32View[0] = m;
+  const bits = u32View[0];
+  const biased = (bits >>> 23) & 0xff;
+  let m0 = bits & 0x7fffff;
+  let s: number;
+  if (biased === 0) {
+    s = 149; // subnormal: m = frac · 2^-149; normalize frac into [2^23, 2^24)
+    while (m0 < 0x800000) {
+      m0 *= 2;
+      s += 1;
+    }
+  } else {
+    m0 |= 0x800000;
+    s = 150 - biased; // m = 1.f · 2^(biased−127) = m0 · 2^(biased−150)
+  }
+  return { m0, shift: Math.min(Math.max(s, 0), REQUANT_MAX_SHIFT) };
+}
+
+/**
+ * Per-output-channel fixed-point multipliers for QLinearConv requantization. `wScale` holds one value
+ * (per tensor) or one per output channel. Throws a `RequantParamError` naming the parameter, value and rule.
+ */
+export function requantParams(xScale: number, wScale: ArrayLike<number> | number, yScale: number): RequantParams {
+  checkScale('xScale', xScale);
+  checkScale('yScale', yScale);
+  const ws = typeof wScale === 'number' ? [wScale] : wScale;
+  if (ws === null || typeof ws !== 'object' || typeof ws.length !== 'number' || ws.length < 1) {
+    throw new RequantParamError('wScale', wScale, 'must be a number or a non-empty array (one per tensor or per output channel)');
+  }
+  const n = ws.length;
+  const m0 = new Uint32Array(n);
+  const shift = new Uint32Array(n);
+  const multiplier = new Float64Array(n);
+  for (let o = 0; o < n; o++) {
+    checkScale(`wScale[${o}]`, ws[o]);
+    const m = requantMultiplier(xScale, ws[o], yScale);
+    if (!Number.isFinite(m)) {
+      throw new RequantParamError(
+        `multiplier[${o}]`,
+        m,
+        `(fround(fround(xScale · wScale[${o}]) / yScale) with xScale = ${xScale}, wScale[${o}] = ${ws[o]}, yScale = ${yScale}) must be finite in float32`,
+      );
+    }
+    const d = decomposeMultiplier(m);
+    m0[o] = d.m0;
+    shift[o] = d.shift;
+    multiplier[o] = m;
+  }
+  return { m0, shift, multiplier };
+}
+
+/**
+ * zp, lo, hi for a quantized output with an optional fused relu/relu6: the reference's `fusedClampRange`
+ * (relu clamps below at zp; relu6 above at zp + round_half_even(6 / y_scale)), checked against the ranges
+ * the fixed-point path accepts.
+ */
+export function requantClamp(activation: Activation | undefined, yScale: number, yZeroPoint: number, dtype: QuantDType): RequantClamp {
+  if (dtype !== 'uint8' && dtype !== 'int8') throw new RequantParamError('dtype', dtype, "must be 'uint8' or 'int8'");
+  checkScale('yScale', yScale);
+  const [qlo, qhi] = QUANT_RANGE[dtype];
+  if (typeof yZeroPoint !== 'number' || !Number.isInteger(yZeroPoint) || yZeroPoint < qlo || yZeroPoint > qhi) {
+    throw new RequantParamError('yZeroPoint', yZeroPoint, `must be an integer in the ${dtype} range [${qlo}, ${qhi}]`);
+  }
+  const [lo, hi] = fusedClampRange(activation, yScale, yZeroPoint, dtype);
+  return { zp: yZeroPoint, lo, hi };
+}
+
+/** Throws unless zp, lo, hi are integers in [−2^16, 2^16] with lo ≤ hi (the range the saturation guard covers). */
+export function checkRequantClamp(c: RequantClamp): void {
+  for (const k of ['zp', 'lo', 'hi'] as const) {
+    const v = c[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || Math.abs(v) > REQUANT_CLAMP_LIMIT) {
+      throw new RequantParamError(k, v, `must be an integer in [-${REQUANT_CLAMP_LIMIT}, ${REQUANT_CLAMP_LIMIT}]`);
+    }
+  }
+  if (c.lo > c.hi) throw new RequantParamError('lo', c.lo, `must be <= hi (${c.hi})`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// CPU emulation. Every function mirrors its WGSL namesake line by line, with u32 values held in JS numbers
+// in [0, 2^32) (`>>> 0` after any operation that can leave that range; JS shifts, like WGSL's, take the
+// shift amount modulo 32, and the code never relies on that). A 64-bit value is the pair (lo, hi).
+
+const HALF_LIMIT = 0x40000000; // 2^30
+
+let wideLo = 0;
+let wideHi = 0;
+
+/** (wideLo, wideHi) = a · b, a and b u32: WGSL `rq_mul_wide`. */
+function rqMulWide(a: number, b: number): void {
+  const a0 = a & 0xffff;
+  const a1 = a >>> 16;
+  const b0 = b & 0xffff;
+  const b1 = b >>> 16;
+  const p00 = a0 * b0; // each < 2^32, exact
+  const p01 = a0 * b1;
+  const p10 = a1 * b0;
+  const p11 = a1 * b1;
+  const mid = (p01 + p10) >>> 0;
+  const midCarry = mid < p01 ? 0x10000 : 0;
+  const lo = (p00 + ((mid << 16) >>> 0)) >>> 0;
+  const loCarry = lo < p00 ? 1 : 0;
+  wideLo = lo;
+  wideHi = (p11 + (mid >>> 16) + midCarry + loCarry) >>> 0;
+}
+
+/** (wideLo, wideHi) = RNE((lo, hi) / 2^k), k in [0, 63]: WGSL `rq_shr_rne`. */
+function rqShrRne(lo: number, hi: number, k: number): void {
+  if (k === 0) {
+    wideLo = lo;
+    wideHi = hi;
+    return;
+  }
+  let fl: number;
+  let fh: number;
+  let hb: number;
+  let sticky: boolean;
+  if (k < 32) {
+    fl = ((lo >>> k) | (hi << (32 - k))) >>> 0;
+    fh = hi >>> k;
+    hb = (lo >>> (k - 1)) & 1;
+    sticky = (lo & ((1 << (k - 1)) - 1)) !== 0;
+  } else if (k === 32) {
+    fl = hi;
+    fh = 0;
+    hb = lo >>> 31;
+    sticky = (lo & 0x7fffffff) !== 0;
+  } else {
+    const j = k - 32;
+    fl = hi >>> j;
+    fh = 0;
+    hb = (hi >>> (j - 1)) & 1;
+    sticky = lo !== 0 || (hi & ((1 << (j - 1)) - 1)) !== 0;
+  }
+  if (hb === 1 && (sticky || (fl & 1) === 1)) {
+    fl = (fl + 1) >>> 0;
+    if (fl === 0) fh = (fh + 1) >>> 0;
+  }
+  wideLo = fl;
+  wideHi = fh;
+}
+
+/**
+ * saturate(round_half_even(acc · m0 · 2^-shift) + zp) to [lo, hi], with the float64 rounding of the
+ * reference's product reproduced (see the file comment). Integer operations only, identical to the WGSL
+ * `requantize` of `requantWgslPart`. Inputs must be in the documented ranges (not checked here: this is the
+ * per-element path; check parameters once with `requantParams` / `checkRequantClamp`).
+ */
+export function requantizeCpu(acc: number, m0: number, shift: number, zp: number, lo: number, hi: number): number {
+  const neg = acc < 0;
+  const a = neg ? (0 - (acc >>> 0)) >>> 0 : acc >>> 0;
+  rqMulWide(a, m0 >>> 0);
+  const qLo = wideLo;
+  const qHi = wideHi;
+  const d = qHi >= 0x400000 ? 2 : qHi >= 0x200000 ? 1 : 0;
+  rqShrRne(qLo, qHi, d);
+  let rLo: number;
+  let rHi: number;
+  if (shift >= d) {
+    rqShrRne(wideLo, wideHi, shift - d);
+    rLo = wideLo;
+    rHi = wideHi;
+  } else {
+    const l = d - shift;
+    rLo = (wideLo << l) >>> 0;
+    rHi = ((wideHi << l) | (wideLo >>> (32 - l))) >>> 0;
+  }
+  const mag = rHi !== 0 || rLo > HALF_LIMIT ? HALF_LIMIT : rLo;
+  const v = neg ? -mag : mag;
+  return Math.min(Math.max(v + zp, lo), hi);
+}
+
+/**
+ * Requantizes a whole accumulator array whose channel of element i is `channelOf(i)` (e.g. i % C for NHWC).
+ * Values must be int32. Returns the quantized integers.
+ */
+export function requantizeArray(
+  acc: ArrayLike<number>,
+  params: Pick<RequantParams, 'm0' | 'shift'>,
+  clamp: RequantClamp,
+  channelOf: (i: number) => number,
+): Int32Array {
+  checkRequantClamp(clamp);
+  const out = new Int32Array(acc.length);
+  for (let i = 0; i < acc.length; i++) {
+    const v = acc[i];
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new RequantParamError(`acc[${i}]`, v, 'must be an int32');
+    const o = channelOf(i);
+    out[i] = requantizeCpu(v, params.m0[o], params.shift[o], clamp.zp, clamp.lo, clamp.hi);
+  }
+  return out;
+}
+
+/** The WGSL of `requantize` and its two helpers (`rq_` prefix); see the file comment for the algorithm. */
+export const REQUANT_WGSL = `
+// 32x32 -> 64-bit unsigned product from 16-bit limbs; returns (lo, hi).
+fn rq_mul_wide(a: u32, b: u32) -> vec2<u32> {
+  let a0 = a & 0xffffu;
+  let a1 = a >> 16u;
+  let b0 = b & 0xffffu;
+  let b1 = b >> 16u;
+  let p00 = a0 * b0;
+  let p01 = a0 * b1;
+  let p10 = a1 * b0;
+  let p11 = a1 * b1;
+  let mid = p01 + p10;
+  let midCarry = select(0u, 0x10000u, mid < p01);
+  let lo = p00 + (mid << 16u);
+  let loCarry = select(0u, 1u, lo < p00);
+  return vec2<u32>(lo, p11 + (mid >> 16u) + midCarry + loCarry);
+}
+
+// q / 2^k rounded to nearest, ties to even, for q = (lo, hi) and k in [0, 63].
+fn rq_shr_rne(q: vec2<u32>, k: u32) -> vec2<u32> {
+  if (k == 0u) {
+    return q;
+  }
+  var fl: u32;
+  var fh: u32;
+  var hb: u32;
+  var sticky: bool;
+  if (k < 32u) {
+    fl = (q.x >> k) | (q.y << (32u - k));
+    fh = q.y >> k;
+    hb = (q.x >> (k - 1u)) & 1u;
+    sticky = (q.x & ((1u << (k - 1u)) - 1u)) != 0u;
+  } else if (k == 32u) {
+    fl = q.y;
+    fh = 0u;
+    hb = q.x >> 31u;
+    sticky = (q.x & 0x7fffffffu) != 0u;
+  } else {
+    let j = k - 32u;
+    fl = q.y >> j;
+    fh = 0u;
+    hb = (q.y >> (j - 1u)) & 1u;
+    sticky = q.x != 0u || (q.y & ((1u << (j - 1u)) - 1u)) != 0u;
+  }
+  if (hb == 1u && (sticky || (fl & 1u) == 1u)) {
+    fl = fl + 1u;
+    if (fl == 0u) {
+      fh = fh + 1u;
+    }
+  }
+  return vec2<u32>(fl, fh);
+}
+
+// QLinearConv requantization, bit-identical to requantizeCpu (src/quant/requant.ts):
+// min(max(round_half_even(acc * m0 * 2^-shift) + zp, lo), hi), with the float64 rounding of the
+// reference's product reproduced. m0 = 0 or in [2^23, 2^24), shift in [0, 63], zp/lo/hi in [-2^16, 2^16].
+fn requantize(acc: i32, m0: u32, shift: u32, zp: i32, lo: i32, hi: i32) -> i32 {
+  let neg = acc < 0i;
+  let a = select(bitcast<u32>(acc), 0u - bitcast<u32>(acc), neg);
+  let q = rq_mul_wide(a, m0);
+  let d = select(select(0u, 1u, q.y >= 0x200000u), 2u, q.y >= 0x400000u);
+  let q1 = rq_shr_rne(q, d);
+  var r: vec2<u32>;
+  if (shift >= d) {
+    r = rq_shr_rne(q1, shift - d);
+  } else {
+    let l = d - shift;
+    r = vec2<u32>(q1.x << l, (q1.y << l) | (q1.x >> (32u - l)));
+  }
+  let mag = select(r.x, 0x40000000u, r.y != 0u || r.x > 0x40000000u);
+  let v = select(i32(mag), -i32(mag), neg);
+  return min(max(v + zp, lo), hi);
+}
+`;
+
+/**
+ * The WGSL part defining `fn requantize(acc: i32, m0: u32, shift: u32, zp: i32, lo: i32, hi: i32) -> i32`
+ * (plus helpers `rq_mul_wide`, `rq_shr_rne`). No bindings or uniforms: the caller reads m0/shift per channel
+ * and passes zp/lo/hi (from `requantClamp`).
+ */
+export function requantWgslPart(): WgslPart {
+  return { idPart: '', bindings: [], uniforms: [], code: REQUANT_WGSL };
+}
