@@ -185,7 +185,7 @@ export function winogradMatrixHash(algo: Winograd2D): string {
  *   canonical Cook-Toom / direct sides: 'wino4x4' F(4x4,3x3), 'wino2x1' F(2x1,3x3), 'wino4x4r5' F(4x4,5x5),
  *     'wino2x2r3x5' (rh ≠ rw), 'wino4x4alt' (a non-default point set, the same on every Winograd side);
  *   anything else (user-supplied or edited matrices, other point sets, mixed variants):
- *     'winoU4x4_<8 hex>' ('winoU4x4r5_<hex>' …), the hash of all the exact matrices.
+ *     'winou4x4_<8 hex>' ('winou4x4r5_<hex>' …; 'u' for user, lower case as kernel IDs are), the hash of all the exact matrices.
  */
 export function winogradAlgoIdPart(algo: Winograd2D): string {
   checkAlgo(algo);
@@ -199,7 +199,7 @@ export function winogradAlgoIdPart(algo: Winograd2D): string {
     const variant = sides[0] ?? 'default';
     return `wino${mh}x${mw}${rPart}${variant === 'default' ? '' : variant}`;
   }
-  return `winoU${mh}x${mw}${rPart}_${winogradMatrixHash(algo)}`;
+  return `winou${mh}x${mw}${rPart}_${winogradMatrixHash(algo)}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------

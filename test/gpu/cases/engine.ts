@@ -11,6 +11,7 @@ import { toleranceFamily } from '../../../src/engine/verify.ts';
 import { conv2dReference, maxAbsDot } from '../../../src/reference/conv2d.ts';
 import { mulberry32, randomF32 } from '../../../src/util/random.ts';
 import { geom } from '../../shapes.ts';
+import { toFloat64, winograd1D } from '../../../src/winograd/index.ts';
 import type { GpuCase, GpuTestContext } from '../harness/types.ts';
 
 type EpilogueKind = 'none' | 'bias_relu' | 'scalarbias_relu6' | 'leakyrelu' | 'prelu_channel' | 'prelu_tensor' | 'bias_elu' | 'sigmoid' | 'numpybias';
@@ -170,4 +171,45 @@ engineCases.push(
       if (!/maxStorageBufferBindingSize/.test(msg) || !/minStorageBufferOffsetAlignment/.test(msg)) throw new Error(`expected a refusal naming the limits, got: ${msg || 'no error'}`);
     },
   },
+);
+
+/** Learned-transform plans: exact F(4,3)-alt matrices given as floats run; a corrupted one is caught by verification. */
+async function runUserTransformCase(t: GpuTestContext, corrupt: boolean, seed: number): Promise<void> {
+  const alt = winograd1D(4, 3, 'alt');
+  const transforms = { AT: toFloat64(alt.AT), G: toFloat64(alt.G), BT: toFloat64(alt.BT) };
+  if (corrupt) transforms.G[2][1] += 0.01;
+  const g = k3({ batch: 2, inChannels: 8, outChannels: 12, inHeight: 11, inWidth: 10 });
+  const rng = mulberry32(seed);
+  const x = randomF32(g.batch * 8 * 110, rng);
+  const w = randomF32(12 * 8 * 9, rng);
+  const engine = new Engine(t.device);
+  const desc = { inChannels: 8, outChannels: 12, kernelSize: 3, pads: 1 } as const;
+  if (corrupt) {
+    // forced: a clear error; auto: the corrupted Winograd candidate is rejected and another algorithm serves
+    let msg = '';
+    try {
+      await engine.createConv2d({ ...desc, algorithm: 'winograd4' }, { weights: w, transforms });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    if (!/FAILED/.test(msg)) throw new Error(`a corrupted learned transform was not refused when forced: ${msg || 'no error'}`);
+    const plan = await engine.createConv2d(desc, { weights: w, transforms });
+    const v = plan.info.candidates.find((c) => c.algorithm === 'winograd4');
+    plan.destroy();
+    if (plan.info.algorithm === 'winograd4' || v?.status !== 'failed-verification') throw new Error(`auto used or did not reject the corrupted transform: chose ${plan.info.algorithm}, winograd4 ${v?.status}: ${v?.reason}`);
+    return;
+  }
+  const plan = await engine.createConv2d({ ...desc, algorithm: 'winograd4' }, { weights: w, transforms });
+  const got = await plan.run(x, { batch: g.batch, height: g.inHeight, width: g.inWidth });
+  plan.destroy();
+  if (!plan.info.kernels[0].startsWith('winou4x4_')) throw new Error(`learned transforms must get their own kernel IDs, got ${plan.info.kernels.join(', ')}`);
+  const ops = { input: x, inputLayout: 'NHWC' as const, weight: w, weightLayout: 'OIHW' as const };
+  const cmp = compareWithReference(got, conv2dReference(g, ops).data, maxAbsDot(g, ops).perOutput, toleranceFor('float32', 'winograd'));
+  t.log(cmp.message.split('\n')[0]);
+  if (!cmp.pass || cmp.maxRelError > 5e-5) throw new Error(`learned F(4,3)-alt transforms: ${cmp.message}`);
+}
+
+engineCases.push(
+  { name: 'engine learned transforms: F(4,3)-alt as float matrices', run: (t) => runUserTransformCase(t, false, 42_001) },
+  { name: 'engine learned transforms: a corrupted G is rejected by verification', run: (t) => runUserTransformCase(t, true, 42_002) },
 );

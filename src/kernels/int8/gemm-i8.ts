@@ -1,0 +1,177 @@
+/**
+ * The int8 batched GEMM body, register blocked like the fp32 'regblock' body (../gemm.ts):
+ * C_b[M × N] = A_b[M × K] · B_b[K × N] for every batch index b = workgroup_id.z (convolution groups), with
+ * A and B 8-bit, K in u32 words of 4 lanes (gemm_k4 words), N in groups of 4 columns (gemm_n4), int32
+ * accumulation, and optionally the row sums S_b[row] = Σ_k A_b[row][k] (for weight zero points).
+ *
+ * Operand contract (the parts composed with the body define these):
+ *   A reader:  struct QRow; fn qa_row(b: u32, row: u32) -> QRow        once per owned row (row < M)
+ *              struct QK;   fn qa_k(k4: u32) -> QK                      once per k step, shared by all rows
+ *              fn qa_load(r: QRow, k: QK) -> u32                        A_b[row][4·k4 .. 4·k4+3], raw bytes
+ *                (the input's own dtype; padding lanes hold x_zp, never 0)
+ *   B reader:  fn qb_load(b: u32, k4: u32, col4: u32) -> vec4<u32>     word k4 of columns 4·col4 .. +3
+ *   C writer:  struct QCol; fn qgemm_col(b: u32, col4: u32) -> QCol     once per owned column group
+ *              fn qgemm_store(b: u32, row: u32, col4: u32, d: vec4<i32>, s: i32, q: QCol)
+ *                called for row < M, col4 < N4 with the raw dot products d and the row sum s (0 without wzp)
+ * The body prepares A words for the dot (dot.ts: flip / unpack) and owns the uniforms gemm_m, gemm_n4, gemm_k4.
+ *
+ * Thread-to-data mapping (as fp32 regblock): a workgroup owns BM = wgy·tm rows and BN4 = wgx·tn/4 column
+ * groups; invocation (lx, ly) owns rows row0 + ly + wgy·i (i < tm) and column groups col0 + lx + wgx·j
+ * (j < tn/4): tm × tn/4 vec4<i32> accumulators (+ tm row sums). Per k step: tm A words and tn/4 B vec4.
+ * Rows and column groups past the edge are clamped for loading and never stored. No workgroup memory, no
+ * barriers (on SwiftShader loads dominate; see INT8_GEMM_TILES).
+ */
+import { composeKernel, type WgslPart } from '../compose.ts';
+import type { KernelSource, UniformField } from '../types.ts';
+import { macLine, prepA, prepB, sumExpr } from './dot.ts';
+import type { QOperandConfig } from './types.ts';
+
+export interface QGemmTile {
+  /** Rows per invocation, 1..32. */
+  tm: number;
+  /** Columns per invocation, a multiple of 4 in 4..16. */
+  tn: number;
+  wgx: number;
+  wgy: number;
+}
+
+export interface QGemmOperandParts {
+  a: WgslPart;
+  b: WgslPart;
+  c: WgslPart;
+}
+
+export interface QGemmKernelConfig {
+  /** e.g. 'im2col_gemm_u8i8_nhwc' */
+  idPrefix: string;
+  tile: QGemmTile;
+  /** Operand domains and the dot path (the body prepares A and B words and sums rows with wzp). */
+  ops: Pick<QOperandConfig, 'input' | 'weights' | 'wzp' | 'dot'>;
+  operands: QGemmOperandParts;
+}
+
+export const QGEMM_BODY_UNIFORMS: UniformField[] = [
+  { name: 'gemm_m', type: 'u32' },
+  { name: 'gemm_n4', type: 'u32' },
+  { name: 'gemm_k4', type: 'u32' },
+];
+
+export function validateQGemmTile(t: QGemmTile, field = 'tile'): void {
+  const bad = (f: string, v: unknown, rule: string): never => {
+    throw new Error(`QGemmKernelConfig.${field}.${f} = ${JSON.stringify(v)}: ${rule}`);
+  };
+  const int = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+  if (!int(t.tm) || t.tm < 1 || t.tm > 32) bad('tm', t.tm, 'must be an integer in [1, 32]');
+  if (!int(t.tn) || t.tn < 4 || t.tn > 16 || t.tn % 4 !== 0) bad('tn', t.tn, 'must be a multiple of 4 in [4, 16]');
+  if (t.tm * t.tn > 256) bad('tm×tn', `${t.tm}×${t.tn}`, 'at most 256 i32 accumulators per invocation');
+  if (!int(t.wgx) || t.wgx < 1 || t.wgx > 256) bad('wgx', t.wgx, 'must be an integer in [1, 256]');
+  if (!int(t.wgy) || t.wgy < 1 || t.wgy > 256) bad('wgy', t.wgy, 'must be an integer in [1, 256]');
+  if (t.wgx * t.wgy > 256) bad('wgx×wgy', `${t.wgx}×${t.wgy}`, 'a workgroup may have at most 256 invocations');
+}
+
+/** e.g. 'r16x16_wg4x1' */
+export function qGemmTileId(t: QGemmTile): string {
+  validateQGemmTile(t);
+  return `r${t.tm}x${t.tn}_wg${t.wgx}x${t.wgy}`;
+}
+
+/** Workgroups for C[batch][m × n]: (ceil(ceil(n/4) / (wgx·tn/4)), ceil(m / (wgy·tm)), batch). */
+export function qGemmDispatch(t: QGemmTile, m: number, n: number, batch: number, maxPerDim = 65535): [number, number, number] {
+  validateQGemmTile(t);
+  const d: [number, number, number] = [Math.ceil(Math.ceil(n / 4) / ((t.wgx * t.tn) / 4)), Math.ceil(m / (t.wgy * t.tm)), batch];
+  d.forEach((v, i) => {
+    if (v > maxPerDim) throw new Error(`qGemmDispatch: ${'xyz'[i]} = ${v} workgroups (m ${m}, n ${n}, batch ${batch}, tile ${qGemmTileId(t)}) exceeds ${maxPerDim}`);
+  });
+  return d;
+}
+
+/**
+ * Presets. Measured on SwiftShader (Dawn in Node, 2 cores), .scratch/i8-bench.mts, im2col 64@56² 3×3 NHWC
+ * u8i8 qlinear: see the numbers in the report of issue 4 and INT8_GEMM_TILE_NOTES.
+ */
+export const INT8_GEMM_TILES = {
+  'r16x16': { tm: 16, tn: 16, wgx: 4, wgy: 1 },
+  'r16x8': { tm: 16, tn: 8, wgx: 8, wgy: 1 },
+  'r8x8': { tm: 8, tn: 8, wgx: 8, wgy: 8 },
+  'r4x4': { tm: 4, tn: 4, wgx: 8, wgy: 8 },
+} as const satisfies Record<string, QGemmTile>;
+
+export type Int8GemmTileName = keyof typeof INT8_GEMM_TILES;
+
+function header(cfg: QGemmKernelConfig): string {
+  const t = cfg.tile;
+  const tn4 = t.tn / 4;
+  const bm = t.wgy * t.tm;
+  const bn4 = t.wgx * tn4;
+  return [
+    `int8 batched GEMM C[b] = A[b] · B[b] (i32 accumulation, ${cfg.ops.dot === 'dot4' ? `${cfg.ops.weights === 'uint8' ? 'dot4U8Packed' : 'dot4I8Packed'}` : 'unpacked bytes, i32 multiply-add'}), b = workgroup_id.z.`,
+    `Workgroup ${t.wgx}×${t.wgy} owns rows wid.y·${bm} + [0, ${bm}) and column groups wid.x·${bn4} + [0, ${bn4}).`,
+    `Invocation (lx, ly) owns rows +ly+${t.wgy}·i (i < ${t.tm}) and column groups +lx+${t.wgx}·j (j < ${tn4}): ${t.tm}×${tn4} vec4<i32> accumulators${cfg.ops.wzp ? ` and ${t.tm} row sums` : ''}.`,
+    `Per k step (4 k in one u32): ${t.tm} A words (qa_load), ${tn4} B vec4<u32> (qb_load), ${t.tm * t.tn} dot products.`,
+    'Rows ≥ gemm_m and column groups ≥ gemm_n4 are clamped when loaded and never stored. No workgroup memory, no barriers.',
+    `Dispatch: (ceil(gemm_n4 / ${bn4}), ceil(gemm_m / ${bm}), batch).`,
+  ].join('\n');
+}
+
+function mainCode(cfg: QGemmKernelConfig): string {
+  const t = cfg.tile;
+  const ops = cfg.ops;
+  const tn4 = t.tn / 4;
+  const bm = t.wgy * t.tm;
+  const bn4 = t.wgx * tn4;
+  const I = [...Array(t.tm).keys()];
+  const J = [...Array(tn4).keys()];
+  const L: string[] = [];
+  L.push(`@compute @workgroup_size(${t.wgx}, ${t.wgy}, 1)`);
+  L.push('fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {');
+  L.push('  let b = wid.z;');
+  L.push('  let m = params.gemm_m;');
+  L.push('  let n4 = params.gemm_n4;');
+  L.push(`  let row = wid.y * ${bm}u + lid.y;`);
+  L.push(`  let col = wid.x * ${bn4}u + lid.x;`);
+  L.push('  if (row >= m || col >= n4) {');
+  L.push('    return;');
+  L.push('  }');
+  for (const i of I) L.push(`  let r${i} = qa_row(b, ${i === 0 ? 'row' : `min(row + ${i * t.wgy}u, m - 1u)`});`);
+  for (const j of J) L.push(`  let c${j} = ${j === 0 ? 'col' : `min(col + ${j * t.wgx}u, n4 - 1u)`};`);
+  for (const i of I) for (const j of J) L.push(`  var acc${i}_${j} = vec4<i32>(0);`);
+  if (ops.wzp) for (const i of I) L.push(`  var s${i} = 0i;`);
+  L.push('  for (var k4 = 0u; k4 < params.gemm_k4; k4++) {');
+  L.push('    let kk = qa_k(k4);');
+  for (const j of J) L.push(...prepB(ops, `b${j}`, `qb_load(b, k4, c${j})`).map((s) => `    ${s}`));
+  for (const i of I) {
+    L.push(`    ${prepA(ops, `a${i}`, `qa_load(r${i}, kk)`)}`);
+    for (const j of J) L.push(`    ${macLine(ops, `acc${i}_${j}`, `a${i}`, `b${j}`)}`);
+    if (ops.wzp) L.push(`    s${i} += ${sumExpr(ops, `a${i}`)};`);
+  }
+  L.push('  }');
+  for (const j of J) {
+    const colExpr = j === 0 ? 'col' : `col + ${j * t.wgx}u`;
+    const inner: string[] = [`let q${j} = qgemm_col(b, ${colExpr});`];
+    for (const i of I) {
+      const rowExpr = i === 0 ? 'row' : `row + ${i * t.wgy}u`;
+      const st = `qgemm_store(b, ${rowExpr}, ${colExpr}, acc${i}_${j}, ${ops.wzp ? `s${i}` : '0i'}, q${j});`;
+      inner.push(...(i === 0 ? [st] : [`if (${rowExpr} < m) {`, `  ${st}`, '}']));
+    }
+    if (j === 0) L.push(...inner.map((s) => `  ${s}`));
+    else L.push(`  if (${colExpr} < n4) {`, ...inner.map((s) => `    ${s}`), '  }');
+  }
+  L.push('}');
+  return L.join('\n');
+}
+
+const ID_PREFIX = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
+
+export function generateQGemmKernel(cfg: QGemmKernelConfig): KernelSource {
+  if (typeof cfg.idPrefix !== 'string' || !ID_PREFIX.test(cfg.idPrefix)) {
+    throw new Error(`QGemmKernelConfig.idPrefix = ${JSON.stringify(cfg.idPrefix)}: must be lower-case words of [a-z0-9] joined by '_'`);
+  }
+  validateQGemmTile(cfg.tile);
+  for (const k of ['a', 'b', 'c'] as const) {
+    if (!cfg.operands?.[k]) throw new Error(`QGemmKernelConfig.operands.${k}: required (a WgslPart of the contract in gemm-i8.ts)`);
+  }
+  const { a, b, c } = cfg.operands;
+  const id = [cfg.idPrefix, qGemmTileId(cfg.tile), a.idPart, b.idPart, cfg.ops.dot, cfg.ops.wzp ? 'wzp' : '', c.idPart].filter(Boolean).join('_');
+  const body: WgslPart = { idPart: '', bindings: [], uniforms: QGEMM_BODY_UNIFORMS.map((u) => ({ ...u })), code: '' };
+  return composeKernel({ id, header: header(cfg), parts: [body, a, b, c], main: mainCode(cfg), workgroupSize: [cfg.tile.wgx, cfg.tile.wgy, 1] });
+}
