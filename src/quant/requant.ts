@@ -47,6 +47,7 @@
  *   reference (acc · 0 = 0).
  */
 import type { Activation } from '../conv/types.ts';
+import { ConvDescError } from '../conv/validate.ts';
 import { fusedClampRange, QUANT_RANGE, requantMultiplier, type QuantDType } from '../reference/integer.ts';
 import type { WgslPart } from '../kernels/compose.ts';
 
@@ -72,34 +73,13 @@ export const REQUANT_MAX_SHIFT = 63;
 
 const F32_MAX = 3.4028234663852886e38;
 
-export class RequantParamError extends Error {
-  constructor(
-    readonly field: string,
-    readonly value: unknown,
-    readonly rule: string,
-  ) {
-    super(`${field}: ${show(value)} ${rule}`);
-    this.name = 'RequantParamError';
-  }
-}
-
-function show(v: unknown): string {
-  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
-  if (typeof v === 'bigint') return `${v}n`;
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
-}
-
 function checkScale(field: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new RequantParamError(field, v, 'must be a finite number > 0');
+    throw new ConvDescError(field, v, 'must be a finite number > 0');
   }
   const f = Math.fround(v);
   if (f === 0 || !Number.isFinite(f)) {
-    throw new RequantParamError(field, v, `must stay finite and > 0 in float32 (about 1.4e-45 to ${F32_MAX}); it rounds to ${f}`);
+    throw new ConvDescError(field, v, `must stay finite and > 0 in float32 (about 1.4e-45 to ${F32_MAX}); it rounds to ${f}`);
   }
   return v;
 }
@@ -110,7 +90,7 @@ const u32View = new Uint32Array(f32View.buffer);
 /** m0 · 2^-shift for one float32 multiplier (see the file comment for the special cases). */
 export function decomposeMultiplier(multiplier: number): { m0: number; shift: number } {
   const m = Math.fround(multiplier);
-  if (!(m >= 0) || !Number.isFinite(m)) throw new RequantParamError('multiplier', multiplier, 'must be a finite float32 >= 0');
+  if (!(m >= 0) || !Number.isFinite(m)) throw new ConvDescError('multiplier', multiplier, 'must be a finite float32 >= 0');
   if (m === 0) return { m0: 0, shift: 0 };
   f32View[0] = m;
   const bits = u32View[0];
@@ -132,14 +112,14 @@ export function decomposeMultiplier(multiplier: number): { m0: number; shift: nu
 
 /**
  * Per-output-channel fixed-point multipliers for QLinearConv requantization. `wScale` holds one value
- * (per tensor) or one per output channel. Throws a `RequantParamError` naming the parameter, value and rule.
+ * (per tensor) or one per output channel. Throws a `ConvDescError` (field, value, rule).
  */
 export function requantParams(xScale: number, wScale: ArrayLike<number> | number, yScale: number): RequantParams {
   checkScale('xScale', xScale);
   checkScale('yScale', yScale);
   const ws = typeof wScale === 'number' ? [wScale] : wScale;
   if (ws === null || typeof ws !== 'object' || typeof ws.length !== 'number' || ws.length < 1) {
-    throw new RequantParamError('wScale', wScale, 'must be a number or a non-empty array (one per tensor or per output channel)');
+    throw new ConvDescError('wScale', wScale, 'must be a number or a non-empty array (one per tensor or per output channel)');
   }
   const n = ws.length;
   const m0 = new Uint32Array(n);
@@ -149,7 +129,7 @@ export function requantParams(xScale: number, wScale: ArrayLike<number> | number
     checkScale(`wScale[${o}]`, ws[o]);
     const m = requantMultiplier(xScale, ws[o], yScale);
     if (!Number.isFinite(m)) {
-      throw new RequantParamError(
+      throw new ConvDescError(
         `multiplier[${o}]`,
         m,
         `(fround(fround(xScale · wScale[${o}]) / yScale) with xScale = ${xScale}, wScale[${o}] = ${ws[o]}, yScale = ${yScale}) must be finite in float32`,
@@ -169,11 +149,11 @@ export function requantParams(xScale: number, wScale: ArrayLike<number> | number
  * the fixed-point path accepts.
  */
 export function requantClamp(activation: Activation | undefined, yScale: number, yZeroPoint: number, dtype: QuantDType): RequantClamp {
-  if (dtype !== 'uint8' && dtype !== 'int8') throw new RequantParamError('dtype', dtype, "must be 'uint8' or 'int8'");
+  if (dtype !== 'uint8' && dtype !== 'int8') throw new ConvDescError('dtype', dtype, "must be 'uint8' or 'int8'");
   checkScale('yScale', yScale);
   const [qlo, qhi] = QUANT_RANGE[dtype];
   if (typeof yZeroPoint !== 'number' || !Number.isInteger(yZeroPoint) || yZeroPoint < qlo || yZeroPoint > qhi) {
-    throw new RequantParamError('yZeroPoint', yZeroPoint, `must be an integer in the ${dtype} range [${qlo}, ${qhi}]`);
+    throw new ConvDescError('yZeroPoint', yZeroPoint, `must be an integer in the ${dtype} range [${qlo}, ${qhi}]`);
   }
   const [lo, hi] = fusedClampRange(activation, yScale, yZeroPoint, dtype);
   return { zp: yZeroPoint, lo, hi };
@@ -184,10 +164,10 @@ export function checkRequantClamp(c: RequantClamp): void {
   for (const k of ['zp', 'lo', 'hi'] as const) {
     const v = c[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || Math.abs(v) > REQUANT_CLAMP_LIMIT) {
-      throw new RequantParamError(k, v, `must be an integer in [-${REQUANT_CLAMP_LIMIT}, ${REQUANT_CLAMP_LIMIT}]`);
+      throw new ConvDescError(k, v, `must be an integer in [-${REQUANT_CLAMP_LIMIT}, ${REQUANT_CLAMP_LIMIT}]`);
     }
   }
-  if (c.lo > c.hi) throw new RequantParamError('lo', c.lo, `must be <= hi (${c.hi})`);
+  if (c.lo > c.hi) throw new ConvDescError('lo', c.lo, `must be <= hi (${c.hi})`);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -298,7 +278,7 @@ export function requantizeArray(
   const out = new Int32Array(acc.length);
   for (let i = 0; i < acc.length; i++) {
     const v = acc[i];
-    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new RequantParamError(`acc[${i}]`, v, 'must be an int32');
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new ConvDescError(`acc[${i}]`, v, 'must be an int32');
     const o = channelOf(i);
     out[i] = requantizeCpu(v, params.m0[o], params.shift[o], clamp.zp, clamp.lo, clamp.hi);
   }

@@ -1,5 +1,10 @@
 /** The GPU cases on WebGPU in Node, through Dawn. */
-import { beforeAll } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { CASE_FILES } from '../unit/conformance/helpers.ts';
+import { createNodeEngine } from '../../src/node/engine.ts';
+import { runConformanceCase } from '../../src/conformance/run.ts';
+import type { AlgorithmName } from '../../src/conv/desc.ts';
 import { getNodeGPU, requestNodeAdapter } from '../../src/node/dawn.ts';
 import { runGpuCase } from './harness/fixture.ts';
 import { registerGpuSuite, type GpuRunner } from './harness/register.ts';
@@ -19,3 +24,33 @@ beforeAll(async () => {
 });
 
 registerGpuSuite('node', () => runner);
+
+// The conformance runner end to end on Dawn: every sample case through the engine, with auto and each family.
+
+describe('conformance samples through the engine (node)', () => {
+  for (const algorithm of ['auto', 'direct', 'im2col', 'winograd4'] as AlgorithmName[]) {
+    test(`every sample case passes or is n/a with --algorithm ${algorithm}`, async () => {
+      const engine = await createNodeEngine();
+      try {
+        for (const f of CASE_FILES) {
+          const r = await runConformanceCase(engine, JSON.parse(readFileSync(f, 'utf8')), { algorithm });
+          expect(['pass', 'n/a'], `${r.id} (${algorithm}): ${r.status} ${r.message}`).toContain(r.status);
+          if (r.status === 'n/a') expect(r.message.length).toBeGreaterThan(0);
+        }
+      } finally {
+        engine.destroy();
+      }
+    });
+  }
+  test('a corrupted expected value fails the case', async () => {
+    const engine = await createNodeEngine();
+    try {
+      const json = JSON.parse(readFileSync(CASE_FILES.find((f) => f.includes('onnx_basic_conv_with_padding'))!, 'utf8'));
+      json.expected.data[3] += 0.01;
+      const r = await runConformanceCase(engine, json);
+      expect(r.status).toBe('fail');
+    } finally {
+      engine.destroy();
+    }
+  });
+});

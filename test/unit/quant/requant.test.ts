@@ -6,13 +6,13 @@ import {
   checkRequantClamp,
   decomposeMultiplier,
   REQUANT_MAX_SHIFT,
-  RequantParamError,
   requantClamp,
   requantizeArray,
   requantizeCpu,
   requantParams,
   requantWgslPart,
 } from '../../../src/quant/requant.ts';
+import { ConvDescError } from '../../../src/conv/validate.ts';
 import { convIntegerReference, fusedClampRange, qlinearConvReference, requantize, requantMultiplier } from '../../../src/reference/integer.ts';
 import { mulberry32, randomInts } from '../helpers/rng.ts';
 
@@ -246,23 +246,23 @@ describe('requantizeCpu with QLinearConv semantics: saturation and fused relu/re
 
 describe('requantParams / requantClamp validation', () => {
   const cases: [string, () => unknown, RegExp][] = [
-    ['xScale 0', () => requantParams(0, [1], 1), /xScale: 0 must be a finite number > 0/],
-    ['xScale NaN', () => requantParams(Number.NaN, [1], 1), /xScale: NaN must be a finite number > 0/],
-    ['yScale negative', () => requantParams(1, [1], -2), /yScale: -2 must be a finite number > 0/],
-    ['yScale Infinity', () => requantParams(1, [1], Infinity), /yScale: Infinity must be a finite number > 0/],
-    ['wScale empty', () => requantParams(1, [], 1), /wScale: \[\] must be a number or a non-empty array/],
-    ['wScale[2] negative', () => requantParams(1, [1, 2, -1], 1), /wScale\[2\]: -1 must be a finite number > 0/],
-    ['xScale underflows float32', () => requantParams(1e-46, [1], 1), /xScale: 1e-46 must stay finite and > 0 in float32/],
-    ['wScale overflows float32', () => requantParams(1, [1e39], 1), /wScale\[0\]: 1e\+39 must stay finite and > 0 in float32/],
-    ['multiplier overflows', () => requantParams(1e30, [1e30], 1), /multiplier\[0\]: Infinity .* must be finite in float32/],
-    ['yZeroPoint out of range', () => requantClamp(undefined, 1, 300, 'uint8'), /yZeroPoint: 300 must be an integer in the uint8 range \[0, 255\]/],
-    ['dtype', () => requantClamp(undefined, 1, 0, 'int16' as 'int8'), /dtype: "int16" must be 'uint8' or 'int8'/],
-    ['clamp lo > hi', () => checkRequantClamp({ zp: 0, lo: 5, hi: 4 }), /lo: 5 must be <= hi \(4\)/],
-    ['clamp zp too large', () => checkRequantClamp({ zp: 70000, lo: 0, hi: 4 }), /zp: 70000 must be an integer in \[-65536, 65536\]/],
-    ['acc not int32', () => requantizeArray([2 ** 31], { m0: Uint32Array.of(1), shift: Uint32Array.of(0) }, { zp: 0, lo: 0, hi: 1 }, () => 0), /acc\[0\]: 2147483648 must be an int32/],
+    ['xScale 0', () => requantParams(0, [1], 1), /xScale = 0: must be a finite number > 0/],
+    ['xScale NaN', () => requantParams(Number.NaN, [1], 1), /xScale = NaN: must be a finite number > 0/],
+    ['yScale negative', () => requantParams(1, [1], -2), /yScale = -2: must be a finite number > 0/],
+    ['yScale Infinity', () => requantParams(1, [1], Infinity), /yScale = Infinity: must be a finite number > 0/],
+    ['wScale empty', () => requantParams(1, [], 1), /wScale = \[\]: must be a number or a non-empty array/],
+    ['wScale[2] negative', () => requantParams(1, [1, 2, -1], 1), /wScale\[2\] = -1: must be a finite number > 0/],
+    ['xScale underflows float32', () => requantParams(1e-46, [1], 1), /xScale = 1e-46: must stay finite and > 0 in float32/],
+    ['wScale overflows float32', () => requantParams(1, [1e39], 1), /wScale\[0\] = 1e\+39: must stay finite and > 0 in float32/],
+    ['multiplier overflows', () => requantParams(1e30, [1e30], 1), /multiplier\[0\] = Infinity: .* must be finite in float32/],
+    ['yZeroPoint out of range', () => requantClamp(undefined, 1, 300, 'uint8'), /yZeroPoint = 300: must be an integer in the uint8 range \[0, 255\]/],
+    ['dtype', () => requantClamp(undefined, 1, 0, 'int16' as 'int8'), /dtype = "int16": must be 'uint8' or 'int8'/],
+    ['clamp lo > hi', () => checkRequantClamp({ zp: 0, lo: 5, hi: 4 }), /lo = 5: must be <= hi \(4\)/],
+    ['clamp zp too large', () => checkRequantClamp({ zp: 70000, lo: 0, hi: 4 }), /zp = 70000: must be an integer in \[-65536, 65536\]/],
+    ['acc not int32', () => requantizeArray([2 ** 31], { m0: Uint32Array.of(1), shift: Uint32Array.of(0) }, { zp: 0, lo: 0, hi: 1 }, () => 0), /acc\[0\] = 2147483648: must be an int32/],
   ];
   it.each(cases)('%s', (_, f, re) => {
-    expect(f).toThrow(RequantParamError);
+    expect(f).toThrow(ConvDescError);
     expect(f).toThrow(re);
   });
 });
