@@ -1,18 +1,68 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Alias, type UserConfig } from 'vite';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-// `npm run build`: the browser ESM build of the library (dist/winoconv.js), which the demo pages import.
-// `npm run demo`: the Vite dev server on demo/ (served from 127.0.0.1, which WebGPU needs).
-export default defineConfig({
-  server: { host: '127.0.0.1', fs: { allow: [resolve(__dirname)] } },
-  build: {
-    outDir: resolve(__dirname, 'dist'),
-    emptyOutDir: true,
-    sourcemap: true,
-    lib: {
-      entry: resolve(__dirname, 'src/index.ts'),
-      formats: ['es'],
-      fileName: () => 'winoconv.js',
+/**
+ * Three jobs, one file:
+ *
+ * - `npm run build` (`vite build`): the browser ESM build of the library, dist/winoconv.js.
+ * - `npm run demo` (`vite --config vite.config.ts demo`): the dev server for demo/ on 127.0.0.1 (WebGPU needs a
+ *   secure context; 127.0.0.1 is one). In dev, `winoconv` is an alias of src/index.ts, so edits show at once.
+ *   `winoconv bench --browser` starts this same server (bench/browser-driver.ts) and drives demo/bench.html.
+ * - `npm run demo:build` (`vite build --mode demo`, after `npm run build`): the demo pages as static files in
+ *   dist/demo/, importing the library from the ESM build dist/winoconv.js (not from src/); `npm run demo:preview`
+ *   serves them.
+ *
+ * The benchmark peers load from node_modules, never a CDN: TensorFlow.js through its single-file ESM builds
+ * (`*.fesm.js`: its per-file ESM imports CommonJS packages, which would need Vite's dependency optimizer, and
+ * that optimizer is off here because a late optimisation pass reloads the page under a running benchmark), and
+ * ONNX Runtime Web through its `webgpu` bundle, whose .wasm file bench/peers/ort.ts imports with `?url`
+ * (served from node_modules in dev, emitted as an asset by the demo build).
+ */
+const root = __dirname;
+const r = (p: string) => resolve(root, p);
+
+export const PEER_ALIASES: Alias[] = [
+  { find: /^@tensorflow\/tfjs-core$/, replacement: r('node_modules/@tensorflow/tfjs-core/dist/tf-core.fesm.js') },
+  { find: /^@tensorflow\/tfjs-backend-webgpu$/, replacement: r('node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.fesm.js') },
+];
+
+const demoPages = { index: r('demo/index.html'), bench: r('demo/bench.html') };
+
+export default defineConfig(({ command, mode, isPreview }): UserConfig => {
+  const server = { host: '127.0.0.1', fs: { allow: [root] } };
+  const optimizeDeps = { noDiscovery: true, include: [] as string[] };
+  if (isPreview) return { root: r('demo'), preview: { host: '127.0.0.1' }, build: { outDir: r('dist/demo') } };
+  if (command === 'build' && mode === 'demo') {
+    const lib = r('dist/winoconv.js');
+    if (!existsSync(lib)) throw new Error('demo build: dist/winoconv.js is missing; run `npm run build` first (the demo imports the library build)');
+    return {
+      root: r('demo'),
+      base: './',
+      resolve: { alias: [...PEER_ALIASES, { find: /^winoconv$/, replacement: lib }] },
+      build: { outDir: r('dist/demo'), emptyOutDir: true, sourcemap: true, target: 'es2022', rollupOptions: { input: demoPages } },
+    };
+  }
+  if (command === 'serve') {
+    return {
+      root: r('demo'),
+      server,
+      optimizeDeps,
+      resolve: { alias: [...PEER_ALIASES, { find: /^winoconv$/, replacement: r('src/index.ts') }] },
+    };
+  }
+  return {
+    server,
+    build: {
+      outDir: r('dist'),
+      emptyOutDir: true,
+      sourcemap: true,
+      target: 'es2022',
+      lib: {
+        entry: r('src/index.ts'),
+        formats: ['es'],
+        fileName: () => 'winoconv.js',
+      },
     },
-  },
+  };
 });

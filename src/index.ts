@@ -16,3 +16,5 @@ export { createEngine, Engine, type EngineOptions, type Conv2dOptions } from './
 export { ConvPlan, type PlanInfo, type PlanShape } from './engine/plan.ts';
 export { ALGORITHMS, ALGORITHM_HELP, normalizeDesc, type AlgorithmName, type Conv2dDesc, type Conv2dWeights } from './conv/desc.ts';
 export type { CandidateVerdict } from './engine/select.ts';
+export { MemoryTuningStore, LocalStorageTuningStore, type TuningStore, type TunedChoice } from './engine/tuning-store.ts';
+export type { FindOptions, FindResult, FindCandidateResult } from './engine/tuner.ts';

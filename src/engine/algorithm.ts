@@ -8,6 +8,7 @@ import type { BroadcastTensor } from '../conv/types.ts';
 import type { Winograd2D } from '../winograd/index.ts';
 import type { EngineCore } from './engine-core.ts';
 import type { PerStepTimestamps } from './steps.ts';
+import type { GemmTileName } from '../kernels/gemm.ts';
 
 export type ConcreteAlgorithm = Exclude<NormalizedDesc['algorithm'], 'auto'>;
 
@@ -20,6 +21,13 @@ export interface PrepareContext {
   prelu?: BroadcastTensor;
   /** User-supplied (learned) Winograd transforms, when given. */
   transforms?: Winograd2D;
+  /** A configuration the autotuner asks for (otherwise the algorithm's own heuristic). */
+  tuning?: TuningConfig;
+}
+
+/** Knobs the autotuner varies; every one of them shows in the kernel IDs. */
+export interface TuningConfig {
+  gemmTile?: GemmTileName;
 }
 
 export interface ResizeResult {
@@ -47,4 +55,6 @@ export interface AlgorithmImpl {
   /** Why this algorithm cannot serve the descriptor, or undefined when it can. */
   cannotServe(d: NormalizedDesc, transforms?: Winograd2D): string | undefined;
   prepare(ctx: PrepareContext): Promise<PreparedConv>;
+  /** Configurations worth timing for this descriptor on this device (default: the heuristic's only). */
+  tunings?(d: NormalizedDesc, core: EngineCore): TuningConfig[];
 }

@@ -10,8 +10,10 @@ import type { AlgorithmImpl, PrepareContext, PreparedConv } from './algorithm.ts
 import { EngineCore, type LimitOverrides } from './engine-core.ts';
 import { ConvPlan, type PlanInfo } from './plan.ts';
 import { selectCandidates, type CandidateVerdict } from './select.ts';
-import { needsOwnVerificationInstance, verificationContext, verifyPrepared } from './verify.ts';
+import { needsOwnVerificationInstance, verificationContext, verifyPrepared, type VerifyResult } from './verify.ts';
 import { ALGORITHM_IMPLS } from './algorithms/index.ts';
+import { adapterKey, findConv2d, randomWeights, tuningKey, type FindOptions, type FindResult } from './tuner.ts';
+import { MemoryTuningStore, type TuningStore } from './tuning-store.ts';
 
 export interface EngineOptions {
   device?: GPUDevice;
@@ -20,6 +22,10 @@ export interface EngineOptions {
   powerPreference?: GPUPowerPreference;
   /** Plan against lower limits than the device's (reproduce a weaker device; test splitting). */
   limits?: LimitOverrides;
+  /** Autotune every plan that gives expectedSize (default false). */
+  autotune?: boolean;
+  /** Where tuned choices are kept (default: in memory; see LocalStorageTuningStore, and winoconv/node's file store). */
+  tuningStore?: TuningStore;
 }
 
 export interface Conv2dOptions extends Conv2dWeights {
@@ -28,8 +34,10 @@ export interface Conv2dOptions extends Conv2dWeights {
    * both axes, or {h, w}. Float matrices AT (m×n), G (n×r), BT (n×n).
    */
   transforms?: UserTransforms | { h: UserTransforms; w: UserTransforms };
-  /** Typical input size, used by auto's tile-waste rule (the plan still serves any size). */
-  expectedSize?: { height: number; width: number };
+  /** Typical input size, used by auto's tile-waste rule and by the autotuner (the plan still serves any size). */
+  expectedSize?: { height: number; width: number; batch?: number };
+  /** Choose by measurement (findConv2d) at expectedSize, cached per adapter and engine version; default: the engine's setting. */
+  autotune?: boolean;
 }
 
 async function readBack(device: GPUDevice, src: GPUBuffer, count: number): Promise<Float32Array> {
@@ -55,12 +63,26 @@ function userAlgorithm(d: NormalizedDesc, t: Conv2dOptions['transforms']): Winog
   return winograd2D(make(both.h, 'h'), make(both.w, 'w'));
 }
 
+export interface EngineConstruction {
+  impls?: AlgorithmImpl[];
+  limits?: LimitOverrides;
+  autotune?: boolean;
+  tuningStore?: TuningStore;
+  adapterInfo?: { vendor: string; architecture: string; device: string; description: string };
+}
+
 export class Engine {
   readonly core: EngineCore;
   readonly impls: AlgorithmImpl[];
+  readonly autotune: boolean;
+  readonly tuningStore: TuningStore;
+  readonly adapterKey: string;
 
-  constructor(device: GPUDevice, opts: { impls?: AlgorithmImpl[]; limits?: LimitOverrides } = {}) {
+  constructor(device: GPUDevice, opts: EngineConstruction = {}) {
     this.core = new EngineCore(device, opts.limits);
+    this.autotune = opts.autotune ?? false;
+    this.tuningStore = opts.tuningStore ?? new MemoryTuningStore();
+    this.adapterKey = adapterKey(device, opts.adapterInfo);
     const impls = opts.impls ?? ALGORITHM_IMPLS;
     this.impls = impls;
   }
@@ -75,8 +97,8 @@ export class Engine {
     return selectCandidates(this.impls, { desc: d, height: opts.expectedSize?.height, width: opts.expectedSize?.width, transforms: userAlgorithm(d, opts.transforms) });
   }
 
-  async createConv2d(desc: Conv2dDesc, opts: Conv2dOptions): Promise<ConvPlan> {
-    const t0 = performance.now();
+  /** Validates a descriptor and its tensors and builds the context algorithms prepare from. */
+  context(desc: Conv2dDesc, opts: Conv2dOptions): PrepareContext {
     const d = normalizeDesc(desc);
     if (!opts || typeof opts !== 'object') throw new ConvDescError('options', opts, 'must be an object with weights');
     const weightLayout = opts.weightLayout ?? 'OIHW';
@@ -102,7 +124,14 @@ export class Engine {
     if (transforms && d.algorithm !== 'auto' && !d.algorithm.startsWith('winograd')) {
       throw new ConvDescError('algorithm', d.algorithm, 'must be auto or a winograd algorithm when transforms are given');
     }
+    return { core: this.core, desc: d, weightsOIHW: oihw, bias, prelu, transforms };
+  }
 
+  async createConv2d(desc: Conv2dDesc, opts: Conv2dOptions): Promise<ConvPlan> {
+    const t0 = performance.now();
+    const ctx = this.context(desc, opts);
+    const { desc: d, transforms } = ctx;
+    if (opts.autotune ?? this.autotune) return this.createTuned(ctx, opts, t0);
     const verdicts = selectCandidates(this.impls, { desc: d, height: opts.expectedSize?.height, width: opts.expectedSize?.width, transforms });
     let order: CandidateVerdict[];
     if (d.algorithm === 'auto') {
@@ -115,26 +144,14 @@ export class Engine {
     if (order.length === 0) {
       throw new Error(`no algorithm can serve this convolution:\n${verdicts.map((v) => `  ${v.algorithm}: ${v.status}: ${v.reason}`).join('\n')}`);
     }
-    const ctx: PrepareContext = { core: this.core, desc: d, weightsOIHW: oihw, bias, prelu, transforms };
     const failures: string[] = [];
     for (const v of order) {
       const impl = this.impls.find((i) => i.name === v.algorithm)!;
       let prepared: PreparedConv | undefined;
       try {
-        prepared = await impl.prepare(ctx);
-        const key = prepared.kernelIds.join('+');
-        let record = this.core.verified.get(key);
-        if (!record) {
-          const own = needsOwnVerificationInstance(ctx);
-          const vctx = own ? verificationContext(ctx) : ctx;
-          const vprep = own ? await impl.prepare(vctx) : prepared;
-          try {
-            record = await verifyPrepared(vctx, vprep, (b, n) => readBack(this.device, b, n));
-          } finally {
-            if (own) vprep.destroy();
-          }
-          this.core.verified.set(key, record);
-        }
+        const r = await this.prepareVerified(impl, ctx);
+        prepared = r.prepared;
+        const record = r.record;
         if (!record.ok) {
           v.status = 'failed-verification';
           v.reason = `${v.reason}; verification against float64 FAILED: ${record.detail}`;
@@ -165,13 +182,78 @@ export class Engine {
     throw new Error(`every candidate failed:\n${failures.join('\n')}`);
   }
 
+  /**
+   * Every candidate × tuning configuration, timed at `size` on this device, each with its kernel IDs, time,
+   * workspace, measured error against float64 and whether it is usable (and why not). A candidate whose kernels
+   * fail verification is reported, never usable, however fast. Like cuDNN's findConvolutionForwardAlgorithm.
+   */
+  findConv2d(desc: Conv2dDesc, opts: FindOptions): Promise<FindResult> {
+    return findConv2d(this, this.context(desc, { weights: opts.weights ?? randomWeights(desc), ...opts }), opts);
+  }
+
+  private async createTuned(ctx: PrepareContext, opts: Conv2dOptions, t0: number): Promise<ConvPlan> {
+    const size = opts.expectedSize;
+    if (!size) throw new ConvDescError('expectedSize', size, 'is required to autotune: the size to time the candidates at');
+    const key = tuningKey(this, ctx.desc, { batch: size.batch ?? 1, height: size.height, width: size.width }, ctx.transforms);
+    let choice = this.tuningStore.get(key);
+    let note = `autotuned choice from the tuning store (${key.slice(0, 12)}…)`;
+    let candidates: CandidateVerdict[] = [];
+    if (!choice) {
+      const found = await findConv2d(this, ctx, { size: { batch: size.batch ?? 1, height: size.height, width: size.width } });
+      if (!found.best) throw new Error(`autotune: no usable candidate:\n${found.results.map((r) => `  ${r.algorithm} ${JSON.stringify(r.tuning)}: ${r.status}: ${r.reason}`).join('\n')}`);
+      choice = { algorithm: found.best.algorithm, tuning: found.best.tuning, ms: found.best.ms ?? 0, method: found.method };
+      this.tuningStore.set(key, choice);
+      note = `autotuned: ${found.best.algorithm} ${JSON.stringify(found.best.tuning)} fastest of ${found.results.filter((r) => r.status === 'usable').length} usable (${found.method})`;
+      candidates = found.results.map((r) => ({ algorithm: r.algorithm, status: r === found.best ? 'chosen' : r.status === 'usable' ? 'candidate' : r.status === 'failed-verification' ? 'failed-verification' : 'rejected', reason: `${JSON.stringify(r.tuning)} ${r.ms !== undefined ? `${r.ms.toFixed(3)} ms` : ''} ${r.reason}`.trim() }));
+    }
+    const impl = this.impls.find((i) => i.name === choice.algorithm);
+    if (!impl) throw new Error(`autotune: stored choice ${choice.algorithm} is not an algorithm of this engine`);
+    const { prepared, record } = await this.prepareVerified(impl, { ...ctx, tuning: choice.tuning });
+    if (!record.ok) {
+      prepared.destroy();
+      this.tuningStore.delete(key);
+      throw new Error(`autotune: the stored choice ${choice.algorithm} failed verification: ${record.detail}`);
+    }
+    return new ConvPlan(this.core, ctx.desc, prepared, {
+      algorithm: choice.algorithm, kernels: prepared.kernelIds, candidates, verification: record.detail, workspaceBytes: 0,
+      errorBound: record.detail.replace(/^passed on [^:]*: /, ''), notes: [note], createMs: performance.now() - t0,
+    });
+  }
+
+  /**
+   * Prepares an algorithm and checks its kernel set against the float64 reference, once per process and kernel
+   * set (the record is cached in the engine core). The caller destroys `prepared` when the check failed.
+   */
+  async prepareVerified(impl: AlgorithmImpl, ctx: PrepareContext): Promise<{ prepared: PreparedConv; record: VerifyResult }> {
+    const prepared = await impl.prepare(ctx);
+    try {
+      const key = prepared.kernelIds.join('+');
+      let record = this.core.verified.get(key);
+      if (!record) {
+        const own = needsOwnVerificationInstance(ctx);
+        const vctx = own ? verificationContext(ctx) : ctx;
+        const vprep = own ? await impl.prepare(vctx) : prepared;
+        try {
+          record = await verifyPrepared(vctx, vprep, (b, n) => readBack(this.device, b, n));
+        } finally {
+          if (own) vprep.destroy();
+        }
+        this.core.verified.set(key, record);
+      }
+      return { prepared, record };
+    } catch (e) {
+      prepared.destroy();
+      throw e;
+    }
+  }
+
   destroy(): void {
     this.core.device.destroy();
   }
 }
 
 export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
-  if (opts.device) return new Engine(opts.device, { limits: opts.limits });
+  if (opts.device) return new Engine(opts.device, { limits: opts.limits, autotune: opts.autotune, tuningStore: opts.tuningStore });
   const gpu = opts.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) throw new Error("createEngine: no WebGPU here (navigator.gpu is missing). Pass {device}, or in Node import { createEngine } from 'winoconv/node'.");
   const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference });
@@ -190,5 +272,6 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
       maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
     },
   });
-  return new Engine(device, { limits: opts.limits });
+  const info = adapter.info;
+  return new Engine(device, { limits: opts.limits, autotune: opts.autotune, tuningStore: opts.tuningStore, adapterInfo: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description } });
 }

@@ -30,6 +30,10 @@ export function verifySize(d: NormalizedDesc): { h: number; w: number } {
 export interface VerifyResult {
   ok: boolean;
   detail: string;
+  /** max|y − ref| / max|ref| on the check's data. */
+  maxRelError?: number;
+  /** Largest error over its bound (≤ 1 passes). */
+  errorRatio?: number;
 }
 
 export const VERIFY_BATCH = 2;
@@ -83,7 +87,7 @@ export async function verifyPrepared(ctx: PrepareContext, prepared: PreparedConv
     const tol = toleranceFor('float32', toleranceFamily(prepared.algorithm, d, Boolean(ctx.transforms)));
     const cmp = compareWithReference(got, ref.data, dots.perOutput, tol);
     const detail = `${cmp.pass ? 'passed' : 'FAILED'} on ${batch}×${h}×${w} random data: maxRel ${cmp.maxRelError.toExponential(2)}, error/bound ${cmp.worstRatio.toFixed(3)} (${tol.dtype}/${tol.algorithm})`;
-    return { ok: cmp.pass, detail: cmp.pass ? detail : `${detail}\n${cmp.message}` };
+    return { ok: cmp.pass, detail: cmp.pass ? detail : `${detail}\n${cmp.message}`, maxRelError: cmp.maxRelError, errorRatio: cmp.worstRatio };
   } finally {
     input.destroy();
     output.destroy();

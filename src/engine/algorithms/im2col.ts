@@ -4,7 +4,7 @@
  */
 import { outputSize } from '../../conv/types.ts';
 import { generateGemmKernel, gemmDispatch } from '../../kernels/gemm.ts';
-import { chooseGemmTile } from '../gemm-tile.ts';
+import { gemmTileFor, gemmTilings } from '../gemm-tile.ts';
 import { im2colConfigFor, im2colGemmParts, im2colGemmShape, im2colGemmUniforms, pickUniforms } from '../../kernels/im2col.ts';
 import { packGroupedWeights } from '../../kernels/weight-pack.ts';
 import type { AlgorithmImpl, PreparedConv } from '../algorithm.ts';
@@ -15,12 +15,13 @@ import { chunkIo, planChunks } from '../chunks.ts';
 export const im2colImpl: AlgorithmImpl = {
   name: 'im2col',
   cannotServe: () => undefined,
+  tunings: (_d, core) => gemmTilings(core),
   async prepare(ctx): Promise<PreparedConv> {
     const { core, desc: d } = ctx;
     const epi = new EpilogueBuffers(core, d, ctx.bias, ctx.prelu);
     const g0 = representativeGeometry(d);
     const cfg = im2colConfigFor(g0, d.layout, epi.config);
-    const tile = chooseGemmTile(core, d.outChannels / d.groups);
+    const tile = gemmTileFor(core, d.outChannels / d.groups, ctx.tuning);
     const kernel = generateGemmKernel({ idPrefix: 'im2col_gemm_f32', operands: im2colGemmParts(cfg), tile });
     const weights = core.createBufferFrom(packGroupedWeights(ctx.weightsOIHW, 'OIHW', g0), GPUBufferUsage.STORAGE, `${kernel.id} weights`);
     const built = await core.pipeline(kernel);

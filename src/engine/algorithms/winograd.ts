@@ -7,7 +7,7 @@
 import type { NormalizedDesc } from '../../conv/desc.ts';
 import { directAlgorithm, winograd1D, winograd2D, type Winograd2D } from '../../winograd/index.ts';
 import { generateGemmKernel, gemmDispatch } from '../../kernels/gemm.ts';
-import { chooseGemmTile } from '../gemm-tile.ts';
+import { gemmTileFor, gemmTilings } from '../gemm-tile.ts';
 import { plainAPart, plainBPart, plainCPart, plainGemmUniforms } from '../../kernels/gemm-plain.ts';
 import { transformWinogradFilter } from '../../kernels/winograd-filter.ts';
 import { generateWinogradInputKernel, winogradInputInvocations, winogradInputUniforms } from '../../kernels/winograd-input.ts';
@@ -58,6 +58,7 @@ function makeImpl(name: WinogradName): AlgorithmImpl {
   return {
     name,
     cannotServe,
+    tunings: (_d, core) => gemmTilings(core),
     async prepare(ctx): Promise<PreparedConv> {
       const { core, desc: d } = ctx;
       const algo = ctx.transforms ?? standardAlgorithm(name, d.kernelH);
@@ -65,7 +66,7 @@ function makeImpl(name: WinogradName): AlgorithmImpl {
       const inputKernel = generateWinogradInputKernel({ algo, layout: d.layout, dtype: 'f32', channelsAligned: d.inChannels % 4 === 0 });
       const outCfg: WinogradOutputConfig = { algo, layout: d.layout, dtype: 'f32', channelsAligned: d.outChannels % 4 === 0, epilogue: epi.config };
       const outputKernel = generateWinogradOutputKernel(outCfg);
-      const tile = chooseGemmTile(core, d.outChannels);
+      const tile = gemmTileFor(core, d.outChannels, ctx.tuning);
       const gemmKernel = generateGemmKernel({ idPrefix: `${winogradAlgoIdPart(algo)}_gemm_f32`, operands: { a: plainAPart(), b: plainBPart(), c: plainCPart() }, tile });
       const u = transformWinogradFilter(algo, ctx.weightsOIHW, { weightLayout: 'OIHW', outChannels: d.outChannels, inChannels: d.inChannels });
       const misfitU = core.bindingMisfit('the transformed filter U', u.byteLength);

@@ -154,14 +154,23 @@ ${inner.join('\n')}
     }
   }
   let pix0 = (n * params.out_h + oh) * params.out_w + ow0;
-${V.map(
-  (v) => `  if (co4 + ${v}u < params.cout_g4) {
-    let q = qcol(grp * params.cout_g4 + co4 + ${v}u);
-    let c = grp * params.cout_g + (co4 + ${v}u) * 4u;
-    let lanes = min(4u, params.cout_g - (co4 + ${v}u) * 4u);
-${T.map((t) => `    if (ow0 + ${t}u < params.out_w) {\n      qstore(pix0 + ${t}u, c, lanes, acc${v}_${t}, ${c.wzp ? `s${t}` : '0i'}, q);\n    }`).join('\n')}
-  }`,
-).join('\n')}
+  var res: array<vec4<i32>, ${cv * tw}>;
+${T.flatMap((t) => V.map((v) => `  res[${v * tw + t}] = acc${v}_${t};`)).join('\n')}
+${c.wzp ? `  var sums: array<i32, ${tw}>;\n${T.map((t) => `  sums[${t}] = s${t};`).join('\n')}` : ''}
+  for (var v = 0u; v < ${cv}u; v++) {
+    if (co4 + v >= params.cout_g4) {
+      break;
+    }
+    let q = qcol(grp * params.cout_g4 + co4 + v);
+    let c = grp * params.cout_g + (co4 + v) * 4u;
+    let lanes = min(4u, params.cout_g - (co4 + v) * 4u);
+    for (var t = 0u; t < ${tw}u; t++) {
+      if (ow0 + t >= params.out_w) {
+        break;
+      }
+      qstore(pix0 + t, c, lanes, res[v * ${tw}u + t], ${c.wzp ? 'sums[t]' : '0i'}, q);
+    }
+  }
 }`;
 
   const header = `

@@ -145,17 +145,27 @@ function mainCode(cfg: QGemmKernelConfig): string {
     if (ops.wzp) L.push(`    s${i} += ${sumExpr(ops, `a${i}`)};`);
   }
   L.push('  }');
-  for (const j of J) {
-    const colExpr = j === 0 ? 'col' : `col + ${j * t.wgx}u`;
-    const inner: string[] = [`let q${j} = qgemm_col(b, ${colExpr});`];
-    for (const i of I) {
-      const rowExpr = i === 0 ? 'row' : `row + ${i * t.wgy}u`;
-      const st = `qgemm_store(b, ${rowExpr}, ${colExpr}, acc${i}_${j}, ${ops.wzp ? `s${i}` : '0i'}, q${j});`;
-      inner.push(...(i === 0 ? [st] : [`if (${rowExpr} < m) {`, `  ${st}`, '}']));
-    }
-    if (j === 0) L.push(...inner.map((s) => `  ${s}`));
-    else L.push(`  if (${colExpr} < n4) {`, ...inner.map((s) => `    ${s}`), '  }');
+  // One store loop (not tm·tn/4 inlined epilogues: SwiftShader compile time); QCol loaded once per column group.
+  L.push(`  var res: array<vec4<i32>, ${t.tm * tn4}>;`);
+  for (const i of I) for (const j of J) L.push(`  res[${i * tn4 + j}] = acc${i}_${j};`);
+  if (ops.wzp) {
+    L.push(`  var sums: array<i32, ${t.tm}>;`);
+    for (const i of I) L.push(`  sums[${i}] = s${i};`);
   }
+  L.push(`  for (var j = 0u; j < ${tn4}u; j++) {`);
+  L.push(`    let cj = col + j * ${t.wgx}u;`);
+  L.push('    if (cj >= n4) {');
+  L.push('      break;');
+  L.push('    }');
+  L.push('    let q = qgemm_col(b, cj);');
+  L.push(`    for (var i = 0u; i < ${t.tm}u; i++) {`);
+  L.push(`      let r = row + i * ${t.wgy}u;`);
+  L.push('      if (r >= m) {');
+  L.push('        break;');
+  L.push('      }');
+  L.push(`      qgemm_store(b, r, cj, res[i * ${tn4}u + j], ${ops.wzp ? 'sums[i]' : '0i'}, q);`);
+  L.push('    }');
+  L.push('  }');
   L.push('}');
   return L.join('\n');
 }

@@ -80,12 +80,11 @@ export function qOutputPart(c: QOutputConfig): WgslPart {
     outType = c.wordStore ? 'array<u32>' : 'array<atomic<u32>>';
     finish = [
       '  let b = acc + q.bias;',
-      '  let y = vec4<i32>(',
-      ...[0, 1, 2, 3].map((j) => {
-        const l = 'xyzw'[j];
-        return `    requantize(b.${l}, q.m0.${l}, q.shift.${l}, params.y_zp, params.q_lo, params.q_hi)${j < 3 ? ',' : ''}`;
-      }),
-      '  );',
+      // A loop, not 4 calls: the requantize body is inlined once (SwiftShader compile time).
+      '  var y = vec4<i32>(0);',
+      '  for (var j = 0u; j < 4u; j++) {',
+      '    y[j] = requantize(b[j], q.m0[j], q.shift[j], params.y_zp, params.q_lo, params.q_hi);',
+      '  }',
     ];
   } else {
     uniforms.push(f32('x_scale'), f32('f_lo'), f32('f_hi'));

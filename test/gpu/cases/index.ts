@@ -5,8 +5,9 @@ import { gemmCases } from './gemm.ts';
 import { winogradStageCases } from './winograd-stages.ts';
 import { directKernelCases } from './direct.ts';
 import { engineCases } from './engine.ts';
+import { tunerCases } from './tuner.ts';
 
-export const GPU_CASES: GpuCase[] = [...directBaselineCases, ...gemmCases, ...winogradStageCases, ...directKernelCases, ...engineCases];
+export const GPU_CASES: GpuCase[] = [...directBaselineCases, ...gemmCases, ...winogradStageCases, ...directKernelCases, ...engineCases, ...tunerCases];
 
 export function findCase(name: string): GpuCase {
   const c = GPU_CASES.find((x) => x.name === name);

@@ -1,0 +1,162 @@
+/**
+ * The autotuner with a correctness gate. findConv2d times every candidate algorithm × tuning configuration
+ * (GEMM tile presets) at a given size, after its kernels have been verified against the float64 reference.
+ * A candidate that fails verification is reported with its time and the reason, and is never chosen, however
+ * fast it is. Winners are kept in a TuningStore keyed by adapter, engine version, descriptor and size.
+ */
+import { normalizeDesc, type Conv2dDesc, type NormalizedDesc } from '../conv/desc.ts';
+import { winogradMatrixHash } from '../kernels/winograd-layout.ts';
+import { mulberry32, randomF32 } from '../util/random.ts';
+import type { Winograd2D } from '../winograd/index.ts';
+import type { ConcreteAlgorithm, PrepareContext, TuningConfig } from './algorithm.ts';
+import { ENGINE_VERSION } from './engine-core.ts';
+import type { Engine } from './engine.ts';
+import { selectCandidates } from './select.ts';
+
+export interface FindOptions {
+  /** The input size to time at. */
+  size: { batch: number; height: number; width: number };
+  runs?: number;
+  warmup?: number;
+  /** Weights to plan with (default: seeded random; timing does not depend on the values). */
+  weights?: ArrayLike<number>;
+  /** Only these algorithms (default: every one auto may use, or the descriptor's forced algorithm). */
+  algorithms?: ConcreteAlgorithm[];
+}
+
+export interface FindCandidateResult {
+  algorithm: ConcreteAlgorithm;
+  tuning: TuningConfig;
+  kernels: string[];
+  /** usable: verified and timed; excluded: servable but kept out of auto (accuracy); the rest are never chosen. */
+  status: 'usable' | 'excluded' | 'failed-verification' | 'cannot-serve' | 'error';
+  reason: string;
+  ms?: number;
+  workspaceBytes?: number;
+  maxRelError?: number;
+  errorRatio?: number;
+}
+
+export interface FindResult {
+  results: FindCandidateResult[];
+  /** The fastest usable candidate. */
+  best?: FindCandidateResult;
+  method: 'timestamp-query' | 'wall-clock';
+}
+
+export function randomWeights(desc: Conv2dDesc): Float32Array {
+  const d = normalizeDesc(desc);
+  return randomF32(d.outChannels * (d.inChannels / d.groups) * d.kernelH * d.kernelW, mulberry32(0x7e57), -0.1, 0.1);
+}
+
+export function adapterKey(device: GPUDevice, info?: { vendor: string; architecture: string; device: string; description: string }): string {
+  const i = info ?? (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const l = device.limits;
+  return JSON.stringify({
+    adapter: i ? [i.vendor, i.architecture, i.device, i.description] : 'unknown',
+    features: [...device.features].sort(),
+    limits: [l.maxComputeWorkgroupStorageSize, l.maxComputeInvocationsPerWorkgroup, l.maxStorageBufferBindingSize],
+  });
+}
+
+export function tuningKey(engine: Engine, d: NormalizedDesc, size: FindOptions['size'], transforms?: Winograd2D): string {
+  const { algorithm: _ignored, ...shape } = d;
+  return JSON.stringify({ engine: ENGINE_VERSION, adapter: engine.adapterKey, desc: shape, size, transforms: transforms ? winogradMatrixHash(transforms) : undefined });
+}
+
+async function timeEncode(device: GPUDevice, encode: (enc: GPUCommandEncoder, ts?: GPUComputePassTimestampWrites) => void, warmup: number, runs: number): Promise<number> {
+  const useTs = device.features.has('timestamp-query');
+  const qs = useTs ? device.createQuerySet({ type: 'timestamp', count: 2 }) : undefined;
+  const resolve = useTs ? device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }) : undefined;
+  const read = useTs ? device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }) : undefined;
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < warmup + runs; i++) {
+      const enc = device.createCommandEncoder();
+      const t0 = performance.now();
+      encode(enc, qs ? { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined);
+      if (qs && resolve && read) {
+        enc.resolveQuerySet(qs, 0, 2, resolve, 0);
+        enc.copyBufferToBuffer(resolve, 0, read, 0, 16);
+      }
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      let ms = performance.now() - t0;
+      if (read) {
+        await read.mapAsync(GPUMapMode.READ);
+        const [b, e] = new BigUint64Array(read.getMappedRange().slice(0));
+        read.unmap();
+        if (e > b) ms = Number(e - b) / 1e6;
+      }
+      if (i >= warmup) times.push(ms);
+    }
+  } finally {
+    qs?.destroy();
+    resolve?.destroy();
+    read?.destroy();
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+export async function findConv2d(engine: Engine, ctx: PrepareContext, opts: FindOptions): Promise<FindResult> {
+  const d = ctx.desc;
+  const core = engine.core;
+  const { batch, height, width } = opts.size;
+  const verdicts = selectCandidates(engine.impls, { desc: d, height, width, transforms: ctx.transforms });
+  const method = core.device.features.has('timestamp-query') ? 'timestamp-query' : 'wall-clock';
+  const results: FindCandidateResult[] = [];
+  for (const impl of engine.impls) {
+    if (opts.algorithms && !opts.algorithms.includes(impl.name)) continue;
+    if (d.algorithm !== 'auto' && impl.name !== d.algorithm) continue;
+    const v = verdicts.find((x) => x.algorithm === impl.name)!;
+    if (v.status === 'rejected') {
+      results.push({ algorithm: impl.name, tuning: {}, kernels: [], status: 'cannot-serve', reason: v.reason });
+      continue;
+    }
+    if (v.status === 'excluded' && d.algorithm === 'auto') {
+      // Kept out of auto (accuracy): never chosen here, so not worth compiling and timing.
+      results.push({ algorithm: impl.name, tuning: {}, kernels: [], status: 'excluded', reason: v.reason });
+      continue;
+    }
+    for (const tuning of impl.tunings?.(d, core) ?? [{}]) {
+      const r: FindCandidateResult = { algorithm: impl.name, tuning, kernels: [], status: 'error', reason: '' };
+      results.push(r);
+      let input: GPUBuffer | undefined;
+      let output: GPUBuffer | undefined;
+      try {
+        const { prepared, record } = await engine.prepareVerified(impl, { ...ctx, tuning });
+        try {
+          r.kernels = prepared.kernelIds;
+          r.maxRelError = record.maxRelError;
+          r.errorRatio = record.errorRatio;
+          const rs = prepared.resize(batch, height, width);
+          r.workspaceBytes = rs.workspaceBytes;
+          const inCount = batch * height * width * d.inChannels;
+          input = core.createBufferFrom(randomF32(inCount, mulberry32(5)), GPUBufferUsage.STORAGE, 'tune input');
+          output = core.device.createBuffer({ label: 'tune output', size: Math.max(16, batch * rs.outHeight * rs.outWidth * d.outChannels * 4), usage: GPUBufferUsage.STORAGE });
+          const io = { input, output };
+          r.ms = await timeEncode(core.device, (enc, ts) => prepared.encode(enc, io.input, io.output, ts), opts.warmup ?? 1, opts.runs ?? 5);
+          if (!record.ok) {
+            r.status = 'failed-verification';
+            r.reason = `never chosen: its kernels failed verification against float64: ${record.detail.split('\n')[0]}`;
+          } else {
+            r.status = 'usable';
+            r.reason = record.detail;
+          }
+        } finally {
+          prepared.destroy();
+        }
+      } catch (e) {
+        r.status = 'error';
+        r.reason = (e as Error).message.split('\n')[0];
+      } finally {
+        input?.destroy();
+        output?.destroy();
+      }
+    }
+  }
+  const usable = results.filter((r) => r.status === 'usable' && r.ms !== undefined);
+  const best = usable.reduce<FindCandidateResult | undefined>((a, b) => (!a || b.ms! < a.ms! ? b : a), undefined);
+  return { results, best, method };
+}
