@@ -1,26 +1,14 @@
 /**
- * The implementations the benchmark times: each engine algorithm (forced, so every one that can serve a layer
- * gets a row), `auto`, and the hand-written baseline shader. Each prepares once per layer, then encodes one
- * forward pass (bias + ReLU fused) into the caller's encoder.
+ * What the benchmark times. An implementation prepares once per layer (weights and input uploaded, pipelines
+ * built), then `run()` does one forward pass with bias + ReLU fused: launch → GPU completion → output read back
+ * to the CPU. That is the timed region for every implementation (winoconv, the baseline, the peers).
+ *
+ * winoconv's algorithms come from the public API only ('winoconv': src/ in dev, dist/winoconv.js in the demo's
+ * production build). The baseline (bench/baseline.ts) and the peers (bench/peers/) are separate modules, loaded
+ * where they are wanted.
  */
-import type { AlgorithmName } from '../src/conv/desc.ts';
-import type { ConvGeometry } from '../src/conv/types.ts';
-import { outputSize } from '../src/conv/types.ts';
-import type { Engine } from '../src/engine/engine.ts';
-import { DIRECT_CONV_F32_NHWC, shaderKernel } from '../src/kernels/shader-manifest.ts';
-import { packUniforms } from '../src/kernels/types.ts';
-import { createKernelBindGroup, createKernelPipeline, linearDispatch } from '../src/runtime/pipeline.ts';
-
-export interface PreparedImpl {
-  kernelIds: string[];
-  /** The algorithm actually used (auto resolves to one). */
-  algorithm: string;
-  /** Plan creation (weight transform, pipeline compilation, verification), ms. */
-  createMs: number;
-  output: GPUBuffer;
-  encode(enc: GPUCommandEncoder, timestampWrites?: GPUComputePassTimestampWrites): void;
-  destroy(): void;
-}
+import type { AlgorithmName, ConvGeometry, Engine } from 'winoconv';
+import type { ImplKind } from './types.ts';
 
 export interface BenchData {
   /** NHWC input, OIHW weights, per-channel bias. */
@@ -29,20 +17,93 @@ export interface BenchData {
   bias: Float32Array<ArrayBuffer>;
 }
 
-export interface BenchImpl {
-  name: string;
-  /** Why this implementation cannot serve the layer, or undefined when it can. */
-  cannotServe(engine: Engine, g: ConvGeometry): string | undefined;
-  prepare(engine: Engine, g: ConvGeometry, data: BenchData): Promise<PreparedImpl>;
+export interface PreparedImpl {
+  /** What ran: auto resolves to an algorithm; a peer names its op. */
+  algorithm: string;
+  kernelIds: string[];
+  createMs: number;
+  /** One timed forward pass, output read back in `outputLayout`. */
+  run(): Promise<Float32Array>;
+  outputLayout: 'NHWC' | 'NCHW';
+  /** GPU time of the last run (timestamp queries), read after the timer stopped; undefined without the feature. */
+  lastGpuMs?(): Promise<number | undefined>;
+  /** Kernel names the implementation reports after running (peers' profilers); called once, untimed. */
+  describeKernels?(): Promise<string[]>;
+  notes: string[];
+  destroy(): void | Promise<void>;
 }
 
-function storage(device: GPUDevice, data: Float32Array<ArrayBuffer>, extra = 0): GPUBuffer {
-  const b = device.createBuffer({ size: Math.max(16, data.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | extra });
+export interface BenchContext {
+  engine: Engine;
+}
+
+export interface BenchImpl {
+  name: string;
+  kind: ImplKind;
+  /** Why this implementation cannot serve the layer, or undefined when it can. */
+  cannotServe(ctx: BenchContext, g: ConvGeometry): string | undefined;
+  prepare(ctx: BenchContext, g: ConvGeometry, data: BenchData): Promise<PreparedImpl>;
+}
+
+export function uploadF32(device: GPUDevice, data: Float32Array<ArrayBuffer>, usage = GPUBufferUsage.STORAGE): GPUBuffer {
+  const b = device.createBuffer({ size: Math.max(16, data.byteLength), usage: usage | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(b, 0, data);
   return b;
 }
 
-function descOf(g: ConvGeometry, algorithm: AlgorithmName) {
+/**
+ * The run of anything that encodes into a command encoder (winoconv plans, the baseline): encode with timestamp
+ * writes (when the device has 'timestamp-query'), copy the output to a staging buffer in the same submit, map it,
+ * copy it out. The timestamps are resolved in that submit too and read after the timer stops.
+ */
+export function encodedRunner(
+  device: GPUDevice,
+  output: GPUBuffer,
+  outputCount: number,
+  encode: (enc: GPUCommandEncoder, ts?: GPUComputePassTimestampWrites) => void,
+): Pick<PreparedImpl, 'run' | 'lastGpuMs'> & { destroy(): void } {
+  const bytes = outputCount * 4;
+  const staging = device.createBuffer({ size: Math.max(16, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const useTs = device.features.has('timestamp-query');
+  const qs = useTs ? device.createQuerySet({ type: 'timestamp', count: 2 }) : undefined;
+  const resolve = useTs ? device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }) : undefined;
+  const tsRead = useTs ? device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }) : undefined;
+  let pending = false;
+  return {
+    async run() {
+      const enc = device.createCommandEncoder({ label: 'bench run' });
+      encode(enc, qs ? { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined);
+      if (qs && resolve && tsRead) {
+        enc.resolveQuerySet(qs, 0, 2, resolve, 0);
+        enc.copyBufferToBuffer(resolve, 0, tsRead, 0, 16);
+      }
+      enc.copyBufferToBuffer(output, 0, staging, 0, Math.max(16, bytes));
+      device.queue.submit([enc.finish()]);
+      pending = Boolean(tsRead);
+      await staging.mapAsync(GPUMapMode.READ);
+      const out = new Float32Array(staging.getMappedRange().slice(0, bytes));
+      staging.unmap();
+      return out;
+    },
+    async lastGpuMs() {
+      if (!tsRead || !pending) return undefined;
+      pending = false;
+      await tsRead.mapAsync(GPUMapMode.READ);
+      const [b, e] = new BigUint64Array(tsRead.getMappedRange().slice(0));
+      tsRead.unmap();
+      const ms = Number(e - b) / 1e6;
+      return ms > 0 ? ms : undefined;
+    },
+    destroy() {
+      staging.destroy();
+      qs?.destroy();
+      resolve?.destroy();
+      tsRead?.destroy();
+    },
+  };
+}
+
+export function descOf(g: ConvGeometry, algorithm: AlgorithmName) {
   return {
     inChannels: g.inChannels, outChannels: g.outChannels, kernelSize: [g.kernelH, g.kernelW] as [number, number], strides: g.strides, pads: g.pads,
     dilations: g.dilations, groups: g.groups, layout: 'NHWC' as const, activation: 'relu' as const, algorithm,
@@ -52,26 +113,32 @@ function descOf(g: ConvGeometry, algorithm: AlgorithmName) {
 function engineImpl(algorithm: AlgorithmName): BenchImpl {
   return {
     name: algorithm,
-    cannotServe(engine, g) {
+    kind: 'winoconv',
+    cannotServe({ engine }, g) {
       if (algorithm === 'auto') return undefined;
       const v = engine.candidates(descOf(g, algorithm)).find((x) => x.algorithm === algorithm);
       return !v ? 'unknown algorithm' : v.status === 'rejected' ? v.reason : undefined;
     },
-    async prepare(engine, g, data) {
+    async prepare({ engine }, g, data) {
       const t0 = performance.now();
       const plan = await engine.createConv2d(descOf(g, algorithm), { weights: data.weightOIHW, weightLayout: 'OIHW', bias: data.bias, expectedSize: { height: g.inHeight, width: g.inWidth } });
       const createMs = performance.now() - t0;
       plan.resize({ batch: g.batch, height: g.inHeight, width: g.inWidth });
       const dev = engine.device;
-      const input = storage(dev, data.input);
-      const output = dev.createBuffer({ size: Math.max(16, plan.sizes().output * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+      const input = uploadF32(dev, data.input);
+      const count = plan.sizes().output;
+      const output = dev.createBuffer({ size: Math.max(16, count * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+      const runner = encodedRunner(dev, output, count, (enc, ts) => plan.encode(enc, { input, output }, ts));
       return {
-        kernelIds: plan.info.kernels,
         algorithm: plan.info.algorithm,
+        kernelIds: plan.info.kernels,
         createMs,
-        output,
-        encode: (enc, ts) => plan.encode(enc, { input, output }, ts),
+        outputLayout: 'NHWC',
+        run: runner.run,
+        lastGpuMs: runner.lastGpuMs,
+        notes: plan.info.notes,
         destroy() {
+          runner.destroy();
           plan.destroy();
           input.destroy();
           output.destroy();
@@ -81,61 +148,18 @@ function engineImpl(algorithm: AlgorithmName): BenchImpl {
   };
 }
 
-/** The hand-written baseline in shaders/: one output per invocation (what a naive WGSL port does). */
-const directBaseline: BenchImpl = {
-  name: 'baseline',
-  cannotServe: () => undefined,
-  async prepare(engine, g, data) {
-    const t0 = performance.now();
-    const device = engine.device;
-    const { outHeight, outWidth } = outputSize(g);
-    const total = g.batch * outHeight * outWidth * g.outChannels;
-    const kernel = shaderKernel(DIRECT_CONV_F32_NHWC, 64);
-    const built = createKernelPipeline(device, kernel);
-    const d = linearDispatch(total, 64, device.limits.maxComputeWorkgroupsPerDimension);
-    const params = device.createBuffer({ size: 96, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    device.queue.writeBuffer(params, 0, packUniforms(kernel.uniforms, {
-      batch: g.batch, in_h: g.inHeight, in_w: g.inWidth, in_c: g.inChannels, out_h: outHeight, out_w: outWidth, out_c: g.outChannels, groups: g.groups,
-      kernel_h: g.kernelH, kernel_w: g.kernelW, stride_h: g.strides[0], stride_w: g.strides[1], pad_top: g.pads[0], pad_left: g.pads[1],
-      dilation_h: g.dilations[0], dilation_w: g.dilations[1], total, row_pitch: d.rowPitch, has_bias: 1, activation: 1, alpha: 0,
-    }));
-    // the baseline reads HWIO weights
-    const cinG = g.inChannels / g.groups;
-    const hwio = new Float32Array(data.weightOIHW.length);
-    for (let o = 0; o < g.outChannels; o++) for (let i = 0; i < cinG; i++) for (let y = 0; y < g.kernelH; y++) for (let x = 0; x < g.kernelW; x++) {
-      hwio[((y * g.kernelW + x) * cinG + i) * g.outChannels + o] = data.weightOIHW[((o * cinG + i) * g.kernelH + y) * g.kernelW + x];
-    }
-    const buffers = { params, input: storage(device, data.input), weights: storage(device, hwio), bias: storage(device, data.bias) };
-    const output = device.createBuffer({ size: total * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-    const bind = createKernelBindGroup(device, built, { ...buffers, output });
-    return {
-      kernelIds: [kernel.id],
-      algorithm: 'baseline',
-      createMs: performance.now() - t0,
-      output,
-      encode(enc, timestampWrites) {
-        const pass = enc.beginComputePass({ timestampWrites });
-        pass.setPipeline(built.pipeline);
-        pass.setBindGroup(0, bind);
-        pass.dispatchWorkgroups(d.x, d.y);
-        pass.end();
-      },
-      destroy() {
-        for (const b of [...Object.values(buffers), output]) b.destroy();
-      },
-    };
-  },
-};
-
-export const BENCH_IMPLS: BenchImpl[] = [
+export const ENGINE_IMPLS: BenchImpl[] = [
   engineImpl('auto'),
   engineImpl('winograd4'),
   engineImpl('winograd2'),
   engineImpl('winograd6'),
   engineImpl('im2col'),
   engineImpl('direct'),
-  directBaseline,
 ];
 
-/** Implementations run when none are named: the baseline is slow on big layers, so it is opt-in. */
-export const DEFAULT_BENCH_IMPLS = BENCH_IMPLS.filter((i) => i.name !== 'baseline').map((i) => i.name);
+/** Names run when none are given: every engine algorithm (the baseline is slow on big layers, so opt-in). */
+export const DEFAULT_BENCH_IMPLS = ENGINE_IMPLS.map((i) => i.name);
+/** The peers, in the browser page only (bench/peers/). */
+export const PEER_NAMES = ['tfjs-webgpu', 'ort-webgpu'];
+/** Every name `--impl` accepts. */
+export const ALL_IMPL_NAMES = [...DEFAULT_BENCH_IMPLS, 'baseline', ...PEER_NAMES];

@@ -12,6 +12,7 @@ import type { ConcreteAlgorithm, PrepareContext, TuningConfig } from './algorith
 import { ENGINE_VERSION } from './engine-core.ts';
 import type { Engine } from './engine.ts';
 import { selectCandidates } from './select.ts';
+import { timeEncode } from '../runtime/timing.ts';
 
 export interface FindOptions {
   /** The input size to time at. */
@@ -64,41 +65,6 @@ export function tuningKey(engine: Engine, d: NormalizedDesc, size: FindOptions['
   return JSON.stringify({ engine: ENGINE_VERSION, adapter: engine.adapterKey, desc: shape, size, transforms: transforms ? winogradMatrixHash(transforms) : undefined });
 }
 
-async function timeEncode(device: GPUDevice, encode: (enc: GPUCommandEncoder, ts?: GPUComputePassTimestampWrites) => void, warmup: number, runs: number): Promise<number> {
-  const useTs = device.features.has('timestamp-query');
-  const qs = useTs ? device.createQuerySet({ type: 'timestamp', count: 2 }) : undefined;
-  const resolve = useTs ? device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }) : undefined;
-  const read = useTs ? device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }) : undefined;
-  const times: number[] = [];
-  try {
-    for (let i = 0; i < warmup + runs; i++) {
-      const enc = device.createCommandEncoder();
-      const t0 = performance.now();
-      encode(enc, qs ? { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined);
-      if (qs && resolve && read) {
-        enc.resolveQuerySet(qs, 0, 2, resolve, 0);
-        enc.copyBufferToBuffer(resolve, 0, read, 0, 16);
-      }
-      device.queue.submit([enc.finish()]);
-      await device.queue.onSubmittedWorkDone();
-      let ms = performance.now() - t0;
-      if (read) {
-        await read.mapAsync(GPUMapMode.READ);
-        const [b, e] = new BigUint64Array(read.getMappedRange().slice(0));
-        read.unmap();
-        if (e > b) ms = Number(e - b) / 1e6;
-      }
-      if (i >= warmup) times.push(ms);
-    }
-  } finally {
-    qs?.destroy();
-    resolve?.destroy();
-    read?.destroy();
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
-
 export async function findConv2d(engine: Engine, ctx: PrepareContext, opts: FindOptions): Promise<FindResult> {
   const d = ctx.desc;
   const core = engine.core;
@@ -136,7 +102,7 @@ export async function findConv2d(engine: Engine, ctx: PrepareContext, opts: Find
           input = core.createBufferFrom(randomF32(inCount, mulberry32(5)), GPUBufferUsage.STORAGE, 'tune input');
           output = core.device.createBuffer({ label: 'tune output', size: Math.max(16, batch * rs.outHeight * rs.outWidth * d.outChannels * 4), usage: GPUBufferUsage.STORAGE });
           const io = { input, output };
-          r.ms = await timeEncode(core.device, (enc, ts) => prepared.encode(enc, io.input, io.output, ts), opts.warmup ?? 1, opts.runs ?? 5);
+          r.ms = (await timeEncode(core.device, (enc, ts) => prepared.encode(enc, io.input, io.output, ts), opts.warmup ?? 1, opts.runs ?? 5)).median;
           if (!record.ok) {
             r.status = 'failed-verification';
             r.reason = `never chosen: its kernels failed verification against float64: ${record.detail.split('\n')[0]}`;
