@@ -40,6 +40,7 @@
  *  5. Y = Ahᵀ · Mf · Aw in f32, same order rule as step 1 (src/reference/winograd.ts 'f32').
  *  6. acc = i32(clamp(round(Y), −2^30, 2^30)) + B[o]   (|B| ≤ 2^30, so no i32 overflow)
  *  7. y = requantize(acc, m0[o], shift[o], zp, lo, hi).
+ * `tapwiseWgslPart()` gives steps 2, 4 (the conversion) and 6 as WGSL functions.
  * Bit-exactness: f32 +, −, × are correctly rounded in WGSL, and for these algorithms every Aᵀ coefficient is
  * 0, ±1, ±2, ±4 or ±8, so the products in step 5 are exact and fusing them into FMAs changes nothing. The
  * one place a compiler could change a rounding is by contracting step 4's multiply into the first add of
@@ -60,6 +61,7 @@ import {
 } from '../reference/winograd.ts';
 import type { Winograd2D } from '../winograd/types.ts';
 import { winogradFromName } from '../winograd/winograd-2d.ts';
+import type { WgslPart } from '../kernels/compose.ts';
 import { requantClamp, requantizeCpu, requantParams } from './requant.ts';
 
 export type TapDtype = 'int8' | 'uint8';
@@ -741,4 +743,30 @@ export function sqnrDb(approx: ArrayLike<number>, exact: ArrayLike<number>): num
   if (!Number.isFinite(signal) || !Number.isFinite(noise)) fail('approx', 'non-finite values', 'must be finite');
   if (noise === 0) return Infinity;
   return 10 * Math.log10(signal / noise);
+}
+
+/** WGSL of the scalar steps 2, 4 and 6 of the file comment (no bindings, no uniforms). */
+export const TAPWISE_WGSL = `
+// Step 2: quantize one transformed input value of tap xi: clamp(round(v * invS[xi]), lo[xi], hi[xi]).
+fn tap_quantize(v: f32, inv_scale: f32, lo: i32, hi: i32) -> i32 {
+  return i32(clamp(round(v * inv_scale), f32(lo), f32(hi)));
+}
+
+// Step 4: i32 -> f32 rounded to nearest even for every i32 (two exact parts, one correctly rounded add).
+fn tap_i32_to_f32(m: i32) -> f32 {
+  return f32(m >> 16u) * 65536.0 + f32(m & 65535i);
+}
+
+// Step 6: the int32 accumulator from the float Winograd output: round half to even, clamp to +-2^30, add bias.
+fn tap_acc(y: f32, bias: i32) -> i32 {
+  return i32(clamp(round(y), -1073741824.0, 1073741824.0)) + bias;
+}
+`;
+
+/**
+ * WGSL part defining `tap_quantize(v, inv_scale, lo, hi) -> i32`, `tap_i32_to_f32(m) -> f32` and
+ * `tap_acc(y, bias) -> i32`, the scalar steps a tap-wise kernel must evaluate exactly as this reference does.
+ */
+export function tapwiseWgslPart(): WgslPart {
+  return { idPart: '', bindings: [], uniforms: [], code: TAPWISE_WGSL };
 }

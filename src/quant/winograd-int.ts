@@ -52,7 +52,8 @@
  * The bias add of QLinearConv (Y + B) is outside this analysis: |Y| ≤ C·rh·rw·max|x'|·max|w'| and the caller
  * adds an int32 bias.
  */
-import type { Fraction } from '../winograd/rational.ts';
+import { ConvDescError } from '../conv/validate.ts';
+import { formatFraction, type Fraction } from '../winograd/rational.ts';
 import type { RationalMatrix } from '../winograd/rational-matrix.ts';
 import type { Winograd2D } from '../winograd/types.ts';
 import { winogradSquare } from '../winograd/winograd-2d.ts';
@@ -96,9 +97,9 @@ function toInts(mat: RationalMatrix, scale: bigint, what: string): number[][] {
   return mat.map((row, i) =>
     row.map((f: Fraction, j) => {
       const num = f.s * f.n * scale;
-      if (num % f.d !== 0n) throw new Error(`${what}[${i}][${j}]: ${f.toFraction()} is not an integer after scaling by ${scale}`);
+      if (num % f.d !== 0n) throw new ConvDescError(`${what}[${i}][${j}]`, formatFraction(f), `must be an integer after scaling by ${scale} (the exact integer scheme needs integer Aᵀ and Bᵀ)`);
       const v = num / f.d;
-      if (v > 2n ** 20n || v < -(2n ** 20n)) throw new Error(`${what}[${i}][${j}]: ${v} is too large for the integer scheme`);
+      if (v > 2n ** 20n || v < -(2n ** 20n)) throw new ConvDescError(`${what}[${i}][${j}]`, String(v), 'must be within ±2^20 after scaling');
       return Number(v);
     }),
   );
@@ -120,7 +121,7 @@ function integerAxis(side: Winograd2D['h'], what: string): IntegerAxis {
  * common denominator per axis. Throws, naming the entry, when Aᵀ or Bᵀ is not integer.
  */
 export function integerWinograd(algo: Winograd2D = exactWinogradDefault()): IntegerWinograd {
-  if (algo?.dims !== 2) throw new Error(`algo: expected a 2-D Winograd algorithm (winograd2D), got ${String((algo as { name?: string })?.name ?? algo)}`);
+  if (algo?.dims !== 2) throw new ConvDescError('algo', (algo as { name?: string })?.name ?? algo, 'must be a 2-D Winograd algorithm (winograd2D)');
   const h = integerAxis(algo.h, `${algo.name}.h`);
   const w = integerAxis(algo.w, `${algo.name}.w`);
   return { algo, h, w, scale: h.scale * w.scale };
@@ -172,19 +173,19 @@ function perChannel(field: string, v: number | ArrayLike<number> | undefined, n:
   const out = new Int32Array(n);
   if (v === undefined) return out;
   const src = typeof v === 'number' ? [v] : v;
-  if (src.length !== 1 && src.length !== n) throw new Error(`${field}: expected 1 value (per tensor) or ${n} (per output channel), got ${src.length}`);
+  if (src.length !== 1 && src.length !== n) throw new ConvDescError(field, v, `must hold 1 value (per tensor) or ${n} (one per output channel)`);
   for (let o = 0; o < n; o++) {
     const z = src.length === 1 ? src[0] : src[o];
-    if (!Number.isInteger(z) || Math.abs(z) > 2 ** 16) throw new Error(`${field}[${o}]: ${z} must be an integer with |value| <= 65536`);
+    if (!Number.isInteger(z) || Math.abs(z) > 2 ** 16) throw new ConvDescError(`${field}[${o}]`, z, 'must be an integer with |value| <= 65536');
     out[o] = z;
   }
   return out;
 }
 
 function checkIntegers(field: string, data: ArrayLike<number>, expected: number, rule: string): void {
-  if (data?.length !== expected) throw new Error(`${field}: expected ${expected} values (${rule}), got ${String(data?.length)}`);
+  if (data?.length !== expected) throw new ConvDescError(`${field}.length`, data?.length, `must be ${expected} (${rule})`);
   for (let i = 0; i < data.length; i++) {
-    if (!Number.isInteger(data[i]) || Math.abs(data[i]) > 2 ** 16) throw new Error(`${field}[${i}]: ${data[i]} must be an integer with |value| <= 65536`);
+    if (!Number.isInteger(data[i]) || Math.abs(data[i]) > 2 ** 16) throw new ConvDescError(`${field}[${i}]`, data[i], 'must be an integer with |value| <= 65536');
   }
 }
 
@@ -222,7 +223,7 @@ export function exactWinogradInputTransform(iw: IntegerWinograd, input: ArrayLik
   const tiling = winogradTiling(iw.algo, shape);
   const { batch, inHeight: H, inWidth: W, inChannels: C } = shape;
   checkIntegers('input', input, batch * H * W * C, `NHWC ${batch}x${H}x${W}x${C}`);
-  if (!Number.isInteger(xZeroPoint) || Math.abs(xZeroPoint) > 2 ** 16) throw new Error(`xZeroPoint: ${xZeroPoint} must be an integer with |value| <= 65536`);
+  if (!Number.isInteger(xZeroPoint) || Math.abs(xZeroPoint) > 2 ** 16) throw new ConvDescError('xZeroPoint', xZeroPoint, 'must be an integer with |value| <= 65536');
   const [top, left] = shape.pads;
   const { mh, mw, nh, nw, tilesH, tilesW, tiles, taps } = tiling;
   const bh = rows(iw.h.BT);
@@ -259,8 +260,8 @@ export function exactWinogradInputTransform(iw: IntegerWinograd, input: ArrayLik
 export function exactWinogradTapProducts(iw: IntegerWinograd, U: Int32Array, V: Int32Array, shape: WinogradConvShape): Int32Array {
   const { tiles, taps } = winogradTiling(iw.algo, shape);
   const { inChannels: C, outChannels: O } = shape;
-  if (U.length !== taps * C * O) throw new Error(`U: expected ${taps * C * O} values ([ξ][c][o] ${taps}x${C}x${O}), got ${U.length}`);
-  if (V.length !== taps * tiles * C) throw new Error(`V: expected ${taps * tiles * C} values ([ξ][t][c] ${taps}x${tiles}x${C}), got ${V.length}`);
+  if (U.length !== taps * C * O) throw new ConvDescError('U.length', U.length, `must be ${taps * C * O} ([ξ][c][o] ${taps}x${C}x${O})`);
+  if (V.length !== taps * tiles * C) throw new ConvDescError('V.length', V.length, `must be ${taps * tiles * C} ([ξ][t][c] ${taps}x${tiles}x${C})`);
   const M = new Int32Array(taps * tiles * O);
   for (let xi = 0; xi < taps; xi++) {
     for (let t = 0; t < tiles; t++) {
@@ -280,7 +281,7 @@ export function exactWinogradOutputTransform(iw: IntegerWinograd, M: Int32Array,
   const tiling = winogradTiling(iw.algo, shape);
   const { batch, outChannels: O } = shape;
   const { outHeight, outWidth, mh, mw, nw, tilesH, tilesW, tiles, taps } = tiling;
-  if (M.length !== taps * tiles * O) throw new Error(`M: expected ${taps * tiles * O} values ([ξ][t][o]), got ${M.length}`);
+  if (M.length !== taps * tiles * O) throw new ConvDescError('M.length', M.length, `must be ${taps * tiles * O} ([ξ][t][o])`);
   const ah = rows(iw.h.AT);
   const aw = rows(iw.w.AT);
   const S = iw.scale;
@@ -410,7 +411,7 @@ interface Ctx {
 
 function checkRange(field: string, r: unknown): [number, number] {
   if (!Array.isArray(r) || r.length !== 2 || !r.every((v) => Number.isInteger(v) && Math.abs(v) <= 2 ** 16) || r[0] > r[1]) {
-    throw new Error(`${field}: expected [lo, hi], integers with lo <= hi and |value| <= 65536, got ${JSON.stringify(r)}`);
+    throw new ConvDescError(field, r, 'must be [lo, hi]: integers with lo <= hi and |value| <= 65536');
   }
   // padding contributes 0, so the box always contains 0
   return [Math.min(r[0], 0), Math.max(r[1], 0)];
@@ -591,7 +592,7 @@ function intermediateForms(iw: IntegerWinograd, ctx: Ctx): FormEntry[] {
 function makeCtx(iw: IntegerWinograd, xRange: [number, number], wRange: [number, number]): Ctx {
   const { rh, rw, nh, nw } = iw.algo;
   const ng = rh * rw;
-  if (ng > 16) throw new Error(`algo: the bound analysis enumerates 2^(rh·rw) filter vertices; rh·rw = ${ng} > 16 is not supported`);
+  if (ng > 16) throw new ConvDescError('algo', iw.algo.name, `must have rh·rw <= 16 (the bound analysis enumerates 2^(rh·rw) filter vertices; rh·rw = ${ng})`);
   const vertices: Float64Array[] = [];
   for (let v = 0; v < 2 ** ng; v++) vertices.push(Float64Array.from({ length: ng }, (_, p) => ((v >> p) & 1 ? wRange[1] : wRange[0])));
   return { ng, nd: nh * nw, gLo: wRange[0], gHi: wRange[1], dLo: xRange[0], dHi: xRange[1], vertices };
@@ -599,7 +600,7 @@ function makeCtx(iw: IntegerWinograd, xRange: [number, number], wRange: [number,
 
 /** The full overflow analysis (see the file comment). */
 export function exactWinogradBounds(opts: ExactWinogradBoundOptions): ExactWinogradBounds {
-  if (typeof opts !== 'object' || opts === null) throw new Error(`options: expected { xRange, wRange, algo? }, got ${String(opts)}`);
+  if (typeof opts !== 'object' || opts === null) throw new ConvDescError('options', opts, 'must be an object { xRange, wRange, algo? }');
   const xRange = checkRange('xRange', opts.xRange);
   const wRange = checkRange('wRange', opts.wRange);
   const iw = integerWinograd(opts.algo ?? exactWinogradDefault());

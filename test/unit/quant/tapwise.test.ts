@@ -11,10 +11,13 @@ import {
   tapScalesToJSON,
   tapwiseInputTransform,
   tapwiseKernelParams,
+  tapwiseWgslPart,
   tapwiseWinogradConv,
   type TapScales,
   type TapWeights,
 } from '../../../src/quant/tapwise.ts';
+import { composeKernel } from '../../../src/kernels/compose.ts';
+import { reflectWgsl } from '../../../src/kernels/reflect.ts';
 import { qlinearConvReference, type QuantDType } from '../../../src/reference/integer.ts';
 import { winogradInputTransform, type WinogradConvShape } from '../../../src/reference/winograd.ts';
 import { type Winograd2D, winogradFromName } from '../../../src/winograd/index.ts';
@@ -137,6 +140,21 @@ describe('pipeline details a GPU kernel must reproduce', () => {
       const Vq = tapwiseInputTransform(a, new Int32Array(64).fill(255), 'uint8', 0, shape, s);
       expect(Math.max(...Vq)).toBeLessThanOrEqual(255);
     }
+  });
+
+  it('tapwiseWgslPart defines tap_quantize, tap_i32_to_f32 and tap_acc, with no bindings, and parses', () => {
+    const part = tapwiseWgslPart();
+    expect(part.bindings).toEqual([]);
+    expect(part.uniforms).toEqual([]);
+    expect(part.code).toMatch(/fn tap_quantize\(v: f32, inv_scale: f32, lo: i32, hi: i32\) -> i32/);
+    expect(part.code).toMatch(/fn tap_i32_to_f32\(m: i32\) -> f32/);
+    expect(part.code).toMatch(/fn tap_acc\(y: f32, bias: i32\) -> i32/);
+    const k = composeKernel({
+      id: 'tap_probe', header: 'probe', workgroupSize: [1, 1, 1],
+      parts: [part, { idPart: '', uniforms: [], code: '', bindings: [{ name: 'out', kind: 'storage', type: 'array<i32>' }] }],
+      main: '@compute @workgroup_size(1) fn main() { out[0] = tap_quantize(tap_i32_to_f32(out[1]), 0.5, -127i, 127i) + tap_acc(2.5, out[2]); }',
+    });
+    expect(() => reflectWgsl(k.code)).not.toThrow();
   });
 
   it('sqnrDb', () => {

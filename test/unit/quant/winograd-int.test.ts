@@ -56,7 +56,7 @@ describe('integer matrices of F(2x2,3x3), read from the exact rational source', 
     expect(integerWinograd(winogradFromName('F(2x1,3x3)') as Winograd2D).scale).toBe(2);
   });
   it('refuses algorithms whose Bᵀ is not integer, naming the entry', () => {
-    expect(() => integerWinograd(winogradFromName('F(4x4,3x3)-alt') as Winograd2D)).toThrow(/(AT|BT)\[\d\]\[\d\]: 1\/2 is not an integer/);
+    expect(() => integerWinograd(winogradFromName('F(4x4,3x3)-alt') as Winograd2D)).toThrow(/(AT|BT)\[\d\]\[\d\] = "1\/2": must be an integer after scaling/);
   });
 });
 
@@ -148,8 +148,8 @@ describe('int32 overflow bounds of exact F(2x2,3x3)', () => {
   });
 
   it('rejects bad ranges, naming the field', () => {
-    expect(() => exactWinogradMaxChannels({ xRange: [5, 1], wRange: I8 })).toThrow(/xRange: expected \[lo, hi\], integers with lo <= hi/);
-    expect(() => exactWinogradMaxChannels({ xRange: I8, wRange: [0.5, 2] })).toThrow(/wRange: expected/);
+    expect(() => exactWinogradMaxChannels({ xRange: [5, 1], wRange: I8 })).toThrow(/xRange = .*: must be \[lo, hi\]: integers with lo <= hi/);
+    expect(() => exactWinogradMaxChannels({ xRange: I8, wRange: [0.5, 2] })).toThrow(/wRange = .*: must be \[lo, hi\]/);
   });
 });
 
