@@ -33,17 +33,26 @@ export async function runConformanceCase(engine: Engine, json: unknown, opts: { 
   }
   const dtype = c.input.dtype;
   const base = { id: c.id, dtype, maxAbsError: null, maxRelError: null };
-  if (c.op === 'conv_integer' || c.op === 'qlinear_conv') {
-    return { ...base, status: 'n/a', algorithm: opts.algorithm ?? 'auto', tolerance: 'exact', message: `${c.op}: the int8/uint8 path is not implemented yet` };
+  const integer = c.op === 'conv_integer' || c.op === 'qlinear_conv';
+  if (!integer && dtype !== 'float32') {
+    return { ...base, status: 'n/a', algorithm: opts.algorithm ?? 'auto', tolerance: '-', message: `input dtype ${dtype}: float32, int8 and uint8 are implemented` };
   }
-  if (dtype !== 'float32') {
-    return { ...base, status: 'n/a', algorithm: opts.algorithm ?? 'auto', tolerance: '-', message: `input dtype ${dtype}: only float32 is implemented` };
+  if (integer && dtype !== 'int8' && dtype !== 'uint8') {
+    return { ...base, status: 'n/a', algorithm: opts.algorithm ?? 'auto', tolerance: 'exact', message: `${c.op} with input dtype ${dtype}: int8 and uint8 are implemented` };
   }
   const g = c.geometry;
   const desc = {
     inChannels: g.inChannels, outChannels: g.outChannels, kernelSize: [g.kernelH, g.kernelW] as [number, number], strides: g.strides, pads: g.pads,
     dilations: g.dilations, groups: g.groups, layout: c.layout, activation: { type: c.activation.type, alpha: c.activation.alpha }, algorithm: opts.algorithm ?? 'auto',
+    dtype: integer ? (dtype as 'int8' | 'uint8') : ('float32' as const),
   };
+  const q = c.quant;
+  const perChannel = (v: number[] | undefined) => (v === undefined ? undefined : v.length === 1 ? v[0] : v);
+  const quant = integer && q ? {
+    output: c.op === 'conv_integer' ? ('int32' as const) : (c.expected.dtype as 'int8' | 'uint8'),
+    xZeroPoint: q.xZeroPoint, xScale: q.xScale, weightDtype: c.weight.dtype as 'int8' | 'uint8',
+    wZeroPoint: perChannel(q.wZeroPoint), wScale: perChannel(q.wScale), yScale: q.yScale, yZeroPoint: q.yZeroPoint,
+  } : undefined;
   if (opts.algorithm && opts.algorithm !== 'auto') {
     const v = engine.candidates(desc).find((x) => x.algorithm === opts.algorithm);
     if (!v || v.status === 'rejected') return { ...base, status: 'n/a', algorithm: opts.algorithm, tolerance: '-', message: `not applicable: ${v?.reason ?? 'unknown algorithm'}` };
@@ -51,7 +60,7 @@ export async function runConformanceCase(engine: Engine, json: unknown, opts: { 
   let plan;
   try {
     plan = await engine.createConv2d(desc, {
-      weights: c.weight.data, weightLayout: c.weight.layout, bias: c.bias, preluWeights: c.activation.preluWeights,
+      weights: c.weight.data, weightLayout: c.weight.layout, bias: c.bias, preluWeights: c.activation.preluWeights, quant,
       expectedSize: { height: g.inHeight, width: g.inWidth },
     });
   } catch (e) {
@@ -60,6 +69,12 @@ export async function runConformanceCase(engine: Engine, json: unknown, opts: { 
   try {
     const got = await plan.run(c.input.data, { batch: g.batch, height: g.inHeight, width: g.inWidth });
     const vsCase = judgeCase(c, got);
+    if (integer) {
+      return {
+        ...base, status: vsCase.pass ? 'pass' : 'fail', algorithm: plan.info.algorithm, maxAbsError: vsCase.maxAbsError, maxRelError: vsCase.maxRelError,
+        tolerance: describeTolerance(caseTolerance(c)), message: vsCase.pass ? '' : vsCase.message, kernels: plan.info.kernels,
+      };
+    }
     const ops = caseOperands(c);
     const ref = runReference(c);
     const own = compareWithReference(got, ref.data, maxAbsDot(g, ops).perOutput, toleranceFor('float32', toleranceFamily(plan.info.algorithm, plan.desc, false)));

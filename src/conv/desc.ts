@@ -88,9 +88,8 @@ export function normalizeDesc(desc: Conv2dDesc): NormalizedDesc {
   const layout = desc.layout ?? 'NHWC';
   if (layout !== 'NHWC' && layout !== 'NCHW') throw new ConvDescError('layout', layout, "must be 'NHWC' or 'NCHW'");
   const dtype = desc.dtype ?? 'float32';
-  if (dtype !== 'float32') {
-    const known = ['float16', 'int8', 'uint8'].includes(dtype);
-    throw new ConvDescError('dtype', dtype, known ? "is not implemented yet: only 'float32' is (float16 and int8/uint8 are planned)" : "must be 'float32' (float16, int8, uint8 planned)");
+  if (dtype !== 'float32' && dtype !== 'int8' && dtype !== 'uint8') {
+    throw new ConvDescError('dtype', dtype, dtype === 'float16' ? "is not implemented yet: 'float32', 'int8' and 'uint8' are" : "must be 'float32', 'int8' or 'uint8' (float16 planned)");
   }
   const act: Activation = typeof desc.activation === 'string' || desc.activation === undefined ? { type: desc.activation ?? 'linear' } : desc.activation;
   if (!ACTIVATIONS.includes(act.type)) throw new ConvDescError('activation', act.type, `must be one of ${ACTIVATIONS.join(', ')}`);

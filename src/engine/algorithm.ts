@@ -9,6 +9,7 @@ import type { Winograd2D } from '../winograd/index.ts';
 import type { EngineCore } from './engine-core.ts';
 import type { PerStepTimestamps } from './steps.ts';
 import type { GemmTileName } from '../kernels/gemm.ts';
+import type { NormalizedQuant } from '../conv/quant-options.ts';
 
 export type ConcreteAlgorithm = Exclude<NormalizedDesc['algorithm'], 'auto'>;
 
@@ -23,6 +24,11 @@ export interface PrepareContext {
   transforms?: Winograd2D;
   /** A configuration the autotuner asks for (otherwise the algorithm's own heuristic). */
   tuning?: TuningConfig;
+  /** int8/uint8 plans: quantization parameters, integer weights (OIHW) and integer or float bias per channel. */
+  quant?: NormalizedQuant;
+  weightsInt?: Int32Array;
+  biasInt?: Int32Array;
+  biasFloat?: Float32Array;
 }
 
 /** Knobs the autotuner varies; every one of them shows in the kernel IDs. */
@@ -37,6 +43,9 @@ export interface ResizeResult {
   workspaceBytes: number;
   /** Lines for plan.info: splits, limits consulted. */
   notes: string[];
+  /** Bytes of the caller's input and output buffers (default: 4 bytes an element, float32). */
+  inputBytes?: number;
+  outputBytes?: number;
 }
 
 export interface PreparedConv {

@@ -28,9 +28,15 @@ export class EngineCore {
 
   private readonly effectiveLimits: LimitOverrides & GPUSupportedLimits;
 
+  /** The adapter's WGSL language features (from the GPU object), when known: e.g. packed_4x8_integer_dot_product. */
+  readonly wgslLanguageFeatures?: ReadonlySet<string>;
+  readonly adapterInfo?: { vendor: string; architecture: string; device: string; description: string };
+
   /** `limits`: pretend the device has at most these (to reproduce a weaker device, or to test splitting). */
-  constructor(device: GPUDevice, limits: LimitOverrides = {}) {
+  constructor(device: GPUDevice, limits: LimitOverrides = {}, about: { wgslLanguageFeatures?: ReadonlySet<string>; adapterInfo?: EngineCore['adapterInfo'] } = {}) {
     this.device = device;
+    this.wgslLanguageFeatures = about.wgslLanguageFeatures;
+    this.adapterInfo = about.adapterInfo;
     const base = device.limits;
     const merged: Record<string, number> = {};
     for (const k of LIMIT_KEYS) merged[k] = Math.min(base[k], limits[k] ?? Infinity);

@@ -1,6 +1,7 @@
 /**
  * createEngine → Engine.createConv2d → ConvPlan. See DESIGN.md §1 for the data flow.
  */
+import { normalizeQuant, type QuantOptions } from '../conv/quant-options.ts';
 import { asBroadcast, normalizeDesc, type Conv2dDesc, type Conv2dWeights, type NormalizedDesc } from '../conv/desc.ts';
 import { ConvDescError, validateBroadcast, outputTensorShape } from '../conv/validate.ts';
 import type { BroadcastTensor } from '../conv/types.ts';
@@ -10,7 +11,7 @@ import type { AlgorithmImpl, PrepareContext, PreparedConv } from './algorithm.ts
 import { EngineCore, type LimitOverrides } from './engine-core.ts';
 import { ConvPlan, type PlanInfo } from './plan.ts';
 import { selectCandidates, type CandidateVerdict } from './select.ts';
-import { needsOwnVerificationInstance, verificationContext, verifyPrepared, type VerifyResult } from './verify.ts';
+import { needsOwnVerificationInstance, verificationContext, verifyPrepared, verifyPreparedInt, type VerifyResult } from './verify.ts';
 import { ALGORITHM_IMPLS } from './algorithms/index.ts';
 import { adapterKey, findConv2d, randomWeights, tuningKey, type FindOptions, type FindResult } from './tuner.ts';
 import { MemoryTuningStore, type TuningStore } from './tuning-store.ts';
@@ -36,17 +37,20 @@ export interface Conv2dOptions extends Conv2dWeights {
   transforms?: UserTransforms | { h: UserTransforms; w: UserTransforms };
   /** Typical input size, used by auto's tile-waste rule and by the autotuner (the plan still serves any size). */
   expectedSize?: { height: number; width: number; batch?: number };
+  /** int8/uint8 plans: output kind, scales and zero points (see QuantOptions). */
+  quant?: QuantOptions;
   /** Choose by measurement (findConv2d) at expectedSize, cached per adapter and engine version; default: the engine's setting. */
   autotune?: boolean;
 }
 
-async function readBack(device: GPUDevice, src: GPUBuffer, count: number): Promise<Float32Array> {
-  const staging = device.createBuffer({ size: Math.max(16, count * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+async function readBytes(device: GPUDevice, src: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+  const size = Math.max(16, Math.ceil(bytes / 4) * 4);
+  const staging = device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   const enc = device.createCommandEncoder();
-  enc.copyBufferToBuffer(src, 0, staging, 0, staging.size);
+  enc.copyBufferToBuffer(src, 0, staging, 0, size);
   device.queue.submit([enc.finish()]);
   await staging.mapAsync(GPUMapMode.READ);
-  const out = new Float32Array(staging.getMappedRange().slice(0, count * 4));
+  const out = staging.getMappedRange().slice(0, bytes);
   staging.destroy();
   return out;
 }
@@ -69,6 +73,7 @@ export interface EngineConstruction {
   autotune?: boolean;
   tuningStore?: TuningStore;
   adapterInfo?: { vendor: string; architecture: string; device: string; description: string };
+  wgslLanguageFeatures?: ReadonlySet<string>;
 }
 
 export class Engine {
@@ -79,7 +84,7 @@ export class Engine {
   readonly adapterKey: string;
 
   constructor(device: GPUDevice, opts: EngineConstruction = {}) {
-    this.core = new EngineCore(device, opts.limits);
+    this.core = new EngineCore(device, opts.limits, { wgslLanguageFeatures: opts.wgslLanguageFeatures, adapterInfo: opts.adapterInfo });
     this.autotune = opts.autotune ?? false;
     this.tuningStore = opts.tuningStore ?? new MemoryTuningStore();
     this.adapterKey = adapterKey(device, opts.adapterInfo);
@@ -107,8 +112,13 @@ export class Engine {
     const wantW = d.outChannels * cinG * d.kernelH * d.kernelW;
     if (!opts.weights || typeof opts.weights.length !== 'number') throw new ConvDescError('weights', opts.weights, 'must be an array of numbers');
     if (opts.weights.length !== wantW) throw new ConvDescError('weights.length', opts.weights.length, `must be outChannels·(inChannels/groups)·kH·kW = ${d.outChannels}·${cinG}·${d.kernelH}·${d.kernelW} = ${wantW}`);
+    const quant = d.dtype === 'float32' ? undefined : normalizeQuant(d, opts.quant);
+    if (d.dtype === 'float32' && opts.quant) throw new ConvDescError('quant', 'given', `applies to dtype int8 or uint8, not ${d.dtype}`);
+    const [wlo, whi] = quant ? (quant.weightDtype === 'int8' ? [-128, 127] : [0, 255]) : [-Infinity, Infinity];
     for (let i = 0; i < opts.weights.length; i++) {
-      if (!Number.isFinite(opts.weights[i])) throw new ConvDescError(`weights[${i}]`, opts.weights[i], 'must be a finite number');
+      const v = opts.weights[i];
+      if (!Number.isFinite(v)) throw new ConvDescError(`weights[${i}]`, v, 'must be a finite number');
+      if (quant && (!Number.isInteger(v) || v < wlo || v > whi)) throw new ConvDescError(`weights[${i}]`, v, `must be an integer in the ${quant.weightDtype} range [${wlo}, ${whi}]`);
     }
     const oihw = weightLayout === 'OIHW' ? Float32Array.from(opts.weights) : Float32Array.from(transposeWeight(opts.weights, 'HWIO', 'OIHW', d.outChannels, cinG, d.kernelH, d.kernelW));
     const bias = opts.bias !== undefined ? asBroadcast('bias', opts.bias, d.outChannels) : undefined;
@@ -123,6 +133,18 @@ export class Engine {
     const transforms = userAlgorithm(d, opts.transforms);
     if (transforms && d.algorithm !== 'auto' && !d.algorithm.startsWith('winograd')) {
       throw new ConvDescError('algorithm', d.algorithm, 'must be auto or a winograd algorithm when transforms are given');
+    }
+    if (quant) {
+      const base = { core: this.core, desc: d, weightsOIHW: oihw, transforms, quant, weightsInt: Int32Array.from(oihw) };
+      if (bias === undefined) return base;
+      if (quant.output === 'int32') throw new ConvDescError('bias', 'given', "ConvInteger (quant.output 'int32') has no bias; use output 'int8', 'uint8' or 'float32'");
+      if (bias.broadcast === 'numpy') throw new ConvDescError('bias.broadcast', 'numpy', 'int8 plans take a per-channel or scalar bias');
+      const per = Array.from({ length: d.outChannels }, (_, o) => Number(bias.data[bias.data.length === 1 ? 0 : o]));
+      if (quant.output === 'float32') return { ...base, biasFloat: Float32Array.from(per) };
+      per.forEach((v, i) => {
+        if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new ConvDescError(`bias[${i}]`, v, 'must be an int32 (QLinearConv bias is in accumulator units)');
+      });
+      return { ...base, biasInt: Int32Array.from(per) };
     }
     return { core: this.core, desc: d, weightsOIHW: oihw, bias, prelu, transforms };
   }
@@ -170,7 +192,7 @@ export class Engine {
           notes: [],
           createMs: performance.now() - t0,
         };
-        return new ConvPlan(this.core, d, prepared, info);
+        return new ConvPlan(this.core, d, prepared, info, ctx.quant);
       } catch (e) {
         prepared?.destroy();
         if (d.algorithm !== 'auto') throw e;
@@ -217,7 +239,7 @@ export class Engine {
     return new ConvPlan(this.core, ctx.desc, prepared, {
       algorithm: choice.algorithm, kernels: prepared.kernelIds, candidates, verification: record.detail, workspaceBytes: 0,
       errorBound: record.detail.replace(/^passed on [^:]*: /, ''), notes: [note], createMs: performance.now() - t0,
-    });
+    }, ctx.quant);
   }
 
   /**
@@ -234,7 +256,9 @@ export class Engine {
         const vctx = own ? verificationContext(ctx) : ctx;
         const vprep = own ? await impl.prepare(vctx) : prepared;
         try {
-          record = await verifyPrepared(vctx, vprep, (b, n) => readBack(this.device, b, n));
+          record = ctx.quant
+            ? await verifyPreparedInt(vctx, vprep, (b, bytes) => readBytes(this.device, b, bytes))
+            : await verifyPrepared(vctx, vprep, async (b, n) => new Float32Array(await readBytes(this.device, b, n * 4)));
         } finally {
           if (own) vprep.destroy();
         }
@@ -273,5 +297,8 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
     },
   });
   const info = adapter.info;
-  return new Engine(device, { limits: opts.limits, autotune: opts.autotune, tuningStore: opts.tuningStore, adapterInfo: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description } });
+  return new Engine(device, {
+    limits: opts.limits, autotune: opts.autotune, tuningStore: opts.tuningStore, wgslLanguageFeatures: gpu.wgslLanguageFeatures,
+    adapterInfo: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description },
+  });
 }

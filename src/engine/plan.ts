@@ -4,6 +4,8 @@
  * candidate's kernels against the float64 reference (once per process and kernel set) and prepares it.
  */
 import type { NormalizedDesc } from '../conv/desc.ts';
+import type { NormalizedQuant } from '../conv/quant-options.ts';
+import { packInt8Activations, packedActivationWords, unpackInt8Activations } from '../kernels/int8/format.ts';
 import { ConvDescError } from '../conv/validate.ts';
 import type { ResizeResult, PreparedConv } from './algorithm.ts';
 import type { CandidateVerdict } from './select.ts';
@@ -40,6 +42,8 @@ export class ConvPlan {
     desc: NormalizedDesc,
     private readonly prepared: PreparedConv,
     info: PlanInfo,
+    /** int8/uint8 plans: their quantization (input packing and output kind). */
+    readonly quant?: NormalizedQuant,
   ) {
     this.desc = desc;
     this.info = info;
@@ -75,6 +79,13 @@ export class ConvPlan {
     return { input: s.batch * s.height * s.width * this.desc.inChannels, output: s.batch * s.outHeight * s.outWidth * this.desc.outChannels };
   }
 
+  /** Bytes the caller's input and output buffers need at the current size (int8 inputs are packed 4 per u32). */
+  byteSizes(): { input: number; output: number } {
+    const s = this.requireShape();
+    const n = this.sizes();
+    return { input: s.inputBytes ?? 4 * n.input, output: s.outputBytes ?? 4 * n.output };
+  }
+
   /** Records the convolution into the caller's encoder (no submit). Buffers are float32, in the plan's layout. */
   encode(encoder: GPUCommandEncoder, io: { input: GPUBuffer; output: GPUBuffer }, timestampWrites?: GPUComputePassTimestampWrites): void {
     this.checkIo(io);
@@ -83,10 +94,10 @@ export class ConvPlan {
 
   private checkIo(io: { input: GPUBuffer; output: GPUBuffer }): void {
     this.alive();
-    const n = this.sizes();
-    const check = (name: 'input' | 'output', b: GPUBuffer, elems: number, usage: number) => {
+    const n = this.byteSizes();
+    const check = (name: 'input' | 'output', b: GPUBuffer, bytes: number, usage: number) => {
       if (!b || typeof b.size !== 'number') throw new ConvDescError(name, b, 'must be a GPUBuffer');
-      if (b.size < elems * 4) throw new ConvDescError(`${name}.size`, b.size, `must be >= ${elems * 4} bytes (${elems} float32 at the current size; call resize first if the shape changed)`);
+      if (b.size < bytes) throw new ConvDescError(`${name}.size`, b.size, `must be >= ${bytes} bytes at the current size (call resize first if the shape changed)`);
       if ((b.usage & usage) !== usage) throw new ConvDescError(`${name}.usage`, b.usage, 'must include GPUBufferUsage.STORAGE');
     };
     check('input', io?.input, n.input, GPUBufferUsage.STORAGE);
@@ -130,23 +141,37 @@ export class ConvPlan {
     return this.prepared.kernelIds.map((kernel) => ({ kernel, ms: ids.reduce((sum, id, i) => (id === kernel ? sum + median(samples[i]) : sum), 0) }));
   }
 
-  /** Convenience: upload `x`, encode, submit, read back. Resizes first when `shape` is given. */
-  async run(x: ArrayLike<number>, shape?: PlanShape): Promise<Float32Array> {
+  /**
+   * Convenience: upload `x`, encode, submit, read back. Resizes first when `shape` is given. float32 plans take
+   * and return float32 values; int8/uint8 plans take integer values (packed here) and return Int32Array
+   * (int32 accumulators or int8/uint8 values) or Float32Array (dequantized), per quant.output.
+   */
+  async run(x: ArrayLike<number>, shape?: PlanShape): Promise<Float32Array | Int32Array> {
     this.alive();
     if (shape) this.resize(shape);
     const n = this.sizes();
+    const bytes = this.byteSizes();
     if (x.length !== n.input) throw new ConvDescError('x.length', x.length, `must equal batch·height·width·inChannels = ${n.input} at the current size`);
+    const s = this.requireShape();
+    const q = this.quant;
+    const d = this.desc;
+    const data = q ? packInt8Activations(x, d.layout, q.inputDtype, { n: s.batch, c: d.inChannels, h: s.height, w: s.width }, q.xZeroPoint) : x instanceof Float32Array ? x : Float32Array.from(x);
     const dev = this.core.device;
-    const input = this.core.createBufferFrom(x instanceof Float32Array ? x : Float32Array.from(x), GPUBufferUsage.STORAGE, 'run input');
-    const output = dev.createBuffer({ label: 'run output', size: Math.max(16, n.output * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-    const staging = dev.createBuffer({ label: 'run readback', size: Math.max(16, n.output * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const input = this.core.createBufferFrom(data, GPUBufferUsage.STORAGE, 'run input');
+    const outBytes = Math.max(16, Math.ceil(bytes.output / 4) * 4);
+    const output = dev.createBuffer({ label: 'run output', size: outBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    const staging = dev.createBuffer({ label: 'run readback', size: outBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     try {
       const enc = dev.createCommandEncoder({ label: 'winoconv run' });
       this.encode(enc, { input, output });
       enc.copyBufferToBuffer(output, 0, staging, 0, staging.size);
       dev.queue.submit([enc.finish()]);
       await staging.mapAsync(GPUMapMode.READ);
-      return new Float32Array(staging.getMappedRange().slice(0, n.output * 4));
+      const raw = staging.getMappedRange().slice(0);
+      if (!q || q.output === 'float32') return new Float32Array(raw, 0, n.output);
+      if (q.output === 'int32') return new Int32Array(raw, 0, n.output);
+      const odims = { n: s.batch, c: d.outChannels, h: s.outHeight, w: s.outWidth };
+      return unpackInt8Activations(new Uint32Array(raw, 0, packedActivationWords(d.layout, odims)), d.layout, q.output, odims);
     } finally {
       input.destroy();
       output.destroy();

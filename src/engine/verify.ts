@@ -7,7 +7,9 @@ import type { NormalizedDesc } from '../conv/desc.ts';
 import { compareWithReference, toleranceFor, type ToleranceAlgorithm } from '../conv/tolerance.ts';
 import type { ConvGeometry } from '../conv/types.ts';
 import { conv2dReference, maxAbsDot } from '../reference/conv2d.ts';
-import { mulberry32, randomF32 } from '../util/random.ts';
+import { convIntegerReference, qlinearConvReference } from '../reference/integer.ts';
+import { packInt8Activations, packedActivationWords, unpackInt8Activations } from '../kernels/int8/format.ts';
+import { mulberry32, randomF32, randomInts } from '../util/random.ts';
 import type { PrepareContext, PreparedConv } from './algorithm.ts';
 
 export function toleranceFamily(algorithm: string, d: NormalizedDesc, userTransforms: boolean): ToleranceAlgorithm {
@@ -88,6 +90,86 @@ export async function verifyPrepared(ctx: PrepareContext, prepared: PreparedConv
     const cmp = compareWithReference(got, ref.data, dots.perOutput, tol);
     const detail = `${cmp.pass ? 'passed' : 'FAILED'} on ${batch}×${h}×${w} random data: maxRel ${cmp.maxRelError.toExponential(2)}, error/bound ${cmp.worstRatio.toFixed(3)} (${tol.dtype}/${tol.algorithm})`;
     return { ok: cmp.pass, detail: cmp.pass ? detail : `${detail}\n${cmp.message}`, maxRelError: cmp.maxRelError, errorRatio: cmp.worstRatio };
+  } finally {
+    input.destroy();
+    output.destroy();
+  }
+}
+
+/**
+ * The gate for int8/uint8 plans: exact. int32 and requantized outputs must equal the integer reference bit for
+ * bit (ConvInteger / QLinearConv); dequantized float outputs must be within 4 float32 roundings of the exact
+ * accumulator scaled in float64.
+ */
+export async function verifyPreparedInt(ctx: PrepareContext, prepared: PreparedConv, readBytes: (b: GPUBuffer, bytes: number) => Promise<ArrayBuffer>): Promise<VerifyResult> {
+  const d = ctx.desc;
+  const q = ctx.quant!;
+  const core = ctx.core;
+  const { h, w } = verifySize(d);
+  let batch = VERIFY_BATCH;
+  let r;
+  try {
+    r = prepared.resize(batch, h, w);
+  } catch {
+    batch = 1;
+    r = prepared.resize(batch, h, w);
+  }
+  const g: ConvGeometry = { batch, inChannels: d.inChannels, outChannels: d.outChannels, inHeight: h, inWidth: w, kernelH: d.kernelH, kernelW: d.kernelW, strides: d.strides, pads: d.pads, dilations: d.dilations, groups: d.groups };
+  const [lo, hi] = q.inputDtype === 'int8' ? [-128, 127] : [0, 255];
+  const x = randomInts(batch * h * w * d.inChannels, mulberry32(0x1a7 ^ d.inChannels), lo, hi);
+  const input = core.createBufferFrom(packInt8Activations(x, d.layout, q.inputDtype, { n: batch, c: d.inChannels, h, w }, q.xZeroPoint), GPUBufferUsage.STORAGE, 'verify input');
+  const outBytes = Math.max(16, Math.ceil((r.outputBytes ?? 0) / 4) * 4);
+  const output = core.device.createBuffer({ label: 'verify output', size: outBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+  try {
+    const enc = core.device.createCommandEncoder({ label: 'winoconv verify int8' });
+    prepared.encode(enc, input, output);
+    core.device.queue.submit([enc.finish()]);
+    const raw = await readBytes(output, outBytes);
+    const count = batch * r.outHeight * r.outWidth * d.outChannels;
+    const ops = { input: x, inputLayout: d.layout, weight: ctx.weightsInt!, weightLayout: 'OIHW' as const, xZeroPoint: q.xZeroPoint, wZeroPoint: q.wZeroPoint };
+    const acc = convIntegerReference(g, ops).data;
+    let got: ArrayLike<number>;
+    let want: ArrayLike<number>;
+    let ok: (a: number, b: number, i: number) => boolean = (a, b) => a === b;
+    if (q.output === 'int32') {
+      got = new Int32Array(raw, 0, count);
+      want = acc;
+    } else if (q.output === 'float32') {
+      got = new Float32Array(raw, 0, count);
+      const ref = new Float64Array(count);
+      const mag = new Float64Array(count);
+      for (let i = 0; i < count; i++) {
+        const o = d.layout === 'NHWC' ? i % d.outChannels : Math.floor(i / (r.outHeight * r.outWidth)) % d.outChannels;
+        const m = acc[i] * q.xScale * q.wScale[q.wScale.length === 1 ? 0 : o];
+        const b = ctx.biasFloat ? ctx.biasFloat[o] : 0;
+        const v = m + b;
+        ref[i] = d.activation.type === 'relu' ? Math.max(v, 0) : d.activation.type === 'relu6' ? Math.min(Math.max(v, 0), 6) : v;
+        mag[i] = Math.abs(m) + Math.abs(b);
+      }
+      want = ref;
+      ok = (a, b, i) => Number.isFinite(a) && Math.abs(a - b) <= 4 * 2 ** -24 * mag[i] + 1e-30;
+    } else {
+      const odims = { n: batch, c: d.outChannels, h: r.outHeight, w: r.outWidth };
+      got = unpackInt8Activations(new Uint32Array(raw, 0, packedActivationWords(d.layout, odims)), d.layout, q.output, odims);
+      want = qlinearConvReference(g, {
+        ...ops, xScale: q.xScale, wScale: q.wScale, yScale: q.yScale, yZeroPoint: q.yZeroPoint, outputDtype: q.output,
+        bias: ctx.biasInt ? { shape: [d.outChannels], data: ctx.biasInt, broadcast: 'channel' } : undefined,
+        activation: d.activation.type === 'linear' ? undefined : { type: d.activation.type },
+      }).data;
+    }
+    let bad = 0;
+    let first = -1;
+    for (let i = 0; i < want.length; i++) {
+      if (!ok(got[i], want[i], i)) {
+        bad++;
+        if (first < 0) first = i;
+      }
+    }
+    const what = q.output === 'float32' ? 'within 4 f32 roundings of the exact accumulator' : 'bit-exact';
+    const detail = bad === 0
+      ? `passed on ${batch}×${h}×${w} random ${q.inputDtype} data: ${want.length} outputs ${what} (quant.output ${q.output})`
+      : `FAILED on ${batch}×${h}×${w} random ${q.inputDtype} data: ${bad} of ${want.length} outputs not ${what}; first at [${first}]: got ${got[first]}, expected ${want[first]}`;
+    return { ok: bad === 0, detail, maxRelError: 0, errorRatio: bad ? Infinity : 0 };
   } finally {
     input.destroy();
     output.destroy();

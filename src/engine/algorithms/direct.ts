@@ -4,6 +4,7 @@ import { generateDepthwiseKernel, depthwiseConfigFor, depthwiseDispatch } from '
 import { directConfigFor, directDispatch, generateDirectKernel } from '../../kernels/direct.ts';
 import { isDepthwise, packDepthwiseWeights, packGroupedWeights } from '../../kernels/weight-pack.ts';
 import type { AlgorithmImpl, PreparedConv } from '../algorithm.ts';
+import { prepareInt8 } from './int8.ts';
 import { EpilogueBuffers, geometryAt, representativeGeometry } from '../epilogue-buffers.ts';
 import { INPUT, OUTPUT, StepList } from '../steps.ts';
 import { chunkIo, planChunks } from '../chunks.ts';
@@ -12,6 +13,7 @@ export const directImpl: AlgorithmImpl = {
   name: 'direct',
   cannotServe: () => undefined,
   async prepare(ctx): Promise<PreparedConv> {
+    if (ctx.quant) return prepareInt8(ctx, 'direct');
     const { core, desc: d } = ctx;
     const epi = new EpilogueBuffers(core, d, ctx.bias, ctx.prelu);
     // Kernel configs depend on channel counts and a representative width only (not on the batch).

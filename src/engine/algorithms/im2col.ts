@@ -8,6 +8,7 @@ import { gemmTileFor, gemmTilings } from '../gemm-tile.ts';
 import { im2colConfigFor, im2colGemmParts, im2colGemmShape, im2colGemmUniforms, pickUniforms } from '../../kernels/im2col.ts';
 import { packGroupedWeights } from '../../kernels/weight-pack.ts';
 import type { AlgorithmImpl, PreparedConv } from '../algorithm.ts';
+import { prepareInt8 } from './int8.ts';
 import { EpilogueBuffers, geometryAt, representativeGeometry } from '../epilogue-buffers.ts';
 import { INPUT, OUTPUT, StepList } from '../steps.ts';
 import { chunkIo, planChunks } from '../chunks.ts';
@@ -15,8 +16,9 @@ import { chunkIo, planChunks } from '../chunks.ts';
 export const im2colImpl: AlgorithmImpl = {
   name: 'im2col',
   cannotServe: () => undefined,
-  tunings: (_d, core) => gemmTilings(core),
+  tunings: (d, core) => (d.dtype === 'float32' ? gemmTilings(core) : [{}]),
   async prepare(ctx): Promise<PreparedConv> {
+    if (ctx.quant) return prepareInt8(ctx, 'im2col');
     const { core, desc: d } = ctx;
     const epi = new EpilogueBuffers(core, d, ctx.bias, ctx.prelu);
     const g0 = representativeGeometry(d);

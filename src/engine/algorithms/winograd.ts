@@ -40,6 +40,7 @@ function standardAlgorithm(name: WinogradName, r: number): Winograd2D {
 function makeImpl(name: WinogradName): AlgorithmImpl {
   const [mh, mw] = TILE[name];
   const cannotServe = (d: NormalizedDesc, transforms?: Winograd2D): string | undefined => {
+    if (d.dtype !== 'float32') return `dtype ${d.dtype}: this is the float32 Winograd; int8 Winograd (exact F(2×2), tap-wise) is not in the engine yet`;
     if (d.strides[0] !== 1 || d.strides[1] !== 1) return `stride ${d.strides[0]}×${d.strides[1]}: Winograd needs stride 1`;
     if (d.dilations[0] !== 1 || d.dilations[1] !== 1) return `dilation ${d.dilations[0]}×${d.dilations[1]}: Winograd needs dilation 1`;
     if (d.groups !== 1) return `groups ${d.groups}: Winograd serves groups = 1 (grouped and depthwise go to direct or im2col)`;

@@ -17,7 +17,7 @@ import { outputSize, type ConvGeometry } from '../../conv/types.ts';
 import { composeKernel, type WgslPart } from '../compose.ts';
 import { splitDispatch } from '../direct.ts';
 import type { KernelSource, UniformField } from '../types.ts';
-import { macLine, prepA, prepB, sumExpr } from './dot.ts';
+import { isF32Dot, macLine, prepA, prepB, QF32_CHUNK, sumExpr } from './dot.ts';
 import { qOperandUniforms, qWeightShape, type QCallValues } from './format.ts';
 import type { QKernelDispatch } from './im2col-i8.ts';
 import { canReadWords, channelTailMask, inputByteStrides, qInputPart, type QInputRead } from './input.ts';
@@ -100,24 +100,42 @@ export function generateDirectI8Kernel(cfg: DirectI8Config): KernelSource {
     ? (t: number) => `qx_word(xb${t} + c4, ok${t}, mask)`
     : (t: number) => `qx_gather(vec4<u32>(xb${t}) + coff, lv & vec4<bool>(ok${t}))`;
 
+  // 'unpackf32': exact f32 partial sums over chunks of at most QF32_CHUNK words of one tap, then added to i32.
+  const f32 = isF32Dot(c);
+  const acc = (v: number, t: number) => (f32 ? `f${v}_${t}` : `acc${v}_${t}`);
+  const sum = (t: number) => (f32 ? `fs${t}` : `s${t}`);
+  const ind = f32 ? '          ' : '        ';
+  const step = [
+    ...(word
+      ? [`${ind}let mask = select(0xffffffffu, params.c_tail_mask, c4 + 1u == params.cin_g4);`]
+      : [
+          `${ind}let ci = vec4<u32>(4u * c4) + vec4<u32>(0u, 1u, 2u, 3u);`,
+          `${ind}let lv = ci < vec4<u32>(params.cin_g);`,
+          `${ind}let coff = ci * params.x_ch;`,
+        ]),
+    `${ind}let wi = wb + c4 * params.cout_g4;`,
+    ...V.flatMap((v) => prepB(c, `w${v}`, `weights[wi${v ? ` + dv${v}` : ''}]`).map((x) => `${ind}${x}`)),
+    ...T.flatMap((t) => [
+      `${ind}${prepA(c, `x${t}`, loadX(t))}`,
+      ...V.map((v) => `${ind}${macLine(c, acc(v, t), `x${t}`, `w${v}`)}`),
+      ...(c.wzp ? [`${ind}${sum(t)} += ${sumExpr(c, `x${t}`)};`] : []),
+    ]),
+  ];
   const inner = [
     ...T.map((t) => `      let xb${t} = ${xBase(t)};`),
-    '      for (var c4 = 0u; c4 < params.cin_g4; c4++) {',
-    ...(word
-      ? ['        let mask = select(0xffffffffu, params.c_tail_mask, c4 + 1u == params.cin_g4);']
-      : [
-          '        let ci = vec4<u32>(4u * c4) + vec4<u32>(0u, 1u, 2u, 3u);',
-          '        let lv = ci < vec4<u32>(params.cin_g);',
-          '        let coff = ci * params.x_ch;',
-        ]),
-    '        let wi = wb + c4 * params.cout_g4;',
-    ...V.flatMap((v) => prepB(c, `w${v}`, `weights[wi${v ? ` + dv${v}` : ''}]`).map((s) => `        ${s}`)),
-    ...T.flatMap((t) => [
-      `        ${prepA(c, `x${t}`, loadX(t))}`,
-      ...V.map((v) => `        ${macLine(c, `acc${v}_${t}`, `x${t}`, `w${v}`)}`),
-      ...(c.wzp ? [`        s${t} += ${sumExpr(c, `x${t}`)};`] : []),
-    ]),
-    '      }',
+    ...(f32
+      ? [
+          `      for (var cc = 0u; cc < params.cin_g4; cc += ${QF32_CHUNK}u) {`,
+          ...T.flatMap((t) => V.map((v) => `        var f${v}_${t} = vec4<f32>(0.0);`)),
+          ...(c.wzp ? T.map((t) => `        var fs${t} = 0.0;`) : []),
+          `        for (var c4 = cc; c4 < min(cc + ${QF32_CHUNK}u, params.cin_g4); c4++) {`,
+          ...step,
+          '        }',
+          ...T.flatMap((t) => V.map((v) => `        acc${v}_${t} += vec4<i32>(f${v}_${t});`)),
+          ...(c.wzp ? T.map((t) => `        s${t} += i32(fs${t});`) : []),
+          '      }',
+        ]
+      : ['      for (var c4 = 0u; c4 < params.cin_g4; c4++) {', ...step, '      }']),
   ];
 
   const main = `
@@ -174,7 +192,7 @@ ${c.wzp ? `  var sums: array<i32, ${tw}>;\n${T.map((t) => `  sums[${t}] = s${t};
 }`;
 
   const header = `
-Direct int8 convolution (${qDomainId(c)}, ${c.dot === 'dot4' ? 'packed dot4' : 'unpacked bytes'}), ${c.layout} in and out, output ${c.output}; weights [group][taps·cin_g4][cout_g4] vec4<u32> (format.ts, k layout tap4).
+Direct int8 convolution (${qDomainId(c)}, ${c.dot === 'dot4' ? 'packed dot4' : c.dot === 'unpack' ? 'unpacked bytes, i32' : `unpacked bytes, exact f32 over chunks of ${QF32_CHUNK} words`}), ${c.layout} in and out, output ${c.output}; weights [group][taps·cin_g4][cout_g4] vec4<u32> (format.ts, k layout tap4).
 Thread mapping: linear index idx = gid.x + gid.y·row_pitch over total = batch·out_h·ow_blocks·groups·cout_gb, output-channel
 block fastest (cout_gb = ceil(Cout_g / ${c.channels})); invocation idx computes ${c.channels} output channels of one group for the ${tw}
 pixels ow0 .. ow0+${tw - 1} of row (n, oh): ${cv * tw} vec4<i32> accumulators${c.wzp ? ` and ${tw} patch sums` : ''}.
@@ -182,7 +200,7 @@ Loop: kh, kw, input channel words c4 < cin_g4; activation words ${word ? 'loaded
 Workgroup memory: none. Barriers: none.
 Dispatch: ceil(total / ${c.workgroupSize}) workgroups of ${c.workgroupSize}, split over (x, y) when x passes the device limit (row_pitch = x·${c.workgroupSize}).`;
 
-  return composeKernel({ id, header, parts: [own, input, out], main, workgroupSize: [c.workgroupSize, 1, 1] });
+  return composeKernel({ id, header, parts: [input, own, out], main, workgroupSize: [c.workgroupSize, 1, 1] });
 }
 
 /** A good config for `g`: 'word' reads when possible, 8 channels when a group has ≥ 8 outputs, whole-word stores. */

@@ -8,7 +8,8 @@
  *         each pixel's last word has 4·C4 − C padding lanes. The kernels never use those lanes' values
  *         (they substitute x_zp), so any bytes may be there; packInt8Activations writes `padValue` (0).
  *         With C % 4 == 0 this is exactly the caller's byte tensor (zero-copy). The QLinearConv output in
- *         NHWC has the same format with padding lanes written as 0.
+ *         NHWC has the same format; its padding lanes are written as 0 by whole-word stores (`wordStore`)
+ *         and left as they were otherwise (byte stores, output.ts).
  *   NCHW  [N][C][H][W] bytes, unpadded, in memory order (byte i = tensor element i), the buffer rounded up to
  *         whole words: the caller's byte tensor as it is. The kernels gather bytes (4 lanes are 4 channels).
  *         The QLinearConv output in NCHW has the same format; kernels write its bytes with atomicAnd/atomicOr

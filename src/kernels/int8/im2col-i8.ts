@@ -181,7 +181,7 @@ export function im2colI8KernelId(c: Im2colI8Config): string {
 
 /**
  * A good config for `g`: the 'word' reader when NHWC groups start at words, whole-word output stores when
- * possible, tile 'r16x16' (or smaller when the GEMM is narrow).
+ * possible, and `tile` (default: 16 rows × min(16, Cout_g rounded up to 4) columns, workgroup 4×1).
  */
 export function im2colI8ConfigFor(
   g: ConvGeometry,
@@ -190,7 +190,7 @@ export function im2colI8ConfigFor(
 ): Im2colI8Config {
   const cinG = g.inChannels / g.groups;
   const coutG = g.outChannels / g.groups;
-  const t: QGemmTile = tile ?? (coutG > 8 ? INT8_GEMM_TILES.r16x16 : INT8_GEMM_TILES.r16x8);
+  const t: QGemmTile = tile ?? { ...INT8_GEMM_TILES.r16x16, tn: Math.min(16, 4 * Math.ceil(coutG / 4)) };
   return {
     ...ops,
     reader: canReadWords(ops.layout, g.groups, cinG) ? 'word' : 'byte',

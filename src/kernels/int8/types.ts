@@ -5,7 +5,7 @@
  * 8-bit values as they are ("effective" values x_e, w_e) and correct the sum once per output:
  *
  *   acc[o] = D − wz_e[o]·S + xz_e·wcorr[o]
- *     D        = Σ_lanes x_e·w_e            (dot4I8Packed / dot4U8Packed, or unpacked i32 multiply-adds)
+ *     D        = Σ_lanes x_e·w_e            (dot4I8Packed / dot4U8Packed, or unpacked bytes: i32, or f32 in exact chunks)
  *     S        = Σ_lanes x_e                (the input patch sum; only computed when some wz_e[o] ≠ 0: `wzp`)
  *     wcorr[o] = L·wz_e[o] − Σ_k w_e[o][k]  (host, from the packed weights; L = lanes read per output)
  *
@@ -20,8 +20,8 @@
  * to int8: uint8 weights by the host (w − 128, wz − 128; or w − wz[o] when that fits int8, see
  * packInt8Weights), uint8 activations by the kernel (word ^ 0x80808080 flips each byte's top bit, i.e.
  * x − 128 as int8), with the offset folded into the activation zero point: xz_e = xz − 128. Only uint8
- * activations with uint8 weights use dot4U8Packed (no flip, no offset). The fallback ('unpack') path extracts
- * each byte with its own signedness, so it needs no offset at all (xz_e = xz).
+ * activations with uint8 weights use dot4U8Packed (no flip, no offset). The unpacked paths ('unpack',
+ * 'unpackf32') extract each byte with its own signedness, so they need no offset at all (xz_e = xz).
  */
 import type { Layout } from '../../conv/types.ts';
 
@@ -37,8 +37,14 @@ export type QOutputMode =
   /** Dequantized: f32 y = f32(acc)·(x_scale·w_scale[o]) + bias[o], clamped to [f_lo, f_hi]; array<f32>. */
   | 'float';
 
-/** 'dot4': dot4I8Packed / dot4U8Packed (WGSL language feature packed_4x8_integer_dot_product); 'unpack': shifts and i32 dot. */
-export type QDotPath = 'dot4' | 'unpack';
+/**
+ * 'dot4': dot4I8Packed / dot4U8Packed (WGSL language feature packed_4x8_integer_dot_product);
+ * 'unpack': bytes extracted with shifts, i32 multiply-adds (no feature needed);
+ * 'unpackf32': bytes extracted with shifts and converted to f32, f32 multiply-adds over chunks short enough
+ *   that every partial sum is an integer below 2^24 (exact), added to the i32 accumulators after each chunk
+ *   (no feature needed; what CPU implementations such as SwiftShader run fastest, see dot.ts).
+ */
+export type QDotPath = 'dot4' | 'unpack' | 'unpackf32';
 
 /** How the reduction index k runs over (tap, input channel) — the order of the packed weights' rows. */
 export type QKLayout =
@@ -50,9 +56,21 @@ export type QKLayout =
 /** The WGSL language feature that offers dot4I8Packed, dot4U8Packed, pack4xI8, unpack4xI8, ... */
 export const PACKED_DOT_FEATURE = 'packed_4x8_integer_dot_product';
 
-/** 'dot4' when the GPU object's wgslLanguageFeatures (navigator.gpu or Dawn's GPU) has the packed dot product. */
-export function int8DotPathFor(gpu: { wgslLanguageFeatures?: ReadonlySetLike<string> } | undefined): QDotPath {
-  return gpu?.wgslLanguageFeatures?.has(PACKED_DOT_FEATURE) ? 'dot4' : 'unpack';
+/**
+ * The dot path to run on a GPU object (navigator.gpu or Dawn's) and adapter:
+ * - CPU implementations (SwiftShader): 'unpackf32'. SwiftShader offers packed_4x8_integer_dot_product but emulates
+ *   each dot4I8Packed per invocation with scalar horizontal adds; measured 2–3× slower than 'unpackf32' there
+ *   (INT8_GEMM_TILES);
+ * - otherwise 'dot4' when wgslLanguageFeatures has packed_4x8_integer_dot_product (DP4a-class hardware);
+ * - else 'unpackf32' (f32 multiply-add is full rate where i32 multiplies often are not; 'unpack' stays an option).
+ */
+export function int8DotPathFor(
+  gpu: { wgslLanguageFeatures?: ReadonlySetLike<string> } | undefined,
+  adapterInfo?: { vendor?: string; architecture?: string; description?: string },
+): QDotPath {
+  const cpu = adapterInfo && /swiftshader|llvmpipe|lavapipe|warp/i.test(`${adapterInfo.vendor ?? ''} ${adapterInfo.architecture ?? ''} ${adapterInfo.description ?? ''}`);
+  if (cpu) return 'unpackf32';
+  return gpu?.wgslLanguageFeatures?.has(PACKED_DOT_FEATURE) ? 'dot4' : 'unpackf32';
 }
 
 interface ReadonlySetLike<T> {
@@ -105,5 +123,5 @@ export function validateOperandConfig(what: string, c: QOperandConfig): void {
   }
   if (typeof c.wzp !== 'boolean') bad('wzp', c.wzp, 'must be a boolean');
   if (c.output !== 'convint' && c.output !== 'qlinear' && c.output !== 'float') bad('output', c.output, "must be 'convint', 'qlinear' or 'float'");
-  if (c.dot !== 'dot4' && c.dot !== 'unpack') bad('dot', c.dot, "must be 'dot4' or 'unpack'");
+  if (c.dot !== 'dot4' && c.dot !== 'unpack' && c.dot !== 'unpackf32') bad('dot', c.dot, "must be 'dot4', 'unpack' or 'unpackf32'");
 }

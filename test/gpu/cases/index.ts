@@ -6,8 +6,10 @@ import { winogradStageCases } from './winograd-stages.ts';
 import { directKernelCases } from './direct.ts';
 import { engineCases } from './engine.ts';
 import { tunerCases } from './tuner.ts';
+import { int8Cases } from './int8.ts';
+import { engineInt8Cases } from './engine-int8.ts';
 
-export const GPU_CASES: GpuCase[] = [...directBaselineCases, ...gemmCases, ...winogradStageCases, ...directKernelCases, ...engineCases, ...tunerCases];
+export const GPU_CASES: GpuCase[] = [...directBaselineCases, ...gemmCases, ...winogradStageCases, ...directKernelCases, ...engineCases, ...tunerCases, ...int8Cases, ...engineInt8Cases];
 
 export function findCase(name: string): GpuCase {
   const c = GPU_CASES.find((x) => x.name === name);

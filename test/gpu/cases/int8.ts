@@ -26,6 +26,7 @@ import {
   packInt8Activations,
   packInt8Weights,
   packedActivationWords,
+  qGemmRequiredFeatures,
   qOutputBytes,
   unpackInt8Activations,
   type DirectI8Config,
@@ -110,9 +111,12 @@ export async function runInt8Case(t: GpuTestContext, s: Int8CaseSpec, seed: numb
   const fbias = s.bias ? Array.from(randomInts(C, rng, -1000, 1000), (v) => Math.fround(v / 37)) : undefined;
   const xScale = Math.fround(0.01 + 0.02 * rng());
   const wScale = Array.from({ length: s.perChannelScale ? C : 1 }, () => Math.fround(0.002 + 0.01 * rng()));
-  // y_scale so that typical accumulators (≈ √K · 74 · 74 for full-range data) span ~±50 output steps.
-  const kTerms = g.kernelH * g.kernelW * (g.inChannels / g.groups);
-  const yScale = Math.fround((xScale * wScale[0] * Math.sqrt(kTerms) * 5500) / 50);
+  const refOps = { input, inputLayout: s.layout, weight, weightLayout: s.weightLayout, xZeroPoint: s.xZp, wZeroPoint: wZp };
+  const accRef = convIntegerReference(g, refOps).data;
+  // y_scale so that the largest |acc · x_scale · w_scale| is ~120 output steps: outputs spread over the range.
+  let accMax = 1;
+  for (const v of accRef) accMax = Math.max(accMax, Math.abs(v));
+  const yScale = Math.fround((xScale * Math.max(...wScale) * accMax) / 120);
   const outDtype = s.outDtype ?? s.input;
   const yZp = s.yZp ?? 0;
 
@@ -176,7 +180,6 @@ export async function runInt8Case(t: GpuTestContext, s: Int8CaseSpec, seed: numb
     if (raw[i] !== SENTINEL_BYTE) throw new Error(`${where()}\nwrote past the output (byte ${i}, output has ${outBytes}) = ${raw[i]}`);
   }
 
-  const refOps = { input, inputLayout: s.layout, weight, weightLayout: s.weightLayout, xZeroPoint: s.xZp, wZeroPoint: wZp };
   const mismatches: string[] = [];
   const check = (got: ArrayLike<number>, want: ArrayLike<number>, ok: (a: number, b: number, i: number) => boolean) => {
     let bad = 0;
@@ -190,9 +193,8 @@ export async function runInt8Case(t: GpuTestContext, s: Int8CaseSpec, seed: numb
   };
 
   if (s.output === 'convint') {
-    const ref = convIntegerReference(g, refOps);
-    check(new Int32Array(raw.buffer, 0, ref.data.length), ref.data, (a, b) => a === b);
-    t.log(`${prep.kernel.id}: ${ref.data.length} int32 outputs exact`);
+    check(new Int32Array(raw.buffer, 0, accRef.length), accRef, (a, b) => a === b);
+    t.log(`${prep.kernel.id}: ${accRef.length} int32 outputs exact`);
   } else if (s.output === 'qlinear') {
     const ref = qlinearConvReference(g, {
       ...refOps, xScale, wScale, yScale, yZeroPoint: yZp, outputDtype: outDtype,
@@ -215,7 +217,7 @@ export async function runInt8Case(t: GpuTestContext, s: Int8CaseSpec, seed: numb
     const distinct = new Set(ref.data).size;
     t.log(`${prep.kernel.id}: ${ref.data.length} ${outDtype} outputs exact (${distinct} distinct values)`);
   } else {
-    const acc = convIntegerReference(g, refOps).data;
+    const acc = accRef;
     const got = new Float32Array(raw.buffer, 0, acc.length);
     const want = new Float64Array(acc.length);
     const scale = new Float64Array(acc.length);
@@ -237,33 +239,45 @@ export async function runInt8Case(t: GpuTestContext, s: Int8CaseSpec, seed: numb
 
 const g = geom;
 
+/** Small tiles keep SwiftShader's compile time low; quad and multi-row/column blocking are still exercised. */
+const T4x4: QGemmTile = { tm: 4, tn: 4, wgx: 4, wgy: 4 };
+const T8x8Q: QGemmTile = { tm: 8, tn: 8, wgx: 4, wgy: 1, quad: true };
+const T4x8Q: QGemmTile = { tm: 4, tn: 8, wgx: 4, wgy: 1, quad: true };
+const T8x4: QGemmTile = { tm: 8, tn: 4, wgx: 2, wgy: 4 };
+const T4x8: QGemmTile = { tm: 4, tn: 8, wgx: 2, wgy: 4 };
+
 export const INT8_CASES: Int8CaseSpec[] = [
   // ---- direct ----
   { name: 'd_u8i8_nhwc_c3_k8_9x11_3x3_convint_dot4', kind: 'direct', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ inChannels: 3, outChannels: 8, inHeight: 9, inWidth: 11 }), input: 'uint8', weight: 'int8', xZp: 7, wZp: 0, output: 'convint', dot: 'dot4' },
   { name: 'd_i8i8_nchw_b2_c13_k5_6x7_nopad_wzpC_qlinear_bias_relu_unpack', kind: 'direct', layout: 'NCHW', weightLayout: 'OIHW', geom: g({ batch: 2, inChannels: 13, outChannels: 5, inHeight: 6, inWidth: 7, pads: NOPAD }), input: 'int8', weight: 'int8', xZp: -9, wZp: 'channel', fold: false, output: 'qlinear', yZp: -4, bias: true, activation: 'relu', perChannelScale: true, dot: 'unpack', pixels: 3 },
   { name: 'd_u8u8_nhwc_c16_k12_10x9_5x5_s2_asympad_wzp_qlinear_relu6_dot4', kind: 'direct', layout: 'NHWC', weightLayout: 'OIHW', geom: g({ inChannels: 16, outChannels: 12, inHeight: 10, inWidth: 9, kernelH: 5, kernelW: 5, strides: [2, 2], pads: p(2, 1, 1, 2) }), input: 'uint8', weight: 'uint8', xZp: 131, wZp: 119, fold: false, output: 'qlinear', yZp: 100, bias: true, activation: 'relu6', dot: 'dot4', channels: 8, pixels: 2 },
-  { name: 'd_i8u8_nhwc_g2_c6_k6_11x8_s2_d2_wzpC_float_unpack', kind: 'direct', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ inChannels: 6, outChannels: 6, groups: 2, inHeight: 11, inWidth: 8, strides: [2, 2], dilations: [2, 2], pads: p(2, 2, 2, 2) }), input: 'int8', weight: 'uint8', xZp: 5, wZp: 'channel', output: 'float', bias: true, perChannelScale: true, dot: 'unpack', pixels: 1 },
+  { name: 'd_i8u8_nhwc_g2_c6_k6_11x8_s2_d2_wzpC_float_unpackf32', kind: 'direct', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ inChannels: 6, outChannels: 6, groups: 2, inHeight: 11, inWidth: 8, strides: [2, 2], dilations: [2, 2], pads: p(2, 2, 2, 2) }), input: 'int8', weight: 'uint8', xZp: 5, wZp: 'channel', output: 'float', bias: true, perChannelScale: true, dot: 'unpackf32', pixels: 1 },
   { name: 'd_u8i8_nhwc_dw_c8_13x13_3x3_xz128_qlinear_dot4', kind: 'direct', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ inChannels: 8, outChannels: 8, groups: 8, inHeight: 13, inWidth: 13 }), input: 'uint8', weight: 'int8', xZp: 128, wZp: 0, output: 'qlinear', yZp: 128, bias: true, dot: 'dot4' },
   { name: 'd_u8i8_nchw_dw_m2_c3_k6_11x9_5x5_s2_asympad_wzpC_convint_unpack', kind: 'direct', layout: 'NCHW', weightLayout: 'OIHW', geom: g({ inChannels: 3, outChannels: 6, groups: 3, inHeight: 11, inWidth: 9, kernelH: 5, kernelW: 5, strides: [2, 2], pads: p(2, 1, 2, 3) }), input: 'uint8', weight: 'int8', xZp: 200, wZp: 'channel', fold: false, output: 'convint', dot: 'unpack' },
-  { name: 'd_i8i8_nhwc_c1_k1_7x5_convint_unpack', kind: 'direct', layout: 'NHWC', weightLayout: 'OIHW', geom: g({ inChannels: 1, outChannels: 1, inHeight: 7, inWidth: 5 }), input: 'int8', weight: 'int8', xZp: -3, wZp: 2, output: 'convint', dot: 'unpack' },
-  { name: 'd_u8i8_nhwc_c256_k16_5x6_3x3_qlinear_wzpC_dot4', kind: 'direct', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ inChannels: 256, outChannels: 16, inHeight: 5, inWidth: 6 }), input: 'uint8', weight: 'int8', xZp: 90, wZp: 'channel', fold: false, output: 'qlinear', outDtype: 'int8', yZp: 3, bias: true, perChannelScale: true, dot: 'dot4', channels: 8 },
-  { name: 'd_u8u8_nchw_b2_g2_c8_k12_5x7_1x3_wzp_qlinear_dot4', kind: 'direct', layout: 'NCHW', weightLayout: 'HWIO', geom: g({ batch: 2, inChannels: 8, outChannels: 12, groups: 2, inHeight: 5, inWidth: 7, kernelH: 1, kernelW: 3, pads: p(0, 1, 0, 0) }), input: 'uint8', weight: 'uint8', xZp: 17, wZp: 250, output: 'qlinear', yZp: 7, bias: true, activation: 'relu', perChannelScale: true, dot: 'dot4', channels: 8 },
+  { name: 'd_i8i8_nhwc_c1_k1_7x5_convint_unpackf32', kind: 'direct', layout: 'NHWC', weightLayout: 'OIHW', geom: g({ inChannels: 1, outChannels: 1, inHeight: 7, inWidth: 5 }), input: 'int8', weight: 'int8', xZp: -3, wZp: 2, output: 'convint', dot: 'unpackf32' },
+  // 260 input channels: 65 words per tap, so the per-tap f32 chunk loop runs twice (64 + 1 words).
+  { name: 'd_u8u8_nhwc_c260_k16_5x6_3x3_qlinear_wzpC_unpackf32', kind: 'direct', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ inChannels: 260, outChannels: 16, inHeight: 5, inWidth: 6 }), input: 'uint8', weight: 'uint8', xZp: 250, wZp: 'channel', fold: false, output: 'qlinear', outDtype: 'int8', yZp: 3, bias: true, perChannelScale: true, dot: 'unpackf32', channels: 8 },
+  { name: 'd_u8u8_nchw_b2_g2_c8_k12_5x7_1x3_wzp_qlinear_dot4', kind: 'direct', layout: 'NCHW', weightLayout: 'HWIO', geom: g({ batch: 2, inChannels: 8, outChannels: 12, groups: 2, inHeight: 5, inWidth: 7, kernelH: 1, kernelW: 3, pads: p(0, 1, 0, 0) }), input: 'uint8', weight: 'uint8', xZp: 17, wZp: 140, fold: false, output: 'qlinear', yZp: 7, bias: true, activation: 'relu', perChannelScale: true, dot: 'dot4', channels: 8, pixels: 2 },
   // ---- im2col + int8 GEMM ----
-  { name: 'i_u8i8_nhwc_c16_k32_9x9_3x3_qlinear_relu_dot4', kind: 'im2col', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ inChannels: 16, outChannels: 32, inHeight: 9, inWidth: 9 }), input: 'uint8', weight: 'int8', xZp: 121, wZp: 0, output: 'qlinear', yZp: 110, bias: true, activation: 'relu', perChannelScale: true, dot: 'dot4' },
-  { name: 'i_u8i8_nhwc_c16_k32_9x9_3x3_qlinear_relu_unpack', kind: 'im2col', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ inChannels: 16, outChannels: 32, inHeight: 9, inWidth: 9 }), input: 'uint8', weight: 'int8', xZp: 121, wZp: 0, output: 'qlinear', yZp: 110, bias: true, activation: 'relu', perChannelScale: true, dot: 'unpack' },
-  { name: 'i_u8u8_nchw_b2_c13_k5_9x8_s2_d2_asympad_wzp_qlinear_dot4', kind: 'im2col', layout: 'NCHW', weightLayout: 'OIHW', geom: g({ batch: 2, inChannels: 13, outChannels: 5, inHeight: 9, inWidth: 8, strides: [2, 2], dilations: [2, 2], pads: p(2, 1, 1, 2) }), input: 'uint8', weight: 'uint8', xZp: 3, wZp: 140, fold: false, output: 'qlinear', yZp: 131, bias: true, dot: 'dot4', tile: { tm: 4, tn: 4, wgx: 4, wgy: 4 } },
-  { name: 'i_i8i8_nhwc_g2_c6_k8_10x7_5x5_asympad_wzpC_float_relu6_unpack', kind: 'im2col', layout: 'NHWC', weightLayout: 'OIHW', geom: g({ inChannels: 6, outChannels: 8, groups: 2, inHeight: 10, inWidth: 7, kernelH: 5, kernelW: 5, pads: p(2, 1, 2, 3) }), input: 'int8', weight: 'int8', xZp: -20, wZp: 'channel', fold: false, output: 'float', activation: 'relu6', bias: true, perChannelScale: true, dot: 'unpack', tile: { tm: 8, tn: 4, wgx: 2, wgy: 4 } },
-  { name: 'i_i8i8_nhwc_b2_c3_k8_7x9_3x3_wzpC_convint_dot4', kind: 'im2col', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ batch: 2, inChannels: 3, outChannels: 8, inHeight: 7, inWidth: 9 }), input: 'int8', weight: 'int8', xZp: 11, wZp: 'channel', fold: false, output: 'convint', dot: 'dot4', tile: { tm: 8, tn: 8, wgx: 2, wgy: 4 } },
-  { name: 'i_i8i8_nchw_c64_k24_8x7_1x1_s2_convint_unpack', kind: 'im2col', layout: 'NCHW', weightLayout: 'OIHW', geom: g({ inChannels: 64, outChannels: 24, inHeight: 8, inWidth: 7, kernelH: 1, kernelW: 1, strides: [2, 2], pads: NOPAD }), input: 'int8', weight: 'int8', xZp: -1, wZp: 0, output: 'convint', dot: 'unpack' },
-  { name: 'i_u8i8_nhwc_c256_k64_7x7_3x3_wzpC_qlinear_bias_dot4', kind: 'im2col', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ inChannels: 256, outChannels: 64, inHeight: 7, inWidth: 7 }), input: 'uint8', weight: 'int8', xZp: 64, wZp: 'channel', fold: false, output: 'qlinear', yZp: 60, bias: true, perChannelScale: true, dot: 'dot4' },
-  { name: 'i_i8i8_nhwc_dw_c12_9x10_3x3_d2_qlinear_dot4', kind: 'im2col', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ inChannels: 12, outChannels: 12, groups: 12, inHeight: 9, inWidth: 10, dilations: [2, 2], pads: p(2, 2, 2, 1) }), input: 'int8', weight: 'int8', xZp: -128, wZp: 0, output: 'qlinear', yZp: -10, bias: true, activation: 'relu6', dot: 'dot4', tile: { tm: 8, tn: 4, wgx: 1, wgy: 8 } },
-  { name: 'i_i8i8_nhwc_g2_c16_k12_b2_6x5_3x3_qlinear_relu6_unpack', kind: 'im2col', layout: 'NHWC', weightLayout: 'OIHW', geom: g({ batch: 2, inChannels: 16, outChannels: 12, groups: 2, inHeight: 6, inWidth: 5 }), input: 'int8', weight: 'int8', xZp: 0, wZp: 3, fold: false, output: 'qlinear', yZp: 0, bias: true, activation: 'relu6', dot: 'unpack', tile: { tm: 4, tn: 8, wgx: 2, wgy: 4 } },
-  { name: 'i_u8i8_nchw_c5_k7_9x11_3x3_float_relu_dot4', kind: 'im2col', layout: 'NCHW', weightLayout: 'HWIO', geom: g({ inChannels: 5, outChannels: 7, inHeight: 9, inWidth: 11 }), input: 'uint8', weight: 'int8', xZp: 250, wZp: 0, output: 'float', activation: 'relu', bias: true, dot: 'dot4' },
-  { name: 'i_u8i8_nhwc_c16_k16_7x9_byte_convint_dot4', kind: 'im2col', layout: 'NHWC', weightLayout: 'OIHW', geom: g({ inChannels: 16, outChannels: 16, inHeight: 7, inWidth: 9, pads: p(1, 0, 0, 1) }), input: 'uint8', weight: 'int8', xZp: 33, wZp: 'channel', output: 'convint', dot: 'dot4', read: 'byte' },
+  { name: 'i_u8i8_nhwc_c16_k32_9x9_3x3_qlinear_relu_dot4', kind: 'im2col', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ inChannels: 16, outChannels: 32, inHeight: 9, inWidth: 9 }), input: 'uint8', weight: 'int8', xZp: 121, wZp: 0, output: 'qlinear', yZp: 110, bias: true, activation: 'relu', perChannelScale: true, dot: 'dot4', tile: T8x4 },
+  { name: 'i_u8i8_nhwc_c16_k32_9x9_3x3_qlinear_relu_unpack', kind: 'im2col', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ inChannels: 16, outChannels: 32, inHeight: 9, inWidth: 9 }), input: 'uint8', weight: 'int8', xZp: 121, wZp: 0, output: 'qlinear', yZp: 110, bias: true, activation: 'relu', perChannelScale: true, dot: 'unpack', tile: T4x8 },
+  { name: 'i_u8i8_nhwc_c16_k32_9x9_3x3_qlinear_relu_unpackf32_quad', kind: 'im2col', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ inChannels: 16, outChannels: 32, inHeight: 9, inWidth: 9 }), input: 'uint8', weight: 'int8', xZp: 121, wZp: 0, output: 'qlinear', yZp: 110, bias: true, activation: 'relu', perChannelScale: true, dot: 'unpackf32', tile: T8x8Q },
+  { name: 'i_u8u8_nchw_b2_c13_k5_9x8_s2_d2_asympad_wzp_qlinear_dot4', kind: 'im2col', layout: 'NCHW', weightLayout: 'OIHW', geom: g({ batch: 2, inChannels: 13, outChannels: 5, inHeight: 9, inWidth: 8, strides: [2, 2], dilations: [2, 2], pads: p(2, 1, 1, 2) }), input: 'uint8', weight: 'uint8', xZp: 3, wZp: 140, fold: false, output: 'qlinear', yZp: 131, bias: true, dot: 'dot4', tile: T4x4 },
+  { name: 'i_i8i8_nhwc_g2_c6_k8_10x7_5x5_asympad_wzpC_float_relu6_unpack', kind: 'im2col', layout: 'NHWC', weightLayout: 'OIHW', geom: g({ inChannels: 6, outChannels: 8, groups: 2, inHeight: 10, inWidth: 7, kernelH: 5, kernelW: 5, pads: p(2, 1, 2, 3) }), input: 'int8', weight: 'int8', xZp: -20, wZp: 'channel', fold: false, output: 'float', activation: 'relu6', bias: true, perChannelScale: true, dot: 'unpack', tile: T8x4 },
+  { name: 'i_i8i8_nhwc_b2_c3_k8_7x9_3x3_wzpC_convint_dot4_quad', kind: 'im2col', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ batch: 2, inChannels: 3, outChannels: 8, inHeight: 7, inWidth: 9 }), input: 'int8', weight: 'int8', xZp: 11, wZp: 'channel', fold: false, output: 'convint', dot: 'dot4', tile: T4x8Q },
+  { name: 'i_i8i8_nchw_c64_k24_8x7_1x1_s2_convint_unpackf32', kind: 'im2col', layout: 'NCHW', weightLayout: 'OIHW', geom: g({ inChannels: 64, outChannels: 24, inHeight: 8, inWidth: 7, kernelH: 1, kernelW: 1, strides: [2, 2], pads: NOPAD }), input: 'int8', weight: 'int8', xZp: -1, wZp: 0, output: 'convint', dot: 'unpackf32', tile: T4x8 },
+  // K = 9·64 words: several f32 chunks per output.
+  { name: 'i_u8u8_nhwc_c256_k20_5x6_3x3_wzpC_qlinear_bias_unpackf32_quad', kind: 'im2col', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ inChannels: 256, outChannels: 20, inHeight: 5, inWidth: 6 }), input: 'uint8', weight: 'uint8', xZp: 255, wZp: 'channel', fold: false, output: 'qlinear', yZp: 60, bias: true, perChannelScale: true, dot: 'unpackf32', tile: T8x8Q },
+  { name: 'i_u8i8_nhwc_c256_k64_5x5_3x3_wzpC_qlinear_dot4', kind: 'im2col', layout: 'NHWC', weightLayout: 'OIHW', geom: g({ inChannels: 256, outChannels: 64, inHeight: 5, inWidth: 5 }), input: 'uint8', weight: 'int8', xZp: 64, wZp: 'channel', fold: false, output: 'qlinear', yZp: 60, bias: true, perChannelScale: true, dot: 'dot4', tile: T4x8 },
+  { name: 'i_i8i8_nhwc_dw_c12_9x10_3x3_d2_qlinear_dot4', kind: 'im2col', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ inChannels: 12, outChannels: 12, groups: 12, inHeight: 9, inWidth: 10, dilations: [2, 2], pads: p(2, 2, 2, 1) }), input: 'int8', weight: 'int8', xZp: -128, wZp: 0, output: 'qlinear', yZp: -10, bias: true, activation: 'relu6', dot: 'dot4', tile: T8x4 },
+  { name: 'i_i8i8_nhwc_g2_c16_k12_b2_6x5_3x3_wzp_qlinear_relu6_unpack', kind: 'im2col', layout: 'NHWC', weightLayout: 'OIHW', geom: g({ batch: 2, inChannels: 16, outChannels: 12, groups: 2, inHeight: 6, inWidth: 5 }), input: 'int8', weight: 'int8', xZp: 0, wZp: 3, fold: false, output: 'qlinear', yZp: 0, bias: true, activation: 'relu6', dot: 'unpack', tile: T4x8 },
+  { name: 'i_u8i8_nchw_c5_k7_9x11_3x3_float_relu_dot4', kind: 'im2col', layout: 'NCHW', weightLayout: 'HWIO', geom: g({ inChannels: 5, outChannels: 7, inHeight: 9, inWidth: 11 }), input: 'uint8', weight: 'int8', xZp: 250, wZp: 0, output: 'float', activation: 'relu', bias: true, dot: 'dot4', tile: T4x8 },
+  { name: 'i_u8i8_nhwc_c16_k16_7x9_byte_wzpC_convint_unpackf32', kind: 'im2col', layout: 'NHWC', weightLayout: 'OIHW', geom: g({ inChannels: 16, outChannels: 16, inHeight: 7, inWidth: 9, pads: p(1, 0, 0, 1) }), input: 'uint8', weight: 'int8', xZp: 33, wZp: 'channel', fold: false, output: 'convint', dot: 'unpackf32', read: 'byte', tile: T4x8 },
 ];
 
 export const int8Cases: GpuCase[] = INT8_CASES.map((s, i) => ({
   name: `int8 ${s.kind} ${s.layout.toLowerCase()} ${s.name}`,
+  features: s.tile ? qGemmRequiredFeatures(s.tile) : [],
   languageFeatures: s.dot === 'dot4' ? [PACKED_DOT_FEATURE] : [],
   run: (t) => runInt8Case(t, s, 9100 + i),
 }));
