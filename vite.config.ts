@@ -1,6 +1,7 @@
 import { defineConfig, type Alias, type UserConfig } from 'vite';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Three jobs, one file:
@@ -19,7 +20,7 @@ import { resolve } from 'node:path';
  * ONNX Runtime Web through its `webgpu` bundle, whose .wasm file bench/peers/ort.ts imports with `?url`
  * (served from node_modules in dev, emitted as an asset by the demo build).
  */
-const root = __dirname;
+const root = dirname(fileURLToPath(import.meta.url));
 const r = (p: string) => resolve(root, p);
 
 export const PEER_ALIASES: Alias[] = [

@@ -8,7 +8,7 @@
  * where they are wanted.
  */
 import type { AlgorithmName, ConvGeometry, Engine } from 'winoconv';
-import type { ImplKind } from './types.ts';
+import type { ImplKind, PeerInfo } from './types.ts';
 
 export interface BenchData {
   /** NHWC input, OIHW weights, per-channel bias. */
@@ -43,6 +43,8 @@ export interface BenchImpl {
   /** Why this implementation cannot serve the layer, or undefined when it can. */
   cannotServe(ctx: BenchContext, g: ConvGeometry): string | undefined;
   prepare(ctx: BenchContext, g: ConvGeometry, data: BenchData): Promise<PreparedImpl>;
+  /** Peers: library, version and method, for the results (loads the library). */
+  info?(): Promise<PeerInfo>;
 }
 
 export function uploadF32(device: GPUDevice, data: Float32Array<ArrayBuffer>, usage = GPUBufferUsage.STORAGE): GPUBuffer {

@@ -1,226 +1,268 @@
 /**
- * The benchmark runner: environment-agnostic (takes a GPU object), so the CLI runs it in Node (Dawn) and,
- * with --browser, inside a headless Chromium page. Times each layer × implementation after warm-up,
- * measures max relative error against the float64 reference, and returns rows for the results JSON.
+ * The benchmark runner: environment-agnostic (takes a GPU object and the implementations the environment
+ * offers), so the CLI runs it in Node (Dawn) and the benchmark page (demo/bench.html) runs it on the visitor's
+ * WebGPU, with the peers. See bench/types.ts for the timing method and the results schema.
+ *
+ * Per layer: seeded data; every implementation prepared; `warmup` untimed rounds; then `runs` rounds in which
+ * the implementations take turns (one run each per round); the output of the last run of each is compared with
+ * the float64 reference. The FMA-ceiling probe (bench/ceiling.ts) runs on the engine's device at the start, once
+ * per timed round of every layer (a turn of its own, like an implementation), and at the end.
  */
-import { conv2dReference } from '../src/reference/conv2d.ts';
-import { outputSize } from '../src/conv/types.ts';
+import { compareWithReference, conv2dReference, createEngine, describeAdapter, maxAbsDot, outputSize, toleranceFor, type ConvGeometry } from 'winoconv';
 import { mulberry32, randomF32 } from '../src/util/random.ts';
-import { describeAdapter, type AdapterReport } from '../src/runtime/adapter-info.ts';
 import { directFlops, findSuite, type BenchLayer } from './suites.ts';
-import { BENCH_IMPLS, DEFAULT_BENCH_IMPLS, type BenchImpl } from './impls.ts';
-import { createEngine } from '../src/engine/engine.ts';
+import { DEFAULT_BENCH_IMPLS, PEER_NAMES, type BenchContext, type BenchImpl, type PreparedImpl } from './impls.ts';
+import { createCeilingProbe, sampleCeiling, type CeilingProbe } from './ceiling.ts';
+import { quantile, summarize, timeStats } from './summary.ts';
+import type { BenchResults, BenchRow, CeilingResult, ErrorCheck, PeerInfo } from './types.ts';
+
+export type { BenchResults, BenchRow } from './types.ts';
 
 export interface BenchOptions {
   suite: string;
-  /** Implementation names to run (default: all that can serve each layer). */
+  /** Implementation names (default: every engine algorithm). */
   impls?: string[];
+  /** Add the peers (tfjs-webgpu, ort-webgpu) to the implementations. */
+  peers?: boolean;
+  /** Only these layers of the suite (by name). */
+  layers?: string[];
   warmup?: number;
   runs?: number;
+  /** Run the FMA-ceiling probe (default true). */
+  ceiling?: boolean;
+}
+
+export interface BenchEnvironment {
+  /** The implementations this environment offers (engine algorithms, baseline, peers). */
+  available: BenchImpl[];
   progress?: (line: string) => void;
+  /** Each row as soon as it is measured (the page redraws its charts). */
+  onRow?: (row: BenchRow, rows: BenchRow[]) => void;
+  onCeiling?: (c: CeilingResult) => void;
+  /** Stops after the current layer. */
+  signal?: AbortSignal;
 }
 
-export interface BenchRow {
-  layer: string;
-  geom: BenchLayer['geom'];
-  impl: string;
-  /** The algorithm that ran (auto resolves to one). */
-  algorithm: string;
-  kernelIds: string[];
-  /** Plan creation: weight transform, pipeline compilation, verification (ms). */
-  createMs: number;
-  flops: number;
-  runs: number;
-  medianMs: number;
-  minMs: number;
-  maxMs: number;
-  /** (p75 − p25) / median of the run times, in percent. */
-  spreadPct: number;
-  gflops: number;
-  maxRelError: number;
-  timing: 'timestamp-query' | 'wall-clock';
+/** Resolves names against what the environment offers, with an error that says what is and where. */
+export function selectImpls(opts: Pick<BenchOptions, 'impls' | 'peers'>, available: BenchImpl[]): BenchImpl[] {
+  const names = [...(opts.impls ?? DEFAULT_BENCH_IMPLS)];
+  if (opts.peers) for (const p of PEER_NAMES) if (!names.includes(p)) names.push(p);
+  return names.map((n) => {
+    const i = available.find((x) => x.name === n);
+    if (i) return i;
+    if (PEER_NAMES.includes(n)) throw new Error(`--impl = ${n}: the peers run in the browser page only (winoconv bench --browser --peers)`);
+    throw new Error(`--impl = ${n}: unknown (implementations here: ${available.map((x) => x.name).join(', ')})`);
+  });
 }
 
-export interface BenchResults {
-  schema: 'winoconv-bench/1';
-  date: string;
-  suite: string;
-  environment: string;
-  adapter: Pick<AdapterReport, 'vendor' | 'architecture' | 'device' | 'description' | 'features'>;
-  timingMethod: string;
-  rows: BenchRow[];
-  summary: BenchSummary;
+function toleranceName(row: { kind: BenchRow['kind']; algorithm: string }): Parameters<typeof toleranceFor>[1] {
+  if (row.kind !== 'winoconv') return 'im2col';
+  const a = row.algorithm;
+  if (a === 'direct' || a === 'im2col' || a === 'winograd2' || a === 'winograd4' || a === 'winograd6') return a;
+  return a.startsWith('winograd') ? 'winograd' : 'im2col';
 }
 
-export interface BenchSummary {
-  /** Per layer: im2col time / winograd4 time (F(4×4,3×3) speed-up over winoconv's own im2col+GEMM). */
-  winograd4OverIm2col: Record<string, number>;
-  /** Per layer: im2col time / winograd2 time. */
-  winograd2OverIm2col: Record<string, number>;
-  /** Per layer: the algorithm auto chose and its GFLOP/s. */
-  auto: Record<string, { algorithm: string; gflops: number }>;
-}
-
-function quantile(sorted: number[], q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
-async function timeRuns(device: GPUDevice, encode: (enc: GPUCommandEncoder, ts?: GPUComputePassTimestampWrites) => void, warmup: number, runs: number): Promise<{ times: number[]; method: BenchRow['timing'] }> {
-  const useTs = device.features.has('timestamp-query');
-  const qs = useTs ? device.createQuerySet({ type: 'timestamp', count: 2 }) : undefined;
-  const resolve = useTs ? device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }) : undefined;
-  const read = useTs ? device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }) : undefined;
-  const times: number[] = [];
-  try {
-    for (let i = 0; i < warmup + runs; i++) {
-      const enc = device.createCommandEncoder();
-      const t0 = performance.now();
-      encode(enc, qs ? { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined);
-      if (qs && resolve && read) {
-        enc.resolveQuerySet(qs, 0, 2, resolve, 0);
-        enc.copyBufferToBuffer(resolve, 0, read, 0, 16);
-      }
-      device.queue.submit([enc.finish()]);
-      await device.queue.onSubmittedWorkDone();
-      const wall = performance.now() - t0;
-      let ms = wall;
-      if (read) {
-        await read.mapAsync(GPUMapMode.READ);
-        const [b, e] = new BigUint64Array(read.getMappedRange());
-        read.unmap();
-        const gpuMs = Number(e - b) / 1e6;
-        if (gpuMs > 0) ms = gpuMs;
-      }
-      if (i >= warmup) times.push(ms);
-    }
-  } finally {
-    qs?.destroy();
-    resolve?.destroy();
-    read?.destroy();
+function nchwToNhwc(src: Float32Array, n: number, c: number, h: number, w: number): Float32Array {
+  const out = new Float32Array(src.length);
+  for (let b = 0; b < n; b++) for (let k = 0; k < c; k++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    out[((b * h + y) * w + x) * c + k] = src[((b * c + k) * h + y) * w + x];
   }
-  return { times, method: useTs ? 'timestamp-query' : 'wall-clock' };
-}
-
-async function readF32(device: GPUDevice, src: GPUBuffer, count: number): Promise<Float32Array> {
-  const staging = device.createBuffer({ size: count * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const enc = device.createCommandEncoder();
-  enc.copyBufferToBuffer(src, 0, staging, 0, count * 4);
-  device.queue.submit([enc.finish()]);
-  await staging.mapAsync(GPUMapMode.READ);
-  const out = new Float32Array(staging.getMappedRange().slice(0));
-  staging.destroy();
   return out;
 }
 
-export async function runBenchmark(gpu: GPU, environment: string, opts: BenchOptions): Promise<BenchResults> {
+interface LayerData {
+  input: Float32Array<ArrayBuffer>;
+  weightOIHW: Float32Array<ArrayBuffer>;
+  bias: Float32Array<ArrayBuffer>;
+}
+
+export function layerData(g: ConvGeometry, seed: number): LayerData {
+  const rng = mulberry32(seed);
+  const input = randomF32(g.batch * g.inHeight * g.inWidth * g.inChannels, rng);
+  const weightOIHW = randomF32(g.kernelH * g.kernelW * (g.inChannels / g.groups) * g.outChannels, rng, -0.1, 0.1);
+  const bias = randomF32(g.outChannels, rng);
+  return { input, weightOIHW, bias };
+}
+
+interface Contender {
+  impl: BenchImpl;
+  prepared: PreparedImpl;
+  wall: number[];
+  gpu: number[];
+  last?: Float32Array;
+  failed?: string;
+}
+
+export async function runBenchmark(gpu: GPU, environment: string, opts: BenchOptions, env: BenchEnvironment): Promise<BenchResults> {
   const suite = findSuite(opts.suite);
-  const progress = opts.progress ?? (() => undefined);
+  const layers: BenchLayer[] = opts.layers ? suite.layers.filter((l) => opts.layers!.includes(l.name)) : suite.layers;
+  if (layers.length === 0) throw new Error(`no layers selected from suite ${suite.name} (layers: ${suite.layers.map((l) => l.name).join(', ')})`);
+  const progress = env.progress ?? (() => undefined);
   const warmup = opts.warmup ?? 2;
   const runs = opts.runs ?? 9;
+  const impls = selectImpls(opts, env.available);
   // The same device a user of createEngine gets (timestamp-query and subgroups when the adapter has them).
   const engine = await createEngine({ gpu });
+  const ctx: BenchContext = { engine };
   const device = engine.device;
   const report = await describeAdapter(gpu);
-  const features = [...device.features];
-  const impls: BenchImpl[] = (opts.impls ?? DEFAULT_BENCH_IMPLS).map((n) => {
-    const i = BENCH_IMPLS.find((x) => x.name === n);
-    if (!i) throw new Error(`--impl = ${n}: unknown (implementations: ${BENCH_IMPLS.map((x) => x.name).join(', ')})`);
-    return i;
-  });
+  const features = [...device.features].sort();
   const rows: BenchRow[] = [];
-  const total = suite.layers.length * impls.length;
-  let step = 0;
+  const skipped: BenchResults['skipped'] = [];
+  const peers: PeerInfo[] = [];
+  let probe: CeilingProbe | undefined;
+  let ceiling: CeilingResult | null = null;
+  const updateCeiling = (c: { start?: number; end?: number; layer?: [string, number] }) => {
+    if (!probe) return;
+    const prev: CeilingResult = ceiling ?? { gflops: 0, method: probe.method, samples: {}, perLayer: {}, kernel: probe.kernel, invocations: probe.invocations, iterations: probe.iterations, accumulators: probe.accumulators, flopsPerRun: probe.flopsPerRun };
+    const next: CeilingResult = { ...prev, samples: { ...prev.samples }, perLayer: { ...prev.perLayer } };
+    if (c.start !== undefined) next.samples.start = c.start;
+    if (c.end !== undefined) next.samples.end = c.end;
+    if (c.layer) next.perLayer[c.layer[0]] = c.layer[1];
+    next.gflops = Math.max(...[next.samples.start, next.samples.end, ...Object.values(next.perLayer)].filter((v): v is number => v !== undefined));
+    ceiling = next;
+    env.onCeiling?.(next);
+  };
   try {
-    for (const [li, layer] of suite.layers.entries()) {
-      const g = layer.geom;
-      const rng = mulberry32(7000 + li);
-      const input = randomF32(g.batch * g.inHeight * g.inWidth * g.inChannels, rng);
-      const weight = randomF32(g.kernelH * g.kernelW * (g.inChannels / g.groups) * g.outChannels, rng, -0.1, 0.1);
-      const bias = randomF32(g.outChannels, rng);
-      let ref: Float64Array | undefined;
-      for (const impl of impls) {
-        step++;
-        const why = impl.cannotServe(engine, g);
-        if (why) {
-          progress(`[${step}/${total}] ${layer.name} × ${impl.name}: skipped (${why})`);
-          continue;
-        }
-        progress(`[${step}/${total}] ${layer.name} × ${impl.name}: timing ${warmup} warm-up + ${runs} runs ...`);
-        let prepared;
-        try {
-          prepared = await impl.prepare(engine, g, { input, weightOIHW: weight, bias });
-        } catch (e) {
-          progress(`[${step}/${total}] ${layer.name} × ${impl.name}: could not be prepared: ${(e as Error).message.split('\n')[0]}`);
-          continue;
-        }
-        try {
-          const { times, method } = await timeRuns(device, prepared.encode, warmup, runs);
-          const { outHeight, outWidth } = outputSize(g);
-          const got = await readF32(device, prepared.output, g.batch * outHeight * outWidth * g.outChannels);
-          ref ??= conv2dReference(g, { input, inputLayout: 'NHWC', weight, weightLayout: 'OIHW', bias: { shape: [g.outChannels], data: bias, broadcast: 'channel' }, activation: { type: 'relu' } }).data;
-          let maxErr = 0;
-          let maxRef = 0;
-          for (let i = 0; i < ref.length; i++) {
-            maxErr = Math.max(maxErr, Number.isFinite(got[i]) ? Math.abs(got[i] - ref[i]) : Infinity);
-            maxRef = Math.max(maxRef, Math.abs(ref[i]));
-          }
-          const sorted = [...times].sort((a, b) => a - b);
-          const median = quantile(sorted, 0.5);
-          const flops = directFlops(g);
-          rows.push({
-            layer: layer.name, geom: g, impl: impl.name, algorithm: prepared.algorithm, kernelIds: prepared.kernelIds, createMs: prepared.createMs, flops, runs,
-            medianMs: median, minMs: sorted[0], maxMs: sorted[sorted.length - 1],
-            spreadPct: (100 * (quantile(sorted, 0.75) - quantile(sorted, 0.25))) / median,
-            gflops: flops / (median * 1e6), maxRelError: maxRef > 0 ? maxErr / maxRef : maxErr, timing: method,
-          });
-          const r = rows[rows.length - 1];
-          progress(`[${step}/${total}] ${layer.name} × ${impl.name}: ${r.medianMs.toFixed(2)} ms, ${r.gflops.toFixed(2)} GFLOP/s, maxRel ${r.maxRelError.toExponential(2)}`);
-        } finally {
-          prepared.destroy();
-        }
+    for (const impl of impls) {
+      if (impl.info) {
+        progress(`[peers] loading ${impl.name} ...`);
+        peers.push(await impl.info());
       }
     }
+    if (opts.ceiling !== false) {
+      progress('[ceiling] calibrating the FMA probe ...');
+      probe = await createCeilingProbe(device);
+      const start = await sampleCeiling(probe);
+      updateCeiling({ start });
+      progress(`[ceiling] ${start.toFixed(2)} GFLOP/s (${probe.kernel}, ${probe.invocations} invocations × ${probe.iterations} iterations, ${probe.method}); sampled again in every round`);
+    }
+    const total = layers.length * impls.length;
+    let step = 0;
+    for (const [li, layer] of layers.entries()) {
+      if (env.signal?.aborted) {
+        progress('stopped');
+        break;
+      }
+      const g = layer.geom;
+      const data = layerData(g, 7000 + suite.layers.indexOf(layer));
+      const { outHeight, outWidth } = outputSize(g);
+      const flops = directFlops(g);
+      const contenders: Contender[] = [];
+      try {
+        for (const impl of impls) {
+          step++;
+          const tag = `[${step}/${total}] ${layer.name} × ${impl.name}`;
+          const why = impl.cannotServe(ctx, g);
+          if (why) {
+            progress(`${tag}: skipped (${why})`);
+            skipped.push({ layer: layer.name, impl: impl.name, status: 'n/a', reason: why });
+            continue;
+          }
+          try {
+            const prepared = await impl.prepare(ctx, g, data);
+            contenders.push({ impl, prepared, wall: [], gpu: [] });
+            progress(`${tag}: prepared in ${prepared.createMs.toFixed(0)} ms (${prepared.algorithm})`);
+          } catch (e) {
+            const reason = `could not be prepared: ${(e as Error).message.split('\n')[0]}`;
+            progress(`${tag}: ${reason}`);
+            skipped.push({ layer: layer.name, impl: impl.name, status: 'failed', reason });
+          }
+        }
+        progress(`[layer ${li + 1}/${layers.length}] ${layer.name}: ${warmup} warm-up + ${runs} timed rounds over ${contenders.length} implementations${probe ? ' and the FMA probe' : ''} ...`);
+        const probeSamples: number[] = [];
+        for (let round = 0; round < warmup + runs; round++) {
+          if (probe && round >= warmup) probeSamples.push(await probe.sample());
+          for (const c of contenders) {
+            if (c.failed) continue;
+            try {
+              const t0 = performance.now();
+              const out = await c.prepared.run();
+              const ms = performance.now() - t0;
+              const gms = c.prepared.lastGpuMs ? await c.prepared.lastGpuMs() : undefined;
+              if (round >= warmup) {
+                c.wall.push(ms);
+                if (gms !== undefined) c.gpu.push(gms);
+              }
+              c.last = out;
+            } catch (e) {
+              c.failed = (e as Error).message.split('\n')[0];
+              progress(`${layer.name} × ${c.impl.name}: run failed: ${c.failed}`);
+              skipped.push({ layer: layer.name, impl: c.impl.name, status: 'failed', reason: `run failed: ${c.failed}` });
+            }
+          }
+        }
+        if (probeSamples.length) {
+          const g = quantile(probeSamples.sort((a, b) => a - b), 0.5);
+          updateCeiling({ layer: [layer.name, g] });
+          progress(`${layer.name} × FMA probe: ${g.toFixed(2)} GFLOP/s in the same rounds`);
+        }
+        let ref: Float64Array | undefined;
+        let absDot: Float64Array | undefined;
+        for (const c of contenders) {
+          if (c.failed || !c.last || c.wall.length === 0) continue;
+          const ops = { input: data.input, inputLayout: 'NHWC' as const, weight: data.weightOIHW, weightLayout: 'OIHW' as const, bias: { shape: [g.outChannels], data: data.bias, broadcast: 'channel' as const } };
+          ref ??= conv2dReference(g, { ...ops, activation: { type: 'relu' } }).data;
+          absDot ??= maxAbsDot(g, ops).perOutput;
+          const got = c.prepared.outputLayout === 'NCHW' ? nchwToNhwc(c.last, g.batch, g.outChannels, outHeight, outWidth) : c.last;
+          const base = { kind: c.impl.kind, algorithm: c.prepared.algorithm };
+          const cmp = compareWithReference(got.subarray(0, ref.length), ref, absDot, toleranceFor('float32', toleranceName(base)));
+          const check: ErrorCheck = {
+            maxRelError: cmp.nonFinite ? Infinity : cmp.maxRelError,
+            maxAbsError: cmp.nonFinite ? Infinity : cmp.maxAbsError,
+            tolerance: `${cmp.tolerance.dtype}/${cmp.tolerance.algorithm}`,
+            worstRatio: cmp.worstRatio,
+            withinTolerance: cmp.pass,
+            nonFinite: cmp.nonFinite,
+          };
+          let kernelIds = c.prepared.kernelIds;
+          if (kernelIds.length === 0 && c.prepared.describeKernels) kernelIds = await c.prepared.describeKernels().catch(() => []);
+          const wall = timeStats(c.wall);
+          const gpuStats = c.gpu.length === c.wall.length && c.gpu.length > 0 ? timeStats(c.gpu) : undefined;
+          const row: BenchRow = {
+            layer: layer.name, geom: g, impl: c.impl.name, kind: c.impl.kind, algorithm: c.prepared.algorithm, kernelIds, createMs: c.prepared.createMs, flops, runs: c.wall.length,
+            timing: 'wall-clock', ...wall, gflops: flops / (wall.medianMs * 1e6),
+            ...(gpuStats ? { gpuTiming: 'timestamp-query' as const, gpuMedianMs: gpuStats.medianMs, gpuSpreadPct: gpuStats.spreadPct, gpuGflops: flops / (gpuStats.medianMs * 1e6) } : {}),
+            ...check,
+            notes: c.prepared.notes,
+          };
+          rows.push(row);
+          env.onRow?.(row, rows);
+          progress(
+            `${layer.name} × ${c.impl.name}${c.impl.name === 'auto' ? `→${row.algorithm}` : ''}: ${row.medianMs.toFixed(2)} ms wall (${row.gflops.toFixed(2)} GFLOP/s)` +
+              (row.gpuMedianMs !== undefined ? `, ${row.gpuMedianMs.toFixed(2)} ms GPU (${row.gpuGflops!.toFixed(2)} GFLOP/s)` : '') +
+              `, maxRel ${row.maxRelError.toExponential(2)}${row.withinTolerance ? '' : ` OUTSIDE ${row.tolerance} tolerance (${row.worstRatio.toFixed(1)}x bound)`}`,
+          );
+        }
+      } finally {
+        for (const c of contenders) await c.prepared.destroy();
+      }
+    }
+    if (probe) {
+      const end = await sampleCeiling(probe);
+      updateCeiling({ end });
+      progress(`[ceiling] end: ${end.toFixed(2)} GFLOP/s; ceiling of this run ${ceiling!.gflops.toFixed(2)} GFLOP/s`);
+    }
   } finally {
-    device.destroy();
+    probe?.destroy();
+    engine.destroy();
   }
-  const time = (layer: string, impl: string) => rows.find((r) => r.layer === layer && r.impl === impl)?.medianMs;
-  const summary: BenchSummary = { winograd4OverIm2col: {}, winograd2OverIm2col: {}, auto: {} };
-  for (const layer of suite.layers) {
-    const im = time(layer.name, 'im2col');
-    const w4 = time(layer.name, 'winograd4');
-    const w2 = time(layer.name, 'winograd2');
-    if (im && w4) summary.winograd4OverIm2col[layer.name] = im / w4;
-    if (im && w2) summary.winograd2OverIm2col[layer.name] = im / w2;
-    const a = rows.find((r) => r.layer === layer.name && r.impl === 'auto');
-    if (a) summary.auto[layer.name] = { algorithm: a.algorithm, gflops: a.gflops };
-  }
+  const summary = summarize(rows, layers.map((l) => l.name), ceiling);
+  const hasTs = features.includes('timestamp-query');
   return {
-    schema: 'winoconv-bench/1',
+    schema: 'winoconv-bench/2',
     date: new Date().toISOString(),
     suite: suite.name,
     environment,
     adapter: { vendor: report.vendor, architecture: report.architecture, device: report.device, description: report.description, features },
-    timingMethod: features.includes('timestamp-query') ? 'timestamp-query around the compute pass(es), median over runs after warm-up' : 'wall clock from submit to onSubmittedWorkDone, median over runs after warm-up',
+    timingMethod: `wall clock, launch → GPU completion → output read back to the CPU (inputs and weights already on the GPU); median of ${runs} runs after ${warmup} warm-up runs, implementations taking turns each round`,
+    gpuTimingMethod: hasTs ? 'timestamp-query at the start of the first and the end of the last compute pass of each winoconv run (the same runs)' : null,
+    warmup,
+    runs,
+    peers,
+    ceiling,
     rows,
+    skipped,
     summary,
   };
-}
-
-export function formatBenchTable(r: BenchResults): string {
-  const head = ['layer', 'implementation', 'median ms', 'spread %', 'GFLOP/s', 'max rel err', 'create ms'];
-  const body = r.rows.map((x) => [x.layer, x.impl === 'auto' ? `auto→${x.algorithm}` : x.impl, x.medianMs.toFixed(3), x.spreadPct.toFixed(1), x.gflops.toFixed(2), x.maxRelError.toExponential(2), x.createMs.toFixed(0)]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [
-    `suite ${r.suite} on ${r.adapter.vendor} ${r.adapter.architecture} ${r.adapter.description} (${r.environment}); timing: ${r.timingMethod}`,
-    line(head),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...body.map(line),
-    '',
-    ...Object.entries(r.summary.winograd4OverIm2col).map(([l, v]) => `F(4x4,3x3) vs im2col on ${l}: ${v.toFixed(2)}x`),
-    ...Object.entries(r.summary.winograd2OverIm2col).map(([l, v]) => `F(2x2,3x3) vs im2col on ${l}: ${v.toFixed(2)}x`),
-  ].join('\n');
 }

@@ -61,7 +61,10 @@ export function summarize(rows: BenchRow[], layers: string[], ceiling: CeilingRe
     basis: {
       bestPeerSpeedup: 'wall clock (launch → completion → read back), median; winoconv best over ' + BEST_OF_WINOCONV.join(', '),
       overIm2col: 'timestamp-query GPU time when both rows have it, else wall clock',
-      overCeiling: ceiling ? `${ceiling.method === 'timestamp-query' ? 'timestamp-query GPU time' : 'wall clock'} for both the probe and F(4×4,3×3)` : 'no ceiling measured',
+      overCeiling: ceiling
+        ? `${ceiling.method === 'timestamp-query' ? 'timestamp-query GPU time' : 'wall clock'} for both the probe and F(4×4,3×3); the probe sampled once per timed round of the same layer. ` +
+          'Effective GFLOP/s count direct-convolution FLOPs: F(4×4,3×3) multiplies 2.25 times per output and input channel instead of 9, so a ratio above 1 (up to about 4) is possible'
+        : 'no ceiling measured',
     },
   };
   for (const layer of layers) {
@@ -88,7 +91,7 @@ export function summarize(rows: BenchRow[], layers: string[], ceiling: CeilingRe
     }
     if (ceiling && w4) {
       const g = ceiling.method === 'timestamp-query' && w4.gpuGflops !== undefined ? w4.gpuGflops : w4.gflops;
-      s.winograd4OverCeiling[layer] = g / ceiling.gflops;
+      s.winograd4OverCeiling[layer] = g / (ceiling.perLayer[layer] ?? ceiling.gflops);
     }
   }
   s.bestPeerSpeedup.geomean = geomean(Object.values(s.bestPeerSpeedup.perLayer));

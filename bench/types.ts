@@ -61,11 +61,13 @@ export interface BenchRow extends TimeStats, ErrorCheck {
 }
 
 export interface CeilingResult {
-  /** Peak of the probe: FLOPs / time, best of the samples (GFLOP/s). */
+  /** The device's ceiling in this run: the best of the medians below (start, end, each layer), GFLOP/s. */
   gflops: number;
   method: 'timestamp-query' | 'wall-clock';
-  /** Each measurement (one at the start of the run, one at the end), GFLOP/s. */
-  samples: number[];
+  /** Median GFLOP/s of 5 probe runs at the start and at the end of the run. */
+  samples: { start?: number; end?: number };
+  /** Per layer: median GFLOP/s of the probe runs interleaved with that layer's timed rounds (one per round). */
+  perLayer: Record<string, number>;
   kernel: string;
   invocations: number;
   iterations: number;
@@ -100,7 +102,7 @@ export interface BenchSummary {
   };
   /** The FMA-ceiling probe's GFLOP/s on the same device in the same run (null when it did not run). */
   ceilingGflops: number | null;
-  /** Per layer: F(4×4,3×3) effective GFLOP/s (direct FLOPs) / ceilingGflops; see basis. */
+  /** Per layer: F(4×4,3×3) effective GFLOP/s (direct FLOPs) / the ceiling measured in that layer's rounds (else ceilingGflops); see basis. */
   winograd4OverCeiling: Record<string, number>;
   /** Which clock each ratio uses. */
   basis: { bestPeerSpeedup: string; overIm2col: string; overCeiling: string };
@@ -119,7 +121,7 @@ export interface BenchResults {
   peers: PeerInfo[];
   ceiling: CeilingResult | null;
   rows: BenchRow[];
-  /** Rows that could not run: layer, implementation and why. */
-  skipped: { layer: string; impl: string; reason: string }[];
+  /** Pairs that did not give a row: 'n/a' (the implementation cannot serve the layer) or 'failed' (preparing or running threw). */
+  skipped: { layer: string; impl: string; status: 'n/a' | 'failed'; reason: string }[];
   summary: BenchSummary;
 }

@@ -1,5 +1,4 @@
-import { describeAdapter, formatAdapterReport } from '../src/runtime/adapter-info.ts';
-import { formatTransforms, winograd1D } from '../src/winograd/index.ts';
+import { describeAdapter, formatAdapterReport, formatTransforms, winograd1D } from 'winoconv';
 
 const adapterEl = document.getElementById('adapter')!;
 const transformsEl = document.getElementById('transforms')!;

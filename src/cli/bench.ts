@@ -1,22 +1,29 @@
-/** `winoconv bench [--suite NAME] [--browser] [--json FILE]`: the main job. */
+/** `winoconv bench [--suite NAME] [--browser [--peers]] [--json FILE] [--html FILE]`: the main job. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Verb } from './main.ts';
-import type { BenchResults } from '../../bench/runner.ts';
+import type { BenchResults } from '../../bench/types.ts';
 
 export const benchVerb: Verb = {
   summary:
-    'Benchmark each layer of a suite (resnet18, others, smoke; default resnet18) with every implementation that can serve it: ' +
-    'median time after warm-up, effective GFLOP/s (direct-convolution FLOPs), max relative error against float64. ' +
-    'Prints a table and writes JSON (default bench/results/local/<suite>-<env>-<time>.json).',
-  usage: 'winoconv bench [--suite NAME] [--impl NAME,...] [--runs N] [--warmup N] [--browser] [--json FILE]',
+    'Benchmark each layer of a suite (resnet18, vgg16, mobilenet, others, smoke; default resnet18) with every implementation that can serve it: ' +
+    'median wall time (launch → GPU completion → read back) after warm-up, GPU time (timestamp queries), effective GFLOP/s (direct-convolution FLOPs), ' +
+    'max relative error against float64, an FMA-ceiling probe. --browser runs in headless Chromium on the benchmark page (demo/bench.html); ' +
+    '--peers adds TensorFlow.js WebGPU and ONNX Runtime Web WebGPU side by side there; --dist drives the production build (dist/demo) instead. Prints a table, writes JSON ' +
+    '(default bench/results/local/<suite>-<env>-<time>.json) and with --html a self-contained report with charts.',
+  usage: 'winoconv bench [--suite NAME] [--impl NAME,...] [--runs N] [--warmup N] [--browser] [--peers] [--no-ceiling] [--json FILE] [--html FILE] [--screenshot FILE.png] [--dist]',
   options: {
     suite: { type: 'string' },
     impl: { type: 'string' },
     runs: { type: 'string' },
     warmup: { type: 'string' },
     browser: { type: 'boolean' },
+    peers: { type: 'boolean' },
+    'no-ceiling': { type: 'boolean' },
     json: { type: 'string' },
+    html: { type: 'string' },
+    screenshot: { type: 'string' },
+    dist: { type: 'boolean' },
   },
   async run(values) {
     const count = (name: string, v: unknown, dflt: number, min: number) => {
@@ -25,32 +32,43 @@ export const benchVerb: Verb = {
       if (!Number.isInteger(n) || n < min) throw new Error(`--${name} = ${String(v)}: must be an integer >= ${min}`);
       return n;
     };
+    if (values.peers && !values.browser) throw new Error('--peers needs --browser: the peers (TensorFlow.js, ONNX Runtime Web) run in the browser page');
+    if (values.screenshot && !values.browser) throw new Error('--screenshot needs --browser');
+    if (values.dist && !values.browser) throw new Error('--dist needs --browser');
     const opts = {
       suite: (values.suite as string | undefined) ?? 'resnet18',
-      impls: typeof values.impl === 'string' ? values.impl.split(',') : undefined,
+      impls: typeof values.impl === 'string' ? values.impl.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+      peers: Boolean(values.peers),
       runs: count('runs', values.runs, 9, 1),
       warmup: count('warmup', values.warmup, 2, 0),
+      ceiling: !values['no-ceiling'],
     };
+    const { findSuite } = await import('../../bench/suites.ts');
+    findSuite(opts.suite);
     const progress = (l: string) => process.stderr.write(`${l}\n`);
-    const { runBenchmark, formatBenchTable } = await import('../../bench/runner.ts');
+    const { formatBenchTable } = await import('../../bench/table.ts');
     let results: BenchResults;
     if (values.browser) {
-      const { openBrowserSession } = await import('../node/browser-session.ts');
-      const s = await openBrowserSession({
-        page: 'src/cli/browser/index.html',
-        readyGlobal: '__winoconvCli',
-        install: true,
-        onConsole: (l) => (/^\[\d+\/\d+\]/.test(l) ? progress(l) : undefined),
-      });
+      const { openBenchPage } = await import('../../bench/browser-driver.ts');
+      progress(`starting the benchmark page (${values.dist ? 'dist/demo/bench.html, the production build' : 'demo/bench.html on the Vite dev server'}) in headless Chromium ...`);
+      const page = await openBenchPage({ install: true, progress, dist: Boolean(values.dist) });
       try {
-        results = await s.page.evaluate((o) => window.__winoconvCli!.bench(o), opts);
-        results.environment = `headless Chromium ${s.version}`;
+        results = await page.run(opts);
+        results.environment = `headless Chromium ${page.version} (${page.url})`;
+        if (typeof values.screenshot === 'string') {
+          mkdirSync(path.dirname(path.resolve(values.screenshot)), { recursive: true });
+          await page.screenshot(values.screenshot);
+          progress(`screenshot: ${values.screenshot}`);
+        }
       } finally {
-        await s.close();
+        await page.close();
       }
     } else {
       const { getNodeGPU } = await import('../node/dawn.ts');
-      results = await runBenchmark(await getNodeGPU(), `Node ${process.version}, Dawn (npm webgpu)`, { ...opts, progress });
+      const { runBenchmark } = await import('../../bench/runner.ts');
+      const { ENGINE_IMPLS } = await import('../../bench/impls.ts');
+      const { BASELINE_IMPL } = await import('../../bench/baseline.ts');
+      results = await runBenchmark(await getNodeGPU(), `Node ${process.version}, Dawn (npm webgpu)`, opts, { available: [...ENGINE_IMPLS, BASELINE_IMPL], progress });
     }
     console.log(formatBenchTable(results));
     const env = values.browser ? 'browser' : 'node';
@@ -58,6 +76,12 @@ export const benchVerb: Verb = {
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
     console.log(`results: ${file}`);
+    if (typeof values.html === 'string') {
+      const { renderHtmlReport } = await import('../../bench/report-html.ts');
+      mkdirSync(path.dirname(path.resolve(values.html)), { recursive: true });
+      writeFileSync(values.html, renderHtmlReport(results));
+      console.log(`report: ${values.html}`);
+    }
     return 0;
   },
 };

@@ -3,7 +3,8 @@ import { describeAdapter } from '../../runtime/adapter-info.ts';
 import { runConformanceCase, type ConformanceRow } from '../../conformance/run.ts';
 import { createEngine, type Engine } from '../../engine/engine.ts';
 import type { AlgorithmName } from '../../conv/desc.ts';
-import { runBenchmark, type BenchOptions, type BenchResults } from '../../../bench/runner.ts';
+import type { BenchOptions } from '../../../bench/runner.ts';
+import type { BenchResults } from '../../../bench/types.ts';
 
 declare global {
   interface Window {
@@ -25,7 +26,11 @@ window.__winoconvCli = {
     if (!navigator.gpu) throw new Error('navigator.gpu is missing: this browser has no WebGPU (flags: --enable-unsafe-webgpu)');
     return describeAdapter(navigator.gpu);
   },
-  // Progress lines go to the console, which the CLI forwards to its stderr.
-  bench: (opts) => runBenchmark(navigator.gpu, navigator.userAgent, { ...opts, progress: (l) => console.log(l) }),
+  // `winoconv bench --browser` drives demo/bench.html (bench/browser-driver.ts); this hook runs the same runner
+  // on this page (no peers: they need the demo's Vite config), progress lines to the console.
+  bench: async (opts) => {
+    const [{ runBenchmark }, { ENGINE_IMPLS }, { BASELINE_IMPL }] = await Promise.all([import('../../../bench/runner.ts'), import('../../../bench/impls.ts'), import('../../../bench/baseline.ts')]);
+    return runBenchmark(navigator.gpu, navigator.userAgent, opts, { available: [...ENGINE_IMPLS, BASELINE_IMPL], progress: (l) => console.log(l) });
+  },
 };
 document.getElementById('status')!.textContent = 'ready';

@@ -1,0 +1,100 @@
+/**
+ * Node side of `winoconv bench --browser`: starts the demo's Vite dev server (vite.config.ts: the `winoconv`
+ * alias to src/, the peers' local builds) on 127.0.0.1, opens demo/bench.html in headless Chromium with WebGPU
+ * and runs a suite through the page's `window.__winoconvBench`, the same code path as its Run button. With
+ * `dist`, it serves the production build (dist/demo, which imports dist/winoconv.js) with `vite preview` instead.
+ *
+ * src/node/browser-session.ts serves pages with no Vite config (the tests' pages need none); the benchmark page
+ * needs the config's aliases, hence this small driver with the same Chromium flags.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromiumArgs, ensureChromium } from '../src/node/browser.ts';
+import type { BenchOptions } from './runner.ts';
+import type { BenchResults } from './types.ts';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface BenchPageOptions {
+  /** Use SwiftShader (default: true unless WINOCONV_BROWSER_ADAPTER=default). */
+  swiftshader?: boolean;
+  install?: boolean;
+  progress?: (line: string) => void;
+  /** Page console and errors (default: dropped unless WINOCONV_VERBOSE). */
+  onConsole?: (line: string) => void;
+  timeoutMs?: number;
+  /** Serve the production build in dist/demo (`npm run build && npm run demo:build`) with `vite preview` instead. */
+  dist?: boolean;
+}
+
+export interface BenchPage {
+  /** The puppeteer page, for scripts that want more than run() (screenshots, probes). */
+  page: import('puppeteer-core').Page;
+  url: string;
+  version: string;
+  run(opts: BenchOptions): Promise<BenchResults>;
+  screenshot(file: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openBenchPage(opts: BenchPageOptions = {}): Promise<BenchPage> {
+  const executablePath = ensureChromium({ install: opts.install ?? false });
+  const vite = await import('vite');
+  const puppeteer = (await import('puppeteer-core')).default;
+  if (opts.dist && !existsSync(path.join(REPO_ROOT, 'dist/demo/bench.html'))) throw new Error('dist/demo/bench.html is missing: run `npm run build && npm run demo:build` first');
+  const configFile = path.join(REPO_ROOT, 'vite.config.ts');
+  const common = { configFile, logLevel: 'error' as const, clearScreen: false };
+  const server = opts.dist
+    ? await vite.preview({ ...common, preview: { host: '127.0.0.1', port: 0, strictPort: false } })
+    : await vite.createServer({ ...common, mode: 'development', server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null } });
+  if ('listen' in server) await server.listen();
+  const addr = server.httpServer?.address();
+  if (!addr || typeof addr === 'string') {
+    await server.close();
+    throw new Error('vite server did not report a TCP address');
+  }
+  const url = `http://127.0.0.1:${addr.port}/bench.html`;
+  const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'winoconv-bench-chromium-'));
+  const swiftshader = opts.swiftshader ?? process.env.WINOCONV_BROWSER_ADAPTER !== 'default';
+  const timeout = opts.timeoutMs ?? 3_600_000;
+  let browser: import('puppeteer-core').Browser | undefined;
+  const close = async () => {
+    await browser?.close().catch(() => undefined);
+    await server.close().catch(() => undefined);
+    rmSync(userDataDir, { recursive: true, force: true });
+  };
+  try {
+    browser = await puppeteer.launch({
+      executablePath,
+      headless: true,
+      userDataDir,
+      args: chromiumArgs({ swiftshader }).filter((a) => a !== '--headless'),
+      protocolTimeout: timeout,
+      defaultViewport: { width: 1280, height: 900 },
+    });
+    const page = await browser.newPage();
+    page.setDefaultTimeout(timeout);
+    const verbose = Boolean(process.env.WINOCONV_VERBOSE);
+    const onConsole = opts.onConsole ?? (verbose ? (l: string) => console.error(`[page] ${l}`) : () => undefined);
+    page.on('console', (m) => onConsole(m.text()));
+    page.on('pageerror', (e) => (opts.onConsole ?? ((l: string) => console.error(`[page error] ${l}`)))(String(e)));
+    await page.exposeFunction('__winoconvBenchProgress', (line: string) => opts.progress?.(line));
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForFunction('Boolean(window.__winoconvBench)', { timeout: 120_000 });
+    return {
+      page,
+      url,
+      version: await browser.version(),
+      run: (o) => page.evaluate((x) => window.__winoconvBench!.run(x), o),
+      screenshot: async (file) => {
+        await page.screenshot({ path: file as `${string}.png`, fullPage: true });
+      },
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
