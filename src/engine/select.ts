@@ -69,10 +69,14 @@ export function selectCandidates(impls: AlgorithmImpl[], s: SelectionInput): Can
         r = 35;
         reason = `few channels (${d.inChannels / d.groups} in, ${d.outChannels / d.groups} out): transforms cost more than the GEMM saves`;
       } else {
-        // Multiplies saved per output, discounted by the tile area wasted past the output edge: (m·r/(m+r−1))² / waste.
+        // Multiplies saved per output, (m·r/(m+r−1))², discounted by the tile area wasted past the output edge and by
+        // the GEMM rows left idle when one image has fewer tiles than a GEMM row block (16 rows; batch 1 assumed):
+        // on 512@7² F(4×4) has 4 tiles per tap and measured 2x slower than F(2×2) with its 16.
         const eff = (m: number) => {
-          const area = outH !== undefined && outW !== undefined ? (Math.ceil(outH / m) * m * Math.ceil(outW / m) * m) / (outH * outW) : 1;
-          return (m * d.kernelH / (m + d.kernelH - 1)) ** 2 / area;
+          if (outH === undefined || outW === undefined) return (m * d.kernelH / (m + d.kernelH - 1)) ** 2;
+          const tiles = Math.ceil(outH / m) * Math.ceil(outW / m);
+          const area = (tiles * m * m) / (outH * outW);
+          return ((m * d.kernelH / (m + d.kernelH - 1)) ** 2 / area) * Math.min(1, tiles / 16);
         };
         const e4 = eff(4);
         const e2 = eff(2);

@@ -19,6 +19,10 @@ describe('candidate selection', () => {
     expect(firstCandidate({ inChannels: 512, outChannels: 512, kernelSize: 3, pads: 1 }, 6)).toBe('winograd2');
     expect(firstCandidate({ inChannels: 512, outChannels: 512, kernelSize: 3, pads: 1 }, 28)).toBe('winograd4');
   });
+  it('prefers F(2x2,3x3) on 7x7 where F(4x4) has too few tiles to fill a GEMM row block', () => {
+    expect(firstCandidate({ inChannels: 512, outChannels: 512, kernelSize: 3, pads: 1 }, 7)).toBe('winograd2');
+    expect(firstCandidate({ inChannels: 256, outChannels: 256, kernelSize: 3, pads: 1 }, 14)).toBe('winograd4');
+  });
   it('keeps F(6x6) out of auto for accuracy, with the reason', () => {
     const v = sel({ inChannels: 64, outChannels: 64, kernelSize: 3, pads: 1 }, 56).find((x) => x.algorithm === 'winograd6')!;
     expect(v.status).toBe('excluded');
