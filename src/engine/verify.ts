@@ -41,6 +41,24 @@ export interface VerifyResult {
 export const VERIFY_BATCH = 2;
 
 /**
+ * Sizes a prepared plan for its check: VERIFY_BATCH images of verifySize, or one image when lowered limits
+ * (engine option `limits`) make two unsplittable; one image still runs every kernel.
+ */
+function sizeForCheck(d: NormalizedDesc, prepared: PreparedConv) {
+  const { h, w } = verifySize(d);
+  let batch = VERIFY_BATCH;
+  let r;
+  try {
+    r = prepared.resize(batch, h, w);
+  } catch {
+    batch = 1;
+    r = prepared.resize(batch, h, w);
+  }
+  const g: ConvGeometry = { batch, inChannels: d.inChannels, outChannels: d.outChannels, inHeight: h, inWidth: w, kernelH: d.kernelH, kernelW: d.kernelW, strides: d.strides, pads: d.pads, dilations: d.dilations, groups: d.groups };
+  return { g, r, h, w, batch };
+}
+
+/**
  * Numpy-broadcast bias/PReLU tensors are tied to the caller's output shape; the check then uses a random
  * full tensor of the check's own shape, which selects the same ('tensor' mode) kernels.
  */
@@ -62,17 +80,7 @@ export function needsOwnVerificationInstance(ctx: PrepareContext): boolean {
 export async function verifyPrepared(ctx: PrepareContext, prepared: PreparedConv, readF32: (b: GPUBuffer, n: number) => Promise<Float32Array>): Promise<VerifyResult> {
   const d = ctx.desc;
   const core = ctx.core;
-  const { h, w } = verifySize(d);
-  let batch = VERIFY_BATCH;
-  let r;
-  try {
-    r = prepared.resize(batch, h, w);
-  } catch {
-    // Lowered limits (engine option `limits`) can make two check images unsplittable; one image still checks every kernel.
-    batch = 1;
-    r = prepared.resize(batch, h, w);
-  }
-  const g: ConvGeometry = { batch, inChannels: d.inChannels, outChannels: d.outChannels, inHeight: h, inWidth: w, kernelH: d.kernelH, kernelW: d.kernelW, strides: d.strides, pads: d.pads, dilations: d.dilations, groups: d.groups };
+  const { g, r, h, w, batch } = sizeForCheck(d, prepared);
   const rng = mulberry32(0x5eed ^ (d.inChannels * 131 + d.outChannels));
   const x = randomF32(batch * h * w * d.inChannels, rng);
   const input = core.createBufferFrom(x, GPUBufferUsage.STORAGE, 'verify input');
@@ -105,16 +113,7 @@ export async function verifyPreparedInt(ctx: PrepareContext, prepared: PreparedC
   const d = ctx.desc;
   const q = ctx.quant!;
   const core = ctx.core;
-  const { h, w } = verifySize(d);
-  let batch = VERIFY_BATCH;
-  let r;
-  try {
-    r = prepared.resize(batch, h, w);
-  } catch {
-    batch = 1;
-    r = prepared.resize(batch, h, w);
-  }
-  const g: ConvGeometry = { batch, inChannels: d.inChannels, outChannels: d.outChannels, inHeight: h, inWidth: w, kernelH: d.kernelH, kernelW: d.kernelW, strides: d.strides, pads: d.pads, dilations: d.dilations, groups: d.groups };
+  const { g, r, h, w, batch } = sizeForCheck(d, prepared);
   const [lo, hi] = q.inputDtype === 'int8' ? [-128, 127] : [0, 255];
   const x = randomInts(batch * h * w * d.inChannels, mulberry32(0x1a7 ^ d.inChannels), lo, hi);
   const input = core.createBufferFrom(packInt8Activations(x, d.layout, q.inputDtype, { n: batch, c: d.inChannels, h, w }, q.xZeroPoint), GPUBufferUsage.STORAGE, 'verify input');
