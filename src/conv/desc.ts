@@ -6,7 +6,10 @@ import { ConvDescError, requireInteger, requireIntegerTuple } from './validate.t
 import type { Activation, ActivationType, BroadcastTensor, DType, Layout, WeightLayout } from './types.ts';
 
 /** Algorithm names, the same in the API and the CLI. */
-export const ALGORITHMS = ['auto', 'direct', 'im2col', 'winograd2', 'winograd4', 'winograd6', 'winograd2x1', 'winograd4x1', 'winograd1x2', 'winograd1x4'] as const;
+export const ALGORITHMS = [
+  'auto', 'direct', 'im2col', 'winograd2', 'winograd4', 'winograd6', 'winograd2x1', 'winograd4x1', 'winograd1x2', 'winograd1x4',
+  'winograd2-exact', 'winograd2-tap', 'winograd4-tap', 'winograd2x1-tap', 'winograd4x1-tap',
+] as const;
 export type AlgorithmName = (typeof ALGORITHMS)[number];
 
 export const ALGORITHM_HELP: Record<AlgorithmName, string> = {
@@ -20,6 +23,11 @@ export const ALGORITHM_HELP: Record<AlgorithmName, string> = {
   winograd4x1: 'Winograd F(4×1, 3×3): Winograd along H, direct along W',
   winograd1x2: 'Winograd F(1×2, 3×3): direct along H, Winograd along W',
   winograd1x4: 'Winograd F(1×4, 3×3): direct along H, Winograd along W',
+  'winograd2-exact': 'int8/uint8: exact integer F(2×2, 3×3), bit-identical to ConvInteger/QLinearConv; refused above the int32 overflow bound on C_in',
+  'winograd2-tap': 'int8/uint8: tap-wise quantized F(2×2, 3×3) (approximate; SQNR measured before use)',
+  'winograd4-tap': 'int8/uint8: tap-wise quantized F(4×4, 3×3) (approximate; never chosen by auto without minSqnrDb)',
+  'winograd2x1-tap': 'int8/uint8: tap-wise quantized F(2×1, 3×3) (approximate)',
+  'winograd4x1-tap': 'int8/uint8: tap-wise quantized F(4×1, 3×3) (approximate)',
 };
 
 export const ACTIVATIONS: ActivationType[] = ['linear', 'relu', 'relu6', 'leakyrelu', 'prelu', 'elu', 'sigmoid'];

@@ -73,5 +73,8 @@ export function normalizeQuant(d: NormalizedDesc, q: QuantOptions | undefined): 
   if (!['linear', 'relu', 'relu6'].includes(d.activation.type)) {
     throw new ConvDescError('activation', d.activation.type, "must be linear, relu or relu6 for int8/uint8 (applied as a clamp)");
   }
+  if (q.output === 'int32' && d.activation.type !== 'linear') {
+    throw new ConvDescError('activation', d.activation.type, "must be linear with quant.output 'int32' (ConvInteger has no activation); use output int8, uint8 or float32");
+  }
   return { output: q.output, inputDtype: d.dtype, weightDtype, xZeroPoint, xScale, wZeroPoint, wScale: ws, yScale, yZeroPoint };
 }

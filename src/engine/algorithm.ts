@@ -29,6 +29,10 @@ export interface PrepareContext {
   weightsInt?: Int32Array;
   biasInt?: Int32Array;
   biasFloat?: Float32Array;
+  /** Tap-wise int8 Winograd: tap scales (TapScales or its JSON), calibration inputs, and the SQNR floor asked for. */
+  tapScales?: unknown;
+  calibration?: { data: ArrayLike<number>; batch: number; height: number; width: number }[];
+  minSqnrDb?: number;
 }
 
 /** Knobs the autotuner varies; every one of them shows in the kernel IDs. */

@@ -11,7 +11,8 @@ import type { AlgorithmImpl, PrepareContext, PreparedConv } from './algorithm.ts
 import { EngineCore, type LimitOverrides } from './engine-core.ts';
 import { ConvPlan, type PlanInfo } from './plan.ts';
 import { selectCandidates, type CandidateVerdict } from './select.ts';
-import { needsOwnVerificationInstance, verificationContext, verifyPrepared, verifyPreparedInt, type VerifyResult } from './verify.ts';
+import { needsOwnVerificationInstance, verificationContext, verifyPrepared, verifyPreparedInt, verifyTapwise, type VerifyResult } from './verify.ts';
+import { TAP_SQNR_FLOOR_DB } from './algorithms/int8-winograd.ts';
 import { ALGORITHM_IMPLS } from './algorithms/index.ts';
 import { adapterKey, findConv2d, randomWeights, tuningKey, type FindOptions, type FindResult } from './tuner.ts';
 import { MemoryTuningStore, type TuningStore } from './tuning-store.ts';
@@ -39,6 +40,12 @@ export interface Conv2dOptions extends Conv2dWeights {
   expectedSize?: { height: number; width: number; batch?: number };
   /** int8/uint8 plans: output kind, scales and zero points (see QuantOptions). */
   quant?: QuantOptions;
+  /** Tap-wise int8 Winograd: tap scales (e.g. exported by Winograd-aware training; TapScales or its JSON). */
+  tapScales?: unknown;
+  /** Representative inputs (integers of the input dtype, in the plan's layout) to calibrate tap scales and measure SQNR. */
+  calibration?: { data: ArrayLike<number>; batch: number; height: number; width: number }[];
+  /** int8 auto: also consider approximate (tap-wise) algorithms whose measured SQNR meets this many dB. */
+  minSqnrDb?: number;
   /** Choose by measurement (findConv2d) at expectedSize, cached per adapter and engine version; default: the engine's setting. */
   autotune?: boolean;
 }
@@ -135,7 +142,8 @@ export class Engine {
       throw new ConvDescError('algorithm', d.algorithm, 'must be auto or a winograd algorithm when transforms are given');
     }
     if (quant) {
-      const base = { core: this.core, desc: d, weightsOIHW: oihw, transforms, quant, weightsInt: Int32Array.from(oihw) };
+      if (opts.minSqnrDb !== undefined && !(Number.isFinite(opts.minSqnrDb) && opts.minSqnrDb > 0)) throw new ConvDescError('minSqnrDb', opts.minSqnrDb, 'must be a number of dB > 0');
+      const base = { core: this.core, desc: d, weightsOIHW: oihw, transforms, quant, weightsInt: Int32Array.from(oihw), tapScales: opts.tapScales, calibration: opts.calibration, minSqnrDb: opts.minSqnrDb };
       if (bias === undefined) return base;
       if (quant.output === 'int32') throw new ConvDescError('bias', 'given', "ConvInteger (quant.output 'int32') has no bias; use output 'int8', 'uint8' or 'float32'");
       if (bias.broadcast === 'numpy') throw new ConvDescError('bias.broadcast', 'numpy', 'int8 plans take a per-channel or scalar bias');
@@ -154,7 +162,7 @@ export class Engine {
     const ctx = this.context(desc, opts);
     const { desc: d, transforms } = ctx;
     if (opts.autotune ?? this.autotune) return this.createTuned(ctx, opts, t0);
-    const verdicts = selectCandidates(this.impls, { desc: d, height: opts.expectedSize?.height, width: opts.expectedSize?.width, transforms });
+    const verdicts = selectCandidates(this.impls, { desc: d, height: opts.expectedSize?.height, width: opts.expectedSize?.width, transforms, minSqnrDb: opts.minSqnrDb });
     let order: CandidateVerdict[];
     if (d.algorithm === 'auto') {
       order = verdicts.filter((v) => v.status === 'candidate');
@@ -249,6 +257,11 @@ export class Engine {
   async prepareVerified(impl: AlgorithmImpl, ctx: PrepareContext): Promise<{ prepared: PreparedConv; record: VerifyResult }> {
     const prepared = await impl.prepare(ctx);
     try {
+      if (ctx.quant && impl.name.endsWith('-tap')) {
+        // Approximate: measured each time (the SQNR depends on the weights, scales and data, not only on the kernels).
+        const floor = ctx.minSqnrDb ?? TAP_SQNR_FLOOR_DB[impl.name as keyof typeof TAP_SQNR_FLOOR_DB];
+        return { prepared, record: await verifyTapwise(ctx, prepared, floor, (b, bytes) => readBytes(this.device, b, bytes)) };
+      }
       const key = prepared.kernelIds.join('+');
       let record = this.core.verified.get(key);
       if (!record) {

@@ -20,6 +20,8 @@ export interface SelectionInput {
   height?: number;
   width?: number;
   transforms?: Winograd2D;
+  /** int8: consider approximate (tap-wise) algorithms that measure at least this SQNR. */
+  minSqnrDb?: number;
 }
 
 const isWinograd = (a: ConcreteAlgorithm) => a.startsWith('winograd');
@@ -49,6 +51,21 @@ export function selectCandidates(impls: AlgorithmImpl[], s: SelectionInput): Can
     let status: CandidateVerdict['status'] = 'candidate';
     let reason = '';
     let r = 50;
+    if (a === 'winograd2-exact') {
+      rank.set(a, smallChannels ? 36 : 31);
+      verdicts.push({ algorithm: a, status, reason: 'exact integer F(2×2,3×3): bit-identical results, 2.25x fewer multiplies (int16-range GEMM operands)' });
+      continue;
+    }
+    if (a.endsWith('-tap')) {
+      const tapRank: Record<string, number> = { 'winograd4-tap': 2, 'winograd2-tap': 4, 'winograd4x1-tap': 6, 'winograd2x1-tap': 8 };
+      if (s.minSqnrDb === undefined) {
+        verdicts.push({ algorithm: a, status: 'excluded', reason: 'approximate (tap-wise quantized Winograd): auto uses it only when minSqnrDb is set and its measured SQNR meets it; or request it explicitly' });
+      } else {
+        rank.set(a, tapRank[a] ?? 9);
+        verdicts.push({ algorithm: a, status, reason: `approximate (tap-wise): used only if its SQNR measured before use is ≥ ${s.minSqnrDb} dB` });
+      }
+      continue;
+    }
     if (a === 'direct') {
       r = depthwise ? 1 : 40;
       reason = depthwise ? 'depthwise: the dedicated depthwise kernel reads each input once per channel' : 'serves everything; slower than GEMM-based algorithms on dense layers';

@@ -174,3 +174,64 @@ export async function verifyPreparedInt(ctx: PrepareContext, prepared: PreparedC
     output.destroy();
   }
 }
+
+/**
+ * The gate for approximate (tap-wise) int8 plans: the SQNR of the plan's requantized output against the exact
+ * QLinearConv result, on the caller's calibration inputs (or, without them, seeded ReLU-like data: half-normal
+ * magnitudes above the zero point), must reach `floorDb`.
+ */
+export async function verifyTapwise(ctx: PrepareContext, prepared: PreparedConv, floorDb: number, readBytes: (b: GPUBuffer, bytes: number) => Promise<ArrayBuffer>): Promise<VerifyResult> {
+  const d = ctx.desc;
+  const q = ctx.quant!;
+  const core = ctx.core;
+  const [lo, hi] = q.inputDtype === 'int8' ? [-128, 127] : [0, 255];
+  let samples = ctx.calibration;
+  if (!samples?.length) {
+    const { h, w } = verifySize(d);
+    const rng = mulberry32(0x5a9 ^ d.inChannels);
+    const n = VERIFY_BATCH * h * w * d.inChannels;
+    const data = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const g = Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+      data[i] = Math.min(hi, Math.max(lo, q.xZeroPoint + Math.round(Math.abs(g) * 40)));
+    }
+    samples = [{ data, batch: VERIFY_BATCH, height: h, width: w }];
+  }
+  let signal = 0;
+  let noise = 0;
+  let count = 0;
+  for (const s of samples) {
+    const r = prepared.resize(s.batch, s.height, s.width);
+    const g: ConvGeometry = { batch: s.batch, inChannels: d.inChannels, outChannels: d.outChannels, inHeight: s.height, inWidth: s.width, kernelH: d.kernelH, kernelW: d.kernelW, strides: d.strides, pads: d.pads, dilations: d.dilations, groups: d.groups };
+    const input = core.createBufferFrom(packInt8Activations(s.data, d.layout, q.inputDtype, { n: s.batch, c: d.inChannels, h: s.height, w: s.width }, q.xZeroPoint), GPUBufferUsage.STORAGE, 'verify input');
+    const outBytes = Math.max(16, Math.ceil((r.outputBytes ?? 0) / 4) * 4);
+    const output = core.device.createBuffer({ label: 'verify output', size: outBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    try {
+      const enc = core.device.createCommandEncoder({ label: 'winoconv verify tap-wise' });
+      prepared.encode(enc, input, output);
+      core.device.queue.submit([enc.finish()]);
+      const raw = await readBytes(output, outBytes);
+      const odims = { n: s.batch, c: d.outChannels, h: r.outHeight, w: r.outWidth };
+      const got = unpackInt8Activations(new Uint32Array(raw, 0, packedActivationWords(d.layout, odims)), d.layout, q.output as 'int8' | 'uint8', odims);
+      const want = qlinearConvReference(g, {
+        input: s.data, inputLayout: d.layout, weight: ctx.weightsInt!, weightLayout: 'OIHW', xZeroPoint: q.xZeroPoint, wZeroPoint: q.wZeroPoint,
+        xScale: q.xScale, wScale: q.wScale, yScale: q.yScale, yZeroPoint: q.yZeroPoint, outputDtype: q.output as 'int8' | 'uint8',
+        bias: ctx.biasInt ? { shape: [d.outChannels], data: ctx.biasInt, broadcast: 'channel' } : undefined,
+        activation: d.activation.type === 'linear' ? undefined : { type: d.activation.type },
+      }).data;
+      for (let i = 0; i < want.length; i++) {
+        const e = want[i] - q.yZeroPoint;
+        signal += e * e;
+        noise += (got[i] - want[i]) ** 2;
+      }
+      count += want.length;
+    } finally {
+      input.destroy();
+      output.destroy();
+    }
+  }
+  const sqnr = noise === 0 ? Infinity : 10 * Math.log10(signal / noise);
+  const ok = sqnr >= floorDb;
+  const where = ctx.calibration?.length ? `${ctx.calibration.length} calibration sample(s)` : 'seeded ReLU-like data';
+  return { ok, detail: `${ok ? 'passed' : 'FAILED'}: SQNR ${sqnr.toFixed(2)} dB against exact QLinearConv on ${where} (${count} outputs); floor ${floorDb} dB`, maxRelError: undefined, errorRatio: floorDb / sqnr };
+}

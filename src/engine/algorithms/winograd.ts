@@ -19,7 +19,7 @@ import { EpilogueBuffers, geometryAt } from '../epilogue-buffers.ts';
 import { chunkIo, planChunks } from '../chunks.ts';
 import { INPUT, OUTPUT, StepList, type Step } from '../steps.ts';
 
-type WinogradName = Extract<ConcreteAlgorithm, `winograd${string}`>;
+type WinogradName = Exclude<Extract<ConcreteAlgorithm, `winograd${string}`>, `${string}-${string}`>;
 
 /** Output tile (mh, mw) of each Winograd algorithm name; 1 means direct along that axis. */
 const TILE: Record<WinogradName, [number, number]> = {

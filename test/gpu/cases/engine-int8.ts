@@ -86,7 +86,7 @@ for (const algorithm of ['im2col', 'direct'] as AlgorithmName[]) {
         algorithm, layout, g: sh.g, input: k % 2 ? 'int8' : 'uint8', weight: k % 3 === 2 ? 'uint8' : 'int8', output,
         perChannel: k % 2 === 0, activation: k % 3 === 0 ? 'relu' : k % 3 === 1 ? 'relu6' : undefined, bias: k % 2 === 0,
       };
-      if (output === 'float32') s.activation = undefined;
+      if (output === 'float32' || output === 'int32') s.activation = undefined;
       specs.push({ name: `engine int8 ${algorithm} ${layout} ${sh.name} ${s.input}x${s.weight} -> ${output}`, s });
       k++;
     }
@@ -96,3 +96,57 @@ for (const algorithm of ['im2col', 'direct'] as AlgorithmName[]) {
 export const engineInt8Cases: GpuCase[] = specs
   .filter(({ s }) => s.output !== 'float32')
   .map(({ name, s }, i) => ({ name, run: (t) => runSpec(t, s, 51_000 + i) }));
+
+// Exact integer Winograd through the engine: bit-exact on the Winograd-servable shapes.
+const winoShapes: { name: string; g: ConvGeometry }[] = [
+  { name: 'b2_c3_k13_9x11_asympad', g: geom({ batch: 2, inChannels: 3, outChannels: 13, inHeight: 9, inWidth: 11, pads: [0, 2, 1, 0] }) },
+  { name: 'c64_k8_7x6', g: geom({ inChannels: 64, outChannels: 8, inHeight: 7, inWidth: 6 }) },
+];
+let e = 0;
+for (const layout of ['NHWC', 'NCHW'] as Layout[]) {
+  for (const sh of winoShapes) {
+    const output = (['uint8', 'int32', 'int8'] as const)[e % 3];
+    const s: Spec = { algorithm: 'winograd2-exact', layout, g: sh.g, input: e % 2 ? 'int8' : 'uint8', weight: e === 1 ? 'uint8' : 'int8', output, perChannel: e % 2 === 0, activation: e % 2 && output !== 'int32' ? 'relu' : undefined, bias: e % 2 === 0 && output !== 'int32' };
+    engineInt8Cases.push({ name: `engine int8 winograd2-exact ${layout} ${sh.name} ${s.input}x${s.weight} -> ${output}`, run: (t) => runSpec(t, s, 52_000 + e) });
+    e++;
+  }
+}
+
+/** Tap-wise plans: SQNR measured before use; auto takes them only with minSqnrDb and only when they meet it. */
+async function runTapwise(t: GpuTestContext, seed: number): Promise<void> {
+  const rng = mulberry32(seed);
+  const C = 32;
+  const O = 16;
+  const relu = (n: number) => Int32Array.from({ length: n }, () => Math.min(255, Math.round(Math.abs(Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng())) * 40)));
+  const calibration = [{ data: relu(2 * 10 * 10 * C), batch: 2, height: 10, width: 10 }];
+  const w = randomInts(O * C * 9, rng, -127, 127);
+  const quant: QuantOptions = { output: 'uint8', xScale: 0.02, wScale: Math.fround(0.004), yScale: 0.5, yZeroPoint: 0, weightDtype: 'int8' };
+  const desc = { inChannels: C, outChannels: O, kernelSize: 3, pads: 1, dtype: 'uint8', activation: 'relu' } as const;
+  const engine = new Engine(t.device);
+  const auto = await engine.createConv2d(desc, { weights: w, quant, calibration });
+  const tapVerdicts = auto.info.candidates.filter((c) => c.algorithm.endsWith('-tap'));
+  auto.destroy();
+  if (auto.info.algorithm.endsWith('-tap') || tapVerdicts.some((v) => v.status !== 'excluded')) throw new Error(`auto without minSqnrDb must not use tap-wise Winograd: chose ${auto.info.algorithm}`);
+  const lines: string[] = [];
+  const sqnr: Record<string, number> = {};
+  for (const algorithm of ['winograd2-tap', 'winograd4-tap', 'winograd2x1-tap', 'winograd4x1-tap'] as AlgorithmName[]) {
+    // minSqnrDb 1: measure and report without the scheme's own floor getting in the way
+    const plan = await engine.createConv2d({ ...desc, algorithm }, { weights: w, quant, calibration, minSqnrDb: 1 });
+    const m = /SQNR ([0-9.]+) dB/.exec(plan.info.verification);
+    if (!m) throw new Error(`${algorithm}: no SQNR in plan.info.verification: ${plan.info.verification}`);
+    sqnr[algorithm] = Number(m[1]);
+    lines.push(`${algorithm}: ${plan.info.verification}`);
+    plan.destroy();
+  }
+  t.log(lines.join('\n'));
+  if (!(sqnr['winograd2-tap'] > sqnr['winograd4-tap'])) throw new Error(`F(2x2) tap-wise should measure above F(4x4):\n${lines.join('\n')}`);
+  const opted = await engine.createConv2d(desc, { weights: w, quant, calibration, minSqnrDb: sqnr['winograd4-tap'] - 0.5 });
+  opted.destroy();
+  if (opted.info.algorithm !== 'winograd4-tap') throw new Error(`auto with minSqnrDb just under winograd4-tap's measurement should take it: chose ${opted.info.algorithm}\n${lines.join('\n')}`);
+  const strict = await engine.createConv2d(desc, { weights: w, quant, calibration, minSqnrDb: 80 });
+  const rejected = strict.info.candidates.filter((c) => c.status === 'failed-verification').map((c) => c.algorithm);
+  strict.destroy();
+  if (strict.info.algorithm.endsWith('-tap') || !rejected.includes('winograd4-tap')) throw new Error(`minSqnrDb 80 dB: tap-wise plans must be rejected by measurement, chose ${strict.info.algorithm}, rejected ${rejected.join(', ')}`);
+}
+
+engineInt8Cases.push({ name: 'engine int8 tap-wise Winograd: SQNR measured before use, auto opts in only with minSqnrDb', run: (t) => runTapwise(t, 53_001) });

@@ -1,0 +1,140 @@
+/**
+ * int8/uint8 Winograd in the engine: 'winograd2-exact' (exact integer F(2×2,3×3): bit-identical to ConvInteger /
+ * QLinearConv, refused above the derived int32 overflow bound) and the tap-wise quantized schemes
+ * 'winograd2-tap', 'winograd4-tap', 'winograd2x1-tap', 'winograd4x1-tap' (approximate: tap scales from the
+ * caller, from calibration samples, or bound-derived; the plan's SQNR against the exact QLinearConv result is
+ * measured before use and must meet a floor). Kernels: src/kernels/int8-winograd.
+ */
+import type { NormalizedDesc } from '../../conv/desc.ts';
+import {
+  exactWinogradApplicable, int8WinogradAlgo, prepareExactWinograd, prepareTapwiseWinograd, winogradGeometryReason,
+  type Int8WinogradPrepared, type Int8WinogradScheme,
+} from '../../kernels/int8-winograd/index.ts';
+import { calibrateTapScales, staticTapScales, tapScalesFromJSON, type TapScales } from '../../quant/tapwise.ts';
+import type { AlgorithmImpl, PrepareContext, PreparedConv } from '../algorithm.ts';
+import type { EngineCore } from '../engine-core.ts';
+import { geometryAt, representativeGeometry } from '../epilogue-buffers.ts';
+import { INPUT, OUTPUT, StepList, type Step } from '../steps.ts';
+import { QUANT_OUTPUT_MODE } from './int8.ts';
+import { int8DotPathFor } from '../../kernels/int8/index.ts';
+
+const int8DotPathForWinograd = (core: EngineCore) => int8DotPathFor({ wgslLanguageFeatures: core.wgslLanguageFeatures }, core.adapterInfo);
+
+/**
+ * SQNR floors (dB, output domain, against the exact QLinearConv result) a tap-wise plan must measure before use
+ * when the caller sets no minSqnrDb. Measured: src/quant on ReLU-like data with calibrated scales, accumulator-
+ * fine outputs: 34.4 / 23.9 / 35.4 / 31.7 dB; the engine GPU case with a coarse y_scale (0.5): 26.8 / 22.1 /
+ * 29.7 / 26.0 dB. Each floor sits about 2 dB under the lower of the two: a plan far below its scheme's normal
+ * accuracy (bad scales, wrong data range) is refused, not run.
+ */
+export const TAP_SQNR_FLOOR_DB: Record<Exclude<Int8WinogradScheme, 'winograd2-exact'>, number> = {
+  'winograd2-tap': 25,
+  'winograd4-tap': 20,
+  'winograd2x1-tap': 27,
+  'winograd4x1-tap': 24,
+};
+
+function prepareFor(scheme: Int8WinogradScheme, ctx: PrepareContext, g: ReturnType<typeof geometryAt>, scales: TapScales | undefined, core: EngineCore): Int8WinogradPrepared {
+  const d = ctx.desc;
+  const q = ctx.quant!;
+  const base = {
+    geometry: g, layout: d.layout, input: q.inputDtype, xZeroPoint: q.xZeroPoint, weights: ctx.weightsInt!, weightLayout: 'OIHW' as const,
+    weightDtype: q.weightDtype, wZeroPoint: q.wZeroPoint, maxWorkgroupsPerDimension: core.limits.maxComputeWorkgroupsPerDimension,
+    quant: {
+      output: QUANT_OUTPUT_MODE[q.output], xScale: q.xScale, wScale: q.wScale.length === 1 ? q.wScale[0] : q.wScale, yScale: q.yScale, yZeroPoint: q.yZeroPoint,
+      outputDtype: q.output === 'int8' || q.output === 'uint8' ? q.output : undefined, bias: ctx.biasInt ?? ctx.biasFloat,
+      activation: d.activation.type as 'linear' | 'relu' | 'relu6',
+    },
+  };
+  if (scheme === 'winograd2-exact') return prepareExactWinograd(base);
+  return prepareTapwiseWinograd({ ...base, scheme, scales: scales!, dot: int8DotPathForWinograd(core) });
+}
+
+/** The tap scales of a plan: given (object or JSON), calibrated from samples, or derived from bounds. */
+export function tapScalesFor(scheme: Int8WinogradScheme, ctx: PrepareContext): { scales: TapScales; source: string } {
+  const algo = int8WinogradAlgo(scheme);
+  const d = ctx.desc;
+  const q = ctx.quant!;
+  const weights = { data: ctx.weightsInt!, outChannels: d.outChannels, inChannels: d.inChannels, zeroPoint: q.wZeroPoint };
+  if (ctx.tapScales) return { scales: tapScalesFromJSON(ctx.tapScales, algo, 'tapScales'), source: 'given by the caller' };
+  if (ctx.calibration?.length) {
+    const samples = ctx.calibration.map((s) => ({ ...s, data: s.data }));
+    return { scales: calibrateTapScales(algo, samples, weights, { inputDtype: q.inputDtype, xZeroPoint: q.xZeroPoint, pads: d.pads }), source: `calibrated on ${samples.length} sample(s)` };
+  }
+  return { scales: staticTapScales(algo, weights, { inputDtype: q.inputDtype, xZeroPoint: q.xZeroPoint }), source: 'bound-derived (no calibration samples given)' };
+}
+
+function makeImpl(scheme: Int8WinogradScheme): AlgorithmImpl {
+  const tap = scheme !== 'winograd2-exact';
+  return {
+    name: scheme,
+    cannotServe(d: NormalizedDesc) {
+      if (d.dtype === 'float32') return `dtype float32: ${scheme} is an int8/uint8 algorithm`;
+      const why = winogradGeometryReason(representativeGeometry(d), int8WinogradAlgo(scheme));
+      if (why) return why;
+      return undefined;
+    },
+    async prepare(ctx): Promise<PreparedConv> {
+      const { core, desc: d } = ctx;
+      const q = ctx.quant!;
+      if (tap && q.output !== 'int8' && q.output !== 'uint8') throw new Error(`${scheme}: quant.output ${q.output}: tap-wise Winograd serves QLinearConv outputs (int8, uint8); use winograd2-exact, im2col or direct`);
+      const g0 = representativeGeometry(d);
+      if (!tap) {
+        const why = exactWinogradApplicable(g0, { input: q.inputDtype, xZeroPoint: q.xZeroPoint, weightDtype: q.weightDtype, wZeroPoint: q.wZeroPoint, weights: ctx.weightsInt, weightLayout: 'OIHW' });
+        if (why) throw new Error(`winograd2-exact not applicable: ${why}`);
+      }
+      const chosen = tap ? tapScalesFor(scheme, ctx) : undefined;
+      const first = prepareFor(scheme, ctx, g0, chosen?.scales, core);
+      const missing = first.features.filter((f) => !core.device.features.has(f));
+      if (missing.length) throw new Error(`${scheme}: the device lacks ${missing.join(', ')}`);
+      const constants: Record<string, GPUBuffer> = {};
+      for (const [name, data] of Object.entries(first.constants)) constants[name] = core.createBufferFrom(data, GPUBufferUsage.STORAGE, `${scheme} ${name}`);
+      const built = await Promise.all(first.stages.map((s) => core.pipeline(s.kernel)));
+      const kernelIds = first.stages.map((s) => s.kernel.id);
+      const steps = new StepList(core);
+      const workspace: Record<string, GPUBuffer> = {};
+      const notes = [...first.notes];
+      if (chosen) notes.push(`tap scales: ${chosen.source}`);
+      return {
+        algorithm: scheme,
+        kernelIds,
+        resize(batch, height, width) {
+          // Sizes only change uniforms, dispatch sizes and workspace; the constants above (transformed, packed
+          // weights) stay. prepareFor repeats the host packing to compute them (CPU only, no upload).
+          const p = prepareFor(scheme, ctx, geometryAt(d, batch, height, width), chosen?.scales, core);
+          p.stages.forEach((s, i) => {
+            if (s.kernel.id !== kernelIds[i]) throw new Error(`${scheme}: kernel ${s.kernel.id} at this size differs from the plan's ${kernelIds[i]}`);
+          });
+          for (const [name, bytes] of Object.entries(p.workspace)) {
+            const why = core.bindingMisfit(`${scheme} workspace ${name}`, bytes);
+            if (why) throw new Error(`${scheme} at batch ${batch}, ${height}×${width}: ${why}; call with a smaller batch`);
+            if (!workspace[name] || workspace[name].size < bytes) {
+              workspace[name]?.destroy();
+              workspace[name] = core.device.createBuffer({ label: `${scheme} ${name}`, size: Math.max(16, Math.ceil(bytes / 4) * 4), usage: GPUBufferUsage.STORAGE });
+            }
+          }
+          const list: Step[] = p.stages.map((s, i) => {
+            const buffers: Step['buffers'] = {};
+            for (const b of s.kernel.bindings) {
+              if (b.kind === 'uniform') continue;
+              buffers[b.name] = b.name === 'input' ? INPUT : b.name === 'output' ? OUTPUT : constants[b.name] ?? workspace[b.name];
+              if (!buffers[b.name]) throw new Error(`${s.kernel.id}: no buffer for binding '${b.name}'`);
+            }
+            return { built: built[i], buffers, uniforms: s.uniforms, workgroups: s.workgroups };
+          });
+          steps.set(list);
+          const wsBytes = Object.values(workspace).reduce((a, b) => a + b.size, 0) + Object.values(constants).reduce((a, b) => a + b.size, 0);
+          return { outHeight: p.outputDims[2], outWidth: p.outputDims[3], workspaceBytes: wsBytes, notes, inputBytes: p.inputBytes, outputBytes: p.outputBytes };
+        },
+        stepKernelIds: () => steps.kernelIds(),
+        encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
+        destroy() {
+          steps.destroy();
+          for (const b of [...Object.values(constants), ...Object.values(workspace)]) b.destroy();
+        },
+      };
+    },
+  };
+}
+
+export const int8WinogradImpls: AlgorithmImpl[] = (['winograd2-exact', 'winograd2-tap', 'winograd4-tap', 'winograd2x1-tap', 'winograd4x1-tap'] as Int8WinogradScheme[]).map(makeImpl);

@@ -1,0 +1,62 @@
+/**
+ * Exact integer Winograd output transform (scheme `winograd2-exact`): Y' = Ahᵀ · M · Aw in i32 (integer Aᵀ),
+ * Y = Y' / S (S = s_h · s_w = 4 for F(2×2,3×3): exact, Y' = S·Y), then the output mode (convint / qlinear /
+ * float) through the int8 output part. Bit-identical to `exactWinogradOutputTransform` (integer ring
+ * arithmetic, then WGSL's truncating i32 division, like Math.trunc) and, within the channel bound, to
+ * ConvInteger / QLinearConv.
+ */
+import type { Winograd2D } from '../../winograd/types.ts';
+import type { KernelSource } from '../types.ts';
+import { integerWinograd } from '../../quant/winograd-int.ts';
+import { winogradAlgoIdPart } from '../winograd-layout.ts';
+import { checkAlgo2D, checkWorkgroup, DEFAULT_WG, fail, isIntegerMatrix, unrolled1DInt } from './common.ts';
+import { generateOutputSkeleton, outputStoreDescription, validateWinogradQOutput, winogradQOutputIdPart, type WinogradQOutput } from './output-common.ts';
+
+export interface ExactOutputConfig extends WinogradQOutput {
+  algo: Winograd2D;
+  /** Invocations per workgroup (1-D); default 64. */
+  workgroupSize?: number;
+}
+
+export function validateExactOutputConfig(c: ExactOutputConfig): number {
+  const what = 'ExactOutputConfig';
+  checkAlgo2D(what, c.algo);
+  if (!isIntegerMatrix(c.algo.h.AT) || !isIntegerMatrix(c.algo.w.AT)) fail(what, 'algo', c.algo, 'must have integer Aᵀ on both sides (exact integer scheme)');
+  validateWinogradQOutput(what, c);
+  return checkWorkgroup(what, c.workgroupSize);
+}
+
+/** `<algo>_output_exact_<nhwc|nchw>_<convint|qlinear[_w4]|float>[_wgN]`, e.g. `wino2x2_output_exact_nhwc_qlinear_w4`. */
+export function exactOutputKernelId(c: ExactOutputConfig): string {
+  const wg = validateExactOutputConfig(c);
+  return [winogradAlgoIdPart(c.algo), 'output_exact', winogradQOutputIdPart(c), wg !== DEFAULT_WG ? `wg${wg}` : ''].filter(Boolean).join('_');
+}
+
+export function generateExactOutputKernel(c: ExactOutputConfig): KernelSource {
+  const wg = validateExactOutputConfig(c);
+  const { algo } = c;
+  const { nh, nw, mh, mw } = algo;
+  const S = integerWinograd(algo).scale;
+  const header = [
+    `Exact integer Winograd output transform ${algo.name} (tile ${mh}x${mw} from ${nh}x${nw} taps), ${c.layout} output, mode ${c.output}.`,
+    `Thread mapping: one invocation = one tile t × 4 output channels (group k, c = 4k); idx = gid.y · row_pitch + gid.x,`,
+    c.layout === 'NHWC' ? `  k = idx % o4 (fastest), t = idx / o4.` : `  t = idx % tiles (fastest), k = idx / tiles.`,
+    `Reads: M[ξ][t][k] (vec4<i32>) for the ${nh * nw} taps. Computes Y' = AhT · M · Aw in i32 (two constant-trip loops,`,
+    `  unrolled by drivers), then acc = Y' / ${S} (exact: Y' = ${S}·Y when no int32 step overflowed, i.e. C ≤ exactWinogradMaxChannels).`,
+    ...outputStoreDescription(c),
+    `Workgroup memory: none. Barriers: none.`,
+    `Dispatch: ${wg} invocations per workgroup along x; tiles · o4 invocations, x = ceil(total / ${wg}) (split over y, row_pitch = x · ${wg}).`,
+  ].join('\n');
+  return generateOutputSkeleton({
+    algo,
+    out: c,
+    id: exactOutputKernelId(c),
+    header,
+    workgroupSize: wg,
+    valueType: 'vec4<i32>',
+    parts: [{ idPart: '', bindings: [{ name: 'wino_m', kind: 'read-only-storage', type: 'array<vec4<i32>>' }], uniforms: [], code: '' }],
+    loads: (ind) => Array.from({ length: nh }, (_, a) => `${ind}let m${a} = wino_m[mb + ${a === 0 ? 'b' : `(${a * nw}u + b)`} * ms];`),
+    unrolled: unrolled1DInt,
+    finish: (y) => (S === 1 ? y : `(${y}) / vec4<i32>(${S})`),
+  });
+}

@@ -1,0 +1,134 @@
+/**
+ * The skeleton shared by the two int8 Winograd output kernels (exact and tap-wise): one invocation = one tile
+ * × 4 output channels; load the taps of the tile from M[ξ][t][o4], apply Ahᵀ along H (loop over tap columns)
+ * and Aw along W (loop over the rows of the intermediate), turn each output pixel's 4 values into the int32
+ * accumulator, and hand it to `qstore` of the int8 kernels' output part (src/kernels/int8/output.ts), which
+ * writes ConvInteger int32, QLinearConv bytes (bias + requantize + clamp) or dequantized float in NHWC/NCHW.
+ *
+ * The output part's zero-point correction is unused: the Winograd schemes subtract the zero points before
+ * the transforms, so the host packs the channel records with wz = wcorr = 0 (packWinogradChannelParams) and
+ * x_zp_e = 0; acc reaches the epilogue unchanged.
+ */
+import type { Layout } from '../../conv/types.ts';
+import type { RationalMatrix } from '../../winograd/rational-matrix.ts';
+import type { Winograd2D } from '../../winograd/types.ts';
+import { composeKernel, type WgslPart } from '../compose.ts';
+import type { KernelSource, UniformField } from '../types.ts';
+import { canWordStore, qOutputPart } from '../int8/output.ts';
+import type { QOutputMode } from '../int8/types.ts';
+import { matrixComment } from '../winograd-layout.ts';
+import { fail, u32f } from './common.ts';
+
+export interface WinogradQOutput {
+  layout: Layout;
+  /** 'convint' (int32), 'qlinear' (requantized bytes) or 'float' (dequantized f32). */
+  output: QOutputMode;
+  /** qlinear NHWC only: whole-word stores (lanes past O written as 0). */
+  wordStore: boolean;
+}
+
+export const OUTPUT_GEOMETRY_UNIFORMS: UniformField[] = ['batch', 'out_h', 'out_w', 'out_c', 'tiles_h', 'tiles_w', 'o4', 'row_pitch'].map(u32f);
+
+export function validateWinogradQOutput(what: string, c: WinogradQOutput): void {
+  if (c.layout !== 'NHWC' && c.layout !== 'NCHW') fail(what, 'layout', c.layout, "must be 'NHWC' or 'NCHW'");
+  if (c.output !== 'convint' && c.output !== 'qlinear' && c.output !== 'float') fail(what, 'output', c.output, "must be 'convint', 'qlinear' or 'float'");
+  if (typeof c.wordStore !== 'boolean') fail(what, 'wordStore', c.wordStore, 'must be a boolean');
+  if (c.wordStore && !canWordStore(c.layout, c.output, 1, 4)) fail(what, 'wordStore', c.wordStore, "only for output 'qlinear' in layout 'NHWC'");
+}
+
+/** ID fragment of the output side: `<nhwc|nchw>_<convint|qlinear[_w4]|float>`. */
+export function winogradQOutputIdPart(c: WinogradQOutput): string {
+  return `${c.layout.toLowerCase()}_${c.output === 'qlinear' && c.wordStore ? 'qlinear_w4' : c.output}`;
+}
+
+export interface OutputSkeleton {
+  algo: Winograd2D;
+  out: WinogradQOutput;
+  id: string;
+  header: string;
+  workgroupSize: number;
+  /** 'vec4<i32>' or 'vec4<f32>'. */
+  valueType: string;
+  /** Parts besides the output part (their bindings come first). */
+  parts: WgslPart[];
+  /** Statement(s) defining m0 … m{nh−1} for tap column `b` (variables in scope: mb, ms, k, b). */
+  loads: (ind: string) => string[];
+  /** Unrolled 1-D transform (vec4 operands) as statements, `assign(i, expr)` per output row. */
+  unrolled: (matrix: RationalMatrix, operands: string[], assign: (i: number, e: string) => string, what: string) => string[];
+  /** vec4<i32> expression of the accumulator from the transformed vec4 `y`. */
+  finish: (y: string) => string;
+}
+
+export function generateOutputSkeleton(s: OutputSkeleton): KernelSource {
+  const { algo } = s;
+  const { mh, mw, nh, nw } = algo;
+  const I = '  ';
+  const II = I + I;
+  const III = II + I;
+  const body: string[] = [];
+  body.push(`${I}let idx = gid.y * params.row_pitch + gid.x;`);
+  body.push(`${I}let tiles = params.batch * params.tiles_h * params.tiles_w;`);
+  body.push(`${I}if (idx >= tiles * params.o4) {`, `${II}return;`, `${I}}`);
+  if (s.out.layout === 'NHWC') body.push(`${I}let k = idx % params.o4;`, `${I}let t = idx / params.o4;`);
+  else body.push(`${I}let t = idx % tiles;`, `${I}let k = idx / tiles;`);
+  body.push(
+    `${I}let tw = t % params.tiles_w;`,
+    `${I}let tq = t / params.tiles_w;`,
+    `${I}let th = tq % params.tiles_h;`,
+    `${I}let n = tq / params.tiles_h;`,
+    `${I}let ms = tiles * params.o4;`,
+    `${I}let mb = t * params.o4 + k;`,
+  );
+  body.push(...matrixComment(`Y = AhT · M · Aw (${algo.name}), step 1 along H: tmp[:, b] = AhT · M[:, b] for each tap column b; AhT = ${algo.h.name} AT`, algo.h.AT, I));
+  body.push(`${I}var tmp: array<${s.valueType}, ${mh * nw}>;`, `${I}for (var b = 0u; b < ${nw}u; b++) {`);
+  body.push(...s.loads(II));
+  body.push(
+    ...s.unrolled(
+      algo.h.AT,
+      Array.from({ length: nh }, (_, a) => `m${a}`),
+      (i, e) => `${II}tmp[${i === 0 ? 'b' : `${i * nw}u + b`}] = ${e};`,
+      `${algo.h.name}.AT`,
+    ),
+    `${I}}`,
+  );
+  body.push(`${I}let c = 4u * k;`, `${I}let lanes = min(4u, params.out_c - c);`, `${I}let q = qcol(k);`);
+  body.push(`${I}let oh0 = ${mh === 1 ? 'th' : `th * ${mh}u`};`, `${I}let ow0 = ${mw === 1 ? 'tw' : `tw * ${mw}u`};`);
+  body.push(`${I}let p0 = (n * params.out_h + oh0) * params.out_w + ow0;`);
+  body.push(`${I}let rows = params.out_h - oh0;`, `${I}let cols = params.out_w - ow0;`);
+  body.push(...matrixComment(`step 2 along W: Y[i, :] = AwT · tmp[i, :] for each row i; AwT = ${algo.w.name} AT`, algo.w.AT, I));
+  body.push(`${I}for (var i = 0u; i < ${mh}u; i++) {`);
+  body.push(`${II}if (i >= rows) {`, `${III}break;`, `${II}}`);
+  for (let b = 0; b < nw; b++) body.push(`${II}let r${b} = tmp[${b === 0 ? `i * ${nw}u` : `i * ${nw}u + ${b}u`}];`);
+  body.push(`${II}var acc: array<vec4<i32>, ${mw}>;`);
+  body.push(
+    ...s.unrolled(
+      algo.w.AT,
+      Array.from({ length: nw }, (_, b) => `r${b}`),
+      (j, e) => `${II}acc[${j}] = ${s.finish(e)};`,
+      `${algo.w.name}.AT`,
+    ),
+  );
+  body.push(`${II}let pr = p0 + i * params.out_w;`);
+  // one qstore call site (the requantize body is inlined once: SwiftShader compile time)
+  body.push(`${II}for (var j = 0u; j < min(${mw}u, cols); j++) {`, `${III}qstore(pr + j, c, lanes, acc[j], 0i, q);`, `${II}}`);
+  body.push(`${I}}`);
+
+  const out = qOutputPart({ layout: s.out.layout, output: s.out.output, wzp: false, wordStore: s.out.wordStore });
+  const geometry: WgslPart = { idPart: '', bindings: [], uniforms: OUTPUT_GEOMETRY_UNIFORMS, code: '' };
+  const main = [`@compute @workgroup_size(${s.workgroupSize})`, 'fn main(@builtin(global_invocation_id) gid: vec3<u32>) {', ...body, '}'].join('\n');
+  return composeKernel({ id: s.id, header: s.header, parts: [geometry, ...s.parts, out], main, workgroupSize: [s.workgroupSize, 1, 1] });
+}
+
+/** Header lines on the output side (after the transform description). */
+export function outputStoreDescription(out: WinogradQOutput): string[] {
+  const what =
+    out.output === 'convint'
+      ? 'ConvInteger: array<i32>'
+      : out.output === 'qlinear'
+        ? `QLinearConv: requantize(acc + bias[o], m0[o], shift[o], y_zp, q_lo, q_hi) as packed bytes${out.wordStore ? ' (whole-word stores, lanes past O = 0)' : out.layout === 'NCHW' ? ' (byte lanes via atomicAnd/atomicOr)' : ''}`
+        : 'dequantized: clamp(f32(acc) · (x_scale · w_scale[o]) + bias[o], f_lo, f_hi) as array<f32>';
+  return [
+    `Stores through qstore (src/kernels/int8/output.ts, channel records qchan[o4] with wz = wcorr = 0): ${what},`,
+    `  ${out.layout} at pixel (n · Ho + oh) · Wo + ow; pixels past Ho/Wo of the last tile row/column are skipped.`,
+  ];
+}
