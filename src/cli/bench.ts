@@ -10,8 +10,9 @@ export const benchVerb: Verb = {
     'median wall time (launch → GPU completion → read back) after warm-up, GPU time (timestamp queries), effective GFLOP/s (direct-convolution FLOPs), ' +
     'max relative error against float64, an FMA-ceiling probe. --browser runs in headless Chromium on the benchmark page (demo/bench.html); ' +
     '--peers adds TensorFlow.js WebGPU and ONNX Runtime Web WebGPU side by side there; --dist drives the production build (dist/demo) instead. Prints a table, writes JSON ' +
-    '(default bench/results/local/<suite>-<env>-<time>.json) and with --html a self-contained report with charts.',
-  usage: 'winoconv bench [--suite NAME] [--impl NAME,...] [--runs N] [--warmup N] [--browser] [--peers] [--no-ceiling] [--json FILE] [--html FILE] [--screenshot FILE.png] [--dist]',
+    '(default bench/results/local/<suite>-<env>-<time>.json) and with --html a self-contained report with charts. ' +
+    '--int8 adds int8 rows (Node): every int8 algorithm on the suite\'s layers, GPU time, speed-up over int8 im2col, bit-exactness or SQNR.',
+  usage: 'winoconv bench [--suite NAME] [--impl NAME,...] [--runs N] [--warmup N] [--browser] [--peers] [--no-ceiling] [--json FILE] [--html FILE] [--screenshot FILE.png] [--dist] [--int8]',
   options: {
     suite: { type: 'string' },
     impl: { type: 'string' },
@@ -24,6 +25,7 @@ export const benchVerb: Verb = {
     html: { type: 'string' },
     screenshot: { type: 'string' },
     dist: { type: 'boolean' },
+    int8: { type: 'boolean' },
   },
   async run(values) {
     const count = (name: string, v: unknown, dflt: number, min: number) => {
@@ -71,6 +73,20 @@ export const benchVerb: Verb = {
       results = await runBenchmark(await getNodeGPU(), `Node ${process.version}, Dawn (npm webgpu)`, opts, { available: [...ENGINE_IMPLS, BASELINE_IMPL], progress });
     }
     console.log(formatBenchTable(results));
+    if (values.int8) {
+      if (values.browser) throw new Error('--int8 runs in Node (Dawn) for now; drop --browser');
+      const { getNodeGPU } = await import('../node/dawn.ts');
+      const { createEngine } = await import('../engine/engine.ts');
+      const { runInt8Bench, formatInt8Table } = await import('../../bench/int8.ts');
+      const engine = await createEngine({ gpu: await getNodeGPU() });
+      try {
+        const rows = await runInt8Bench(engine, findSuite(opts.suite).layers, { runs: opts.runs, warmup: opts.warmup, progress });
+        (results as BenchResults & { int8?: unknown }).int8 = rows;
+        console.log(`\n${formatInt8Table(rows)}`);
+      } finally {
+        engine.destroy();
+      }
+    }
     const env = values.browser ? 'browser' : 'node';
     const file = (values.json as string | undefined) ?? path.join('bench', 'results', 'local', `${results.suite}-${env}-${results.date.replace(/[:.]/g, '-')}.json`);
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
