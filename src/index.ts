@@ -18,3 +18,6 @@ export { ALGORITHMS, ALGORITHM_HELP, normalizeDesc, type AlgorithmName, type Con
 export type { CandidateVerdict } from './engine/select.ts';
 export { MemoryTuningStore, LocalStorageTuningStore, type TuningStore, type TunedChoice } from './engine/tuning-store.ts';
 export type { FindOptions, FindResult, FindCandidateResult } from './engine/tuner.ts';
+export { createWinogradAwareConv2d } from './engine/winograd-aware.ts';
+export { parseWinogradAwareLayer, winogradAwareLayerToJSON, runWinogradAwareLayer } from './quant/winograd-aware.ts';
+export type { QuantOptions } from './conv/quant-options.ts';

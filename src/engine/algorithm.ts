@@ -58,6 +58,8 @@ export interface PreparedConv {
   resize(batch: number, height: number, width: number): ResizeResult;
   /** Kernel ID of each dispatch at the current size, in order (more than kernelIds when the batch is split). */
   stepKernelIds(): string[];
+  /** Tap-wise int8 plans: the tap scales in use, as TapScalesJSON (src/quant/tapwise.ts), for export. */
+  tapScales?: unknown;
   /** Dispatches in dispatch order; `perStep` puts each in its own pass with timestamps (stage profiles). */
   encode(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, timestampWrites?: GPUComputePassTimestampWrites, perStep?: PerStepTimestamps): void;
   destroy(): void;

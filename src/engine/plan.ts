@@ -73,6 +73,14 @@ export class ConvPlan {
     return this.desc.layout === 'NHWC' ? [n, h, w, c] : [n, c, h, w];
   }
 
+  /**
+   * Tap-wise int8 plans: the tap scales in use (given, calibrated or bound-derived) as JSON, to store with a model
+   * and pass back as `tapScales` next time; undefined for other plans.
+   */
+  exportTapScales(): unknown {
+    return this.prepared.tapScales === undefined ? undefined : JSON.parse(JSON.stringify(this.prepared.tapScales));
+  }
+
   /** Element counts of input and output at the current size. */
   sizes(): { input: number; output: number } {
     const s = this.requireShape();

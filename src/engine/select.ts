@@ -58,7 +58,10 @@ export function selectCandidates(impls: AlgorithmImpl[], s: SelectionInput): Can
     }
     if (a.endsWith('-tap')) {
       const tapRank: Record<string, number> = { 'winograd4-tap': 2, 'winograd2-tap': 4, 'winograd4x1-tap': 6, 'winograd2x1-tap': 8 };
-      if (s.minSqnrDb === undefined) {
+      if (s.transforms) {
+        rank.set(a, tapRank[a] ?? 9);
+        verdicts.push({ algorithm: a, status, reason: 'learned (Winograd-aware) transforms: the tap-wise path they were trained for; SQNR measured before use' });
+      } else if (s.minSqnrDb === undefined) {
         verdicts.push({ algorithm: a, status: 'excluded', reason: 'approximate (tap-wise quantized Winograd): auto uses it only when minSqnrDb is set and its measured SQNR meets it; or request it explicitly' });
       } else {
         rank.set(a, tapRank[a] ?? 9);

@@ -6,11 +6,12 @@
  * measured before use and must meet a floor). Kernels: src/kernels/int8-winograd.
  */
 import type { NormalizedDesc } from '../../conv/desc.ts';
+import type { Winograd2D } from '../../winograd/index.ts';
 import {
   exactWinogradApplicable, int8WinogradAlgo, prepareExactWinograd, prepareTapwiseWinograd, winogradGeometryReason,
   type Int8WinogradPrepared, type Int8WinogradScheme,
 } from '../../kernels/int8-winograd/index.ts';
-import { calibrateTapScales, staticTapScales, tapScalesFromJSON, type TapScales } from '../../quant/tapwise.ts';
+import { calibrateTapScales, staticTapScales, tapScalesFromJSON, tapScalesToJSON, type TapScales } from '../../quant/tapwise.ts';
 import type { AlgorithmImpl, PrepareContext, PreparedConv } from '../algorithm.ts';
 import type { EngineCore } from '../engine-core.ts';
 import { geometryAt, representativeGeometry } from '../epilogue-buffers.ts';
@@ -47,16 +48,20 @@ function prepareFor(scheme: Int8WinogradScheme, ctx: PrepareContext, g: ReturnTy
     },
   };
   if (scheme === 'winograd2-exact') return prepareExactWinograd(base);
-  return prepareTapwiseWinograd({ ...base, scheme, scales: scales!, dot: int8DotPathForWinograd(core) });
+  return prepareTapwiseWinograd({ ...base, scheme, scales: scales!, dot: int8DotPathForWinograd(core), algo: ctx.transforms });
 }
 
 /** The tap scales of a plan: given (object or JSON), calibrated from samples, or derived from bounds. */
 export function tapScalesFor(scheme: Int8WinogradScheme, ctx: PrepareContext): { scales: TapScales; source: string } {
-  const algo = int8WinogradAlgo(scheme);
+  const algo = ctx.transforms ?? int8WinogradAlgo(scheme);
   const d = ctx.desc;
   const q = ctx.quant!;
   const weights = { data: ctx.weightsInt!, outChannels: d.outChannels, inChannels: d.inChannels, zeroPoint: q.wZeroPoint };
-  if (ctx.tapScales) return { scales: tapScalesFromJSON(ctx.tapScales, algo, 'tapScales'), source: 'given by the caller' };
+  if (ctx.tapScales) {
+    // Learned transforms are named by the caller's tooling; the matrices (in the kernel IDs' hash) are what count.
+    const json = ctx.transforms && typeof ctx.tapScales === 'object' ? { ...(ctx.tapScales as object), algorithm: algo.name } : ctx.tapScales;
+    return { scales: tapScalesFromJSON(json, algo, 'tapScales.'), source: 'given by the caller' };
+  }
   if (ctx.calibration?.length) {
     const samples = ctx.calibration.map((s) => ({ ...s, data: s.data }));
     return { scales: calibrateTapScales(algo, samples, weights, { inputDtype: q.inputDtype, xZeroPoint: q.xZeroPoint, pads: d.pads }), source: `calibrated on ${samples.length} sample(s)` };
@@ -68,9 +73,14 @@ function makeImpl(scheme: Int8WinogradScheme): AlgorithmImpl {
   const tap = scheme !== 'winograd2-exact';
   return {
     name: scheme,
-    cannotServe(d: NormalizedDesc) {
+    cannotServe(d: NormalizedDesc, transforms?: Winograd2D) {
       if (d.dtype === 'float32') return `dtype float32: ${scheme} is an int8/uint8 algorithm`;
-      const why = winogradGeometryReason(representativeGeometry(d), int8WinogradAlgo(scheme));
+      const standard = int8WinogradAlgo(scheme);
+      if (transforms) {
+        if (!tap) return 'learned transforms run on the tap-wise schemes, not on exact integer Winograd';
+        if (transforms.mh !== standard.mh || transforms.mw !== standard.mw) return `learned transforms have output tile ${transforms.mh}×${transforms.mw}; ${scheme} is ${standard.mh}×${standard.mw}`;
+      }
+      const why = winogradGeometryReason(representativeGeometry(d), transforms ?? standard);
       if (why) return why;
       return undefined;
     },
@@ -98,6 +108,7 @@ function makeImpl(scheme: Int8WinogradScheme): AlgorithmImpl {
       return {
         algorithm: scheme,
         kernelIds,
+        tapScales: chosen ? tapScalesToJSON(chosen.scales) : undefined,
         resize(batch, height, width) {
           // Sizes only change uniforms, dispatch sizes and workspace; the constants above (transformed, packed
           // weights) stay. prepareFor repeats the host packing to compute them (CPU only, no upload).

@@ -433,6 +433,11 @@ export interface TapwisePrepareOptions extends Int8WinogradOperands {
   /** GEMM register tile (default winogradDefaultTile(O)) and dot path (default 'dot4'). */
   tile?: QGemmTile;
   dot?: QDotPath;
+  /**
+   * Learned (Winograd-aware) transforms with the scheme's output tile, instead of the scheme's Cook-Toom matrices;
+   * kernel IDs then carry the matrices' hash.
+   */
+  algo?: Winograd2D;
 }
 
 /**
@@ -445,7 +450,9 @@ export function winogradDefaultTile(outChannels: number): QGemmTile {
 
 /** Everything to run a tap-wise scheme (see the file comment). */
 export function prepareTapwiseWinograd(o: TapwisePrepareOptions): Int8WinogradPrepared {
-  const algo = int8WinogradAlgo(o.scheme);
+  const standard = int8WinogradAlgo(o.scheme);
+  const algo = o.algo ?? standard;
+  if (algo.mh !== standard.mh || algo.mw !== standard.mw) bad('algo', algo.name, `must have the output tile of ${o.scheme} (${standard.mh}×${standard.mw})`);
   if (o.scheme === ('winograd2-exact' as Int8WinogradScheme)) bad('scheme', o.scheme, 'use prepareExactWinograd');
   checkCommon(o, algo);
   const g = o.geometry;

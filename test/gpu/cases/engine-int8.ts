@@ -10,6 +10,10 @@ import { Engine } from '../../../src/engine/engine.ts';
 import { convIntegerReference, qlinearConvReference } from '../../../src/reference/integer.ts';
 import { mulberry32, randomInts } from '../../../src/util/random.ts';
 import { geom } from '../../shapes.ts';
+import { createWinogradAwareConv2d } from '../../../src/engine/winograd-aware.ts';
+import { WINOGRAD_AWARE_FORMAT, runWinogradAwareLayer } from '../../../src/quant/winograd-aware.ts';
+import { calibrateTapScales, tapScalesToJSON } from '../../../src/quant/tapwise.ts';
+import { Fraction, formatFraction, userTransform1D, winograd2D, winogradFromName, type Winograd2D } from '../../../src/winograd/index.ts';
 import type { GpuCase, GpuTestContext } from '../harness/types.ts';
 
 interface Spec {
@@ -141,7 +145,13 @@ async function runTapwise(t: GpuTestContext, seed: number): Promise<void> {
   t.log(lines.join('\n'));
   if (!(sqnr['winograd2-tap'] > sqnr['winograd4-tap'])) throw new Error(`F(2x2) tap-wise should measure above F(4x4):\n${lines.join('\n')}`);
   const opted = await engine.createConv2d(desc, { weights: w, quant, calibration, minSqnrDb: sqnr['winograd4-tap'] - 0.5 });
+  const exported = opted.exportTapScales();
   opted.destroy();
+  // the calibrated scales round-trip: a plan given them back measures the same
+  const again = await engine.createConv2d({ ...desc, algorithm: 'winograd4-tap' }, { weights: w, quant, tapScales: exported, calibration, minSqnrDb: 1 });
+  const m = /SQNR ([0-9.]+) dB/.exec(again.info.verification);
+  again.destroy();
+  if (!exported || !m || Math.abs(Number(m[1]) - sqnr['winograd4-tap']) > 1e-9) throw new Error(`exported tap scales did not round-trip: ${again.info.verification}`);
   if (opted.info.algorithm !== 'winograd4-tap') throw new Error(`auto with minSqnrDb just under winograd4-tap's measurement should take it: chose ${opted.info.algorithm}\n${lines.join('\n')}`);
   const strict = await engine.createConv2d(desc, { weights: w, quant, calibration, minSqnrDb: 80 });
   const rejected = strict.info.candidates.filter((c) => c.status === 'failed-verification').map((c) => c.algorithm);
@@ -150,3 +160,48 @@ async function runTapwise(t: GpuTestContext, seed: number): Promise<void> {
 }
 
 engineInt8Cases.push({ name: 'engine int8 tap-wise Winograd: SQNR measured before use, auto opts in only with minSqnrDb', run: (t) => runTapwise(t, 53_001) });
+
+/**
+ * A Winograd-aware layer document through the engine: learned matrices (F(4,3)'s A and B with a learned G: every
+ * G entry moved by a few percent; the int8 tap-wise kernels need an integer Bᵀ), calibrated tap scales.
+ */
+engineInt8Cases.push({
+  name: 'engine int8 Winograd-aware layer: learned transforms + tap scales, bit-identical to the CPU execution',
+  async run(t) {
+    const C = 8;
+    const O = 6;
+    const H = 9;
+    const W = 7;
+    const base = winogradFromName('F(4x4,3x3)') as Winograd2D;
+    const rng = mulberry32(54_001);
+    const learnedG = base.h.G.map((row) => row.map((f) => f.mul(new Fraction(100 + Math.floor(rng() * 9) - 4, 100))));
+    const learned = userTransform1D({ AT: base.h.AT.map((r) => r.map(formatFraction)), G: learnedG.map((r) => r.map(formatFraction)), BT: base.h.BT.map((r) => r.map(formatFraction)) }, { m: 4, r: 3, name: 'learned' });
+    const algo = winograd2D(learned, learned);
+    const wdata = randomInts(O * C * 9, rng, -127, 127);
+    const sample = { data: randomInts(H * W * C, rng, 0, 255), batch: 1, height: H, width: W };
+    const scales = tapScalesToJSON(calibrateTapScales(algo, [sample], { data: wdata, outChannels: O, inChannels: C, zeroPoint: 0 }, { inputDtype: 'uint8', xZeroPoint: 0 }));
+    const frac = (m: Winograd2D['h']['AT']) => m.map((r) => r.map(formatFraction));
+    const side = (a: Winograd2D['h']) => ({ AT: frac(a.AT), G: frac(a.G), BT: frac(a.BT) });
+    const doc = {
+      format: WINOGRAD_AWARE_FORMAT, version: 1, name: 'gpu.case', kernel: [3, 3], tile: [4, 4], inChannels: C, outChannels: O, pads: [1, 1, 1, 1],
+      transforms: { h: side(algo.h), w: side(algo.w) },
+      input: { dtype: 'uint8', scale: 0.02, zeroPoint: 0 },
+      weights: { dtype: 'int8', layout: 'OIHW', shape: [O, C, 3, 3], data: Array.from(wdata), scale: 0.01, zeroPoint: 0 },
+      bias: { dtype: 'int32', data: Array.from(randomInts(O, rng, -300, 300)) },
+      output: { dtype: 'uint8', scale: 0.05, zeroPoint: 3 },
+      activation: 'relu',
+      tapScales: { taps: scales.taps, outChannels: scales.outChannels, granularity: scales.granularity, method: scales.method, inputDtype: scales.inputDtype, inputScale: scales.inputScale, weightScale: scales.weightScale },
+    };
+    const engine = new Engine(t.device);
+    const plan = await createWinogradAwareConv2d(engine, doc);
+    const x = randomInts(2 * H * W * C, rng, 0, 255);
+    const got = await plan.run(x, { batch: 2, height: H, width: W });
+    plan.destroy();
+    const want = runWinogradAwareLayer(plan.layer, x, 2, H, W).output;
+    if (!plan.info.kernels[0].startsWith('winou4x4_')) throw new Error(`learned transforms must get their own kernel IDs: ${plan.info.kernels.join(', ')}`);
+    let bad = 0;
+    for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) bad++;
+    t.log(`${plan.info.algorithm} ${plan.info.kernels.join('+')}: ${plan.info.verification}`);
+    if (bad) throw new Error(`${bad} of ${want.length} outputs differ from runWinogradAwareLayer (CPU)`);
+  },
+});
