@@ -15,6 +15,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   info: async () => (await import('./info.ts')).infoVerb,
   transforms: async () => (await import('./transforms.ts')).transformsVerb,
   conformance: async () => (await import('./conformance.ts')).conformanceVerb,
+  'gpu-test': async () => (await import('./gpu-test.ts')).gpuTestVerb,
   tune: async () => (await import('./tune.ts')).tuneVerb,
   bench: async () => (await import('./bench.ts')).benchVerb,
   'ensure-browser': async () => (await import('./ensure-browser.ts')).ensureBrowserVerb,
