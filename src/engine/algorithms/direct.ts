@@ -1,13 +1,11 @@
 /** 'direct': the generated direct kernel, or the dedicated depthwise kernel when groups == inChannels. */
-import { outputSize } from '../../conv/types.ts';
 import { generateDepthwiseKernel, depthwiseConfigFor, depthwiseDispatch } from '../../kernels/depthwise.ts';
 import { directConfigFor, directDispatch, generateDirectKernel } from '../../kernels/direct.ts';
 import { isDepthwise, packDepthwiseWeights, packGroupedWeights } from '../../kernels/weight-pack.ts';
 import type { AlgorithmImpl, PreparedConv } from '../algorithm.ts';
 import { prepareInt8 } from './int8.ts';
-import { EpilogueBuffers, geometryAt, representativeGeometry } from '../epilogue-buffers.ts';
-import { INPUT, OUTPUT, StepList } from '../steps.ts';
-import { chunkIo, planChunks } from '../chunks.ts';
+import { EpilogueBuffers, representativeGeometry } from '../epilogue-buffers.ts';
+import { singleKernelPrepared } from './single-kernel.ts';
 
 export const directImpl: AlgorithmImpl = {
   name: 'direct',
@@ -24,31 +22,10 @@ export const directImpl: AlgorithmImpl = {
     const kernel = cfgDw ? generateDepthwiseKernel(cfgDw) : generateDirectKernel(cfgDi!);
     const weights = core.createBufferFrom(depthwise ? packDepthwiseWeights(ctx.weightsOIHW, 'OIHW', g0) : packGroupedWeights(ctx.weightsOIHW, 'OIHW', g0), GPUBufferUsage.STORAGE, `${kernel.id} weights`);
     const built = await core.pipeline(kernel);
-    const steps = new StepList(core);
-    return {
-      algorithm: 'direct',
-      kernelIds: [kernel.id],
-      resize(batch, height, width) {
-        const { outHeight, outWidth } = outputSize(geometryAt(d, 1, height, width));
-        const per = { inBytes: height * width * d.inChannels * 4, outBytes: outHeight * outWidth * d.outChannels * 4 };
-        const plan = planChunks(core, batch, per);
-        const epiBytes = epi.resize(geometryAt(d, plan.chunks[0].count, height, width), plan.chunks.length > 1);
-        const opts = { maxWorkgroupsPerDimension: core.limits.maxComputeWorkgroupsPerDimension, alpha: d.activation.alpha };
-        steps.set(plan.chunks.map((c) => {
-          const g = geometryAt(d, c.count, height, width);
-          const disp = cfgDw ? depthwiseDispatch(cfgDw, g, opts) : directDispatch(cfgDi!, g, opts);
-          const io = plan.chunks.length > 1 ? chunkIo(c, per) : { input: INPUT, output: OUTPUT };
-          return { built, buffers: { input: io.input, output: io.output, weights, ...epi.bindings() }, uniforms: disp.uniforms, workgroups: disp.workgroups };
-        }));
-        return { outHeight, outWidth, workspaceBytes: epiBytes, notes: plan.note ? [plan.note] : [] };
-      },
-      stepKernelIds: () => steps.kernelIds(),
-        encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
-      destroy() {
-        steps.destroy();
-        epi.destroy();
-        weights.destroy();
-      },
-    };
+    const opts = { maxWorkgroupsPerDimension: core.limits.maxComputeWorkgroupsPerDimension, alpha: d.activation.alpha };
+    return singleKernelPrepared({
+      algorithm: 'direct', core, desc: d, built, weights, epi,
+      dispatch: (g) => (cfgDw ? depthwiseDispatch(cfgDw, g, opts) : directDispatch(cfgDi!, g, opts)),
+    });
   },
 };

@@ -2,16 +2,14 @@
  * 'im2col': implicit im2col (no column buffer) through the shared GEMM body; groups are GEMM batches;
  * 1×1 stride-1 unpadded convolutions read input rows directly (a plain GEMM).
  */
-import { outputSize } from '../../conv/types.ts';
 import { generateGemmKernel, gemmDispatch } from '../../kernels/gemm.ts';
 import { gemmTileFor, gemmTilings } from '../gemm-tile.ts';
 import { im2colConfigFor, im2colGemmParts, im2colGemmShape, im2colGemmUniforms, pickUniforms } from '../../kernels/im2col.ts';
 import { packGroupedWeights } from '../../kernels/weight-pack.ts';
 import type { AlgorithmImpl, PreparedConv } from '../algorithm.ts';
 import { prepareInt8 } from './int8.ts';
-import { EpilogueBuffers, geometryAt, representativeGeometry } from '../epilogue-buffers.ts';
-import { INPUT, OUTPUT, StepList } from '../steps.ts';
-import { chunkIo, planChunks } from '../chunks.ts';
+import { EpilogueBuffers, representativeGeometry } from '../epilogue-buffers.ts';
+import { singleKernelPrepared } from './single-kernel.ts';
 
 export const im2colImpl: AlgorithmImpl = {
   name: 'im2col',
@@ -27,32 +25,17 @@ export const im2colImpl: AlgorithmImpl = {
     const kernel = generateGemmKernel({ idPrefix: 'im2col_gemm_f32', operands: im2colGemmParts(cfg), tile });
     const weights = core.createBufferFrom(packGroupedWeights(ctx.weightsOIHW, 'OIHW', g0), GPUBufferUsage.STORAGE, `${kernel.id} weights`);
     const built = await core.pipeline(kernel);
-    const steps = new StepList(core);
-    return {
-      algorithm: 'im2col',
-      kernelIds: [kernel.id],
-      resize(batch, height, width) {
-        const { outHeight, outWidth } = outputSize(geometryAt(d, 1, height, width));
-        const per = { inBytes: height * width * d.inChannels * 4, outBytes: outHeight * outWidth * d.outChannels * 4 };
-        // GEMM rows are the chunk's output pixels: the y dispatch (rows / (tm·wgy)) must fit the per-dimension limit.
+    return singleKernelPrepared({
+      algorithm: 'im2col', core, desc: d, built, weights, epi,
+      dispatch(g) {
+        const shape = im2colGemmShape(g);
+        return { uniforms: pickUniforms(kernel.uniforms, im2colGemmUniforms(cfg, g, d.activation.alpha)), workgroups: gemmDispatch(tile, shape.m, shape.n, shape.batches) };
+      },
+      // GEMM rows are the chunk's output pixels: the y dispatch (rows / (tm·wgy)) must fit the per-dimension limit.
+      maxBatch(outHeight, outWidth) {
         const rowsPerCall = core.limits.maxComputeWorkgroupsPerDimension * tile.tm * tile.wgy;
-        const plan = planChunks(core, batch, per, { batch: Math.floor(rowsPerCall / (outHeight * outWidth)), reason: `GEMM rows ${outHeight * outWidth} per image, ${rowsPerCall} per dispatch (maxComputeWorkgroupsPerDimension)` });
-        const epiBytes = epi.resize(geometryAt(d, plan.chunks[0].count, height, width), plan.chunks.length > 1);
-        steps.set(plan.chunks.map((c) => {
-          const g = geometryAt(d, c.count, height, width);
-          const shape = im2colGemmShape(g);
-          const io = plan.chunks.length > 1 ? chunkIo(c, per) : { input: INPUT, output: OUTPUT };
-          return { built, buffers: { input: io.input, output: io.output, weights, ...epi.bindings() }, uniforms: pickUniforms(kernel.uniforms, im2colGemmUniforms(cfg, g, d.activation.alpha)), workgroups: gemmDispatch(tile, shape.m, shape.n, shape.batches) };
-        }));
-        return { outHeight, outWidth, workspaceBytes: epiBytes, notes: plan.note ? [plan.note] : [] };
+        return { batch: Math.floor(rowsPerCall / (outHeight * outWidth)), reason: `GEMM rows ${outHeight * outWidth} per image, ${rowsPerCall} per dispatch (maxComputeWorkgroupsPerDimension)` };
       },
-      stepKernelIds: () => steps.kernelIds(),
-        encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
-      destroy() {
-        steps.destroy();
-        epi.destroy();
-        weights.destroy();
-      },
-    };
+    });
   },
 };
