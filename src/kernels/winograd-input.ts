@@ -23,10 +23,11 @@ import type { Winograd2D } from '../winograd/types.ts';
 import {
   type WinogradLayout,
   type WinogradProblem,
-  ZERO_VEC4,
-  isBareOperand,
   matrixComment,
+  tileIndexPrologue,
+  tmpRowLoads,
   unrolled1D,
+  unrolledRowValues,
   winogradAlgoIdPart,
 } from './winograd-layout.ts';
 
@@ -98,7 +99,6 @@ export function generateWinogradInputKernel(cfg: WinogradInputConfig): KernelSou
   const laneBounds = !cfg.channelsAligned;
   const I = '  ';
   const II = I + I;
-  const III = II + I;
 
   const part: WgslPart = {
     idPart: '',
@@ -110,26 +110,7 @@ export function generateWinogradInputKernel(cfg: WinogradInputConfig): KernelSou
     code: '',
   };
 
-  const body: string[] = [];
-  body.push(`${I}let idx = gid.y * params.row_pitch + gid.x;`);
-  body.push(`${I}let tiles = params.batch * params.tiles_h * params.tiles_w;`);
-  body.push(`${I}if (idx >= tiles * params.c4) {`, `${I}${I}return;`, `${I}}`);
-  if (nhwc) {
-    body.push(`${I}let k = idx % params.c4;`, `${I}let t = idx / params.c4;`);
-  } else {
-    body.push(`${I}let t = idx % tiles;`, `${I}let k = idx / tiles;`);
-  }
-  body.push(
-    `${I}let tw = t % params.tiles_w;`,
-    `${I}let tq = t / params.tiles_w;`,
-    `${I}let th = tq % params.tiles_h;`,
-    `${I}let n = tq / params.tiles_h;`,
-    // Negative coordinates wrap to huge u32 values: one unsigned compare tests both ends.
-    `${I}let y0 = ${mh === 1 ? 'th' : `th * ${mh}u`} - params.pad_top;`,
-    `${I}let x0 = ${mw === 1 ? 'tw' : `tw * ${mw}u`} - params.pad_left;`,
-    `${I}let ymax = params.in_h - 1u;`,
-    `${I}let xmax = params.in_w - 1u;`,
-  );
+  const body: string[] = tileIndexPrologue(mh, mw, nhwc, I);
 
   if (laneBounds) {
     body.push(`${I}let lanes = vec4<u32>(4u * k) + vec4<u32>(0u, 1u, 2u, 3u);`);
@@ -182,22 +163,9 @@ export function generateWinogradInputKernel(cfg: WinogradInputConfig): KernelSou
   body.push(...matrixComment(`step 2 along W: V[i, :] = BwT · tmp[i, :] for each row i; BwT = ${algo.w.name} BT`, algo.w.BT, I));
   body.push(`${I}let vs = tiles * params.c4;`, `${I}let vb = t * params.c4 + k;`);
   body.push(`${I}for (var i = 0u; i < ${nh}u; i++) {`);
-  for (let b = 0; b < nw; b++) body.push(`${II}let r${b} = tmp[${b === 0 ? `i * ${nw}u` : `i * ${nw}u + ${b}u`}];`);
-  const vals: string[] = [];
-  body.push(
-    ...unrolled1D(
-      algo.w.BT,
-      Array.from({ length: nw }, (_, b) => `r${b}`),
-      (j, e) => {
-        if (isBareOperand(e) || e === ZERO_VEC4) {
-          vals.push(e);
-          return '';
-        }
-        vals.push(`v${j}`);
-        return `${II}let v${j} = ${e};`;
-      },
-    ).filter(Boolean),
-  );
+  body.push(...tmpRowLoads(nw, II));
+  const { lines: rowLines, vals } = unrolledRowValues(algo.w.BT, nw, 'v', II);
+  body.push(...rowLines);
   body.push(`${II}let o = vb + i * ${nw}u * vs;`);
   vals.forEach((e, j) => body.push(`${II}wino_v[${j === 0 ? 'o' : j === 1 ? 'o + vs' : `o + ${j}u * vs`}] = ${laneBounds ? `select(zero, ${e}, lane_ok)` : e};`));
   body.push(`${I}}`);

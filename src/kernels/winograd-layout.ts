@@ -250,3 +250,57 @@ export function isBareOperand(expr: string): boolean {
 export function matrixComment(title: string, matrix: RationalMatrix, indent: string): string[] {
   return [`${indent}// ${title} (${matrix.length}x${matrix[0].length}) =`, ...formatMatrix(matrix, `${indent}//   `).split('\n')];
 }
+
+/**
+ * The first lines of every Winograd transform kernel over the input (fp32 and int8): the linear invocation index,
+ * the early return past `tiles · c4`, the channel group k and tile t (NHWC: k fastest; NCHW: t fastest), the tile's
+ * coordinates (tw, th, n) and the patch origin (y0, x0) with the bounds ymax, xmax. Negative coordinates wrap to
+ * huge u32 values, so one unsigned compare tests both ends.
+ */
+export function tileIndexPrologue(mh: number, mw: number, nhwc: boolean, I: string): string[] {
+  const L = [
+    `${I}let idx = gid.y * params.row_pitch + gid.x;`,
+    `${I}let tiles = params.batch * params.tiles_h * params.tiles_w;`,
+    `${I}if (idx >= tiles * params.c4) {`, `${I}${I}return;`, `${I}}`,
+  ];
+  if (nhwc) L.push(`${I}let k = idx % params.c4;`, `${I}let t = idx / params.c4;`);
+  else L.push(`${I}let t = idx % tiles;`, `${I}let k = idx / tiles;`);
+  L.push(
+    `${I}let tw = t % params.tiles_w;`,
+    `${I}let tq = t / params.tiles_w;`,
+    `${I}let th = tq % params.tiles_h;`,
+    `${I}let n = tq / params.tiles_h;`,
+    `${I}let y0 = ${mh === 1 ? 'th' : `th * ${mh}u`} - params.pad_top;`,
+    `${I}let x0 = ${mw === 1 ? 'tw' : `tw * ${mw}u`} - params.pad_left;`,
+    `${I}let ymax = params.in_h - 1u;`,
+    `${I}let xmax = params.in_w - 1u;`,
+  );
+  return L;
+}
+
+/** Step 2 of a 2-D transform, row i: loads r0 … r(nw−1) = tmp[i·nw + b]. */
+export function tmpRowLoads(nw: number, indent: string): string[] {
+  return Array.from({ length: nw }, (_, b) => `${indent}let r${b} = tmp[${b === 0 ? `i * ${nw}u` : `i * ${nw}u + ${b}u`}];`);
+}
+
+/**
+ * Step 2 of a 2-D transform, row i: the unrolled product of `matrix` with r0 … r(nw−1), one `let <prefix>j` per
+ * output that is a real expression; outputs that are a bare operand or zero are used as they are. Returns the
+ * lines and, per output j, the expression to store.
+ */
+export function unrolledRowValues(matrix: RationalMatrix, nw: number, prefix: string, indent: string): { lines: string[]; vals: string[] } {
+  const vals: string[] = [];
+  const lines = unrolled1D(
+    matrix,
+    Array.from({ length: nw }, (_, b) => `r${b}`),
+    (j, e) => {
+      if (isBareOperand(e) || e === ZERO_VEC4) {
+        vals.push(e);
+        return '';
+      }
+      vals.push(`${prefix}${j}`);
+      return `${indent}let ${prefix}${j} = ${e};`;
+    },
+  ).filter(Boolean);
+  return { lines, vals };
+}

@@ -21,10 +21,10 @@ import type { Winograd2D } from '../winograd/types.ts';
 import {
   type WinogradLayout,
   type WinogradProblem,
-  ZERO_VEC4,
-  isBareOperand,
   matrixComment,
+  tmpRowLoads,
   unrolled1D,
+  unrolledRowValues,
   winogradAlgoIdPart,
 } from './winograd-layout.ts';
 
@@ -163,22 +163,9 @@ export function generateWinogradOutputKernel(cfg: WinogradOutputConfig): KernelS
 
   body.push(...matrixComment(`step 2 along W: Y[i, :] = AwT · tmp[i, :] for each row i; AwT = ${algo.w.name} AT`, algo.w.AT, I));
   body.push(`${I}for (var i = 0u; i < ${mh}u; i++) {`);
-  for (let b = 0; b < nw; b++) body.push(`${II}let r${b} = tmp[${b === 0 ? `i * ${nw}u` : `i * ${nw}u + ${b}u`}];`);
-  const vals: string[] = [];
-  body.push(
-    ...unrolled1D(
-      algo.w.AT,
-      Array.from({ length: nw }, (_, b) => `r${b}`),
-      (j, e) => {
-        if (isBareOperand(e) || e === ZERO_VEC4) {
-          vals.push(e);
-          return '';
-        }
-        vals.push(`y${j}`);
-        return `${II}let y${j} = ${e};`;
-      },
-    ).filter(Boolean),
-  );
+  body.push(...tmpRowLoads(nw, II));
+  const { lines: rowLines, vals } = unrolledRowValues(algo.w.AT, nw, 'y', II);
+  body.push(...rowLines);
   body.push(`${II}let pr = p0 + i * params.out_w;`);
   if (!nhwc) body.push(`${II}let qr = q0 + i * params.out_w;`);
 

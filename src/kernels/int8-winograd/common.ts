@@ -13,6 +13,7 @@ import type { RationalMatrix } from '../../winograd/rational-matrix.ts';
 import type { Winograd2D } from '../../winograd/types.ts';
 import type { UniformField } from '../types.ts';
 import type { QDType } from '../int8/types.ts';
+import { tileIndexPrologue } from '../winograd-layout.ts';
 
 export const u32f = (name: string): UniformField => ({ name, type: 'u32' });
 export const i32f = (name: string): UniformField => ({ name, type: 'i32' });
@@ -75,22 +76,8 @@ export function patchPrologue(algo: Winograd2D, layout: Layout): string[] {
   const { mh, mw, nh } = algo;
   const nhwc = layout === 'NHWC';
   const I = '  ';
-  const L: string[] = [];
-  L.push(`${I}let idx = gid.y * params.row_pitch + gid.x;`);
-  L.push(`${I}let tiles = params.batch * params.tiles_h * params.tiles_w;`);
-  L.push(`${I}if (idx >= tiles * params.c4) {`, `${I}${I}return;`, `${I}}`);
-  if (nhwc) L.push(`${I}let k = idx % params.c4;`, `${I}let t = idx / params.c4;`);
-  else L.push(`${I}let t = idx % tiles;`, `${I}let k = idx / tiles;`);
+  const L: string[] = tileIndexPrologue(mh, mw, nhwc, I);
   L.push(
-    `${I}let tw = t % params.tiles_w;`,
-    `${I}let tq = t / params.tiles_w;`,
-    `${I}let th = tq % params.tiles_h;`,
-    `${I}let n = tq / params.tiles_h;`,
-    // negative coordinates wrap to huge u32 values: one unsigned compare tests both ends
-    `${I}let y0 = ${mh === 1 ? 'th' : `th * ${mh}u`} - params.pad_top;`,
-    `${I}let x0 = ${mw === 1 ? 'tw' : `tw * ${mw}u`} - params.pad_left;`,
-    `${I}let ymax = params.in_h - 1u;`,
-    `${I}let xmax = params.in_w - 1u;`,
     `${I}let lanes = vec4<u32>(4u * k) + vec4<u32>(0u, 1u, 2u, 3u);`,
     `${I}let lane_ok = lanes < vec4<u32>(params.in_c);`,
     `${I}let zp = vec4<i32>(params.x_zp);`,

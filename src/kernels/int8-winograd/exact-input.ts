@@ -17,7 +17,7 @@ import type { Winograd2D } from '../../winograd/types.ts';
 import { composeKernel, type WgslPart } from '../compose.ts';
 import type { KernelSource } from '../types.ts';
 import type { QDType } from '../int8/types.ts';
-import { matrixComment, winogradAlgoIdPart } from '../winograd-layout.ts';
+import { matrixComment, tmpRowLoads, winogradAlgoIdPart } from '../winograd-layout.ts';
 import {
   INPUT_GEOMETRY_UNIFORMS,
   checkAlgo2D,
@@ -105,7 +105,7 @@ export function generateExactInputKernel(c: ExactInputConfig): KernelSource {
   body.push(...matrixComment(`step 2 along W: V[i, :] = BwT · tmp[i, :] for each row i; BwT = ${algo.w.name} BT`, algo.w.BT, I));
   body.push(`${I}let vs = tiles * params.c4;`, `${I}let vb = t * params.c4 + k;`);
   body.push(`${I}for (var i = 0u; i < ${nh}u; i++) {`);
-  for (let b = 0; b < nw; b++) body.push(`${II}let r${b} = tmp[${b === 0 ? `i * ${nw}u` : `i * ${nw}u + ${b}u`}];`);
+  body.push(...tmpRowLoads(nw, II));
   body.push(`${II}let o = vb + i * ${nw}u * vs;`);
   body.push(
     ...unrolled1DInt(

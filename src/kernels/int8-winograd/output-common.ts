@@ -16,7 +16,7 @@ import { composeKernel, type WgslPart } from '../compose.ts';
 import type { KernelSource, UniformField } from '../types.ts';
 import { canWordStore, qOutputPart } from '../int8/output.ts';
 import type { QOutputMode } from '../int8/types.ts';
-import { matrixComment } from '../winograd-layout.ts';
+import { matrixComment, tmpRowLoads } from '../winograd-layout.ts';
 import { fail, u32f } from './common.ts';
 
 export interface WinogradQOutput {
@@ -98,7 +98,7 @@ export function generateOutputSkeleton(s: OutputSkeleton): KernelSource {
   body.push(...matrixComment(`step 2 along W: Y[i, :] = AwT · tmp[i, :] for each row i; AwT = ${algo.w.name} AT`, algo.w.AT, I));
   body.push(`${I}for (var i = 0u; i < ${mh}u; i++) {`);
   body.push(`${II}if (i >= rows) {`, `${III}break;`, `${II}}`);
-  for (let b = 0; b < nw; b++) body.push(`${II}let r${b} = tmp[${b === 0 ? `i * ${nw}u` : `i * ${nw}u + ${b}u`}];`);
+  body.push(...tmpRowLoads(nw, II));
   body.push(`${II}var acc: array<vec4<i32>, ${mw}>;`);
   body.push(
     ...s.unrolled(

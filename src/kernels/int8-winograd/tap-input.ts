@@ -18,7 +18,7 @@ import { tapwiseWgslPart } from '../../quant/tapwise.ts';
 import { composeKernel, type WgslPart } from '../compose.ts';
 import type { KernelSource } from '../types.ts';
 import type { QDType } from '../int8/types.ts';
-import { isBareOperand, matrixComment, unrolled1D, winogradAlgoIdPart, ZERO_VEC4 } from '../winograd-layout.ts';
+import { isBareOperand, matrixComment, tmpRowLoads, unrolled1D, winogradAlgoIdPart, ZERO_VEC4 } from '../winograd-layout.ts';
 import {
   INPUT_GEOMETRY_UNIFORMS,
   checkAlgo2D,
@@ -107,7 +107,7 @@ fn tap_pack4(v: vec4<f32>, p: vec4<i32>, ok: vec4<bool>) -> u32 {
   body.push(...matrixComment(`step 2 along W: V[i, :] = BwT · tmp[i, :] for each row i; BwT = ${algo.w.name} BT`, algo.w.BT, I));
   body.push(`${I}let vs = tiles * params.c4;`, `${I}let vb = t * params.c4 + k;`);
   body.push(`${I}for (var i = 0u; i < ${nh}u; i++) {`);
-  for (let b = 0; b < nw; b++) body.push(`${II}let r${b} = tmp[${b === 0 ? `i * ${nw}u` : `i * ${nw}u + ${b}u`}];`);
+  body.push(...tmpRowLoads(nw, II));
   body.push(`${II}let o = vb + i * ${nw}u * vs;`, `${II}let xi = i * ${nw}u;`);
   body.push(
     ...unrolled1D(
