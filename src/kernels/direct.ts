@@ -122,6 +122,28 @@ export function storeOutCode(layout: Layout): string {
   ].join('\n');
 }
 
+/**
+ * The thread mapping shared by the direct kernels (f32 and int8): the linear invocation index (with its early
+ * return past `total`) split into the output-channel block cb (fastest: group grp, first channel co4), the block of
+ * `tw` output pixels along W (ow0), the output row oh and the image n.
+ */
+export function directBlockIndex(cv: number, tw: number): string {
+  return `  let idx = gid.x + gid.y * params.row_pitch;
+  if (idx >= params.total) {
+    return;
+  }
+  let co_blocks = params.groups * params.cout_gb;
+  let cb = idx % co_blocks;
+  var rest = idx / co_blocks;
+  let owb = rest % params.ow_blocks;
+  rest = rest / params.ow_blocks;
+  let oh = rest % params.out_h;
+  let n = rest / params.out_h;
+  let grp = cb / params.cout_gb;
+  let co4 = (cb % params.cout_gb) * ${cv}u;
+  let ow0 = owb * ${tw}u;`;
+}
+
 export function generateDirectKernel(cfg: DirectKernelConfig): KernelSource {
   const c = normalizeDirectConfig(cfg);
   const tw = c.pixels;
@@ -185,20 +207,7 @@ export function generateDirectKernel(cfg: DirectKernelConfig): KernelSource {
   const main = `
 @compute @workgroup_size(${c.workgroupSize})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let idx = gid.x + gid.y * params.row_pitch;
-  if (idx >= params.total) {
-    return;
-  }
-  let co_blocks = params.groups * params.cout_gb;
-  let cb = idx % co_blocks;
-  var rest = idx / co_blocks;
-  let owb = rest % params.ow_blocks;
-  rest = rest / params.ow_blocks;
-  let oh = rest % params.out_h;
-  let n = rest / params.out_h;
-  let grp = cb / params.cout_gb;
-  let co4 = (cb % params.cout_gb) * ${cv}u;
-  let ow0 = owb * ${tw}u;
+${directBlockIndex(cv, tw)}
   let ci0 = grp * params.cin_g;
   let cs = ${chanStride};
   let iw_max = i32(params.in_w) - 1;

@@ -15,7 +15,7 @@
  */
 import { outputSize, type ConvGeometry } from '../../conv/types.ts';
 import { composeKernel, type WgslPart } from '../compose.ts';
-import { splitDispatch } from '../direct.ts';
+import { directBlockIndex, splitDispatch } from '../direct.ts';
 import type { KernelSource, UniformField } from '../types.ts';
 import { isF32Dot, macLine, prepA, prepB, QF32_CHUNK, sumExpr } from './dot.ts';
 import { qOperandUniforms, qWeightShape, type QCallValues } from './format.ts';
@@ -141,20 +141,7 @@ export function generateDirectI8Kernel(cfg: DirectI8Config): KernelSource {
   const main = `
 @compute @workgroup_size(${c.workgroupSize})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let idx = gid.x + gid.y * params.row_pitch;
-  if (idx >= params.total) {
-    return;
-  }
-  let co_blocks = params.groups * params.cout_gb;
-  let cb = idx % co_blocks;
-  var rest = idx / co_blocks;
-  let owb = rest % params.ow_blocks;
-  rest = rest / params.ow_blocks;
-  let oh = rest % params.out_h;
-  let n = rest / params.out_h;
-  let grp = cb / params.cout_gb;
-  let co4 = (cb % params.cout_gb) * ${cv}u;
-  let ow0 = owb * ${tw}u;
+${directBlockIndex(cv, tw)}
 ${V.slice(1)
   .map((v) => `  let dv${v} = min(${v}u, params.cout_g4 - 1u - co4); // stays inside the packed row when the block overhangs the group`)
   .join('\n')}
