@@ -12,6 +12,7 @@
  * The runner samples the calibrated probe at the start, once in every timed round of every layer (so each layer
  * has a ceiling measured under the same machine load as its own runs) and at the end.
  */
+import { timeEncode } from 'winoconv';
 import type { CeilingResult } from './types.ts';
 import { quantile } from './summary.ts';
 
@@ -63,44 +64,25 @@ function createProbe(device: GPUDevice, accumulators: number): Probe {
   const params = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   const sink = device.createBuffer({ size: MAX_INVOCATIONS * 16, usage: GPUBufferUsage.STORAGE });
   const bind = device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: params } }, { binding: 1, resource: { buffer: sink } }] });
-  const useTs = device.features.has('timestamp-query');
-  const qs = useTs ? device.createQuerySet({ type: 'timestamp', count: 2 }) : undefined;
-  const resolve = useTs ? device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }) : undefined;
-  const read = useTs ? device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }) : undefined;
   return {
-    method: useTs ? 'timestamp-query' : 'wall-clock',
+    method: device.features.has('timestamp-query') ? 'timestamp-query' : 'wall-clock',
     async time(invocations, iters) {
       const p = new ArrayBuffer(16);
       new Uint32Array(p, 0, 2).set([iters, 0]);
       new Float32Array(p, 8, 2).set([0.999, 0.001]);
       device.queue.writeBuffer(params, 0, p);
-      const enc = device.createCommandEncoder();
-      const pass = enc.beginComputePass({ timestampWrites: qs ? { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined });
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bind);
-      pass.dispatchWorkgroups(Math.ceil(invocations / WORKGROUP));
-      pass.end();
-      if (qs && resolve && read) {
-        enc.resolveQuerySet(qs, 0, 2, resolve, 0);
-        enc.copyBufferToBuffer(resolve, 0, read, 0, 16);
-      }
-      const t0 = performance.now();
-      device.queue.submit([enc.finish()]);
-      await device.queue.onSubmittedWorkDone();
-      const wall = performance.now() - t0;
-      if (!read) return wall;
-      await read.mapAsync(GPUMapMode.READ);
-      const [b, e] = new BigUint64Array(read.getMappedRange().slice(0));
-      read.unmap();
-      const ms = Number(e - b) / 1e6;
-      return ms > 0 ? ms : wall;
+      const t = await timeEncode(device, (enc, timestampWrites) => {
+        const pass = enc.beginComputePass({ timestampWrites });
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bind);
+        pass.dispatchWorkgroups(Math.ceil(invocations / WORKGROUP));
+        pass.end();
+      }, 0, 1);
+      return t.median;
     },
     destroy() {
       params.destroy();
       sink.destroy();
-      qs?.destroy();
-      resolve?.destroy();
-      read?.destroy();
     },
   };
 }

@@ -21,3 +21,4 @@ export type { FindOptions, FindResult, FindCandidateResult } from './engine/tune
 export { createWinogradAwareConv2d } from './engine/winograd-aware.ts';
 export { parseWinogradAwareLayer, winogradAwareLayerToJSON, runWinogradAwareLayer } from './quant/winograd-aware.ts';
 export type { QuantOptions } from './conv/quant-options.ts';
+export { timeEncode, type Timing } from './runtime/timing.ts';
