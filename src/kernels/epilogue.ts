@@ -94,6 +94,38 @@ export function epiloguePart(cfg: EpilogueConfig): WgslPart {
     'fn epilogue4(v: vec4<f32>, pix: u32, c: u32) -> vec4<f32> {',
     ...lines4,
     '}',
-  ].join('\n');
-  return { idPart: epilogueIdPart(cfg), bindings, uniforms, code };
+  ];
+  if (epilogueHoistable(cfg)) {
+    // Per-channel operands given by the caller (loaded once per channel group, see epilogueHoist).
+    code.push(
+      'fn epilogue4_ch(v: vec4<f32>, bias4: vec4<f32>, slope4: vec4<f32>) -> vec4<f32> {',
+      `  let b = ${cfg.bias === 'none' ? 'v' : 'v + bias4'};`,
+      `  return ${activationExpr(cfg.activation, 'b', true, 'slope4')};`,
+      '}',
+    );
+  }
+  return { idPart: epilogueIdPart(cfg), bindings, uniforms, code: code.join('\n') };
+}
+
+/** True when the epilogue's operands depend on the channel only (no 'tensor' mode), so they can be loaded once per channel group. */
+export function epilogueHoistable(cfg: EpilogueConfig): boolean {
+  return cfg.bias !== 'tensor' && !(cfg.activation === 'prelu' && cfg.prelu === 'tensor');
+}
+
+/**
+ * The epilogue as a kernel that stores many pixels of one channel group calls it: `prelude(c)` loads the
+ * per-channel operands once (bias and PReLU slopes of channels c … c+3, into epi_bias4 / epi_slope4), and
+ * `call4(v, pix, c)` applies the epilogue to one pixel with them. Epilogues with a 'tensor' operand vary per
+ * pixel, so there the prelude is empty and `call4` is the plain `epilogue4(v, pix, c)`. Same results either way.
+ */
+export function epilogueHoist(cfg: EpilogueConfig): { prelude(c: string, indent: string): string[]; call4(v: string, pix: string, c: string): string } {
+  if (!epilogueHoistable(cfg)) return { prelude: () => [], call4: (v, pix, c) => `epilogue4(${v}, ${pix}, ${c})` };
+  const load4 = (name: string, c: string) => `vec4<f32>(${['', ' + 1u', ' + 2u', ' + 3u'].map((l) => `${name}[${c}${l}]`).join(', ')})`;
+  return {
+    prelude: (c, indent) => [
+      `${indent}let epi_bias4 = ${cfg.bias === 'channel' ? load4('epi_bias', c) : 'vec4<f32>(0.0)'};`,
+      `${indent}let epi_slope4 = ${cfg.activation === 'prelu' ? load4('epi_prelu', c) : 'vec4<f32>(0.0)'};`,
+    ],
+    call4: (v) => `epilogue4_ch(${v}, epi_bias4, epi_slope4)`,
+  };
 }

@@ -8,24 +8,23 @@
  * add/sub), then runs epilogue4 on each of the mh·mw output pixels and stores them. Whole tiles (all but the
  * last row/column of tiles) take a store path without per-pixel tests.
  *
- * As in the input transform, the 2-D transform is two 1-D passes written out term by term inside
- * constant-trip loops (over the tap columns, then over the rows of the intermediate), which GPU compilers
- * unroll with the private array in registers; the WGSL holds each 1-D transform once, which keeps pipeline
- * compilation fast.
+ * As in the input transform, the 2-D transform is two 1-D passes written out term by term as straight-line
+ * code (no loops, no private arrays: see src/kernels/winograd-input.ts for the measurement). The bias and
+ * PReLU slopes of the tile's 4 channels are loaded once, not once per pixel (epilogueHoist).
  */
 import type { Layout } from '../conv/types.ts';
 import { composeKernel, type WgslPart } from './compose.ts';
-import { type EpilogueConfig, epilogueIdPart, epiloguePart } from './epilogue.ts';
+import { type EpilogueConfig, epilogueHoist, epilogueIdPart, epiloguePart } from './epilogue.ts';
 import type { KernelSource } from './types.ts';
 import type { Winograd2D } from '../winograd/types.ts';
 import {
   type WinogradLayout,
   type WinogradProblem,
+  isBareOperand,
   matrixComment,
-  tmpRowLoads,
   unrolled1D,
-  unrolledRowValues,
   winogradAlgoIdPart,
+  ZERO_VEC4,
 } from './winograd-layout.ts';
 
 export interface WinogradOutputConfig {
@@ -46,6 +45,8 @@ export interface WinogradOutputConfig {
 export const WINOGRAD_OUTPUT_UNIFORMS = ['batch', 'out_h', 'out_w', 'out_c', 'tiles_h', 'tiles_w', 'o4', 'row_pitch'] as const;
 
 const DEFAULT_WG = 64;
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 function checkConfig(cfg: WinogradOutputConfig): number {
   if (cfg?.algo?.dims !== 2) throw new Error(`algo: expected a 2-D Winograd algorithm (winograd2D), got ${String(cfg?.algo?.name ?? cfg?.algo)}`);
@@ -138,17 +139,14 @@ export function generateWinogradOutputKernel(cfg: WinogradOutputConfig): KernelS
     `${I}let ms = tiles * params.o4;`,
     `${I}let mb = t * params.o4 + k;`,
   );
-  body.push(...matrixComment(`Y = AhT · M · Aw (${algo.name}), step 1 along H: tmp[:, b] = AhT · M[:, b] for each tap column b; AhT = ${algo.h.name} AT`, algo.h.AT, I));
-  body.push(`${I}var tmp: array<vec4<f32>, ${mh * nw}>;`, `${I}for (var b = 0u; b < ${nw}u; b++) {`);
-  for (let a = 0; a < nh; a++) body.push(`${II}let m${a} = wino_m[mb + ${a === 0 ? 'b' : `(${a * nw}u + b)`} * ms];`);
-  body.push(
-    ...unrolled1D(
-      algo.h.AT,
-      Array.from({ length: nh }, (_, a) => `m${a}`),
-      (i, e) => `${II}tmp[${i === 0 ? 'b' : `${i * nw}u + b`}] = ${e};`,
-    ),
-    `${I}}`,
-  );
+  body.push(...matrixComment(`Y = AhT · M · Aw (${algo.name}), step 1 along H: t[:, b] = AhT · M[:, b] for each tap column b; AhT = ${algo.h.name} AT`, algo.h.AT, I));
+  for (let b = 0; b < nw; b++) {
+    for (let a = 0; a < nh; a++) {
+      const xi = a * nw + b;
+      body.push(`${I}let m${a}_${b} = wino_m[${xi === 0 ? 'mb' : xi === 1 ? 'mb + ms' : `mb + ${xi}u * ms`}];`);
+    }
+    body.push(...unrolled1D(algo.h.AT, range(nh).map((a) => `m${a}_${b}`), (i, e) => `${I}let t${i}_${b} = ${e};`));
+  }
 
   // Output addressing: p0 = linear pixel of the tile's first output; NCHW adds q0 = its element index in channel c.
   body.push(`${I}let c = 4u * k;`, `${I}let oh0 = ${mh === 1 ? 'th' : `th * ${mh}u`};`, `${I}let ow0 = ${mw === 1 ? 'tw' : `tw * ${mw}u`};`);
@@ -157,25 +155,21 @@ export function generateWinogradOutputKernel(cfg: WinogradOutputConfig): KernelS
     body.push(`${I}let plane = params.out_h * params.out_w;`);
     body.push(`${I}let q0 = (n * params.out_c + c) * plane + oh0 * params.out_w + ow0;`);
   }
+  // Bias and PReLU slopes of channels c … c+3, loaded once for the tile's mh·mw pixels.
+  const hoist = epilogueHoist(cfg.epilogue);
+  body.push(...hoist.prelude('c', I));
   if (laneBounds) body.push(`${I}let lane_ok = vec4<u32>(c) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(params.out_c);`);
   body.push(`${I}let rows = params.out_h - oh0;`, `${I}let cols = params.out_w - ow0;`);
   body.push(`${I}let whole = rows >= ${mh}u && cols >= ${mw}u;`);
 
-  body.push(...matrixComment(`step 2 along W: Y[i, :] = AwT · tmp[i, :] for each row i; AwT = ${algo.w.name} AT`, algo.w.AT, I));
-  body.push(`${I}for (var i = 0u; i < ${mh}u; i++) {`);
-  body.push(...tmpRowLoads(nw, II));
-  const { lines: rowLines, vals } = unrolledRowValues(algo.w.AT, nw, 'y', II);
-  body.push(...rowLines);
-  body.push(`${II}let pr = p0 + i * params.out_w;`);
-  if (!nhwc) body.push(`${II}let qr = q0 + i * params.out_w;`);
-
   const lanes = ['x', 'y', 'z', 'w'];
-  /** Stores pixel j of the current row, through the epilogue. */
-  const storePixel = (j: number, ind: string): string[] => {
-    const px = j === 0 ? 'pr' : `pr + ${j}u`;
-    if (vecStores) return [`${ind}output[(${px}) * params.o4 + k] = epilogue4(${vals[j]}, ${px}, c);`];
-    const out = [`${ind}{`, `${ind}${I}let e = epilogue4(${vals[j]}, ${px}, c);`];
-    out.push(nhwc ? `${ind}${I}let o = (${px}) * params.out_c + c;` : `${ind}${I}let o = ${j === 0 ? 'qr' : `qr + ${j}u`};`);
+  /** Stores pixel j of output row i (value `v`), through the epilogue. */
+  const storePixel = (i: number, j: number, v: string, ind: string): string[] => {
+    const px = `p${i}_${j}`;
+    const pix = [`${ind}let ${px} = p0${i ? ` + ${i === 1 ? '' : `${i}u * `}params.out_w` : ''}${j ? ` + ${j}u` : ''};`];
+    if (vecStores) return [...pix, `${ind}output[${px} * params.o4 + k] = ${hoist.call4(v, px, 'c')};`];
+    const out = [`${ind}{`, ...pix.map((l) => I + l), `${ind}${I}let e = ${hoist.call4(v, px, 'c')};`];
+    out.push(nhwc ? `${ind}${I}let o = ${px} * params.out_c + c;` : `${ind}${I}let o = q0${i ? ` + ${i === 1 ? '' : `${i}u * `}params.out_w` : ''}${j ? ` + ${j}u` : ''};`);
     lanes.forEach((ln, l) => {
       const at = l === 0 ? 'o' : nhwc ? `o + ${l}u` : l === 1 ? 'o + plane' : `o + ${l}u * plane`;
       const st = `output[${at}] = e.${ln};`;
@@ -186,15 +180,32 @@ export function generateWinogradOutputKernel(cfg: WinogradOutputConfig): KernelS
     return out;
   };
   const III = II + I;
-  // Whole tiles: no tests. Last tile row/column: rows past Ho and pixels past Wo are skipped.
-  body.push(`${II}if (whole) {`);
-  for (let j = 0; j < mw; j++) body.push(...storePixel(j, III));
-  body.push(`${II}} else if (i < rows) {`);
-  for (let j = 0; j < mw; j++) {
-    if (j === 0) body.push(...storePixel(j, III));
-    else body.push(`${III}if (${j}u < cols) {`, ...storePixel(j, III + I), `${III}}`);
+  body.push(...matrixComment(`step 2 along W: Y[i, :] = AwT · t[i, :] for each output row i; AwT = ${algo.w.name} AT`, algo.w.AT, I));
+  const ys: string[][] = [];
+  for (let i = 0; i < mh; i++) {
+    ys.push(
+      unrolled1D(algo.w.AT, range(nw).map((b) => `t${i}_${b}`), (j, e) => {
+        if (isBareOperand(e) || e === ZERO_VEC4) return e;
+        body.push(`${I}let y${i}_${j} = ${e};`);
+        return `y${i}_${j}`;
+      }),
+    );
   }
-  body.push(`${II}}`, `${I}}`);
+  // Whole tiles: no tests. The last tile row/column: rows past Ho and pixels past Wo are skipped.
+  body.push(`${I}if (whole) {`);
+  for (let i = 0; i < mh; i++) for (let j = 0; j < mw; j++) body.push(...storePixel(i, j, ys[i][j], II));
+  body.push(`${I}} else {`);
+  for (let i = 0; i < mh; i++) {
+    const inner: string[] = [];
+    for (let j = 0; j < mw; j++) {
+      if (j === 0) inner.push(...storePixel(i, j, ys[i][j], III));
+      else inner.push(`${III}if (${j}u < cols) {`, ...storePixel(i, j, ys[i][j], III + I), `${III}}`);
+    }
+    if (i === 0) body.push(...inner.map((l) => l.slice(I.length)));
+    else body.push(`${II}if (${i}u < rows) {`, ...inner, `${II}}`);
+  }
+  body.push(`${I}}`);
+
 
   const storeDesc = vecStores
     ? 'NHWC, O % 4 == 0: one vec4 store per pixel at output[pix · o4 + k]'
@@ -208,8 +219,8 @@ export function generateWinogradOutputKernel(cfg: WinogradOutputConfig): KernelS
     `Reads: M[ξ][t][k] for the ${nh * nw} taps ξ. Computes Y = AhT · M · Aw, then epilogue4(y, pix, c) per pixel,`,
     `  pix = (n · Ho + oh) · Wo + ow; ${storeDesc}.`,
     `  Pixels past Ho/Wo in the last tile row/column are skipped (whole tiles take a test-free path).`,
-    `Y = AhT · M · Aw runs as two constant-trip loops (drivers unroll them; tmp stays in registers): over the ${nw}`,
-    `  tap columns (load, AhT unrolled) and over the ${mh} rows of tmp (AwT unrolled, epilogue, store).`,
+    `Y = AhT · M · Aw as straight-line code: per tap column, load it and apply AhT; per row of the result, apply AwT;`,
+    `  then the epilogue (per-channel operands loaded once) and the stores.`,
     `Workgroup memory: none. Barriers: none.`,
     `Dispatch: ${wg} invocations per workgroup along x; tiles · o4 invocations in all (tiles = batch · tiles_h · tiles_w),`,
     `  x = ceil(total / ${wg}) workgroups (split over y past the device limit, row_pitch = x · ${wg}).`,

@@ -132,7 +132,10 @@ function implemented(rows: readonly string[], operands: readonly string[]): numb
   );
 }
 
-/** The two 1-D passes of a generated kernel, read back from its WGSL text. */
+/**
+ * The two 1-D passes of a generated kernel, read back from its straight-line WGSL: step 1 as the lets
+ * t{i}_0 over the first patch/tap column ({d|m}{a}_0), step 2 as what is stored for row 0 (over t0_{b}).
+ */
 function passesOf(code: string, stage: 'input' | 'output', algo: Winograd2D): { h: number[][]; w: number[][] } {
   const rowsH = stage === 'input' ? algo.nh : algo.mh;
   const nh = algo.nh;
@@ -141,33 +144,34 @@ function passesOf(code: string, stage: 'input' | 'output', algo: Winograd2D): { 
   const lines = code.split('\n');
   const hRows = new Array<string>(rowsH);
   for (const l of lines) {
-    const m = /^\s*tmp\[(?:b|(\d+)u \+ b)\] = (.+);$/.exec(l);
-    if (m) hRows[Number(m[1] ?? 0) / nw] = m[2];
+    const m = /^\s*let t(\d+)_0 = (.+);$/.exec(l);
+    if (m) hRows[Number(m[1])] = m[2];
   }
   const inName = stage === 'input' ? 'd' : 'm';
-  const h = implemented(hRows, Array.from({ length: nh }, (_, a) => `${inName}${a}`));
+  const h = implemented(hRows, Array.from({ length: nh }, (_, a) => `${inName}${a}_0`));
   const step2 = lines.findIndex((l) => l.includes('step 2 along W'));
-  const outName = stage === 'input' ? 'v' : 'y';
   const lets: Record<string, string> = {};
   for (const l of lines.slice(step2)) {
-    const m = new RegExp(`^\\s*let (${outName}\\d+) = (.+);$`).exec(l);
+    const m = /^\s*let (y\d+_\d+) = (.+);$/.exec(l);
     if (m) lets[m[1]] = m[2];
   }
   const stored = new Array<string>(outW);
+  let pixel: [number, number] | undefined;
   for (const l of lines.slice(step2)) {
     if (stage === 'input') {
-      const m = /^\s*wino_v\[o(?: \+ vs| \+ (\d+)u \* vs)?\] = (.+);$/.exec(l);
+      const m = /^\s*wino_v\[vb(?: \+ vs| \+ (\d+)u \* vs)?\] = (.+);$/.exec(l);
       if (!m) continue;
-      const j = m[1] ? Number(m[1]) : l.includes('o + vs') ? 1 : 0;
-      stored[j] ??= m[2].replace(/^select\(zero, (.*), lane_ok\)$/, '$1');
+      const xi = m[1] ? Number(m[1]) : l.includes('vb + vs') ? 1 : 0;
+      if (xi < nw) stored[xi] ??= m[2].replace(/^select\(zero, (.*), lane_ok\)$/, '$1');
     } else {
-      const m = /epilogue4\((.+?), pr(?: \+ (\d+)u)?, c\)/.exec(l);
-      if (!m) continue;
-      stored[Number(m[2] ?? 0)] ??= m[1];
+      const p = /^\s*let p(\d+)_(\d+) = /.exec(l);
+      if (p) pixel = [Number(p[1]), Number(p[2])];
+      const m = /epilogue4(?:_ch)?\(([^,]+), /.exec(l);
+      if (m && pixel && pixel[0] === 0) stored[pixel[1]] ??= m[1];
     }
   }
   const wRows = stored.map((s) => lets[s] ?? s);
-  const w = implemented(wRows, Array.from({ length: nw }, (_, b) => `r${b}`));
+  const w = implemented(wRows, Array.from({ length: nw }, (_, b) => `t0_${b}`));
   return { h, w };
 }
 
