@@ -24,6 +24,8 @@ import {
   type WinogradProblem,
   matrixComment,
   tileIndexPrologue,
+  range,
+  tapIndex,
   unrolled1D,
   winogradAlgoIdPart,
 } from './winograd-layout.ts';
@@ -45,8 +47,6 @@ export interface WinogradInputConfig {
 export const WINOGRAD_INPUT_UNIFORMS = ['batch', 'in_h', 'in_w', 'in_c', 'pad_top', 'pad_left', 'tiles_h', 'tiles_w', 'c4', 'row_pitch'] as const;
 
 const DEFAULT_WG = 64;
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 function checkConfig(cfg: WinogradInputConfig): number {
   if (cfg?.algo?.dims !== 2) throw new Error(`algo: expected a 2-D Winograd algorithm (winograd2D), got ${String(cfg?.algo?.name ?? cfg?.algo)}`);
@@ -151,7 +151,7 @@ export function generateWinogradInputKernel(cfg: WinogradInputConfig): KernelSou
   for (let i = 0; i < nh; i++) {
     unrolled1D(algo.w.BT, range(nw).map((b) => `t${i}_${b}`), (_j, e) => e).forEach((e, j) => {
       const xi = i * nw + j;
-      body.push(`${I}wino_v[${xi === 0 ? 'vb' : xi === 1 ? 'vb + vs' : `vb + ${xi}u * vs`}] = ${laneBounds ? `select(zero, ${e}, lane_ok)` : e};`);
+      body.push(`${I}wino_v[${tapIndex('vb', 'vs', xi)}] = ${laneBounds ? `select(zero, ${e}, lane_ok)` : e};`);
     });
   }
 

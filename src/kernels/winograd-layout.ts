@@ -278,29 +278,10 @@ export function tileIndexPrologue(mh: number, mw: number, nhwc: boolean, I: stri
   return L;
 }
 
-/** Step 2 of a 2-D transform, row i: loads r0 … r(nw−1) = tmp[i·nw + b]. */
-export function tmpRowLoads(nw: number, indent: string): string[] {
-  return Array.from({ length: nw }, (_, b) => `${indent}let r${b} = tmp[${b === 0 ? `i * ${nw}u` : `i * ${nw}u + ${b}u`}];`);
-}
+/** 0 … n−1. */
+export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
-/**
- * Step 2 of a 2-D transform, row i: the unrolled product of `matrix` with r0 … r(nw−1), one `let <prefix>j` per
- * output that is a real expression; outputs that are a bare operand or zero are used as they are. Returns the
- * lines and, per output j, the expression to store.
- */
-export function unrolledRowValues(matrix: RationalMatrix, nw: number, prefix: string, indent: string): { lines: string[]; vals: string[] } {
-  const vals: string[] = [];
-  const lines = unrolled1D(
-    matrix,
-    Array.from({ length: nw }, (_, b) => `r${b}`),
-    (j, e) => {
-      if (isBareOperand(e) || e === ZERO_VEC4) {
-        vals.push(e);
-        return '';
-      }
-      vals.push(`${prefix}${j}`);
-      return `${indent}let ${prefix}${j} = ${e};`;
-    },
-  ).filter(Boolean);
-  return { lines, vals };
+/** The index of tap ξ of the current tile in a [ξ][t][k] array: `base + ξ · stride`, written without the no-op terms. */
+export function tapIndex(base: string, stride: string, xi: number): string {
+  return xi === 0 ? base : xi === 1 ? `${base} + ${stride}` : `${base} + ${xi}u * ${stride}`;
 }

@@ -22,6 +22,8 @@ import {
   type WinogradProblem,
   isBareOperand,
   matrixComment,
+  range,
+  tapIndex,
   unrolled1D,
   winogradAlgoIdPart,
   ZERO_VEC4,
@@ -45,8 +47,6 @@ export interface WinogradOutputConfig {
 export const WINOGRAD_OUTPUT_UNIFORMS = ['batch', 'out_h', 'out_w', 'out_c', 'tiles_h', 'tiles_w', 'o4', 'row_pitch'] as const;
 
 const DEFAULT_WG = 64;
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 function checkConfig(cfg: WinogradOutputConfig): number {
   if (cfg?.algo?.dims !== 2) throw new Error(`algo: expected a 2-D Winograd algorithm (winograd2D), got ${String(cfg?.algo?.name ?? cfg?.algo)}`);
@@ -143,7 +143,7 @@ export function generateWinogradOutputKernel(cfg: WinogradOutputConfig): KernelS
   for (let b = 0; b < nw; b++) {
     for (let a = 0; a < nh; a++) {
       const xi = a * nw + b;
-      body.push(`${I}let m${a}_${b} = wino_m[${xi === 0 ? 'mb' : xi === 1 ? 'mb + ms' : `mb + ${xi}u * ms`}];`);
+      body.push(`${I}let m${a}_${b} = wino_m[${tapIndex('mb', 'ms', xi)}];`);
     }
     body.push(...unrolled1D(algo.h.AT, range(nh).map((a) => `m${a}_${b}`), (i, e) => `${I}let t${i}_${b} = ${e};`));
   }

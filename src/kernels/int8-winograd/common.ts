@@ -97,24 +97,27 @@ export function patchPrologue(algo: Winograd2D, layout: Layout): string[] {
 }
 
 /**
- * Inside the loop over patch columns b (with `let x = x0 + b;` and `ok_c` already defined): statements that
- * define `d0 … d{nh−1}`: vec4<i32> of x − x_zp for the 4 channels, 0 outside the image.
+ * Patch column b, straight-line: statements that define `ok_c{b}` and `d0_{b} … d{nh−1}_{b}`: vec4<i32> of
+ * x − x_zp for the 4 channels, 0 outside the image.
  */
-export function patchColumnLoads(algo: Winograd2D, layout: Layout, dtype: QDType, ind: string): string[] {
-  const L: string[] = [];
+export function patchColumnLoads(algo: Winograd2D, layout: Layout, dtype: QDType, ind: string, b: number): string[] {
+  const x = b === 0 ? 'x0' : `x0 + ${b}u`;
+  const L: string[] = [`${ind}let ok_c${b} = ${x} < params.in_w;`];
   if (layout === 'NHWC') {
-    L.push(`${ind}let col = min(x, xmax) * params.c4;`);
+    L.push(`${ind}let col${b} = min(${x}, xmax) * params.c4;`);
     for (let a = 0; a < algo.nh; a++) {
-      L.push(`${ind}let d${a} = select(zero, ${unpackBytesExpr(`input[row${a} + col]`, dtype)} - zp, ok_r${a} && ok_c);`);
+      L.push(`${ind}let d${a}_${b} = select(zero, ${unpackBytesExpr(`input[row${a} + col${b}]`, dtype)} - zp, ok_r${a} && ok_c${b});`);
     }
   } else {
-    L.push(`${ind}let cx = min(x, xmax);`);
+    L.push(`${ind}let cx${b} = min(${x}, xmax);`);
     for (let a = 0; a < algo.nh; a++) {
-      L.push(`${ind}let bi${a} = pl + vec4<u32>(row${a} + cx);`);
-      L.push(`${ind}let w${a} = vec4<u32>(input[bi${a}.x >> 2u], input[bi${a}.y >> 2u], input[bi${a}.z >> 2u], input[bi${a}.w >> 2u]);`);
-      const by = `((w${a} >> ((bi${a} & vec4<u32>(3u)) * 8u)) & vec4<u32>(255u))`;
+      const bi = `bi${a}_${b}`;
+      const w = `w${a}_${b}`;
+      L.push(`${ind}let ${bi} = pl + vec4<u32>(row${a} + cx${b});`);
+      L.push(`${ind}let ${w} = vec4<u32>(input[${bi}.x >> 2u], input[${bi}.y >> 2u], input[${bi}.z >> 2u], input[${bi}.w >> 2u]);`);
+      const by = `((${w} >> ((${bi} & vec4<u32>(3u)) * 8u)) & vec4<u32>(255u))`;
       const val = dtype === 'int8' ? `(bitcast<vec4<i32>>(${by} << vec4<u32>(24u)) >> vec4<u32>(24u))` : `bitcast<vec4<i32>>(${by})`;
-      L.push(`${ind}let d${a} = select(zero, ${val} - zp, ok_r${a} && ok_c);`);
+      L.push(`${ind}let d${a}_${b} = select(zero, ${val} - zp, ok_r${a} && ok_c${b});`);
     }
   }
   return L;

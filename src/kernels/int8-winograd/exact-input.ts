@@ -17,7 +17,7 @@ import type { Winograd2D } from '../../winograd/types.ts';
 import { composeKernel, type WgslPart } from '../compose.ts';
 import type { KernelSource } from '../types.ts';
 import type { QDType } from '../int8/types.ts';
-import { matrixComment, tmpRowLoads, winogradAlgoIdPart } from '../winograd-layout.ts';
+import { matrixComment, range, tapIndex, winogradAlgoIdPart } from '../winograd-layout.ts';
 import {
   INPUT_GEOMETRY_UNIFORMS,
   checkAlgo2D,
@@ -90,40 +90,31 @@ export function generateExactInputKernel(c: ExactInputConfig): KernelSource {
     code: PACK_I16X4_WGSL,
   };
   const body = patchPrologue(algo, c.layout);
-  body.push(...matrixComment(`V = BhT · d' · Bw (${algo.name}), integer, step 1 along H: tmp[:, b] = BhT · d'[:, b] for each patch column b; BhT = ${algo.h.name} BT`, algo.h.BT, I));
-  body.push(`${I}var tmp: array<vec4<i32>, ${nh * nw}>;`, `${I}for (var b = 0u; b < ${nw}u; b++) {`, `${II}let x = x0 + b;`, `${II}let ok_c = x < params.in_w;`);
-  body.push(...patchColumnLoads(algo, c.layout, c.input, II));
-  body.push(
-    ...unrolled1DInt(
-      algo.h.BT,
-      Array.from({ length: nh }, (_, a) => `d${a}`),
-      (i, e) => `${II}tmp[${i === 0 ? 'b' : `${i * nw}u + b`}] = ${e};`,
-      `${algo.h.name}.BT`,
-    ),
-    `${I}}`,
-  );
-  body.push(...matrixComment(`step 2 along W: V[i, :] = BwT · tmp[i, :] for each row i; BwT = ${algo.w.name} BT`, algo.w.BT, I));
+  body.push(...matrixComment(`V = BhT · d' · Bw (${algo.name}), integer, step 1 along H: t[:, b] = BhT · d'[:, b] for each patch column b; BhT = ${algo.h.name} BT`, algo.h.BT, I));
+  for (let b = 0; b < nw; b++) {
+    body.push(...patchColumnLoads(algo, c.layout, c.input, I, b));
+    body.push(...unrolled1DInt(algo.h.BT, range(nh).map((a) => `d${a}_${b}`), (i, e) => `${I}let t${i}_${b} = ${e};`, `${algo.h.name}.BT`));
+  }
+  body.push(...matrixComment(`step 2 along W: V[i, :] = BwT · t[i, :] for each row i, stored as it is computed; BwT = ${algo.w.name} BT`, algo.w.BT, I));
   body.push(`${I}let vs = tiles * params.c4;`, `${I}let vb = t * params.c4 + k;`);
-  body.push(`${I}for (var i = 0u; i < ${nh}u; i++) {`);
-  body.push(...tmpRowLoads(nw, II));
-  body.push(`${II}let o = vb + i * ${nw}u * vs;`);
-  body.push(
-    ...unrolled1DInt(
-      algo.w.BT,
-      Array.from({ length: nw }, (_, b) => `r${b}`),
-      (j, e) => `${II}wino_v[${j === 0 ? 'o' : j === 1 ? 'o + vs' : `o + ${j}u * vs`}] = pack_i16x4(select(zero, ${e}, lane_ok));`,
-      `${algo.w.name}.BT`,
-    ),
-  );
-  body.push(`${I}}`);
+  for (let i = 0; i < nh; i++) {
+    body.push(
+      ...unrolled1DInt(
+        algo.w.BT,
+        range(nw).map((b) => `t${i}_${b}`),
+        (j, e) => `${I}wino_v[${tapIndex('vb', 'vs', i * nw + j)}] = pack_i16x4(select(zero, ${e}, lane_ok));`,
+        `${algo.w.name}.BT`,
+      ),
+    );
+  }
 
   const header = [
     `Exact integer Winograd input transform ${algo.name} (tile ${algo.mh}x${algo.mw} outputs, ${nh}x${nw} patch), ${c.input} activations, ${c.layout}.`,
     `Thread mapping: one invocation = one tile t × 4 input channels (group k); idx = gid.y · row_pitch + gid.x,`,
     c.layout === 'NHWC' ? `  k = idx % c4 (fastest), t = idx / c4.` : `  t = idx % tiles (fastest), k = idx / tiles.`,
     ...patchReadDescription(algo, c.layout, c.input),
-    `Computes V = BhT · d' · Bw in i32 (integer BT: adds, subtracts, integer multiples), H pass then W pass, in two`,
-    `  constant-trip loops (drivers unroll them; tmp stays in registers).`,
+    `Computes V = BhT · d' · Bw in i32 (integer BT: adds, subtracts, integer multiples), H pass then W pass, as`,
+    `  straight-line code (no loops, no private arrays).`,
     `Writes: V[ξ][t][k] as 4 int16 in a vec2<u32> (pack_i16x4), ξ = a·${nw} + b, all ${nh * nw} taps; lanes of channels ≥ C are 0.`,
     `Workgroup memory: none. Barriers: none.`,
     `Dispatch: ${wg} invocations per workgroup along x; tiles · c4 invocations (tiles = batch · tiles_h · tiles_w),`,

@@ -8,7 +8,7 @@
 import type { Winograd2D } from '../../winograd/types.ts';
 import type { KernelSource } from '../types.ts';
 import { integerWinograd } from '../../quant/winograd-int.ts';
-import { winogradAlgoIdPart } from '../winograd-layout.ts';
+import { range, tapIndex, winogradAlgoIdPart } from '../winograd-layout.ts';
 import { checkAlgo2D, checkWorkgroup, DEFAULT_WG, fail, isIntegerMatrix, unrolled1DInt } from './common.ts';
 import { generateOutputSkeleton, outputStoreDescription, validateWinogradQOutput, winogradQOutputIdPart, type WinogradQOutput } from './output-common.ts';
 
@@ -41,8 +41,8 @@ export function generateExactOutputKernel(c: ExactOutputConfig): KernelSource {
     `Exact integer Winograd output transform ${algo.name} (tile ${mh}x${mw} from ${nh}x${nw} taps), ${c.layout} output, mode ${c.output}.`,
     `Thread mapping: one invocation = one tile t × 4 output channels (group k, c = 4k); idx = gid.y · row_pitch + gid.x,`,
     c.layout === 'NHWC' ? `  k = idx % o4 (fastest), t = idx / o4.` : `  t = idx % tiles (fastest), k = idx / tiles.`,
-    `Reads: M[ξ][t][k] (vec4<i32>) for the ${nh * nw} taps. Computes Y' = AhT · M · Aw in i32 (two constant-trip loops,`,
-    `  unrolled by drivers), then acc = Y' / ${S} (exact: Y' = ${S}·Y when no int32 step overflowed, i.e. C ≤ exactWinogradMaxChannels).`,
+    `Reads: M[ξ][t][k] (vec4<i32>) for the ${nh * nw} taps. Computes Y' = AhT · M · Aw in i32 (straight-line code),`,
+    `  then acc = Y' / ${S} (exact: Y' = ${S}·Y when no int32 step overflowed, i.e. C ≤ exactWinogradMaxChannels).`,
     ...outputStoreDescription(c),
     `Workgroup memory: none. Barriers: none.`,
     `Dispatch: ${wg} invocations per workgroup along x; tiles · o4 invocations, x = ceil(total / ${wg}) (split over y, row_pitch = x · ${wg}).`,
@@ -55,7 +55,7 @@ export function generateExactOutputKernel(c: ExactOutputConfig): KernelSource {
     workgroupSize: wg,
     valueType: 'vec4<i32>',
     parts: [{ idPart: '', bindings: [{ name: 'wino_m', kind: 'read-only-storage', type: 'array<vec4<i32>>' }], uniforms: [], code: '' }],
-    loads: (ind) => Array.from({ length: nh }, (_, a) => `${ind}let m${a} = wino_m[mb + ${a === 0 ? 'b' : `(${a * nw}u + b)`} * ms];`),
+    loads: (ind, b) => range(nh).map((a) => `${ind}let m${a}_${b} = wino_m[${tapIndex('mb', 'ms', a * nw + b)}];`),
     unrolled: unrolled1DInt,
     finish: (y) => (S === 1 ? y : `(${y}) / vec4<i32>(${S})`),
   });

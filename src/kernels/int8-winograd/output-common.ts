@@ -1,7 +1,7 @@
 /**
  * The skeleton shared by the two int8 Winograd output kernels (exact and tap-wise): one invocation = one tile
- * × 4 output channels; load the taps of the tile from M[ξ][t][o4], apply Ahᵀ along H (loop over tap columns)
- * and Aw along W (loop over the rows of the intermediate), turn each output pixel's 4 values into the int32
+ * × 4 output channels; load the taps of the tile from M[ξ][t][o4], apply Ahᵀ along H and Aw along W as
+ * straight-line code (no loops: see src/kernels/winograd-input.ts), turn each output pixel's 4 values into the int32
  * accumulator, and hand it to `qstore` of the int8 kernels' output part (src/kernels/int8/output.ts), which
  * writes ConvInteger int32, QLinearConv bytes (bias + requantize + clamp) or dequantized float in NHWC/NCHW.
  *
@@ -16,7 +16,7 @@ import { composeKernel, type WgslPart } from '../compose.ts';
 import type { KernelSource, UniformField } from '../types.ts';
 import { canWordStore, qOutputPart } from '../int8/output.ts';
 import type { QOutputMode } from '../int8/types.ts';
-import { matrixComment, tmpRowLoads } from '../winograd-layout.ts';
+import { matrixComment, range } from '../winograd-layout.ts';
 import { fail, u32f } from './common.ts';
 
 export interface WinogradQOutput {
@@ -51,8 +51,8 @@ export interface OutputSkeleton {
   valueType: string;
   /** Parts besides the output part (their bindings come first). */
   parts: WgslPart[];
-  /** Statement(s) defining m0 … m{nh−1} for tap column `b` (variables in scope: mb, ms, k, b). */
-  loads: (ind: string) => string[];
+  /** Statement(s) defining m0_b … m{nh−1}_b for tap column `b` (variables in scope: mb, ms, k). */
+  loads: (ind: string, b: number) => string[];
   /** Unrolled 1-D transform (vec4 operands) as statements, `assign(i, expr)` per output row. */
   unrolled: (matrix: RationalMatrix, operands: string[], assign: (i: number, e: string) => string, what: string) => string[];
   /** vec4<i32> expression of the accumulator from the transformed vec4 `y`. */
@@ -79,38 +79,25 @@ export function generateOutputSkeleton(s: OutputSkeleton): KernelSource {
     `${I}let ms = tiles * params.o4;`,
     `${I}let mb = t * params.o4 + k;`,
   );
-  body.push(...matrixComment(`Y = AhT · M · Aw (${algo.name}), step 1 along H: tmp[:, b] = AhT · M[:, b] for each tap column b; AhT = ${algo.h.name} AT`, algo.h.AT, I));
-  body.push(`${I}var tmp: array<${s.valueType}, ${mh * nw}>;`, `${I}for (var b = 0u; b < ${nw}u; b++) {`);
-  body.push(...s.loads(II));
-  body.push(
-    ...s.unrolled(
-      algo.h.AT,
-      Array.from({ length: nh }, (_, a) => `m${a}`),
-      (i, e) => `${II}tmp[${i === 0 ? 'b' : `${i * nw}u + b`}] = ${e};`,
-      `${algo.h.name}.AT`,
-    ),
-    `${I}}`,
-  );
+  body.push(...matrixComment(`Y = AhT · M · Aw (${algo.name}), step 1 along H: t[:, b] = AhT · M[:, b] for each tap column b; AhT = ${algo.h.name} AT`, algo.h.AT, I));
+  for (let b = 0; b < nw; b++) {
+    body.push(...s.loads(I, b));
+    body.push(...s.unrolled(algo.h.AT, range(nh).map((a) => `m${a}_${b}`), (i, e) => `${I}let t${i}_${b} = ${e};`, `${algo.h.name}.AT`));
+  }
   body.push(`${I}let c = 4u * k;`, `${I}let lanes = min(4u, params.out_c - c);`, `${I}let q = qcol(k);`);
   body.push(`${I}let oh0 = ${mh === 1 ? 'th' : `th * ${mh}u`};`, `${I}let ow0 = ${mw === 1 ? 'tw' : `tw * ${mw}u`};`);
   body.push(`${I}let p0 = (n * params.out_h + oh0) * params.out_w + ow0;`);
   body.push(`${I}let rows = params.out_h - oh0;`, `${I}let cols = params.out_w - ow0;`);
-  body.push(...matrixComment(`step 2 along W: Y[i, :] = AwT · tmp[i, :] for each row i; AwT = ${algo.w.name} AT`, algo.w.AT, I));
-  body.push(`${I}for (var i = 0u; i < ${mh}u; i++) {`);
-  body.push(`${II}if (i >= rows) {`, `${III}break;`, `${II}}`);
-  body.push(...tmpRowLoads(nw, II));
-  body.push(`${II}var acc: array<vec4<i32>, ${mw}>;`);
-  body.push(
-    ...s.unrolled(
-      algo.w.AT,
-      Array.from({ length: nw }, (_, b) => `r${b}`),
-      (j, e) => `${II}acc[${j}] = ${s.finish(e)};`,
-      `${algo.w.name}.AT`,
-    ),
-  );
+  body.push(...matrixComment(`step 2 along W: Y[i, :] = AwT · t[i, :] for each row i, into acc[i·${mw} + j]; AwT = ${algo.w.name} AT`, algo.w.AT, I));
+  body.push(`${I}var acc: array<vec4<i32>, ${mh * mw}>;`);
+  for (let i = 0; i < mh; i++) {
+    body.push(...s.unrolled(algo.w.AT, range(nw).map((b) => `t${i}_${b}`), (j, e) => `${I}acc[${i * mw + j}] = ${s.finish(e)};`, `${algo.w.name}.AT`));
+  }
+  // One qstore call site (the requantize body is inlined once: SwiftShader compile time); only these
+  // mh·mw accumulator reads index the private array dynamically.
+  body.push(`${I}for (var i = 0u; i < min(${mh}u, rows); i++) {`);
   body.push(`${II}let pr = p0 + i * params.out_w;`);
-  // one qstore call site (the requantize body is inlined once: SwiftShader compile time)
-  body.push(`${II}for (var j = 0u; j < min(${mw}u, cols); j++) {`, `${III}qstore(pr + j, c, lanes, acc[j], 0i, q);`, `${II}}`);
+  body.push(`${II}for (var j = 0u; j < min(${mw}u, cols); j++) {`, `${III}qstore(pr + j, c, lanes, acc[i * ${mw}u + j], 0i, q);`, `${II}}`);
   body.push(`${I}}`);
 
   const out = qOutputPart({ layout: s.out.layout, output: s.out.output, wzp: false, wordStore: s.out.wordStore });

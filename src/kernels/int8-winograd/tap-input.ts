@@ -18,7 +18,7 @@ import { tapwiseWgslPart } from '../../quant/tapwise.ts';
 import { composeKernel, type WgslPart } from '../compose.ts';
 import type { KernelSource } from '../types.ts';
 import type { QDType } from '../int8/types.ts';
-import { isBareOperand, matrixComment, tmpRowLoads, unrolled1D, winogradAlgoIdPart, ZERO_VEC4 } from '../winograd-layout.ts';
+import { isBareOperand, matrixComment, range, tapIndex, unrolled1D, winogradAlgoIdPart, ZERO_VEC4 } from '../winograd-layout.ts';
 import {
   INPUT_GEOMETRY_UNIFORMS,
   checkAlgo2D,
@@ -92,41 +92,30 @@ fn tap_pack4(v: vec4<f32>, p: vec4<i32>, ok: vec4<bool>) -> u32 {
 }`,
   };
   const body = patchPrologue(algo, c.layout);
-  body.push(...matrixComment(`V = BhT · d' · Bw (${algo.name}), f32 (exact: integers < 2^24), step 1 along H: tmp[:, b] = BhT · d'[:, b]; BhT = ${algo.h.name} BT`, algo.h.BT, I));
-  body.push(`${I}var tmp: array<vec4<f32>, ${nh * nw}>;`, `${I}for (var b = 0u; b < ${nw}u; b++) {`, `${II}let x = x0 + b;`, `${II}let ok_c = x < params.in_w;`);
-  body.push(...patchColumnLoads(algo, c.layout, c.input, II).map((l) => l.replace(/let d(\d+) = /, 'let e$1 = ')));
-  for (let a = 0; a < nh; a++) body.push(`${II}let d${a} = vec4<f32>(e${a});`);
-  body.push(
-    ...unrolled1D(
-      algo.h.BT,
-      Array.from({ length: nh }, (_, a) => `d${a}`),
-      (i, e) => `${II}tmp[${i === 0 ? 'b' : `${i * nw}u + b`}] = ${e};`,
-    ),
-    `${I}}`,
-  );
-  body.push(...matrixComment(`step 2 along W: V[i, :] = BwT · tmp[i, :] for each row i; BwT = ${algo.w.name} BT`, algo.w.BT, I));
+  body.push(...matrixComment(`V = BhT · d' · Bw (${algo.name}), f32 (exact: integers < 2^24), step 1 along H: t[:, b] = BhT · d'[:, b]; BhT = ${algo.h.name} BT`, algo.h.BT, I));
+  for (let b = 0; b < nw; b++) {
+    body.push(...patchColumnLoads(algo, c.layout, c.input, I, b).map((l) => l.replace(/let d(\d+)_(\d+) = /, 'let e$1_$2 = ')));
+    for (let a = 0; a < nh; a++) body.push(`${I}let d${a}_${b} = vec4<f32>(e${a}_${b});`);
+    body.push(...unrolled1D(algo.h.BT, range(nh).map((a) => `d${a}_${b}`), (i, e) => `${I}let t${i}_${b} = ${e};`));
+  }
+  body.push(...matrixComment(`step 2 along W: V[i, :] = BwT · t[i, :] for each row i, quantized and stored as it is computed; BwT = ${algo.w.name} BT`, algo.w.BT, I));
   body.push(`${I}let vs = tiles * params.c4;`, `${I}let vb = t * params.c4 + k;`);
-  body.push(`${I}for (var i = 0u; i < ${nh}u; i++) {`);
-  body.push(...tmpRowLoads(nw, II));
-  body.push(`${II}let o = vb + i * ${nw}u * vs;`, `${II}let xi = i * ${nw}u;`);
-  body.push(
-    ...unrolled1D(
-      algo.w.BT,
-      Array.from({ length: nw }, (_, b) => `r${b}`),
-      (j, e) => {
+  for (let i = 0; i < nh; i++) {
+    body.push(
+      ...unrolled1D(algo.w.BT, range(nw).map((b) => `t${i}_${b}`), (j, e) => {
         const v = isBareOperand(e) || e === ZERO_VEC4 ? e : `(${e})`;
-        return `${II}wino_vq[${j === 0 ? 'o' : j === 1 ? 'o + vs' : `o + ${j}u * vs`}] = tap_pack4(${v}, tap_q[${j === 0 ? 'xi' : `xi + ${j}u`}], lane_ok);`;
-      },
-    ),
-  );
-  body.push(`${I}}`);
+        const xi = i * nw + j;
+        return `${I}wino_vq[${tapIndex('vb', 'vs', xi)}] = tap_pack4(${v}, tap_q[${xi}], lane_ok);`;
+      }),
+    );
+  }
 
   const header = [
     `Tap-wise quantized Winograd input transform ${algo.name} (tile ${algo.mh}x${algo.mw} outputs, ${nh}x${nw} patch), ${c.input} activations, ${c.layout}.`,
     `Thread mapping: one invocation = one tile t × 4 input channels (group k); idx = gid.y · row_pitch + gid.x,`,
     c.layout === 'NHWC' ? `  k = idx % c4 (fastest), t = idx / c4.` : `  t = idx % tiles (fastest), k = idx / tiles.`,
     ...patchReadDescription(algo, c.layout, c.input),
-    `Computes V = BhT · d' · Bw in f32 (exact integers), H pass then W pass in two constant-trip loops, then per tap ξ`,
+    `Computes V = BhT · d' · Bw in f32 (exact integers), H pass then W pass as straight-line code, then per tap ξ`,
     `  q = tap_quantize(V, invS[ξ], lo[ξ], hi[ξ]) with tap_q[ξ] = (bits(invS), lo, hi, 0), packed 4 bytes per u32.`,
     `Writes: Vq[ξ][t][k] (u32, byte j = channel 4k + j), ξ = a·${nw} + b, all ${nh * nw} taps; bytes of channels ≥ C are 0.`,
     `Workgroup memory: none. Barriers: none.`,

@@ -12,7 +12,7 @@
 import type { Winograd2D } from '../../winograd/types.ts';
 import { tapwiseWgslPart } from '../../quant/tapwise.ts';
 import type { KernelSource } from '../types.ts';
-import { unrolled1D, winogradAlgoIdPart } from '../winograd-layout.ts';
+import { range, tapIndex, unrolled1D, winogradAlgoIdPart } from '../winograd-layout.ts';
 import { checkAlgo2D, checkWorkgroup, DEFAULT_WG } from './common.ts';
 import { generateOutputSkeleton, outputStoreDescription, validateWinogradQOutput, winogradQOutputIdPart, type WinogradQOutput } from './output-common.ts';
 
@@ -57,7 +57,7 @@ export function generateTapOutputKernel(c: TapOutputConfig): KernelSource {
     `Thread mapping: one invocation = one tile t × 4 output channels (group k, c = 4k); idx = gid.y · row_pitch + gid.x,`,
     c.layout === 'NHWC' ? `  k = idx % o4 (fastest), t = idx / o4.` : `  t = idx % tiles (fastest), k = idx / tiles.`,
     `Reads: Mi[ξ][t][k] (vec4<i32>) and deq = tap_deq[ξ·o4 + k] for the ${nh * nw} taps; Mf = tap_i32_to_f32(Mi) · deq.`,
-    `Computes Y = AhT · Mf · Aw in f32 (two constant-trip loops, unrolled by drivers; exact f32 literals, ascending terms),`,
+    `Computes Y = AhT · Mf · Aw in f32 (straight-line code; exact f32 literals, ascending terms),`,
     `  acc = i32(clamp(round(Y), ±2^30)) (tap_acc), then qstore adds bias[o] and applies the output mode.`,
     ...outputStoreDescription(c),
     `Workgroup memory: none. Barriers: none.`,
@@ -82,10 +82,10 @@ export function generateTapOutputKernel(c: TapOutputConfig): KernelSource {
         code: DEQUANT_WGSL,
       },
     ],
-    loads: (ind) =>
-      Array.from({ length: nh }, (_, a) => {
-        const xi = a === 0 ? 'b' : `${a * nw}u + b`;
-        return `${ind}let m${a} = tap_dequant4(wino_m[mb + ${a === 0 ? 'b' : `(${xi})`} * ms], tap_deq[${a === 0 ? 'b' : `(${xi})`} * params.o4 + k]);`;
+    loads: (ind, b) =>
+      range(nh).map((a) => {
+        const xi = a * nw + b;
+        return `${ind}let m${a}_${b} = tap_dequant4(wino_m[${tapIndex('mb', 'ms', xi)}], tap_deq[${xi === 0 ? 'k' : `${xi}u * params.o4 + k`}]);`;
       }),
     unrolled: (m, ops, assign) => unrolled1D(m, ops, assign),
     finish: (y) => `tap_acc4(${y})`,
