@@ -29,6 +29,8 @@ export interface PreparedImpl {
   lastGpuMs?(): Promise<number | undefined>;
   /** Kernel names the implementation reports after running (peers' profilers); called once, untimed. */
   describeKernels?(): Promise<string[]>;
+  /** Per-kernel GPU times (winoconv plans on devices with timestamp queries); called once, untimed. */
+  stages?(): Promise<{ kernel: string; ms: number }[]>;
   notes: string[];
   destroy(): void | Promise<void>;
 }
@@ -138,6 +140,7 @@ function engineImpl(algorithm: AlgorithmName): BenchImpl {
         outputLayout: 'NHWC',
         run: runner.run,
         lastGpuMs: runner.lastGpuMs,
+        stages: dev.features.has('timestamp-query') ? () => plan.profileStages({ input, output }, 5) : undefined,
         notes: plan.info.notes,
         destroy() {
           runner.destroy();

@@ -60,10 +60,11 @@ export function ratiosTableHtml(r: Pick<BenchResults, 'rows' | 'summary' | 'ceil
     const w4 = r.rows.find((w) => w.layer === l && w.impl === 'winograd4');
     return [
       esc(l), num(w4?.gpuGflops ?? w4?.gflops), num(r.ceiling?.perLayer[l] ?? r.ceiling?.gflops), s.winograd4OverCeiling[l] !== undefined ? `${(100 * s.winograd4OverCeiling[l]).toFixed(1)}%` : '',
+      s.winograd4GemmOverCeiling?.[l] !== undefined ? `${(100 * s.winograd4GemmOverCeiling[l]).toFixed(1)}%` : '',
       num(s.winograd4OverIm2col[l]), num(s.winograd2OverIm2col[l]), esc(s.auto[l] ? `${s.auto[l].algorithm} (${num(s.auto[l].gflops)} GFLOP/s)` : ''),
     ];
   });
-  return htmlTable(['layer', 'F(4×4) GFLOP/s', 'FMA ceiling GFLOP/s (same rounds)', 'F(4×4) / ceiling', 'F(4×4) / im2col', 'F(2×2) / im2col', 'auto'], rows);
+  return htmlTable(['layer', 'F(4×4) GFLOP/s', 'FMA ceiling GFLOP/s (same rounds)', 'F(4×4) / ceiling', 'F(4×4) GEMM stage / ceiling', 'F(4×4) / im2col', 'F(2×2) / im2col', 'auto'], rows);
 }
 
 /** Every row: speed beside error. */

@@ -13,8 +13,8 @@ import { mulberry32, randomF32 } from '../src/util/random.ts';
 import { directFlops, findSuite, type BenchLayer } from './suites.ts';
 import { DEFAULT_BENCH_IMPLS, PEER_NAMES, type BenchContext, type BenchImpl, type PreparedImpl } from './impls.ts';
 import { createCeilingProbe, sampleCeiling, type CeilingProbe } from './ceiling.ts';
-import { quantile, summarize, timeStats } from './summary.ts';
-import type { BenchResults, BenchRow, CeilingResult, ErrorCheck, PeerInfo } from './types.ts';
+import { quantile, summarize, timeStats, winogradGemmFlops } from './summary.ts';
+import type { BenchResults, BenchRow, CeilingResult, ErrorCheck, PeerInfo, StageTime } from './types.ts';
 
 export type { BenchResults, BenchRow } from './types.ts';
 
@@ -219,11 +219,13 @@ export async function runBenchmark(gpu: GPU, environment: string, opts: BenchOpt
           if (kernelIds.length === 0 && c.prepared.describeKernels) kernelIds = await c.prepared.describeKernels().catch(() => []);
           const wall = timeStats(c.wall);
           const gpuStats = c.gpu.length === c.wall.length && c.gpu.length > 0 ? timeStats(c.gpu) : undefined;
+          const stages = /^winograd\d/.test(c.impl.name) && c.prepared.stages ? await stageTimes(c.prepared.stages, g, c.impl.name) : undefined;
           const row: BenchRow = {
             layer: layer.name, geom: g, impl: c.impl.name, kind: c.impl.kind, algorithm: c.prepared.algorithm, kernelIds, createMs: c.prepared.createMs, flops, runs: c.wall.length,
             timing: 'wall-clock', ...wall, gflops: flops / (wall.medianMs * 1e6),
             ...(gpuStats ? { gpuTiming: 'timestamp-query' as const, gpuMedianMs: gpuStats.medianMs, gpuSpreadPct: gpuStats.spreadPct, gpuGflops: flops / (gpuStats.medianMs * 1e6) } : {}),
             ...check,
+            ...(stages ? { stages } : {}),
             notes: c.prepared.notes,
           };
           rows.push(row);
@@ -233,6 +235,7 @@ export async function runBenchmark(gpu: GPU, environment: string, opts: BenchOpt
               (row.gpuMedianMs !== undefined ? `, ${row.gpuMedianMs.toFixed(2)} ms GPU (${row.gpuGflops!.toFixed(2)} GFLOP/s)` : '') +
               `, maxRel ${row.maxRelError.toExponential(2)}${row.withinTolerance ? '' : ` OUTSIDE ${row.tolerance} tolerance (${row.worstRatio.toFixed(1)}x bound)`}`,
           );
+          if (row.stages) progress(`  stages: ${row.stages.map((st) => `${st.kernel} ${st.ms.toFixed(2)} ms${st.gflops !== undefined ? ` (${st.gflops.toFixed(2)} GFLOP/s)` : ''}`).join(', ')}`);
         }
       } finally {
         for (const c of contenders) await c.prepared.destroy();
@@ -265,4 +268,14 @@ export async function runBenchmark(gpu: GPU, environment: string, opts: BenchOpt
     skipped,
     summary,
   };
+}
+
+/** Stage times of a Winograd row, the GEMM stage with its own GFLOP/s; undefined when profiling fails. */
+async function stageTimes(profile: () => Promise<{ kernel: string; ms: number }[]>, g: ConvGeometry, impl: string): Promise<StageTime[] | undefined> {
+  try {
+    const gemmFlops = winogradGemmFlops(g, impl);
+    return (await profile()).map((st) => (/_gemm_/.test(st.kernel) && gemmFlops && st.ms > 0 ? { ...st, gflops: gemmFlops / (st.ms * 1e6) } : st));
+  } catch {
+    return undefined;
+  }
 }

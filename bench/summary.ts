@@ -1,4 +1,5 @@
 /** The summary math of a benchmark run: statistics of run times, speed-up ratios, geometric means. Pure. */
+import type { ConvGeometry } from 'winoconv';
 import type { BenchRow, BenchSummary, CeilingResult, TimeStats } from './types.ts';
 
 /** Linear-interpolated quantile of an ascending array. */
@@ -58,6 +59,7 @@ export function summarize(rows: BenchRow[], layers: string[], ceiling: CeilingRe
     bestPeerSpeedup: { perLayer: {}, geomean: null, detail: {} },
     ceilingGflops: ceiling ? ceiling.gflops : null,
     winograd4OverCeiling: {},
+    winograd4GemmOverCeiling: {},
     basis: {
       bestPeerSpeedup: 'wall clock (launch → completion → read back), median; winoconv best over ' + BEST_OF_WINOCONV.join(', '),
       overIm2col: 'timestamp-query GPU time when both rows have it, else wall clock',
@@ -92,8 +94,25 @@ export function summarize(rows: BenchRow[], layers: string[], ceiling: CeilingRe
     if (ceiling && w4) {
       const g = ceiling.method === 'timestamp-query' && w4.gpuGflops !== undefined ? w4.gpuGflops : w4.gflops;
       s.winograd4OverCeiling[layer] = g / (ceiling.perLayer[layer] ?? ceiling.gflops);
+      const gemm = w4.stages?.find((st) => st.gflops !== undefined);
+      if (gemm) s.winograd4GemmOverCeiling[layer] = gemm.gflops! / (ceiling.perLayer[layer] ?? ceiling.gflops);
     }
   }
   s.bestPeerSpeedup.geomean = geomean(Object.values(s.bestPeerSpeedup.perLayer));
   return s;
+}
+
+/**
+ * The multiply-adds (× 2) of a Winograd algorithm's GEMM stage on a layer: taps · tiles · C_out · C_in, for the
+ * square F(m×m, r×r) names ('winograd2', 'winograd4', 'winograd6'); undefined for other names.
+ */
+export function winogradGemmFlops(g: ConvGeometry, algorithm: string): number | undefined {
+  const m = /^winograd(\d)$/.exec(algorithm);
+  if (!m || g.kernelH !== g.kernelW) return undefined;
+  const tile = Number(m[1]);
+  const n = tile + g.kernelH - 1;
+  const outH = g.inHeight + g.pads[0] + g.pads[2] - g.kernelH + 1;
+  const outW = g.inWidth + g.pads[1] + g.pads[3] - g.kernelW + 1;
+  const tiles = g.batch * Math.ceil(outH / tile) * Math.ceil(outW / tile);
+  return 2 * n * n * tiles * g.outChannels * g.inChannels;
 }

@@ -64,6 +64,8 @@ export function formatSummaryLines(r: BenchResults): string[] {
       const c = r.ceiling?.perLayer[layer];
       parts.push(`= ${(100 * s.winograd4OverCeiling[layer]).toFixed(1)}% of the ceiling${c !== undefined ? ` measured in the same rounds (${c.toFixed(2)} GFLOP/s)` : ''}`);
     }
+    const gemm = w4?.stages?.find((st) => st.gflops !== undefined);
+    if (gemm && s.winograd4GemmOverCeiling[layer] !== undefined) parts.push(`| GEMM stage ${gemm.gflops!.toFixed(2)} GFLOP/s = ${(100 * s.winograd4GemmOverCeiling[layer]).toFixed(1)}% of it`);
     if (s.winograd4OverIm2col[layer] !== undefined) parts.push(`| ${x(s.winograd4OverIm2col[layer])} vs im2col`);
     if (s.winograd2OverIm2col[layer] !== undefined) parts.push(`| F(2x2,3x3) ${x(s.winograd2OverIm2col[layer])} vs im2col`);
     out.push(parts.join(' '));

@@ -57,7 +57,20 @@ export interface BenchRow extends TimeStats, ErrorCheck {
   gpuMedianMs?: number;
   gpuSpreadPct?: number;
   gpuGflops?: number;
+  /**
+   * Explicit Winograd rows, with timestamp queries: each kernel's GPU time (median of 5 profiled runs right after
+   * the timed rounds, Plan.profileStages), with the GEMM stage's own GFLOP/s (its real multiply-adds:
+   * 2 · taps · tiles · C_out · C_in).
+   */
+  stages?: StageTime[];
   notes: string[];
+}
+
+export interface StageTime {
+  kernel: string;
+  ms: number;
+  /** The GEMM stage only: 2 · taps · tiles · C_out · C_in / ms. */
+  gflops?: number;
 }
 
 export interface CeilingResult {
@@ -104,6 +117,8 @@ export interface BenchSummary {
   ceilingGflops: number | null;
   /** Per layer: F(4×4,3×3) effective GFLOP/s (direct FLOPs) / the ceiling measured in that layer's rounds (else ceilingGflops); see basis. */
   winograd4OverCeiling: Record<string, number>;
+  /** Per layer: the F(4×4,3×3) GEMM stage's own GFLOP/s (row.stages) / the ceiling measured in that layer's rounds. */
+  winograd4GemmOverCeiling: Record<string, number>;
   /** Which clock each ratio uses. */
   basis: { bestPeerSpeedup: string; overIm2col: string; overCeiling: string };
 }

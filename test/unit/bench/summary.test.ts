@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { geomean, quantile, summarize, timeStats } from '../../../bench/summary.ts';
+import { geomean, quantile, summarize, timeStats, winogradGemmFlops } from '../../../bench/summary.ts';
 import { formatBenchTable } from '../../../bench/table.ts';
 import { CEILING, results, row } from './fixtures.ts';
 
@@ -60,6 +60,22 @@ describe('bench summary math', () => {
     const perLayer = summarize(rows, ['A'], { ...CEILING, perLayer: { A: 50 } });
     expect(perLayer.winograd4OverCeiling.A).toBe(5);
     expect(perLayer.ceilingGflops).toBe(100);
+  });
+
+  it('GEMM-stage FLOPs of a Winograd layer: 2 · taps · tiles · C_out · C_in (ResNet-18 64@56², by hand)', () => {
+    const g = { batch: 1, kernelH: 3, kernelW: 3, strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], groups: 1, inChannels: 64, outChannels: 64, inHeight: 56, inWidth: 56 } as const;
+    expect(winogradGemmFlops(g as never, 'winograd4')).toBe(2 * 36 * 14 * 14 * 64 * 64); // 6×6 taps, 14×14 tiles of 4×4
+    expect(winogradGemmFlops(g as never, 'winograd2')).toBe(2 * 16 * 28 * 28 * 64 * 64);
+    expect(winogradGemmFlops({ ...g, inHeight: 7, inWidth: 7, batch: 2 } as never, 'winograd4')).toBe(2 * 36 * 2 * 2 * 2 * 64 * 64); // ceil(7/4) = 2
+    expect(winogradGemmFlops(g as never, 'im2col')).toBeUndefined();
+  });
+
+  it('F(4x4) GEMM stage over the ceiling: the profiled GEMM stage GFLOP/s over the layer ceiling; absent without stages', () => {
+    const stages = [{ kernel: 'wino4x4_input', ms: 1 }, { kernel: 'wino4x4_gemm_f32', ms: 2, gflops: 40 }, { kernel: 'wino4x4_output', ms: 1 }];
+    const s = summarize([row('A', 'winograd4', 10, { gpuMedianMs: 4, gpuGflops: 250, stages }), row('B', 'winograd4', 10)], ['A', 'B'], { ...CEILING, perLayer: { A: 80 } });
+    expect(s.winograd4GemmOverCeiling).toEqual({ A: 0.5 });
+    const text = formatBenchTable(results([row('A', 'winograd4', 10, { gpuMedianMs: 4, gpuGflops: 250, stages })], ['A'], { ...CEILING, perLayer: { A: 80 } }));
+    expect(text).toContain('GEMM stage 40.00 GFLOP/s = 50.0% of it');
   });
 
   it('the printed table has every row, the peer comparison with ratios and the geomean', () => {
