@@ -97,7 +97,6 @@ export function generateWinogradInputKernel(cfg: WinogradInputConfig): KernelSou
   const vecReads = nhwc && cfg.channelsAligned;
   const laneBounds = !cfg.channelsAligned;
   const I = '  ';
-  const II = I + I;
 
   const part: WgslPart = {
     idPart: '',

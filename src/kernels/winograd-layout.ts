@@ -278,6 +278,26 @@ export function tileIndexPrologue(mh: number, mw: number, nhwc: boolean, I: stri
   return L;
 }
 
+/**
+ * The first lines of every Winograd output-transform kernel (fp32 and int8): the linear invocation index, the
+ * early return past `tiles · o4`, the channel group k and tile t (NHWC: k fastest; NCHW: t fastest), the tile's
+ * coordinates (tw, th, n), and the tap stride `ms` and this invocation's base `mb` in M[ξ][t][o4].
+ */
+export function outputTileIndexPrologue(nhwc: boolean, I: string): string[] {
+  return [
+    `${I}let idx = gid.y * params.row_pitch + gid.x;`,
+    `${I}let tiles = params.batch * params.tiles_h * params.tiles_w;`,
+    `${I}if (idx >= tiles * params.o4) {`, `${I}${I}return;`, `${I}}`,
+    ...(nhwc ? [`${I}let k = idx % params.o4;`, `${I}let t = idx / params.o4;`] : [`${I}let t = idx % tiles;`, `${I}let k = idx / tiles;`]),
+    `${I}let tw = t % params.tiles_w;`,
+    `${I}let tq = t / params.tiles_w;`,
+    `${I}let th = tq % params.tiles_h;`,
+    `${I}let n = tq / params.tiles_h;`,
+    `${I}let ms = tiles * params.o4;`,
+    `${I}let mb = t * params.o4 + k;`,
+  ];
+}
+
 /** 0 … n−1. */
 export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 

@@ -22,6 +22,7 @@ import {
   type WinogradProblem,
   isBareOperand,
   matrixComment,
+  outputTileIndexPrologue,
   range,
   tapIndex,
   unrolled1D,
@@ -125,20 +126,7 @@ export function generateWinogradOutputKernel(cfg: WinogradOutputConfig): KernelS
   };
   const epi = epiloguePart(cfg.epilogue);
 
-  const body: string[] = [];
-  body.push(`${I}let idx = gid.y * params.row_pitch + gid.x;`);
-  body.push(`${I}let tiles = params.batch * params.tiles_h * params.tiles_w;`);
-  body.push(`${I}if (idx >= tiles * params.o4) {`, `${II}return;`, `${I}}`);
-  if (nhwc) body.push(`${I}let k = idx % params.o4;`, `${I}let t = idx / params.o4;`);
-  else body.push(`${I}let t = idx % tiles;`, `${I}let k = idx / tiles;`);
-  body.push(
-    `${I}let tw = t % params.tiles_w;`,
-    `${I}let tq = t / params.tiles_w;`,
-    `${I}let th = tq % params.tiles_h;`,
-    `${I}let n = tq / params.tiles_h;`,
-    `${I}let ms = tiles * params.o4;`,
-    `${I}let mb = t * params.o4 + k;`,
-  );
+  const body: string[] = outputTileIndexPrologue(nhwc, I);
   body.push(...matrixComment(`Y = AhT · M · Aw (${algo.name}), step 1 along H: t[:, b] = AhT · M[:, b] for each tap column b; AhT = ${algo.h.name} AT`, algo.h.AT, I));
   for (let b = 0; b < nw; b++) {
     for (let a = 0; a < nh; a++) {

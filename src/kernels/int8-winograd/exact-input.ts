@@ -79,7 +79,6 @@ export function generateExactInputKernel(c: ExactInputConfig): KernelSource {
   const { algo } = c;
   const { nh, nw } = algo;
   const I = '  ';
-  const II = I + I;
   const part: WgslPart = {
     idPart: '',
     bindings: [

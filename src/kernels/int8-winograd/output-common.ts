@@ -16,7 +16,7 @@ import { composeKernel, type WgslPart } from '../compose.ts';
 import type { KernelSource, UniformField } from '../types.ts';
 import { canWordStore, qOutputPart } from '../int8/output.ts';
 import type { QOutputMode } from '../int8/types.ts';
-import { matrixComment, range } from '../winograd-layout.ts';
+import { matrixComment, outputTileIndexPrologue, range } from '../winograd-layout.ts';
 import { fail, u32f } from './common.ts';
 
 export interface WinogradQOutput {
@@ -66,19 +66,7 @@ export function generateOutputSkeleton(s: OutputSkeleton): KernelSource {
   const II = I + I;
   const III = II + I;
   const body: string[] = [];
-  body.push(`${I}let idx = gid.y * params.row_pitch + gid.x;`);
-  body.push(`${I}let tiles = params.batch * params.tiles_h * params.tiles_w;`);
-  body.push(`${I}if (idx >= tiles * params.o4) {`, `${II}return;`, `${I}}`);
-  if (s.out.layout === 'NHWC') body.push(`${I}let k = idx % params.o4;`, `${I}let t = idx / params.o4;`);
-  else body.push(`${I}let t = idx % tiles;`, `${I}let k = idx / tiles;`);
-  body.push(
-    `${I}let tw = t % params.tiles_w;`,
-    `${I}let tq = t / params.tiles_w;`,
-    `${I}let th = tq % params.tiles_h;`,
-    `${I}let n = tq / params.tiles_h;`,
-    `${I}let ms = tiles * params.o4;`,
-    `${I}let mb = t * params.o4 + k;`,
-  );
+  body.push(...outputTileIndexPrologue(s.out.layout === 'NHWC', I));
   body.push(...matrixComment(`Y = AhT · M · Aw (${algo.name}), step 1 along H: t[:, b] = AhT · M[:, b] for each tap column b; AhT = ${algo.h.name} AT`, algo.h.AT, I));
   for (let b = 0; b < nw; b++) {
     body.push(...s.loads(I, b));

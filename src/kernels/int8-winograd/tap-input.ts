@@ -72,7 +72,6 @@ export function generateTapInputKernel(c: TapInputConfig): KernelSource {
   const { algo } = c;
   const { nh, nw } = algo;
   const I = '  ';
-  const II = I + I;
   const own: WgslPart = {
     idPart: '',
     bindings: [
