@@ -123,6 +123,15 @@ export function patchColumnLoads(algo: Winograd2D, layout: Layout, dtype: QDType
   return L;
 }
 
+/**
+ * Largest |V| an input transform can produce for |d'| ≤ 255: Σ over the tap's linear form of |coefficients| · 255.
+ * The exact path needs it ≤ 32767 (int16 storage); the tap-wise path below 2^24 (exact f32 transform).
+ */
+export function inputTransformMaxAbs(algo: Winograd2D): number {
+  const abs = (m: Winograd2D['h']['BT']) => m.map((row) => row.reduce((s, f) => s + Math.abs(Number(f.s * f.n) / Number(f.d)), 0));
+  return Math.max(...abs(algo.h.BT)) * Math.max(...abs(algo.w.BT)) * 255;
+}
+
 /** Header lines describing the patch reads. */
 export function patchReadDescription(algo: Winograd2D, layout: Layout, dtype: QDType): string[] {
   return [

@@ -28,6 +28,7 @@ import {
   dtShort,
   fail,
   isIntegerMatrix,
+  inputTransformMaxAbs,
   patchColumnLoads,
   patchPrologue,
   patchReadDescription,
@@ -44,19 +45,13 @@ export interface ExactInputConfig {
   workgroupSize?: number;
 }
 
-/** Largest |V| of the algorithm for |d'| ≤ 255: Σ over the tap's linear form of |coefficients| · 255. */
-export function exactInputMaxAbs(algo: Winograd2D): number {
-  const abs = (m: Winograd2D['h']['BT']) => m.map((row) => row.reduce((s, f) => s + Math.abs(Number(f.s * f.n) / Number(f.d)), 0));
-  return Math.max(...abs(algo.h.BT)) * Math.max(...abs(algo.w.BT)) * 255;
-}
-
 export function validateExactInputConfig(c: ExactInputConfig): number {
   const what = 'ExactInputConfig';
   checkAlgo2D(what, c.algo);
   checkLayout(what, c.layout);
   checkQDType(what, 'input', c.input);
   if (!isIntegerMatrix(c.algo.h.BT) || !isIntegerMatrix(c.algo.w.BT)) fail(what, 'algo', c.algo, 'must have integer Bᵀ on both sides (exact integer scheme)');
-  if (exactInputMaxAbs(c.algo) > 32767) fail(what, 'algo', c.algo, `|V| can reach ${exactInputMaxAbs(c.algo)}, more than int16 holds`);
+  if (inputTransformMaxAbs(c.algo) > 32767) fail(what, 'algo', c.algo, `|V| can reach ${inputTransformMaxAbs(c.algo)}, more than int16 holds`);
   return checkWorkgroup(what, c.workgroupSize);
 }
 

@@ -28,6 +28,7 @@ import {
   DEFAULT_WG,
   dtShort,
   fail,
+  inputTransformMaxAbs,
   patchColumnLoads,
   patchPrologue,
   patchReadDescription,
@@ -42,19 +43,13 @@ export interface TapInputConfig {
   workgroupSize?: number;
 }
 
-/** Largest |V| for |d'| ≤ 255 (must stay below 2^24 for the f32 transform to be exact). */
-export function tapInputMaxAbs(algo: Winograd2D): number {
-  const abs = (m: Winograd2D['h']['BT']) => m.map((row) => row.reduce((s, f) => s + Math.abs(Number(f.s * f.n) / Number(f.d)), 0));
-  return Math.max(...abs(algo.h.BT)) * Math.max(...abs(algo.w.BT)) * 255;
-}
-
 export function validateTapInputConfig(c: TapInputConfig): number {
   const what = 'TapInputConfig';
   checkAlgo2D(what, c.algo);
   checkLayout(what, c.layout);
   checkQDType(what, 'input', c.input);
   const integerBT = [c.algo.h.BT, c.algo.w.BT].every((m) => m.every((row) => row.every((f) => f.d === 1n)));
-  if (!integerBT || tapInputMaxAbs(c.algo) >= 2 ** 24) {
+  if (!integerBT || inputTransformMaxAbs(c.algo) >= 2 ** 24) {
     fail(what, 'algo', c.algo, 'must have integer Bᵀ with |V| < 2^24 for 8-bit inputs (so the f32 transform is exact, as tapwise.ts assumes)');
   }
   return checkWorkgroup(what, c.workgroupSize);
