@@ -1,15 +1,21 @@
 import { defineConfig } from 'vitest/config';
-import { vulkanLoaderEnv } from './src/node/vulkan-env.ts';
+import { fileURLToPath } from 'node:url';
 
-// Forked test workers inherit this process's environment at spawn time, so a Vulkan loader that is only
-// reachable through LD_LIBRARY_PATH (Chromium's bundled libvulkan.so.1) is visible to Dawn in gpu-node.
-Object.assign(process.env, vulkanLoaderEnv(process.env));
+// bench/ imports the library by its package name; in tests that is the sources (the package's exports point at dist/).
+const alias = [
+  { find: /^winoconv$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+  { find: /^winoconv\/node$/, replacement: fileURLToPath(new URL('./src/node/index.ts', import.meta.url)) },
+];
+// The GPU projects find WebGPU (or install it, as root with apt-get) before their workers start, and set the Vulkan
+// environment Dawn needs there: forked workers inherit this process's environment at spawn time.
+const gpuSetup = ['test/setup/gpu-global.ts'];
 
 export default defineConfig({
   test: {
-    reporters: process.env.CI ? ['default'] : ['default'],
+    reporters: ['default'],
     projects: [
       {
+        resolve: { alias },
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
@@ -18,23 +24,40 @@ export default defineConfig({
         },
       },
       {
+        resolve: { alias },
         test: {
           name: 'gpu-node',
           include: ['test/gpu/node.test.ts'],
           environment: 'node',
           pool: 'forks',
+          globalSetup: gpuSetup,
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
       },
       {
+        resolve: { alias },
         test: {
           name: 'gpu-browser',
           include: ['test/gpu/browser.test.ts'],
           environment: 'node',
           pool: 'forks',
+          globalSetup: gpuSetup,
           testTimeout: 180_000,
           hookTimeout: 180_000,
+        },
+      },
+      {
+        // The package as a user gets it: npm pack (the build runs in prepack), installed into a new project.
+        resolve: { alias },
+        test: {
+          name: 'consumer',
+          include: ['test/consumer/**/*.test.ts'],
+          environment: 'node',
+          pool: 'forks',
+          globalSetup: gpuSetup,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
     ],

@@ -3,7 +3,7 @@
  * counted as direct convolution: 2·N·Ho·Wo·Cout·(Cin/groups)·Kh·Kw.
  */
 import { outputSize, type ConvGeometry } from '../src/conv/types.ts';
-import { geom } from '../test/shapes.ts';
+import { geom } from './geometry.ts';
 
 export interface BenchLayer {
   name: string;

@@ -3,6 +3,7 @@
  * Always includes ugly shapes: odd H and W, C = 1, 3, 13, tiles that do not divide, batch > 1.
  */
 import type { ActivationType, ConvGeometry } from '../src/conv/types.ts';
+import { geom } from '../bench/geometry.ts';
 
 export interface ShapeCase {
   name: string;
@@ -11,18 +12,7 @@ export interface ShapeCase {
   bias?: boolean;
 }
 
-export function geom(p: Partial<ConvGeometry> & Pick<ConvGeometry, 'inChannels' | 'outChannels' | 'inHeight' | 'inWidth'>): ConvGeometry {
-  return {
-    batch: 1,
-    kernelH: 3,
-    kernelW: 3,
-    strides: [1, 1],
-    pads: [1, 1, 1, 1],
-    dilations: [1, 1],
-    groups: 1,
-    ...p,
-  };
-}
+export { geom };
 
 /** Small shapes for the baseline direct kernel: cheap enough for SwiftShader in both environments. */
 export const DIRECT_BASELINE_SHAPES: ShapeCase[] = [

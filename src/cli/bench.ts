@@ -3,14 +3,31 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Verb } from './main.ts';
 import type { BenchResults } from '../../bench/types.ts';
+import type { BenchOptions } from '../../bench/runner.ts';
+import { FROM_SOURCE, importFromCheckout } from './source-only.ts';
+
+/** Where `bench` writes its JSON when no --json is given: relative to the current directory. */
+export const RESULTS_DIR = 'winoconv-results';
+
+// The part of bench/browser-driver.ts used here (a checkout only: it serves demo/ with vite.config.ts).
+interface BenchDriverModule {
+  openBenchPage(o: { install?: boolean; progress?: (l: string) => void; dist?: boolean }): Promise<{
+    url: string;
+    version: string;
+    run(opts: BenchOptions): Promise<BenchResults>;
+    screenshot(file: string): Promise<void>;
+    close(): Promise<void>;
+  }>;
+}
 
 export const benchVerb: Verb = {
   summary:
     'Benchmark each layer of a suite (resnet18, vgg16, mobilenet, others, smoke; default resnet18) with every implementation that can serve it: ' +
     'median wall time (launch → GPU completion → read back) after warm-up, GPU time (timestamp queries), effective GFLOP/s (direct-convolution FLOPs), ' +
     'max relative error against float64, an FMA-ceiling probe. --browser runs in headless Chromium on the benchmark page (demo/bench.html); ' +
-    '--peers adds TensorFlow.js WebGPU and ONNX Runtime Web WebGPU side by side there; --dist drives the production build (dist/demo) instead. Prints a table, writes JSON ' +
-    '(default bench/results/local/<suite>-<env>-<time>.json) and with --html a self-contained report with charts. ' +
+    '--peers adds TensorFlow.js WebGPU and ONNX Runtime Web WebGPU side by side there; --dist drives the production build (dist/demo) instead ' +
+    '(--peers and --dist need a checkout of the repository; from the npm package --browser runs the CLI page without peers). Prints a table, writes JSON ' +
+    '(default ./winoconv-results/<suite>-<env>-<time>.json) and with --html a self-contained report with charts. ' +
     '--int8 adds int8 rows (Node): every int8 algorithm on the suite\'s layers, GPU time, speed-up over int8 im2col, bit-exactness or SQNR.',
   usage: 'winoconv bench [--suite NAME] [--impl NAME,...] [--runs N] [--warmup N] [--browser] [--peers] [--no-ceiling] [--json FILE] [--html FILE] [--screenshot FILE.png] [--dist] [--int8]',
   options: {
@@ -27,6 +44,7 @@ export const benchVerb: Verb = {
     dist: { type: 'boolean' },
     int8: { type: 'boolean' },
   },
+  gpu: (v) => (v.browser ? { browser: true } : { node: true }),
   async run(values) {
     const count = (name: string, v: unknown, dflt: number, min: number) => {
       if (v === undefined) return dflt;
@@ -50,8 +68,9 @@ export const benchVerb: Verb = {
     const progress = (l: string) => process.stderr.write(`${l}\n`);
     const { formatBenchTable } = await import('../../bench/table.ts');
     let results: BenchResults;
-    if (values.browser) {
-      const { openBenchPage } = await import('../../bench/browser-driver.ts');
+    if (values.browser && FROM_SOURCE) {
+      // A checkout: the benchmark page demo/bench.html on the demo's Vite config (peers, production build).
+      const { openBenchPage } = await importFromCheckout<BenchDriverModule>('bench/browser-driver.ts', 'bench --browser');
       progress(`starting the benchmark page (${values.dist ? 'dist/demo/bench.html, the production build' : 'demo/bench.html on the Vite dev server'}) in headless Chromium ...`);
       const page = await openBenchPage({ install: true, progress, dist: Boolean(values.dist) });
       try {
@@ -64,6 +83,26 @@ export const benchVerb: Verb = {
         }
       } finally {
         await page.close();
+      }
+    } else if (values.browser) {
+      // The npm package: the CLI's own page (dist/src/cli/browser/) runs the same runner without the peers,
+      // which are dev dependencies loaded through the demo's Vite config.
+      if (values.peers || values.dist) {
+        throw new Error(`--${values.peers ? 'peers' : 'dist'} needs the benchmark page demo/bench.html and its Vite config, which the npm package does not ship; run it from a checkout of the winoconv repository (npm ci && npx winoconv bench --browser --peers)`);
+      }
+      const { openBrowserSession } = await import('../node/browser-session.ts');
+      progress('starting the CLI page in headless Chromium (no peers: they run from a checkout) ...');
+      const s = await openBrowserSession({ page: 'src/cli/browser/index.html', readyGlobal: '__winoconvCli', install: true, onConsole: progress });
+      try {
+        results = await s.page.evaluate((o) => window.__winoconvCli!.bench(o), opts);
+        results.environment = `headless Chromium ${s.version} (${s.url})`;
+        if (typeof values.screenshot === 'string') {
+          mkdirSync(path.dirname(path.resolve(values.screenshot)), { recursive: true });
+          await s.page.screenshot({ path: values.screenshot as `${string}.png`, fullPage: true });
+          progress(`screenshot: ${values.screenshot}`);
+        }
+      } finally {
+        await s.close();
       }
     } else {
       const { getNodeGPU } = await import('../node/dawn.ts');
@@ -88,7 +127,7 @@ export const benchVerb: Verb = {
       }
     }
     const env = values.browser ? 'browser' : 'node';
-    const file = (values.json as string | undefined) ?? path.join('bench', 'results', 'local', `${results.suite}-${env}-${results.date.replace(/[:.]/g, '-')}.json`);
+    const file = (values.json as string | undefined) ?? path.join(RESULTS_DIR, `${results.suite}-${env}-${results.date.replace(/[:.]/g, '-')}.json`);
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
     console.log(`results: ${file}`);

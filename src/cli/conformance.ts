@@ -11,12 +11,13 @@ export const conformanceVerb: Verb = {
     '--json prints one JSON array of {id, status, algorithm, dtype, maxAbsError, maxRelError, tolerance, message}.',
   usage: 'winoconv conformance PATH... [--browser] [--algorithm A] [--json]',
   options: { browser: { type: 'boolean' }, algorithm: { type: 'string' }, json: { type: 'boolean' } },
+  gpu: (v) => (v.browser ? { browser: true } : { node: true }),
   allowPositionals: true,
   async run(values, positionals) {
     if (positionals.length === 0) throw new Error('give at least one case file or folder: winoconv conformance PATH...');
     const algorithm = values.algorithm as AlgorithmName | undefined;
     if (algorithm !== undefined && !ALGORITHMS.includes(algorithm)) throw new Error(`--algorithm = ${algorithm}: must be one of ${ALGORITHMS.join(', ')}`);
-    const { caseFiles } = await import('../conformance/case.ts');
+    const { caseFiles } = await import('../node/conformance-files.ts');
     const { readFile } = await import('node:fs/promises');
     const files: string[] = [];
     for (const p of positionals) {

@@ -5,6 +5,15 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Verb } from './main.ts';
+import { importFromCheckout } from './source-only.ts';
+
+// The shapes used here of test/gpu/cases and test/gpu/harness/fixture.ts (not imported: the npm package has no test/).
+interface CasesModule {
+  GPU_CASES: { name: string }[];
+}
+interface FixtureModule {
+  runGpuCase(gpu: GPU, c: { name: string }, env: 'node'): Promise<{ status: 'pass' | 'fail' | 'skip'; ms: number; message: string }>;
+}
 
 export const gpuTestVerb: Verb = {
   summary:
@@ -13,10 +22,11 @@ export const gpuTestVerb: Verb = {
     '--json FILE writes every result.',
   usage: 'winoconv gpu-test [--filter TEXT] [--json FILE]',
   options: { filter: { type: 'string' }, json: { type: 'string' } },
+  gpu: () => ({ node: true }),
   async run(values) {
     const { getNodeGPU, requestNodeAdapter } = await import('../node/dawn.ts');
-    const { GPU_CASES } = await import('../../test/gpu/cases/index.ts');
-    const { runGpuCase } = await import('../../test/gpu/harness/fixture.ts');
+    const { GPU_CASES } = await importFromCheckout<CasesModule>('test/gpu/cases/index.ts', 'gpu-test');
+    const { runGpuCase } = await importFromCheckout<FixtureModule>('test/gpu/harness/fixture.ts', 'gpu-test');
     const gpu = await getNodeGPU();
     const adapter = await requestNodeAdapter();
     console.log(`adapter: ${adapter.info.vendor} ${adapter.info.architecture} ${adapter.info.description}`);

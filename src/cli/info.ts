@@ -6,6 +6,7 @@ export const infoVerb: Verb = {
   summary: 'Print the WebGPU adapter (vendor, architecture), its features, WGSL language features and limits, in Node (Dawn) or with --browser in headless Chromium.',
   usage: 'winoconv info [--browser] [--json]',
   options: { browser: { type: 'boolean' }, json: { type: 'boolean' } },
+  gpu: (v) => (v.browser ? { browser: true } : { node: true }),
   async run(values) {
     let report: AdapterReport;
     let where: string;

@@ -2,12 +2,15 @@
  * The `winoconv` command: argument parsing and dispatch. Each verb lives in its own module.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { GpuNeeds } from '../node/gpu-setup.ts';
 
 export interface Verb {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
   allowPositionals?: boolean;
+  /** What WebGPU this run needs (Dawn in Node, headless Chromium); made available before `run` (gpu-setup.ts). */
+  gpu?(values: Record<string, unknown>): GpuNeeds | undefined;
   run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
 }
 
@@ -55,6 +58,12 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
+    const needs = verb.gpu?.(parsed.values as Record<string, unknown>);
+    if (needs) {
+      // The first GPU step finds WebGPU or makes it available (as root with apt-get), before Dawn is loaded.
+      const { ensureGpu } = await import('../node/gpu-setup.ts');
+      ensureGpu({ ...needs, install: !process.env.WINOCONV_NO_INSTALL });
+    }
     return await verb.run(parsed.values as Record<string, unknown>, parsed.positionals);
   } catch (e) {
     console.error(`winoconv ${name}: ${(e as Error).message}`);

@@ -9,6 +9,7 @@ export const tuneVerb: Verb = {
     '--export FILE writes them as JSON for shipping with a model.',
   usage: 'winoconv tune [--suite NAME] [--file FILE] [--export FILE] [--runs N]',
   options: { suite: { type: 'string' }, file: { type: 'string' }, export: { type: 'string' }, runs: { type: 'string' } },
+  gpu: () => ({ node: true }),
   async run(values) {
     const { findSuite } = await import('../../bench/suites.ts');
     const { createNodeEngine } = await import('../node/engine.ts');

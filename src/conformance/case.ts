@@ -617,29 +617,3 @@ export function runReference(c: ConformanceCase): ReferenceResult {
     activation: c.activation,
   });
 }
-
-/** Reads and parses a case file (Node only: `node:fs` is loaded on demand so this module stays browser-safe). */
-export async function loadCase(path: string): Promise<ConformanceCase> {
-  const { readFile } = await import('node:fs/promises');
-  const text = await readFile(path, 'utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ConvDescError('file', path, `must be valid JSON (${(e as Error).message})`);
-  }
-  try {
-    return parseCase(json);
-  } catch (e) {
-    throw e instanceof ConvDescError ? e.within(path) : e;
-  }
-}
-
-/** The case files a path names: the file itself, or every `*.json` in a folder (sorted). Node only. */
-export async function caseFiles(path: string): Promise<string[]> {
-  const { readdir, stat } = await import('node:fs/promises');
-  const { join } = await import('node:path');
-  if (!(await stat(path)).isDirectory()) return [path];
-  const names = (await readdir(path)).filter((n) => n.endsWith('.json')).sort();
-  return names.map((n) => join(path, n));
-}

@@ -1,15 +1,29 @@
 /**
  * A headless Chromium page with WebGPU, served from http://127.0.0.1 (about:blank has no navigator.gpu),
  * used by the browser GPU tests and the CLI's --browser mode. The page is one of the repo's HTML files,
- * served by Vite's dev server so that TypeScript modules load without a build step.
+ * served by Vite's dev server: in a checkout from the TypeScript sources (no build step); in the npm package
+ * from dist/ (the build copies src/cli/browser/index.html next to the compiled entry.js).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromiumArgs, ensureChromium } from './browser.ts';
 
+/** True when this module runs from the TypeScript sources (a checkout), false from the package's dist/. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/** The folder pages are served from: the repository root (src/node/ → ../..), or dist/ (dist/src/node/ → ../..). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** `node_modules` folders on the way up from `dir`, where a page's bare imports (fraction.js) resolve. */
+function nodeModulesAbove(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, 'node_modules'))) out.push(path.join(d, 'node_modules'));
+    if (path.dirname(d) === d) return out;
+  }
+}
 
 export interface BrowserSession {
   // puppeteer's Page, kept structural so the library's types do not leak into callers that never use it
@@ -38,7 +52,10 @@ async function importOrExplain<T>(name: string, load: () => Promise<T>): Promise
   try {
     return await load();
   } catch (e) {
-    throw new Error(`--browser needs the package '${name}' (a dev dependency of winoconv): run npm ci in the winoconv checkout. (${(e as Error).message})`);
+    const how = FROM_SOURCE
+      ? 'run npm ci in the winoconv checkout'
+      : 'winoconv does not install it (only --browser needs it): npm install -D vite@^8 puppeteer-core@^24 in your project';
+    throw new Error(`--browser needs the package '${name}' (a dev dependency of winoconv): ${how}. (${(e as Error).message})`);
   }
 }
 
@@ -51,7 +68,9 @@ export async function openBrowserSession(opts: BrowserSessionOptions): Promise<B
     configFile: false,
     logLevel: 'error',
     clearScreen: false,
-    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null },
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null, fs: { allow: [REPO_ROOT, ...nodeModulesAbove(REPO_ROOT)] } },
+    // bench/ imports the library as 'winoconv' (public API only): the sources here, or the package's own build.
+    resolve: { alias: [{ find: /^winoconv$/, replacement: path.join(REPO_ROOT, FROM_SOURCE ? 'src/index.ts' : 'src/index.js') }] },
     // No dependency discovery: a late optimisation pass would reload the page under the test.
     optimizeDeps: { noDiscovery: true, include: [] },
   });

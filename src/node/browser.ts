@@ -1,14 +1,12 @@
 /**
  * Finding (and on a bare Debian machine, installing) a Chromium that has WebGPU, for the browser tests,
  * the CLI's `--browser` mode and CI. Order: env `CHROME_PATH`, then system chromium/chrome, then
- * puppeteer's cache. With none found and running as root with apt-get: `apt-get install chromium`
- * (plus `libvulkan1`, the Vulkan loader Dawn uses in Node). Otherwise: print exactly what to install.
+ * puppeteer's cache. Installing what is missing is gpu-setup.ts's job (`ensureChromium` calls it).
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { hasSystemVulkanLoader, resetVulkanLoaderCache } from './vulkan-env.ts';
+import { ensureGpu } from './gpu-setup.ts';
 
 const SYSTEM_CANDIDATES = [
   '/usr/bin/chromium',
@@ -85,42 +83,11 @@ export const INSTALL_HINT =
   '  Debian/Ubuntu: sudo apt-get install -y chromium libvulkan1   (Ubuntu: chromium-browser)\n' +
   '  or set CHROME_PATH=/path/to/chrome (Chrome 113+ or Chromium 113+).';
 
-function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
-}
-
-function hasAptGet(): boolean {
-  return spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
-}
-
-/** apt-get install as root; progress goes to stderr so that it is seen while it runs. */
-function aptInstall(packages: string[], log: (s: string) => void): void {
-  log(`winoconv: installing ${packages.join(' ')} with apt-get (running as root) ...`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'inherit', 'inherit'], env });
-  if (update.status !== 0) throw new Error(`apt-get update failed with exit code ${update.status}`);
-  const inst = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: ['ignore', 'inherit', 'inherit'], env });
-  if (inst.status !== 0) throw new Error(`apt-get install ${packages.join(' ')} failed with exit code ${inst.status}`);
-}
-
 /**
  * Returns a Chromium executable path, installing Debian's chromium (and the Vulkan loader) when none is
- * found and this process may do so. Throws with INSTALL_HINT otherwise.
+ * found and this process may do so (root with apt-get). Throws with exactly what to install otherwise.
+ * The same finder/installer as the CLI's GPU verbs and the test runner's global setup (gpu-setup.ts).
  */
 export function ensureChromium(opts: { install?: boolean; log?: (s: string) => void } = {}): string {
-  const log = opts.log ?? ((s: string) => process.stderr.write(s + '\n'));
-  const install = opts.install ?? true;
-  const found = findChromium();
-  const missing: string[] = [];
-  if (!found.path) missing.push('chromium');
-  if (process.platform === 'linux' && !hasSystemVulkanLoader()) missing.push('libvulkan1');
-  const canInstall = install && process.platform === 'linux' && isRoot() && hasAptGet();
-  if (missing.length && canInstall) {
-    aptInstall(missing, log);
-    resetVulkanLoaderCache();
-  }
-  // A missing libvulkan1 alone is not fatal: Dawn then uses Chromium's own loader (see vulkan-env.ts).
-  const again = found.path ? found : findChromium();
-  if (!again.path) throw new Error(`${INSTALL_HINT}\nLooked in: ${again.tried.join(', ')}`);
-  return again.path;
+  return ensureGpu({ browser: true, install: opts.install ?? true, log: opts.log }).chromium!;
 }

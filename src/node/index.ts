@@ -3,3 +3,4 @@ export * from '../index.ts';
 export { getNodeGPU, requestNodeAdapter } from './dawn.ts';
 export { createNodeEngine as createEngine } from './engine.ts';
 export { FileTuningStore, defaultTuningFile } from './tuning-store.ts';
+export { loadCase, caseFiles } from './conformance-files.ts';

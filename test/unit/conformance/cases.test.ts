@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { caseFiles, loadCase, parseCase, roundToFloat16, runReference, samePads, schemaTolerance } from '../../../src/conformance/case.ts';
+import { parseCase, roundToFloat16, runReference, samePads, schemaTolerance } from '../../../src/conformance/case.ts';
+import { caseFiles, loadCase } from '../../../src/node/conformance-files.ts';
 import { caseTolerance, judgeCase } from '../../../src/conformance/judge.ts';
 import { transposeActivation, transposeWeight } from '../../../src/reference/conv2d.ts';
 import { CASES_DIR, CASE_FILES, expectReject, rawCase, type RawCase } from './helpers.ts';
