@@ -29,7 +29,16 @@ export async function getNodeGPU(): Promise<GPU> {
       process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'winoconv-xdg-'));
     }
     if (add.VK_ICD_FILENAMES && !process.env.VK_ICD_FILENAMES) process.env.VK_ICD_FILENAMES = add.VK_ICD_FILENAMES;
-    const mod = (await import('webgpu')) as unknown as { create(opts: string[]): GPU; globals: Record<string, unknown> };
+    let mod: { create(opts: string[]): GPU; globals: Record<string, unknown> };
+    try {
+      mod = (await import('webgpu')) as unknown as typeof mod;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+      throw new Error(
+        "winoconv/node needs the package 'webgpu' (Dawn for Node), an optional peer dependency that npm does not install by itself: " +
+          `npm install webgpu. (${(e as Error).message.split('\n')[0]})`,
+      );
+    }
     Object.assign(globalThis, mod.globals);
     gpuSingleton = mod.create(dawnOptions());
     (globalThis as { __winoconvDawnGPU?: GPU }).__winoconvDawnGPU = gpuSingleton;
