@@ -4,14 +4,13 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Three jobs, one file:
+ * Two jobs, one file (the library itself is built by `npm run build`: tsc, scripts/build.mjs → dist/src/):
  *
- * - `npm run build` (`vite build`): the browser ESM build of the library, dist/winoconv.js.
  * - `npm run demo` (`vite --config vite.config.ts demo`): the dev server for demo/ on 127.0.0.1 (WebGPU needs a
  *   secure context; 127.0.0.1 is one). In dev, `winoconv` is an alias of src/index.ts, so edits show at once.
  *   `winoconv bench --browser` starts this same server (bench/browser-driver.ts) and drives demo/bench.html.
  * - `npm run demo:build` (`vite build --mode demo`, after `npm run build`): the demo pages as static files in
- *   dist/demo/, importing the library from the ESM build dist/winoconv.js (not from src/); `npm run demo:preview`
+ *   dist/demo/, importing the library from the package build dist/src/index.js (not from src/); `npm run demo:preview`
  *   serves them.
  *
  * The benchmark peers load from node_modules, never a CDN: TensorFlow.js through its single-file ESM builds
@@ -35,8 +34,8 @@ export default defineConfig(({ command, mode, isPreview }): UserConfig => {
   const optimizeDeps = { noDiscovery: true, include: [] as string[] };
   if (isPreview) return { root: r('demo'), preview: { host: '127.0.0.1' }, build: { outDir: r('dist/demo') } };
   if (command === 'build' && mode === 'demo') {
-    const lib = r('dist/winoconv.js');
-    if (!existsSync(lib)) throw new Error('demo build: dist/winoconv.js is missing; run `npm run build` first (the demo imports the library build)');
+    const lib = r('dist/src/index.js');
+    if (!existsSync(lib)) throw new Error('demo build: dist/src/index.js is missing; run `npm run build` first (the demo imports the package build)');
     return {
       root: r('demo'),
       base: './',
@@ -52,18 +51,5 @@ export default defineConfig(({ command, mode, isPreview }): UserConfig => {
       resolve: { alias: [...PEER_ALIASES, { find: /^winoconv$/, replacement: r('src/index.ts') }] },
     };
   }
-  return {
-    server,
-    build: {
-      outDir: r('dist'),
-      emptyOutDir: true,
-      sourcemap: true,
-      target: 'es2022',
-      lib: {
-        entry: r('src/index.ts'),
-        formats: ['es'],
-        fileName: () => 'winoconv.js',
-      },
-    },
-  };
+  throw new Error('vite build builds the demo only (`npm run demo:build`); the library is built by `npm run build` (tsc → dist/)');
 });

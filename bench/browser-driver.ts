@@ -2,7 +2,7 @@
  * Node side of `winoconv bench --browser`: starts the demo's Vite dev server (vite.config.ts: the `winoconv`
  * alias to src/, the peers' local builds) on 127.0.0.1, opens demo/bench.html in headless Chromium with WebGPU
  * and runs a suite through the page's `window.__winoconvBench`, the same code path as its Run button. With
- * `dist`, it serves the production build (dist/demo, which imports dist/winoconv.js) with `vite preview` instead.
+ * `dist`, it serves the production build (dist/demo, which imports dist/src/index.js) with `vite preview` instead.
  *
  * src/node/browser-session.ts serves pages with no Vite config (the tests' pages need none); the benchmark page
  * needs the config's aliases, hence this small driver with the same Chromium flags.

@@ -3,7 +3,7 @@
  * built), then `run()` does one forward pass with bias + ReLU fused: launch → GPU completion → output read back
  * to the CPU. That is the timed region for every implementation (winoconv, the baseline, the peers).
  *
- * winoconv's algorithms come from the public API only ('winoconv': src/ in dev, dist/winoconv.js in the demo's
+ * winoconv's algorithms come from the public API only ('winoconv': src/ in dev, dist/src/index.js in the demo's
  * production build). The baseline (bench/baseline.ts) and the peers (bench/peers/) are separate modules, loaded
  * where they are wanted.
  */

@@ -3,7 +3,7 @@
  * update as each row is measured, error against float64 beside speed, the peers (TensorFlow.js, ONNX Runtime
  * Web) side by side. `winoconv bench --browser` drives this same page headless through `window.__winoconvBench`.
  *
- * The library comes in through 'winoconv' (src/ in dev, dist/winoconv.js in the demo build); the peers and the
+ * The library comes in through 'winoconv' (src/ in dev, dist/src/index.js in the demo build); the peers and the
  * baseline load on demand.
  */
 import { describeAdapter } from 'winoconv';
