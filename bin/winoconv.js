@@ -14,7 +14,9 @@ let fromSource = false;
 if (existsSync(source) && !process.env.WINOCONV_USE_DIST) {
   try {
     const { register } = await import('tsx/esm/api');
-    register();
+    // The repo's tsconfig wherever the command is started from: its `paths` map the `winoconv` self-imports of
+    // bench/ to src/ (the package's exports point at dist/).
+    register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
     fromSource = true;
   } catch {
     // a checkout without dev dependencies: fall back to dist/ (npm run build)

@@ -22,7 +22,17 @@ const fail = (msg) => {
 };
 
 rmSync(dist, { recursive: true, force: true });
-const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const require = createRequire(import.meta.url);
+let tsc;
+try {
+  tsc = require.resolve('typescript/bin/tsc');
+} catch {
+  // `npm pack` of a fresh clone: prepack runs before anything is installed. The build needs the dev dependencies.
+  console.error('build: typescript (a dev dependency) is not installed: running `npm ci` first ...');
+  const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: ['ignore', 2, 2] });
+  if (ci.status !== 0) fail(`npm ci failed (exit ${ci.status}); run it yourself, then npm run build`);
+  tsc = require.resolve('typescript/bin/tsc');
+}
 const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 if (r.status !== 0) fail(`tsc failed (exit ${r.status})`);
 
