@@ -3,7 +3,7 @@
  * GPU work; errors are `ConvDescError`s naming the field, the value and the rule.
  */
 import { ConvDescError, rejectUnknownKeys, requireInteger, requireIntegerTuple, requireNumberArray, requireNumberElements, requireObject, validateDataLength } from './validate.ts';
-import type { Activation, ActivationType, BroadcastTensor, DType, Layout, WeightLayout } from './types.ts';
+import { TENSOR_DTYPES, type Activation, type ActivationType, type BroadcastTensor, type DType, type Layout, type TensorDType, type WeightLayout } from './types.ts';
 
 /** Algorithm names, the same in the API and the CLI. */
 export const ALGORITHMS = [
@@ -172,7 +172,7 @@ export interface Conv2dWeights {
   preluWeights?: ArrayLike<number> | BroadcastTensor;
 }
 
-export const BROADCAST_TENSOR_KEYS = ['shape', 'data', 'broadcast'] as const;
+export const BROADCAST_TENSOR_KEYS = ['shape', 'data', 'broadcast', 'dtype'] as const;
 
 /**
  * A bias / PReLU operand as a broadcast tensor: a plain array of outChannels values (per channel) or of one value
@@ -192,6 +192,7 @@ export function asBroadcast(field: string, v: ArrayLike<number> | BroadcastTenso
     const data = requireNumberArray(`${field}.data`, t.data);
     validateDataLength(field, data, t.shape as number[]);
     requireNumberElements(`${field}.data`, data, { finite: true });
+    if (t.dtype !== undefined && !TENSOR_DTYPES.includes(t.dtype as TensorDType)) throw new ConvDescError(`${field}.dtype`, t.dtype, `must be one of ${TENSOR_DTYPES.join(', ')} (or omitted)`);
     const bt = { shape: [...(t.shape as number[])], data, broadcast: t.broadcast } as BroadcastTensor;
     if (bt.broadcast === 'scalar' && data.length !== 1) throw new ConvDescError(`${field}.shape`, bt.shape, "broadcast 'scalar' needs exactly one value");
     if (bt.broadcast === 'channel' && (bt.shape.length !== 1 || (data.length !== outChannels && data.length !== 1))) {

@@ -185,3 +185,10 @@ describe('run() inputs (issue 10.9)', () => {
     refuses('int8 0.5', () => checkRunInput([0.5, 0, 0, 0], 4, 'n', 'int8'), 'x[0]', /integer/);
   });
 });
+
+describe('bias tensors as SCHEMA.md gives them', () => {
+  it('take an optional dtype tag, checked against the known element types', () => {
+    expect(asBroadcast('bias', { shape: [4], dtype: 'float32', data: [1, 2, 3, 4], broadcast: 'channel' }, 4).broadcast).toBe('channel');
+    refuses('bias.dtype', () => asBroadcast('bias', { shape: [4], dtype: 'complex64', data: [1, 2, 3, 4], broadcast: 'channel' }, 4), 'bias.dtype', /must be one of float32/);
+  });
+});
