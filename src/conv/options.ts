@@ -21,7 +21,7 @@ export interface SizeObject {
 
 /** `{batch, height, width}`, each an integer >= 1; unknown keys refused. */
 export function checkSize(field: string, v: unknown): SizeObject {
-  const s = requireObject(field, v, 'an object {batch, height, width} of integers >= 1');
+  const s = requireObject(field || 'shape', v, 'an object {batch, height, width} of integers >= 1');
   rejectUnknownKeys(field, s, SIZE_KEYS);
   const at = (k: string) => (field ? `${field}.${k}` : k);
   return { batch: requireInteger(at('batch'), s.batch, 1), height: requireInteger(at('height'), s.height, 1), width: requireInteger(at('width'), s.width, 1) };

@@ -3,14 +3,14 @@
  */
 import { normalizeQuant, type NormalizedQuant, type QuantOptions } from '../conv/quant-options.ts';
 import { asBroadcast, checkEpilogueTensor, normalizeDesc, outputShapePattern, type Conv2dDesc, type Conv2dWeights, type NormalizedDesc } from '../conv/desc.ts';
-import { ConvDescError, rejectUnknownKeys, requireNumberArray, requireNumberElements, requireObject } from '../conv/validate.ts';
+import { ConvDescError, rejectUnknownKeys, requireInteger, requireNumberArray, requireNumberElements, requireObject } from '../conv/validate.ts';
 import { CONV2D_OPTION_KEYS, FIND_OPTION_KEYS, checkBoolean, checkCalibration, checkExpectedSize, checkSize } from '../conv/options.ts';
 import { exactWinogradApplicable } from '../kernels/int8-winograd/prepare.ts';
 import type { BroadcastTensor } from '../conv/types.ts';
 import { transposeWeight } from '../reference/conv2d.ts';
 import { userTransform1D, winograd2D, type UserTransforms, type Winograd1D, type Winograd2D } from '../winograd/index.ts';
 import type { AlgorithmImpl, PrepareContext, PreparedConv } from './algorithm.ts';
-import { EngineCore, type LimitOverrides } from './engine-core.ts';
+import { EngineCore, LIMIT_KEYS, type LimitOverrides } from './engine-core.ts';
 import { ConvPlan, retirePlan, type PlanInfo } from './plan.ts';
 import { selectCandidates, type CandidateVerdict } from './select.ts';
 import { needsOwnVerificationInstance, verificationContext, verifyPrepared, verifyPreparedInt, verifyTapwise, type VerifyResult } from './verify.ts';
@@ -217,7 +217,7 @@ export class Engine {
       throw new ConvDescError('preluWeights', undefined, "are required when activation is 'prelu'");
     }
     const preluField = opts.preluWeights !== undefined ? 'preluWeights' : 'activation.preluWeights';
-    const preluSrc = opts.preluWeights ?? d.activation.preluWeights;
+    const preluSrc = opts.preluWeights !== undefined ? opts.preluWeights : d.activation.preluWeights;
     const prelu = d.activation.type === 'prelu' && preluSrc !== undefined ? asBroadcast(preluField, preluSrc as ArrayLike<number> | BroadcastTensor, d.outChannels) : undefined;
     if (prelu) checkEpilogueTensor(preluField, prelu, pattern, d.layout);
     if (opts.transforms !== undefined) requireObject('transforms', opts.transforms, 'learned transforms {AT, G, BT} or {h, w}');
@@ -422,6 +422,14 @@ export const ENGINE_OPTION_KEYS = ['device', 'gpu', 'powerPreference', 'limits',
 export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   rejectUnknownKeys('options', requireObject('options', opts, 'an object {device?, gpu?, powerPreference?, limits?, autotune?, tuningStore?}'), ENGINE_OPTION_KEYS);
   checkBoolean('autotune', opts.autotune);
+  if (opts.limits !== undefined) {
+    const l = requireObject('limits', opts.limits, `an object with any of ${LIMIT_KEYS.join(', ')}`);
+    rejectUnknownKeys('limits', l, LIMIT_KEYS);
+    for (const k of LIMIT_KEYS) if (l[k] !== undefined) requireInteger(`limits.${k}`, l[k], 1);
+  }
+  if (opts.powerPreference !== undefined && opts.powerPreference !== 'low-power' && opts.powerPreference !== 'high-performance') {
+    throw new ConvDescError('powerPreference', opts.powerPreference, "must be 'low-power' or 'high-performance'");
+  }
   if (opts.device !== undefined && (opts.device === null || typeof opts.device !== 'object' || typeof (opts.device as GPUDevice).createBuffer !== 'function')) {
     throw new ConvDescError('device', opts.device, 'must be a GPUDevice');
   }

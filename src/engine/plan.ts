@@ -231,6 +231,7 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
   }
 
   private requireShape(): PlanShape & ResizeResult {
+    this.alive();
     if (!this.shape) throw new Error('ConvPlan: call resize({batch, height, width}) before encode/run');
     return this.shape;
   }

@@ -192,3 +192,9 @@ describe('bias tensors as SCHEMA.md gives them', () => {
     refuses('bias.dtype', () => asBroadcast('bias', { shape: [4], dtype: 'complex64', data: [1, 2, 3, 4], broadcast: 'channel' }, 4), 'bias.dtype', /must be one of float32/);
   });
 });
+
+describe('size objects', () => {
+  it('a missing or non-object shape is named shape', () => {
+    for (const v of [null, 3, 'x', [1, 8, 8]]) refuses(`shape ${JSON.stringify(v)}`, () => checkSize('', v), 'shape', /\{batch, height, width\}/);
+  });
+});
