@@ -66,17 +66,6 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
     this.info = info;
   }
 
-  /** Sizes the plan for an input of batch × height × width: output shape, workspace, uniforms written once. */
-  resize(shape: PlanShape): { outputShape: [number, number, number, number]; workspaceBytes: number; inputShape: [number, number, number, number] } {
-    const s = this.checkShape(shape);
-    const d = this.desc;
-    const r = this.prepared.resize(s.batch, s.height, s.width);
-    this.shape = { ...s, ...r };
-    this.info.workspaceBytes = r.workspaceBytes;
-    this.info.notes = [...new Set([...this.info.notes, ...r.notes])];
-    return { outputShape: this.shapeOf(s.batch, d.outChannels, r.outHeight, r.outWidth), inputShape: this.shapeOf(s.batch, d.inChannels, s.height, s.width), workspaceBytes: r.workspaceBytes };
-  }
-
   /**
    * Every check of resize, before anything changes: the size object, the output size, and the numpy-broadcast
    * bias / PReLU tensors against the output shape at this size.
@@ -95,6 +84,17 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
     if (this.epilogue.bias) checkEpilogueTensor('bias', this.epilogue.bias, out, d.layout);
     if (this.epilogue.prelu) checkEpilogueTensor('preluWeights', this.epilogue.prelu, out, d.layout);
     return s;
+  }
+
+  /** Sizes the plan for an input of batch × height × width: output shape, workspace, uniforms written once. */
+  resize(s: PlanShape): { outputShape: [number, number, number, number]; workspaceBytes: number; inputShape: [number, number, number, number] } {
+    this.checkShape(s);
+    const d = this.desc;
+    const r = this.prepared.resize(s.batch, s.height, s.width);
+    this.shape = { ...s, ...r };
+    this.info.workspaceBytes = r.workspaceBytes;
+    this.info.notes = [...new Set([...this.info.notes, ...r.notes])];
+    return { outputShape: this.shapeOf(s.batch, d.outChannels, r.outHeight, r.outWidth), inputShape: this.shapeOf(s.batch, d.inChannels, s.height, s.width), workspaceBytes: r.workspaceBytes };
   }
 
   private shapeOf(n: number, c: number, h: number, w: number): [number, number, number, number] {
