@@ -119,6 +119,8 @@ function refineVerdicts(d: NormalizedDesc, verdicts: CandidateVerdict[], v: Verd
     if (q && x.algorithm.endsWith('-tap') && q.output !== 'int8' && q.output !== 'uint8') {
       x.status = 'rejected';
       x.reason = `quant.output ${q.output}: tap-wise Winograd serves QLinearConv outputs (int8, uint8); use winograd2-exact, im2col or direct`;
+    } else if (!q && x.algorithm.endsWith('-tap')) {
+      x.reason = `${x.reason}; serves quant.output 'int8' or 'uint8' only (give quant to candidates() for a verdict on yours)`;
     } else if (x.algorithm === 'winograd2-exact' && (d.dtype === 'int8' || d.dtype === 'uint8')) {
       const why = exactWinogradApplicable(representativeGeometry(d), {
         input: d.dtype, xZeroPoint: q?.xZeroPoint ?? 0, weightDtype: q?.weightDtype ?? 'int8', wZeroPoint: q?.wZeroPoint ?? 0,

@@ -72,6 +72,7 @@ describe('candidates() and destroy() without a GPU', () => {
       expect(taps.length).toBe(4);
       for (const v of taps) expect(v.status === 'rejected', `${output} ${v.algorithm}: ${v.status} ${v.reason}`).toBe(output !== 'uint8');
     }
+    for (const v of engine.candidates(desc).filter((x) => x.algorithm.endsWith('-tap'))) expect(v.reason, 'without quant').toMatch(/serves quant.output 'int8' or 'uint8' only/);
     expect(fieldError('candidates unknown key', () => engine.candidates(desc, { quantization: {} } as never)).message).toMatch(/did you mean 'quant'/);
   });
   it('destroy() destroys a device only when the engine owns it; a destroyed engine throws', () => {
