@@ -2,8 +2,8 @@
  * The public convolution descriptor and its normalisation. `normalizeDesc` validates every field before any
  * GPU work; errors are `ConvDescError`s naming the field, the value and the rule.
  */
-import { ConvDescError, requireInteger, requireIntegerTuple } from './validate.ts';
-import type { Activation, ActivationType, BroadcastTensor, DType, Layout, WeightLayout } from './types.ts';
+import { ConvDescError, rejectUnknownKeys, requireInteger, requireIntegerTuple, requireNumberArray, requireNumberElements, requireObject, validateDataLength } from './validate.ts';
+import { TENSOR_DTYPES, type Activation, type ActivationType, type BroadcastTensor, type DType, type Layout, type TensorDType, type WeightLayout } from './types.ts';
 
 /** Algorithm names, the same in the API and the CLI. */
 export const ALGORITHMS = [
@@ -32,23 +32,36 @@ export const ALGORITHM_HELP: Record<AlgorithmName, string> = {
 
 export const ACTIVATIONS: ActivationType[] = ['linear', 'relu', 'relu6', 'leakyrelu', 'prelu', 'elu', 'sigmoid'];
 
+/** dtypes a plan can be created for (`float16` is not implemented yet and is refused). */
+export type PlanDType = Exclude<DType, 'float16'>;
+
+/**
+ * A 2-D convolution. Unknown keys are refused (with the nearest valid key suggested); a key whose value is
+ * `undefined` counts as absent and takes the default.
+ */
 export interface Conv2dDesc {
   inChannels: number;
   outChannels: number;
   /** [kH, kW] or one number for both. */
   kernelSize: number | [number, number];
-  /** [sH, sW] or one number; default 1. */
+  /** [sH, sW] or one number; default 1. Any stride up to 2³¹ − 1 (a stride past the input gives output size 1). */
   strides?: number | [number, number];
   /** [top, left, bottom, right], or one number for all four; default 0. */
   pads?: number | [number, number, number, number];
   /** [dH, dW] or one number; default 1. */
   dilations?: number | [number, number];
+  /** Default 1; must divide inChannels and outChannels. */
   groups?: number;
-  /** Layout of input and output; default NHWC. */
+  /** Layout of input and output; default 'NHWC'. */
   layout?: Layout;
-  dtype?: DType;
-  /** Activation after the bias; a type name or {type, alpha}. Default linear. */
+  /** Default 'float32'; 'int8' / 'uint8' need `quant` in the options. float16 is not implemented (refused). */
+  dtype?: PlanDType;
+  /**
+   * Activation after the bias; a type name or {type, alpha}. Default 'linear'. `alpha` applies to leakyrelu only
+   * (default 0.2); PReLU slopes go in the options' `preluWeights`.
+   */
   activation?: ActivationType | Activation;
+  /** Default 'auto'. */
   algorithm?: AlgorithmName;
 }
 
@@ -67,19 +80,58 @@ export interface NormalizedDesc {
   algorithm: AlgorithmName;
 }
 
+/** Geometry integers go to the kernels as 32-bit uniforms (and into i32 index arithmetic). */
+export const MAX_GEOMETRY_INT = 2 ** 31 - 1;
+
+function upTo(field: string, v: number): number {
+  if (v > MAX_GEOMETRY_INT) throw new ConvDescError(field, v, `must be an integer <= ${MAX_GEOMETRY_INT} (2^31 - 1: the kernels' 32-bit index arithmetic)`);
+  return v;
+}
+
 function pair(field: string, v: unknown, dflt: number, min: number): [number, number] {
   if (v === undefined) return [dflt, dflt];
   if (typeof v === 'number') {
-    requireInteger(field, v, min);
+    upTo(field, requireInteger(field, v, min));
     return [v, v];
   }
-  return requireIntegerTuple(field, v, 2, min, `[h, w] >= ${min}`) as [number, number];
+  const t = requireIntegerTuple(field, v, 2, min, `[h, w] >= ${min}`) as [number, number];
+  t.forEach((x, i) => upTo(`${field}[${i}]`, x));
+  return t;
+}
+
+export const DESC_KEYS = ['inChannels', 'outChannels', 'kernelSize', 'strides', 'pads', 'dilations', 'groups', 'layout', 'dtype', 'activation', 'algorithm'] as const;
+export const ACTIVATION_KEYS = ['type', 'alpha', 'preluWeights'] as const;
+
+/** The activation field: a type name or {type, alpha?, preluWeights?}; alpha only with leakyrelu, slopes only with prelu. */
+function normalizeActivation(v: unknown): Activation {
+  if (v === undefined) return { type: 'linear' };
+  if (typeof v === 'string') {
+    if (!ACTIVATIONS.includes(v as ActivationType)) throw new ConvDescError('activation', v, `must be one of ${ACTIVATIONS.join(', ')}`);
+    return v === 'leakyrelu' ? { type: v, alpha: 0.2 } : { type: v as ActivationType };
+  }
+  const a = requireObject('activation', v, `one of ${ACTIVATIONS.join(', ')}, or {type, alpha} (omit it for linear)`);
+  rejectUnknownKeys('activation', a, ACTIVATION_KEYS);
+  if (!ACTIVATIONS.includes(a.type as ActivationType)) throw new ConvDescError('activation.type', a.type, `must be one of ${ACTIVATIONS.join(', ')}`);
+  const type = a.type as ActivationType;
+  const act: Activation = { type };
+  if (a.alpha !== undefined && type !== 'leakyrelu') throw new ConvDescError('activation.alpha', a.alpha, `applies only to leakyrelu, not ${type} (elu is fixed at alpha 1)`);
+  if (type === 'leakyrelu') {
+    const alpha = a.alpha ?? 0.2;
+    if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new ConvDescError('activation.alpha', alpha, 'must be a finite number');
+    act.alpha = alpha;
+  }
+  if (a.preluWeights !== undefined) {
+    if (type !== 'prelu') throw new ConvDescError('activation.preluWeights', a.preluWeights, `apply only to activation 'prelu', not ${type}`);
+    act.preluWeights = a.preluWeights as Activation['preluWeights'];
+  }
+  return act;
 }
 
 export function normalizeDesc(desc: Conv2dDesc): NormalizedDesc {
-  if (desc === null || typeof desc !== 'object') throw new ConvDescError('desc', desc, 'must be an object');
-  const inChannels = requireInteger('inChannels', desc.inChannels, 1);
-  const outChannels = requireInteger('outChannels', desc.outChannels, 1);
+  requireObject('desc', desc, 'an object {inChannels, outChannels, kernelSize, ...}');
+  rejectUnknownKeys('', desc, DESC_KEYS);
+  const inChannels = upTo('inChannels', requireInteger('inChannels', desc.inChannels, 1));
+  const outChannels = upTo('outChannels', requireInteger('outChannels', desc.outChannels, 1));
   if (desc.kernelSize === undefined) throw new ConvDescError('kernelSize', undefined, 'is required: [kH, kW] or one number');
   const [kernelH, kernelW] = pair('kernelSize', desc.kernelSize, 1, 1);
   const strides = pair('strides', desc.strides, 1, 1);
@@ -87,34 +139,32 @@ export function normalizeDesc(desc: Conv2dDesc): NormalizedDesc {
   let pads: [number, number, number, number];
   if (desc.pads === undefined) pads = [0, 0, 0, 0];
   else if (typeof desc.pads === 'number') {
-    requireInteger('pads', desc.pads, 0);
+    upTo('pads', requireInteger('pads', desc.pads, 0));
     pads = [desc.pads, desc.pads, desc.pads, desc.pads];
-  } else pads = requireIntegerTuple('pads', desc.pads, 4, 0, '[top, left, bottom, right] >= 0') as typeof pads;
+  } else {
+    pads = requireIntegerTuple('pads', desc.pads, 4, 0, '[top, left, bottom, right] >= 0') as typeof pads;
+    pads.forEach((x, i) => upTo(`pads[${i}]`, x));
+  }
   const groups = desc.groups === undefined ? 1 : requireInteger('groups', desc.groups, 1);
   if (inChannels % groups !== 0) throw new ConvDescError('groups', groups, `must divide inChannels (${inChannels})`);
   if (outChannels % groups !== 0) throw new ConvDescError('groups', groups, `must divide outChannels (${outChannels})`);
-  const layout = desc.layout ?? 'NHWC';
+  const layout = desc.layout === undefined ? 'NHWC' : desc.layout;
   if (layout !== 'NHWC' && layout !== 'NCHW') throw new ConvDescError('layout', layout, "must be 'NHWC' or 'NCHW'");
-  const dtype = desc.dtype ?? 'float32';
+  const dtype = desc.dtype === undefined ? 'float32' : (desc.dtype as DType);
   if (dtype !== 'float32' && dtype !== 'int8' && dtype !== 'uint8') {
     throw new ConvDescError('dtype', dtype, dtype === 'float16' ? "is not implemented yet: 'float32', 'int8' and 'uint8' are" : "must be 'float32', 'int8' or 'uint8' (float16 planned)");
   }
-  const act: Activation = typeof desc.activation === 'string' || desc.activation === undefined ? { type: desc.activation ?? 'linear' } : desc.activation;
-  if (!ACTIVATIONS.includes(act.type)) throw new ConvDescError('activation', act.type, `must be one of ${ACTIVATIONS.join(', ')}`);
-  if (act.type === 'leakyrelu') {
-    const alpha = act.alpha ?? 0.2;
-    if (!Number.isFinite(alpha)) throw new ConvDescError('activation.alpha', alpha, 'must be a finite number');
-    act.alpha = alpha;
-  }
-  const algorithm = desc.algorithm ?? 'auto';
+  const activation = normalizeActivation(desc.activation);
+  const algorithm = desc.algorithm === undefined ? 'auto' : desc.algorithm;
   if (!ALGORITHMS.includes(algorithm)) throw new ConvDescError('algorithm', algorithm, `must be one of ${ALGORITHMS.join(', ')}`);
-  return { inChannels, outChannels, kernelH, kernelW, strides, pads, dilations, groups, layout, dtype, activation: { ...act }, algorithm };
+  return { inChannels, outChannels, kernelH, kernelW, strides, pads, dilations, groups, layout, dtype, activation, algorithm };
 }
 
 /** Weights, bias and options given at plan creation. */
 export interface Conv2dWeights {
   /** Flat weights in `weightLayout`: OIHW [out, in/groups, kH, kW] or HWIO [kH, kW, in/groups, out]. */
   weights: ArrayLike<number>;
+  /** Default 'OIHW' (ONNX); 'HWIO' is TensorFlow's. */
   weightLayout?: WeightLayout;
   /** A per-channel vector (length outChannels), a scalar (length 1), or a broadcast tensor. */
   bias?: ArrayLike<number> | BroadcastTensor;
@@ -122,11 +172,63 @@ export interface Conv2dWeights {
   preluWeights?: ArrayLike<number> | BroadcastTensor;
 }
 
+export const BROADCAST_TENSOR_KEYS = ['shape', 'data', 'broadcast', 'dtype'] as const;
+
+/**
+ * A bias / PReLU operand as a broadcast tensor: a plain array of outChannels values (per channel) or of one value
+ * (scalar), or `{shape, data, broadcast}` (unknown keys refused). Checks the data (numbers, finite, length = the
+ * product of the shape) and the kind's shape rule; a numpy tensor's fit to the output is checked by
+ * `checkEpilogueTensor` (channel axis, at creation) and `validateBroadcast` (whole output shape, at resize).
+ */
 export function asBroadcast(field: string, v: ArrayLike<number> | BroadcastTensor, outChannels: number): BroadcastTensor {
-  if (typeof (v as BroadcastTensor).broadcast === 'string') return v as BroadcastTensor;
-  const data = v as ArrayLike<number>;
-  if (typeof data.length !== 'number') throw new ConvDescError(field, v, 'must be an array of numbers or {shape, data, broadcast}');
+  const what = `an array of outChannels (${outChannels}) numbers or of one number, or {shape, data, broadcast: 'channel' | 'scalar' | 'numpy'}`;
+  if (v === null || typeof v !== 'object') throw new ConvDescError(field, v, `must be ${what}`);
+  if (!Array.isArray(v) && !ArrayBuffer.isView(v)) {
+    const t = v as unknown as Record<string, unknown>;
+    rejectUnknownKeys(field, t, BROADCAST_TENSOR_KEYS);
+    if (t.broadcast !== 'channel' && t.broadcast !== 'scalar' && t.broadcast !== 'numpy') throw new ConvDescError(`${field}.broadcast`, t.broadcast, "must be 'channel', 'scalar' or 'numpy'");
+    if (!Array.isArray(t.shape) || t.shape.length > 4) throw new ConvDescError(`${field}.shape`, t.shape, 'must be an array of at most 4 dimensions');
+    t.shape.forEach((x, i) => requireInteger(`${field}.shape[${i}]`, x, 1));
+    const data = requireNumberArray(`${field}.data`, t.data);
+    validateDataLength(field, data, t.shape as number[]);
+    requireNumberElements(`${field}.data`, data, { finite: true });
+    if (t.dtype !== undefined && !TENSOR_DTYPES.includes(t.dtype as TensorDType)) throw new ConvDescError(`${field}.dtype`, t.dtype, `must be one of ${TENSOR_DTYPES.join(', ')} (or omitted)`);
+    const bt = { shape: [...(t.shape as number[])], data, broadcast: t.broadcast } as BroadcastTensor;
+    if (bt.broadcast === 'scalar' && data.length !== 1) throw new ConvDescError(`${field}.shape`, bt.shape, "broadcast 'scalar' needs exactly one value");
+    if (bt.broadcast === 'channel' && (bt.shape.length !== 1 || (data.length !== outChannels && data.length !== 1))) {
+      throw new ConvDescError(`${field}.shape`, bt.shape, `broadcast 'channel' needs a 1-D tensor of ${outChannels} values (one per output channel)`);
+    }
+    return bt;
+  }
+  const data = requireNumberArray(field, v, what);
+  requireNumberElements(field, data, { finite: true });
   if (data.length === outChannels) return { shape: [outChannels], data, broadcast: 'channel' };
   if (data.length === 1) return { shape: [1], data, broadcast: 'scalar' };
   throw new ConvDescError(`${field}.length`, data.length, `must be outChannels (${outChannels}) or 1, or give {shape, data, broadcast}`);
+}
+
+/**
+ * The output shape of a plan in its layout, with the dimensions not known before resize (batch, height,
+ * width) as undefined; at resize, the full shape.
+ */
+export function outputShapePattern(d: NormalizedDesc, size?: { batch: number; outHeight: number; outWidth: number }): (number | undefined)[] {
+  const [n, h, w] = size ? [size.batch, size.outHeight, size.outWidth] : [undefined, undefined, undefined];
+  return d.layout === 'NHWC' ? [n, h, w, d.outChannels] : [n, d.outChannels, h, w];
+}
+
+/**
+ * A numpy-broadcast tensor against the output shape (trailing dimensions aligned; each dimension 1 or the
+ * output's). Dimensions of `outShape` that are undefined (not known before resize) match anything. Throws a
+ * ConvDescError naming the field, the tensor's shape and the output shape.
+ */
+export function checkEpilogueTensor(field: string, t: BroadcastTensor, outShape: readonly (number | undefined)[], layout: string): void {
+  if (t.broadcast !== 'numpy') return;
+  const offset = outShape.length - t.shape.length;
+  const shown = `[${outShape.map((x, i) => x ?? (layout === 'NHWC' ? 'NHW'[i] : 'N?HW'[i])).join(', ')}]`;
+  t.shape.forEach((dim, i) => {
+    const want = outShape[offset + i];
+    if (dim !== 1 && want !== undefined && dim !== want) {
+      throw new ConvDescError(`${field}.shape`, t.shape, `not broadcastable (numpy: trailing dimensions aligned, each 1 or equal) to the output shape ${shown} (${layout}): dimension ${i} is ${dim}, the output's is ${want}`);
+    }
+  });
 }

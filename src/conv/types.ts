@@ -18,7 +18,16 @@ export interface BroadcastTensor {
   shape: number[];
   data: ArrayLike<number>;
   broadcast: Broadcast;
+  /**
+   * Element type the data came as (SCHEMA.md tensors carry it): one of TENSOR_DTYPES, checked by the engine;
+   * optional, the values are numbers either way.
+   */
+  dtype?: string;
 }
+
+/** Element types a tensor's `dtype` tag may name. */
+export const TENSOR_DTYPES = ['float32', 'float16', 'float64', 'int32', 'int8', 'uint8'] as const;
+export type TensorDType = (typeof TENSOR_DTYPES)[number];
 
 export interface Activation {
   type: ActivationType;

@@ -245,3 +245,81 @@ export function validateConvTensors(g: ConvGeometry, t: ConvTensors): [number, n
   if (t.preluWeights) validateBroadcast('activation.preluWeights', t.preluWeights, out, g.outChannels);
   return out;
 }
+
+/** Levenshtein distance, case-insensitive (for "did you mean" suggestions). */
+export function editDistance(a: string, b: string): number {
+  const s = a.toLowerCase();
+  const t = b.toLowerCase();
+  let prev = Array.from({ length: t.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= s.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= t.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (s[i - 1] === t[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[t.length];
+}
+
+/**
+ * The valid key closest to `key`: by edit distance (case-insensitive), preferring keys that share a prefix of 3 or
+ * more characters (`stride` → `strides`, `padding` → `pads`, `yZeroPt` → `yZeroPoint`); undefined when nothing is close.
+ */
+export function nearestKey(key: string, valid: readonly string[]): string | undefined {
+  const k = key.toLowerCase();
+  let best: string | undefined;
+  let bestScore = Infinity;
+  for (const v of valid) {
+    const l = v.toLowerCase();
+    const dist = editDistance(k, l);
+    let prefix = 0;
+    while (prefix < k.length && prefix < l.length && k[prefix] === l[prefix]) prefix++;
+    const score = prefix >= 3 && prefix >= Math.min(k.length, l.length) / 2 ? Math.min(dist, 1 + dist / 100) : dist;
+    if (score < bestScore) {
+      bestScore = score;
+      best = v;
+    }
+  }
+  return bestScore <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+/**
+ * Refuses keys of `obj` that are not in `valid` (a key whose value is undefined counts as absent), naming the
+ * key and suggesting the nearest valid one, e.g. `desc.stride = 2: unknown key; did you mean 'strides'?`.
+ */
+export function rejectUnknownKeys(field: string, obj: object, valid: readonly string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (valid.includes(key) || (obj as Record<string, unknown>)[key] === undefined) continue;
+    const near = nearestKey(key, valid);
+    const path = field ? `${field}.${key}` : key;
+    throw new ConvDescError(path, (obj as Record<string, unknown>)[key], `unknown key${near ? `; did you mean '${near}'?` : ''} (valid: ${valid.join(', ')})`);
+  }
+}
+
+/** `v` must be a non-null object (not an array); `what` describes it for the message. */
+export function requireObject(field: string, v: unknown, what: string): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ConvDescError(field, v, `must be ${what}`);
+  return v as Record<string, unknown>;
+}
+
+/** `v` must be an array or a (non-BigInt) typed array of numbers; returns it. Elements are checked by the caller. */
+export function requireNumberArray(field: string, v: unknown, what = 'an array or typed array of numbers'): ArrayLike<number> {
+  const ok = Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array));
+  if (!ok) throw new ConvDescError(field, v, `must be ${what}`);
+  return v as ArrayLike<number>;
+}
+
+/**
+ * Every element must be a number (plain arrays: typeof number; typed arrays hold numbers already); `finite`: and
+ * finite; `integer`: an integer in [lo, hi], with `rangeName` in the message.
+ */
+export function requireNumberElements(field: string, data: ArrayLike<number>, rule: { finite?: boolean; integer?: { lo: number; hi: number; rangeName: string } } = {}): void {
+  const plain = !ArrayBuffer.isView(data);
+  const { integer } = rule;
+  const finite = rule.finite || integer !== undefined;
+  const intRule = integer ? `an integer in the ${integer.rangeName} range [${integer.lo}, ${integer.hi}]` : '';
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i] as unknown;
+    if (plain && typeof v !== 'number') throw new ConvDescError(`${field}[${i}]`, v, `must be a number${integer ? ` (${intRule})` : ''}`);
+    if (finite && !Number.isFinite(v)) throw new ConvDescError(`${field}[${i}]`, v, `must be a finite number${integer ? ` (${intRule})` : ''}`);
+    if (integer && (!Number.isInteger(v) || (v as number) < integer.lo || (v as number) > integer.hi)) throw new ConvDescError(`${field}[${i}]`, v, `must be ${intRule}`);
+  }
+}

@@ -1,19 +1,22 @@
 /**
  * createEngine → Engine.createConv2d → ConvPlan. See DESIGN.md §1 for the data flow.
  */
-import { normalizeQuant, type QuantOptions } from '../conv/quant-options.ts';
-import { asBroadcast, normalizeDesc, type Conv2dDesc, type Conv2dWeights, type NormalizedDesc } from '../conv/desc.ts';
-import { ConvDescError, validateBroadcast, outputTensorShape } from '../conv/validate.ts';
+import { normalizeQuant, type NormalizedQuant, type QuantOptions } from '../conv/quant-options.ts';
+import { asBroadcast, checkEpilogueTensor, normalizeDesc, outputShapePattern, type Conv2dDesc, type Conv2dWeights, type NormalizedDesc } from '../conv/desc.ts';
+import { ConvDescError, rejectUnknownKeys, requireInteger, requireNumberArray, requireNumberElements, requireObject } from '../conv/validate.ts';
+import { CONV2D_OPTION_KEYS, FIND_OPTION_KEYS, checkBoolean, checkCalibration, checkExpectedSize, checkSize } from '../conv/options.ts';
+import { exactWinogradApplicable } from '../kernels/int8-winograd/prepare.ts';
 import type { BroadcastTensor } from '../conv/types.ts';
 import { transposeWeight } from '../reference/conv2d.ts';
 import { userTransform1D, winograd2D, type UserTransforms, type Winograd1D, type Winograd2D } from '../winograd/index.ts';
 import type { AlgorithmImpl, PrepareContext, PreparedConv } from './algorithm.ts';
-import { EngineCore, type LimitOverrides } from './engine-core.ts';
-import { ConvPlan, type PlanInfo } from './plan.ts';
+import { EngineCore, LIMIT_KEYS, type LimitOverrides } from './engine-core.ts';
+import { ConvPlan, retirePlan, type PlanInfo } from './plan.ts';
 import { selectCandidates, type CandidateVerdict } from './select.ts';
 import { needsOwnVerificationInstance, verificationContext, verifyPrepared, verifyPreparedInt, verifyTapwise, type VerifyResult } from './verify.ts';
 import { TAP_SQNR_FLOOR_DB } from './algorithms/int8-winograd.ts';
 import { ALGORITHM_IMPLS } from './algorithms/index.ts';
+import { representativeGeometry } from './epilogue-buffers.ts';
 import { adapterKey, findConv2d, randomWeights, tuningKey, type FindOptions, type FindResult } from './tuner.ts';
 import { MemoryTuningStore, type TuningStore } from './tuning-store.ts';
 
@@ -74,6 +77,18 @@ function userAlgorithm(d: NormalizedDesc, t: Conv2dOptions['transforms']): Winog
   return winograd2D(make(both.h, 'h'), make(both.w, 'w'));
 }
 
+/**
+ * The check's input grows with the stride (verify.ts: effective kernel + 2·stride + 4 rows). A stride past the
+ * representative size kernels are configured at (64 + pads: output size 1 there, as for any larger stride) is
+ * checked at that stride instead, which configures the same kernels; the stride itself is a uniform.
+ */
+function verificationStrides(d: NormalizedDesc): [number, number] {
+  const capH = 64 + d.pads[0] + d.pads[2];
+  const capW = 64 + d.pads[1] + d.pads[3];
+  if (d.strides[0] <= capH && d.strides[1] <= capW) return d.strides;
+  return [Math.min(d.strides[0], capH), Math.min(d.strides[1], capW)];
+}
+
 export interface EngineConstruction {
   impls?: AlgorithmImpl[];
   limits?: LimitOverrides;
@@ -81,6 +96,44 @@ export interface EngineConstruction {
   tuningStore?: TuningStore;
   adapterInfo?: { vendor: string; architecture: string; device: string; description: string };
   wgslLanguageFeatures?: ReadonlySet<string>;
+  /** The engine created the device (createEngine without {device}): destroy() destroys it. Default false. */
+  ownsDevice?: boolean;
+}
+
+/** Selection input shared by candidates() and createConv2d: what forcing would check, known before any GPU work. */
+interface VerdictContext {
+  quant?: NormalizedQuant;
+  /** Caller's weights and their layout, when known (the exact int8 Winograd bound depends on their range). */
+  weights?: ArrayLike<number>;
+  weightLayout?: 'OIHW' | 'HWIO';
+}
+
+/**
+ * Marks the verdicts that forcing would refuse for reasons beyond the descriptor (quantization, weight range) as
+ * rejected, with the reason forcing gives, so that a candidate listed as servable never throws when forced.
+ */
+function refineVerdicts(d: NormalizedDesc, verdicts: CandidateVerdict[], v: VerdictContext): CandidateVerdict[] {
+  const q = v.quant;
+  for (const x of verdicts) {
+    if (x.status === 'rejected') continue;
+    if (q && x.algorithm.endsWith('-tap') && q.output !== 'int8' && q.output !== 'uint8') {
+      x.status = 'rejected';
+      x.reason = `quant.output ${q.output}: tap-wise Winograd serves QLinearConv outputs (int8, uint8); use winograd2-exact, im2col or direct`;
+    } else if (!q && x.algorithm.endsWith('-tap')) {
+      x.reason = `${x.reason}; serves quant.output 'int8' or 'uint8' only (give quant to candidates() for a verdict on yours)`;
+    } else if (x.algorithm === 'winograd2-exact' && (d.dtype === 'int8' || d.dtype === 'uint8')) {
+      const why = exactWinogradApplicable(representativeGeometry(d), {
+        input: d.dtype, xZeroPoint: q?.xZeroPoint ?? 0, weightDtype: q?.weightDtype ?? 'int8', wZeroPoint: q?.wZeroPoint ?? 0,
+        weights: v.weights, weightLayout: v.weightLayout ?? 'OIHW',
+      });
+      if (why) {
+        x.status = 'rejected';
+        x.reason = `winograd2-exact not applicable: ${why}`;
+      }
+    }
+  }
+  const rank = (x: CandidateVerdict) => (x.status === 'rejected' ? 1 : 0);
+  return verdicts.map((x, i) => [x, i] as const).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]).map(([x]) => x);
 }
 
 export class Engine {
@@ -89,8 +142,14 @@ export class Engine {
   readonly autotune: boolean;
   readonly tuningStore: TuningStore;
   readonly adapterKey: string;
+  /** Whether destroy() destroys the device: only when the engine created it. */
+  readonly ownsDevice: boolean;
+  private destroyed = false;
+  /** Plans made by this engine, destroyed with it (weakly held: a dropped plan is not kept alive). */
+  private plans = new Set<WeakRef<ConvPlan>>();
 
   constructor(device: GPUDevice, opts: EngineConstruction = {}) {
+    this.ownsDevice = opts.ownsDevice ?? false;
     this.core = new EngineCore(device, opts.limits, { wgslLanguageFeatures: opts.wgslLanguageFeatures, adapterInfo: opts.adapterInfo });
     this.autotune = opts.autotune ?? false;
     this.tuningStore = opts.tuningStore ?? new MemoryTuningStore();
@@ -103,46 +162,74 @@ export class Engine {
     return this.core.device;
   }
 
-  /** Every algorithm's verdict for a descriptor, without creating anything. */
-  candidates(desc: Conv2dDesc, opts: Pick<Conv2dOptions, 'expectedSize' | 'transforms'> = {}): CandidateVerdict[] {
+  /**
+   * Every algorithm's verdict for a descriptor, without creating anything. Give the plan's `quant` (and weights)
+   * for int8/uint8: an algorithm listed as servable ('candidate' or 'excluded') is then one that createConv2d with
+   * the same descriptor and options accepts when forced (it still has to pass verification).
+   */
+  candidates(desc: Conv2dDesc, opts: Partial<Pick<Conv2dOptions, 'expectedSize' | 'transforms' | 'quant' | 'weights' | 'weightLayout' | 'minSqnrDb'>> = {}): CandidateVerdict[] {
+    this.alive();
     const d = normalizeDesc(desc);
-    return selectCandidates(this.impls, { desc: d, height: opts.expectedSize?.height, width: opts.expectedSize?.width, transforms: userAlgorithm(d, opts.transforms) });
+    const o = requireObject('options', opts, 'an object');
+    rejectUnknownKeys('options', o, CONV2D_OPTION_KEYS);
+    const size = checkExpectedSize(opts.expectedSize);
+    const quant = opts.quant !== undefined && (d.dtype === 'int8' || d.dtype === 'uint8') ? normalizeQuant(d, opts.quant) : undefined;
+    if (opts.quant !== undefined && !quant) throw new ConvDescError('quant', 'given', `applies to dtype int8 or uint8, not ${d.dtype}`);
+    const verdicts = selectCandidates(this.impls, { desc: d, height: size?.height, width: size?.width, transforms: userAlgorithm(d, opts.transforms), minSqnrDb: opts.minSqnrDb });
+    return refineVerdicts(d, verdicts, { quant, weights: opts.weights, weightLayout: opts.weightLayout });
   }
 
-  /** Validates a descriptor and its tensors and builds the context algorithms prepare from. */
+  /**
+   * Validates a descriptor and its options (unknown keys refused, weights, bias and PReLU slopes checked for
+   * type, length, finiteness and broadcast shape) and builds the context algorithms prepare from.
+   */
   context(desc: Conv2dDesc, opts: Conv2dOptions): PrepareContext {
+    this.alive();
     const d = normalizeDesc(desc);
-    if (!opts || typeof opts !== 'object') throw new ConvDescError('options', opts, 'must be an object with weights');
-    const weightLayout = opts.weightLayout ?? 'OIHW';
+    const o = requireObject('options', opts, 'an object {weights, weightLayout?, bias?, ...}');
+    rejectUnknownKeys('options', o, CONV2D_OPTION_KEYS);
+    const weightLayout = opts.weightLayout === undefined ? 'OIHW' : opts.weightLayout;
     if (weightLayout !== 'OIHW' && weightLayout !== 'HWIO') throw new ConvDescError('weightLayout', weightLayout, "must be 'OIHW' or 'HWIO'");
     const cinG = d.inChannels / d.groups;
     const wantW = d.outChannels * cinG * d.kernelH * d.kernelW;
-    if (!opts.weights || typeof opts.weights.length !== 'number') throw new ConvDescError('weights', opts.weights, 'must be an array of numbers');
-    if (opts.weights.length !== wantW) throw new ConvDescError('weights.length', opts.weights.length, `must be outChannels·(inChannels/groups)·kH·kW = ${d.outChannels}·${cinG}·${d.kernelH}·${d.kernelW} = ${wantW}`);
-    const quant = d.dtype === 'float32' ? undefined : normalizeQuant(d, opts.quant);
-    if (d.dtype === 'float32' && opts.quant) throw new ConvDescError('quant', 'given', `applies to dtype int8 or uint8, not ${d.dtype}`);
-    const [wlo, whi] = quant ? (quant.weightDtype === 'int8' ? [-128, 127] : [0, 255]) : [-Infinity, Infinity];
-    for (let i = 0; i < opts.weights.length; i++) {
-      const v = opts.weights[i];
-      if (!Number.isFinite(v)) throw new ConvDescError(`weights[${i}]`, v, 'must be a finite number');
-      if (quant && (!Number.isInteger(v) || v < wlo || v > whi)) throw new ConvDescError(`weights[${i}]`, v, `must be an integer in the ${quant.weightDtype} range [${wlo}, ${whi}]`);
+    const weights = requireNumberArray('weights', opts.weights);
+    if (weights.length !== wantW) throw new ConvDescError('weights.length', weights.length, `must be outChannels·(inChannels/groups)·kH·kW = ${d.outChannels}·${cinG}·${d.kernelH}·${d.kernelW} = ${wantW}`);
+    const int8 = d.dtype === 'int8' || d.dtype === 'uint8';
+    if (!int8) {
+      if (opts.quant !== undefined) throw new ConvDescError('quant', 'given', `applies to dtype int8 or uint8, not ${d.dtype}`);
+      for (const k of ['tapScales', 'calibration', 'minSqnrDb'] as const) {
+        if (opts[k] !== undefined) throw new ConvDescError(k, opts[k], `applies to dtype int8 or uint8 plans, not ${d.dtype}`);
+      }
     }
-    const oihw = weightLayout === 'OIHW' ? Float32Array.from(opts.weights) : Float32Array.from(transposeWeight(opts.weights, 'HWIO', 'OIHW', d.outChannels, cinG, d.kernelH, d.kernelW));
+    checkExpectedSize(opts.expectedSize);
+    checkBoolean('autotune', opts.autotune);
+    const quant = int8 ? normalizeQuant(d, opts.quant) : undefined;
+    requireNumberElements('weights', weights, quant ? { integer: { lo: quant.weightDtype === 'int8' ? -128 : 0, hi: quant.weightDtype === 'int8' ? 127 : 255, rangeName: quant.weightDtype } } : { finite: true });
+    const oihw = weightLayout === 'OIHW' ? Float32Array.from(weights) : Float32Array.from(transposeWeight(weights, 'HWIO', 'OIHW', d.outChannels, cinG, d.kernelH, d.kernelW));
+    const pattern = outputShapePattern(d);
     const bias = opts.bias !== undefined ? asBroadcast('bias', opts.bias, d.outChannels) : undefined;
+    if (bias) checkEpilogueTensor('bias', bias, pattern, d.layout);
+    if (opts.preluWeights !== undefined && d.activation.type !== 'prelu') {
+      throw new ConvDescError('preluWeights', opts.preluWeights, `apply only to activation 'prelu', not ${d.activation.type}`);
+    }
+    if (opts.preluWeights !== undefined && d.activation.preluWeights !== undefined) {
+      throw new ConvDescError('preluWeights', opts.preluWeights, 'are given twice (options.preluWeights and activation.preluWeights): give one');
+    }
     if (d.activation.type === 'prelu' && opts.preluWeights === undefined && d.activation.preluWeights === undefined) {
       throw new ConvDescError('preluWeights', undefined, "are required when activation is 'prelu'");
     }
-    const preluSrc = opts.preluWeights ?? d.activation.preluWeights;
-    const prelu = d.activation.type === 'prelu' && preluSrc !== undefined ? asBroadcast('preluWeights', preluSrc as ArrayLike<number> | BroadcastTensor, d.outChannels) : undefined;
-    for (const [name, t] of [['bias', bias], ['preluWeights', prelu]] as const) {
-      if (t && t.broadcast !== 'numpy') validateBroadcast(name, t, outputTensorShape({ batch: 1, inChannels: d.inChannels, outChannels: d.outChannels, inHeight: d.kernelH, inWidth: d.kernelW, kernelH: d.kernelH, kernelW: d.kernelW, strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], groups: d.groups }, d.layout), d.outChannels);
-    }
+    const preluField = opts.preluWeights !== undefined ? 'preluWeights' : 'activation.preluWeights';
+    const preluSrc = opts.preluWeights !== undefined ? opts.preluWeights : d.activation.preluWeights;
+    const prelu = d.activation.type === 'prelu' && preluSrc !== undefined ? asBroadcast(preluField, preluSrc as ArrayLike<number> | BroadcastTensor, d.outChannels) : undefined;
+    if (prelu) checkEpilogueTensor(preluField, prelu, pattern, d.layout);
+    if (opts.transforms !== undefined) requireObject('transforms', opts.transforms, 'learned transforms {AT, G, BT} or {h, w}');
     const transforms = userAlgorithm(d, opts.transforms);
     if (transforms && d.algorithm !== 'auto' && !d.algorithm.startsWith('winograd')) {
       throw new ConvDescError('algorithm', d.algorithm, 'must be auto or a winograd algorithm when transforms are given');
     }
     if (quant) {
-      if (opts.minSqnrDb !== undefined && !(Number.isFinite(opts.minSqnrDb) && opts.minSqnrDb > 0)) throw new ConvDescError('minSqnrDb', opts.minSqnrDb, 'must be a number of dB > 0');
+      if (opts.minSqnrDb !== undefined && !(typeof opts.minSqnrDb === 'number' && Number.isFinite(opts.minSqnrDb) && opts.minSqnrDb > 0)) throw new ConvDescError('minSqnrDb', opts.minSqnrDb, 'must be a number of dB > 0');
+      checkCalibration(opts.calibration, d.inChannels, quant.inputDtype);
       const base = { core: this.core, desc: d, weightsOIHW: oihw, transforms, quant, weightsInt: Int32Array.from(oihw), tapScales: opts.tapScales, calibration: opts.calibration, minSqnrDb: opts.minSqnrDb };
       if (bias === undefined) return base;
       if (quant.output === 'int32') throw new ConvDescError('bias', 'given', "ConvInteger (quant.output 'int32') has no bias; use output 'int8', 'uint8' or 'float32'");
@@ -157,12 +244,20 @@ export class Engine {
     return { core: this.core, desc: d, weightsOIHW: oihw, bias, prelu, transforms };
   }
 
+  /**
+   * Plans a convolution. The plan's `run()` result type follows the descriptor: float32 plans and int8/uint8
+   * plans with quant.output 'float32' give Float32Array; quant.output 'int32' / 'int8' / 'uint8' give Int32Array.
+   */
+  createConv2d(desc: Conv2dDesc & { dtype?: 'float32' }, opts: Conv2dOptions & { quant?: undefined }): Promise<ConvPlan<Float32Array>>;
+  createConv2d(desc: Conv2dDesc & { dtype: 'int8' | 'uint8' }, opts: Conv2dOptions & { quant: QuantOptions & { output: 'float32' } }): Promise<ConvPlan<Float32Array>>;
+  createConv2d(desc: Conv2dDesc & { dtype: 'int8' | 'uint8' }, opts: Conv2dOptions & { quant: QuantOptions & { output: 'int32' | 'int8' | 'uint8' } }): Promise<ConvPlan<Int32Array>>;
+  createConv2d(desc: Conv2dDesc, opts: Conv2dOptions): Promise<ConvPlan>;
   async createConv2d(desc: Conv2dDesc, opts: Conv2dOptions): Promise<ConvPlan> {
     const t0 = performance.now();
     const ctx = this.context(desc, opts);
     const { desc: d, transforms } = ctx;
     if (opts.autotune ?? this.autotune) return this.createTuned(ctx, opts, t0);
-    const verdicts = selectCandidates(this.impls, { desc: d, height: opts.expectedSize?.height, width: opts.expectedSize?.width, transforms, minSqnrDb: opts.minSqnrDb });
+    const verdicts = refineVerdicts(d, selectCandidates(this.impls, { desc: d, height: opts.expectedSize?.height, width: opts.expectedSize?.width, transforms, minSqnrDb: opts.minSqnrDb }), { quant: ctx.quant, weights: opts.weights, weightLayout: opts.weightLayout });
     let order: CandidateVerdict[];
     if (d.algorithm === 'auto') {
       order = verdicts.filter((v) => v.status === 'candidate');
@@ -200,7 +295,7 @@ export class Engine {
           notes: [],
           createMs: performance.now() - t0,
         };
-        return new ConvPlan(this.core, d, prepared, info, ctx.quant);
+        return this.track(new ConvPlan(this.core, d, prepared, info, ctx.quant, { bias: ctx.bias, prelu: ctx.prelu }));
       } catch (e) {
         prepared?.destroy();
         if (d.algorithm !== 'auto') throw e;
@@ -217,8 +312,24 @@ export class Engine {
    * workspace, measured error against float64 and whether it is usable (and why not). A candidate whose kernels
    * fail verification is reported, never usable, however fast. Like cuDNN's findConvolutionForwardAlgorithm.
    */
-  findConv2d(desc: Conv2dDesc, opts: FindOptions): Promise<FindResult> {
-    return findConv2d(this, this.context(desc, { weights: opts.weights ?? randomWeights(desc), ...opts }), opts);
+  findConv2d(desc: Conv2dDesc, opts: FindOptions & Omit<Conv2dOptions, 'weights'>): Promise<FindResult> {
+    this.alive();
+    const o = requireObject('options', opts, 'an object {size, runs?, warmup?, weights?, algorithms?}');
+    rejectUnknownKeys('options', o, [...new Set([...FIND_OPTION_KEYS, ...CONV2D_OPTION_KEYS])]);
+    const size = checkSize('size', opts.size);
+    const { size: _size, runs: _runs, warmup: _warmup, algorithms: _algorithms, ...planOpts } = opts;
+    return findConv2d(this, this.context(desc, { ...planOpts, weights: opts.weights ?? randomWeights(desc) }), { ...opts, size });
+  }
+
+  /** Keeps a weak reference to a plan so that destroy() can destroy it. */
+  private track<T extends ConvPlan<Float32Array | Int32Array>>(plan: T): T {
+    for (const r of this.plans) if (!r.deref()) this.plans.delete(r);
+    this.plans.add(new WeakRef(plan));
+    return plan;
+  }
+
+  private alive(): void {
+    if (this.destroyed) throw new Error('Engine: used after destroy(); create a new engine');
   }
 
   private async createTuned(ctx: PrepareContext, opts: Conv2dOptions, t0: number): Promise<ConvPlan> {
@@ -244,10 +355,10 @@ export class Engine {
       this.tuningStore.delete(key);
       throw new Error(`autotune: the stored choice ${choice.algorithm} failed verification: ${record.detail}`);
     }
-    return new ConvPlan(this.core, ctx.desc, prepared, {
+    return this.track(new ConvPlan(this.core, ctx.desc, prepared, {
       algorithm: choice.algorithm, kernels: prepared.kernelIds, candidates, verification: record.detail, workspaceBytes: 0,
       errorBound: record.detail.replace(/^passed on [^:]*: /, ''), notes: [note], createMs: performance.now() - t0,
-    }, ctx.quant);
+    }, ctx.quant, { bias: ctx.bias, prelu: ctx.prelu }));
   }
 
   /**
@@ -265,9 +376,16 @@ export class Engine {
       const key = prepared.kernelIds.join('+');
       let record = this.core.verified.get(key);
       if (!record) {
-        const own = needsOwnVerificationInstance(ctx);
-        const vctx = own ? verificationContext(ctx) : ctx;
+        // The check's input grows with the stride; a stride far past the kernel (1e9: output size 1) is checked at a
+        // small stride past the kernel instead. The stride is a uniform: same kernels, same IDs (asserted below).
+        const strides = verificationStrides(ctx.desc);
+        const own = needsOwnVerificationInstance(ctx) || strides !== ctx.desc.strides;
+        const vctx = own ? verificationContext(strides === ctx.desc.strides ? ctx : { ...ctx, desc: { ...ctx.desc, strides } }) : ctx;
         const vprep = own ? await impl.prepare(vctx) : prepared;
+        if (strides !== ctx.desc.strides && vprep.kernelIds.join('+') !== key) {
+          vprep.destroy();
+          throw new Error(`${impl.name}: the verification instance at strides ${strides.join('×')} has kernels ${vprep.kernelIds.join(', ')}, not the plan's ${key}`);
+        }
         try {
           record = ctx.quant
             ? await verifyPreparedInt(vctx, vprep, (b, bytes) => readBytes(this.device, b, bytes))
@@ -284,12 +402,39 @@ export class Engine {
     }
   }
 
+  /**
+   * Destroys every plan this engine made (their GPU memory is freed; using one afterwards throws) and, only when
+   * the engine created the device itself, the device. A device passed in with createEngine({ device }) stays the
+   * caller's. Idempotent; any later use of the engine throws.
+   */
   destroy(): void {
-    this.core.device.destroy();
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const r of this.plans) {
+      const p = r.deref();
+      if (p) retirePlan(p, 'its engine was destroyed');
+    }
+    this.plans.clear();
+    if (this.ownsDevice) this.core.device.destroy();
   }
 }
 
+export const ENGINE_OPTION_KEYS = ['device', 'gpu', 'powerPreference', 'limits', 'autotune', 'tuningStore'] as const;
+
 export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
+  rejectUnknownKeys('options', requireObject('options', opts, 'an object {device?, gpu?, powerPreference?, limits?, autotune?, tuningStore?}'), ENGINE_OPTION_KEYS);
+  checkBoolean('autotune', opts.autotune);
+  if (opts.limits !== undefined) {
+    const l = requireObject('limits', opts.limits, `an object with any of ${LIMIT_KEYS.join(', ')}`);
+    rejectUnknownKeys('limits', l, LIMIT_KEYS);
+    for (const k of LIMIT_KEYS) if (l[k] !== undefined) requireInteger(`limits.${k}`, l[k], 1);
+  }
+  if (opts.powerPreference !== undefined && opts.powerPreference !== 'low-power' && opts.powerPreference !== 'high-performance') {
+    throw new ConvDescError('powerPreference', opts.powerPreference, "must be 'low-power' or 'high-performance'");
+  }
+  if (opts.device !== undefined && (opts.device === null || typeof opts.device !== 'object' || typeof (opts.device as GPUDevice).createBuffer !== 'function')) {
+    throw new ConvDescError('device', opts.device, 'must be a GPUDevice');
+  }
   if (opts.device) return new Engine(opts.device, { limits: opts.limits, autotune: opts.autotune, tuningStore: opts.tuningStore });
   const gpu = opts.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) throw new Error("createEngine: no WebGPU here (navigator.gpu is missing). Pass {device}, or in Node import { createEngine } from 'winoconv/node'.");
@@ -311,6 +456,7 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   });
   const info = adapter.info;
   return new Engine(device, {
+    ownsDevice: true,
     limits: opts.limits, autotune: opts.autotune, tuningStore: opts.tuningStore, wgslLanguageFeatures: gpu.wgslLanguageFeatures,
     adapterInfo: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description },
   });

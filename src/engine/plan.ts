@@ -3,7 +3,10 @@
  * descriptor, converts the weights once, lists every candidate with its reason, verifies the chosen
  * candidate's kernels against the float64 reference (once per process and kernel set) and prepares it.
  */
-import type { NormalizedDesc } from '../conv/desc.ts';
+import { checkEpilogueTensor, outputShapePattern, type NormalizedDesc } from '../conv/desc.ts';
+import { checkRunInput, checkSize } from '../conv/options.ts';
+import { rejectUnknownKeys, requireObject } from '../conv/validate.ts';
+import type { BroadcastTensor } from '../conv/types.ts';
 import type { NormalizedQuant } from '../conv/quant-options.ts';
 import { packInt8Activations, packedActivationWords, unpackInt8Activations } from '../kernels/int8/format.ts';
 import { ConvDescError } from '../conv/validate.ts';
@@ -31,11 +34,23 @@ export interface PlanShape {
   width: number;
 }
 
-export class ConvPlan {
+/** Destroys a plan on its engine's behalf; later use throws with `why`. */
+export function retirePlan(plan: ConvPlan<Float32Array | Int32Array>, why: string): void {
+  const p = plan as unknown as { destroyed: boolean; destroyedWhy: string };
+  if (!p.destroyed) p.destroyedWhy = why;
+  plan.destroy();
+}
+
+/**
+ * `Out`: what `run()` returns: Float32Array for float32 plans and dequantized int8 plans, Int32Array for
+ * quant.output 'int32' / 'int8' / 'uint8' (engine.createConv2d's overloads pick it from the descriptor).
+ */
+export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int32Array> {
   readonly desc: NormalizedDesc;
   readonly info: PlanInfo;
   private shape?: PlanShape & ResizeResult;
   private destroyed = false;
+  private destroyedWhy = 'destroy() was called';
 
   constructor(
     private readonly core: EngineCore,
@@ -44,17 +59,20 @@ export class ConvPlan {
     info: PlanInfo,
     /** int8/uint8 plans: their quantization (input packing and output kind). */
     readonly quant?: NormalizedQuant,
+    /** Bias / PReLU tensors, checked against the output shape at each resize (numpy broadcasts). */
+    private readonly epilogue: { bias?: BroadcastTensor; prelu?: BroadcastTensor } = {},
   ) {
     this.desc = desc;
     this.info = info;
   }
 
-  /** Sizes the plan for an input of batch × height × width: output shape, workspace, uniforms written once. */
-  resize(s: PlanShape): { outputShape: [number, number, number, number]; workspaceBytes: number; inputShape: [number, number, number, number] } {
+  /**
+   * Every check of resize, before anything changes: the size object, the output size, and the numpy-broadcast
+   * bias / PReLU tensors against the output shape at this size.
+   */
+  private checkShape(shape: unknown): PlanShape {
     this.alive();
-    for (const k of ['batch', 'height', 'width'] as const) {
-      if (!Number.isInteger(s?.[k]) || s[k] < 1) throw new ConvDescError(k, s?.[k], 'must be an integer >= 1');
-    }
+    const s = checkSize('', shape);
     const d = this.desc;
     const effH = (d.kernelH - 1) * d.dilations[0] + 1;
     const effW = (d.kernelW - 1) * d.dilations[1] + 1;
@@ -62,6 +80,16 @@ export class ConvPlan {
     const outW = Math.floor((s.width + d.pads[1] + d.pads[3] - effW) / d.strides[1]) + 1;
     if (outH < 1) throw new ConvDescError('height', s.height, `gives output height ${outH}; must give >= 1 with kernel ${effH} (dilated), pads ${d.pads[0]}+${d.pads[2]}, stride ${d.strides[0]}`);
     if (outW < 1) throw new ConvDescError('width', s.width, `gives output width ${outW}; must give >= 1 with kernel ${effW} (dilated), pads ${d.pads[1]}+${d.pads[3]}, stride ${d.strides[1]}`);
+    const out = outputShapePattern(d, { batch: s.batch, outHeight: outH, outWidth: outW });
+    if (this.epilogue.bias) checkEpilogueTensor('bias', this.epilogue.bias, out, d.layout);
+    if (this.epilogue.prelu) checkEpilogueTensor('preluWeights', this.epilogue.prelu, out, d.layout);
+    return s;
+  }
+
+  /** Sizes the plan for an input of batch × height × width: output shape, workspace, uniforms written once. */
+  resize(s: PlanShape): { outputShape: [number, number, number, number]; workspaceBytes: number; inputShape: [number, number, number, number] } {
+    this.checkShape(s);
+    const d = this.desc;
     const r = this.prepared.resize(s.batch, s.height, s.width);
     this.shape = { ...s, ...r };
     this.info.workspaceBytes = r.workspaceBytes;
@@ -96,15 +124,22 @@ export class ConvPlan {
 
   /** Records the convolution into the caller's encoder (no submit). Buffers are float32, in the plan's layout. */
   encode(encoder: GPUCommandEncoder, io: { input: GPUBuffer; output: GPUBuffer }, timestampWrites?: GPUComputePassTimestampWrites): void {
+    this.alive();
+    if (encoder === null || typeof encoder !== 'object' || typeof (encoder as GPUCommandEncoder).beginComputePass !== 'function') {
+      throw new ConvDescError('encoder', encoder, 'must be a GPUCommandEncoder (device.createCommandEncoder())');
+    }
+    if (timestampWrites !== undefined && (timestampWrites === null || typeof timestampWrites !== 'object')) throw new ConvDescError('timestampWrites', timestampWrites, 'must be a GPUComputePassTimestampWrites object');
     this.checkIo(io);
     this.prepared.encode(encoder, io.input, io.output, timestampWrites);
   }
 
   private checkIo(io: { input: GPUBuffer; output: GPUBuffer }): void {
     this.alive();
+    rejectUnknownKeys('bindings', requireObject('bindings', io, 'an object {input, output} of GPUBuffers'), ['input', 'output']);
     const n = this.byteSizes();
+    const realBuffer = (b: unknown) => (typeof GPUBuffer === 'function' ? b instanceof GPUBuffer : b !== null && typeof b === 'object' && typeof (b as GPUBuffer).destroy === 'function');
     const check = (name: 'input' | 'output', b: GPUBuffer, bytes: number, usage: number) => {
-      if (!b || typeof b.size !== 'number') throw new ConvDescError(name, b, 'must be a GPUBuffer');
+      if (!b || typeof b.size !== 'number' || !realBuffer(b)) throw new ConvDescError(name, b, 'must be a GPUBuffer (device.createBuffer())');
       if (b.size < bytes) throw new ConvDescError(`${name}.size`, b.size, `must be >= ${bytes} bytes at the current size (call resize first if the shape changed)`);
       if ((b.usage & usage) !== usage) throw new ConvDescError(`${name}.usage`, b.usage, 'must include GPUBufferUsage.STORAGE');
     };
@@ -154,12 +189,14 @@ export class ConvPlan {
    * and return float32 values; int8/uint8 plans take integer values (packed here) and return Int32Array
    * (int32 accumulators or int8/uint8 values) or Float32Array (dequantized), per quant.output.
    */
-  async run(x: ArrayLike<number>, shape?: PlanShape): Promise<Float32Array | Int32Array> {
+  async run(x: ArrayLike<number>, shape?: PlanShape): Promise<Out> {
     this.alive();
+    // Every argument is checked before the plan changes size: a refused call leaves it as it was.
+    const at = shape === undefined ? this.requireShape() : this.checkShape(shape);
+    checkRunInput(x, at.batch * at.height * at.width * this.desc.inChannels, `batch·height·width·inChannels (${at.batch}·${at.height}·${at.width}·${this.desc.inChannels})${shape ? '' : ' at the current size'}`, this.quant?.inputDtype ?? 'float32');
     if (shape) this.resize(shape);
     const n = this.sizes();
     const bytes = this.byteSizes();
-    if (x.length !== n.input) throw new ConvDescError('x.length', x.length, `must equal batch·height·width·inChannels = ${n.input} at the current size`);
     const s = this.requireShape();
     const q = this.quant;
     const d = this.desc;
@@ -176,10 +213,10 @@ export class ConvPlan {
       dev.queue.submit([enc.finish()]);
       await staging.mapAsync(GPUMapMode.READ);
       const raw = staging.getMappedRange().slice(0);
-      if (!q || q.output === 'float32') return new Float32Array(raw, 0, n.output);
-      if (q.output === 'int32') return new Int32Array(raw, 0, n.output);
+      if (!q || q.output === 'float32') return new Float32Array(raw, 0, n.output) as Out;
+      if (q.output === 'int32') return new Int32Array(raw, 0, n.output) as Out;
       const odims = { n: s.batch, c: d.outChannels, h: s.outHeight, w: s.outWidth };
-      return unpackInt8Activations(new Uint32Array(raw, 0, packedActivationWords(d.layout, odims)), d.layout, q.output, odims);
+      return unpackInt8Activations(new Uint32Array(raw, 0, packedActivationWords(d.layout, odims)), d.layout, q.output, odims) as Out;
     } finally {
       input.destroy();
       output.destroy();
@@ -194,11 +231,12 @@ export class ConvPlan {
   }
 
   private requireShape(): PlanShape & ResizeResult {
+    this.alive();
     if (!this.shape) throw new Error('ConvPlan: call resize({batch, height, width}) before encode/run');
     return this.shape;
   }
 
   private alive(): void {
-    if (this.destroyed) throw new Error('ConvPlan: used after destroy()');
+    if (this.destroyed) throw new Error(`ConvPlan: used after it was destroyed (${this.destroyedWhy})`);
   }
 }
