@@ -22,8 +22,13 @@ export interface PipelineStats {
 export class EngineCore {
   readonly device: GPUDevice;
   private readonly pipelines = new Map<string, Promise<BuiltPipeline>>();
-  /** Kernel-set keys verified against the reference in this process, with the measured error. */
+  /**
+   * Passed verifications, keyed by kernels + descriptor + a hash of the plan's data (verify.ts verificationKeys),
+   * with the measured error.
+   */
   readonly verified = new Map<string, { ok: boolean; detail: string }>();
+  /** Kernel sets (with their descriptor) that failed on seeded random data too: the kernels' own failures. */
+  readonly kernelFailures = new Map<string, { ok: boolean; detail: string }>();
   readonly stats: PipelineStats = { compiled: 0, cacheHits: 0, compileMs: 0 };
 
   private readonly effectiveLimits: LimitOverrides & GPUSupportedLimits;

@@ -11,7 +11,7 @@ import type { AlgorithmImpl, PrepareContext, PreparedConv } from './algorithm.ts
 import { EngineCore, type LimitOverrides } from './engine-core.ts';
 import { ConvPlan, type PlanInfo } from './plan.ts';
 import { selectCandidates, type CandidateVerdict } from './select.ts';
-import { needsOwnVerificationInstance, verificationContext, verifyPrepared, verifyPreparedInt, verifyTapwise, type VerifyResult } from './verify.ts';
+import { needsOwnVerificationInstance, syntheticDataContext, verificationContext, verificationKeys, verifyPrepared, verifyPreparedInt, verifyTapwise, type VerifyResult } from './verify.ts';
 import { TAP_SQNR_FLOOR_DB } from './algorithms/int8-winograd.ts';
 import { ALGORITHM_IMPLS } from './algorithms/index.ts';
 import { adapterKey, findConv2d, randomWeights, tuningKey, type FindOptions, type FindResult } from './tuner.ts';
@@ -251,8 +251,12 @@ export class Engine {
   }
 
   /**
-   * Prepares an algorithm and checks its kernel set against the float64 reference, once per process and kernel
-   * set (the record is cached in the engine core). The caller destroys `prepared` when the check failed.
+   * Prepares an algorithm and checks it against the float64 reference. The check's result depends on the kernels,
+   * the descriptor (pads, sizes: uniforms) and the plan's data (weights, bias, PReLU slopes, quantization), so a
+   * pass is cached under all of them (`verificationKeys`). A failure is cached only when it is the kernels': it
+   * is repeated with seeded random data of the same shapes and modes, and only if that fails too is it recorded
+   * (under kernels + descriptor) for the engine's lifetime. A failure the plan's own data causes is never cached.
+   * The caller destroys `prepared` when the check failed.
    */
   async prepareVerified(impl: AlgorithmImpl, ctx: PrepareContext): Promise<{ prepared: PreparedConv; record: VerifyResult }> {
     const prepared = await impl.prepare(ctx);
@@ -262,25 +266,42 @@ export class Engine {
         const floor = ctx.minSqnrDb ?? TAP_SQNR_FLOOR_DB[impl.name as keyof typeof TAP_SQNR_FLOOR_DB];
         return { prepared, record: await verifyTapwise(ctx, prepared, floor, (b, bytes) => readBytes(this.device, b, bytes)) };
       }
-      const key = prepared.kernelIds.join('+');
-      let record = this.core.verified.get(key);
+      const keys = verificationKeys(prepared.kernelIds, ctx);
+      const kernelFailure = this.core.kernelFailures.get(keys.kernel);
+      if (kernelFailure) return { prepared, record: kernelFailure };
+      let record = this.core.verified.get(keys.full);
       if (!record) {
-        const own = needsOwnVerificationInstance(ctx);
-        const vctx = own ? verificationContext(ctx) : ctx;
-        const vprep = own ? await impl.prepare(vctx) : prepared;
-        try {
-          record = ctx.quant
-            ? await verifyPreparedInt(vctx, vprep, (b, bytes) => readBytes(this.device, b, bytes))
-            : await verifyPrepared(vctx, vprep, async (b, n) => new Float32Array(await readBytes(this.device, b, n * 4)));
-        } finally {
-          if (own) vprep.destroy();
+        record = await this.verifyOnce(impl, ctx, prepared);
+        if (record.ok) this.core.verified.set(keys.full, record);
+        else {
+          const synthetic = syntheticDataContext(ctx);
+          const again = await this.verifyOnce(impl, synthetic);
+          if (!again.ok) {
+            record = { ...again, detail: `${again.detail}\n(the kernels fail on seeded random data too: recorded for this engine)` };
+            this.core.kernelFailures.set(keys.kernel, record);
+          } else {
+            record = { ...record, detail: `${record.detail}\n(with this plan's weights/bias/slopes; the same kernels pass on seeded random data (${again.detail.split('\n')[0]}), so the data is at fault, e.g. a NaN, Inf or overflowing value; not cached)` };
+          }
         }
-        this.core.verified.set(key, record);
       }
       return { prepared, record };
     } catch (e) {
       prepared.destroy();
       throw e;
+    }
+  }
+
+  /** One verification run of `ctx` (on `prepared`, or on its own instance when the data needs one). */
+  private async verifyOnce(impl: AlgorithmImpl, ctx: PrepareContext, prepared?: PreparedConv): Promise<VerifyResult> {
+    const own = !prepared || needsOwnVerificationInstance(ctx);
+    const vctx = needsOwnVerificationInstance(ctx) ? verificationContext(ctx) : ctx;
+    const vprep = own ? await impl.prepare(vctx) : prepared;
+    try {
+      return ctx.quant
+        ? await verifyPreparedInt(vctx, vprep, (b, bytes) => readBytes(this.device, b, bytes))
+        : await verifyPrepared(vctx, vprep, async (b, n) => new Float32Array(await readBytes(this.device, b, n * 4)));
+    } finally {
+      if (own) vprep.destroy();
     }
   }
 
