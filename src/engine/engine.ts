@@ -16,6 +16,7 @@ import { TAP_SQNR_FLOOR_DB } from './algorithms/int8-winograd.ts';
 import { ALGORITHM_IMPLS } from './algorithms/index.ts';
 import { adapterKey, findConv2d, randomWeights, tuningKey, type FindOptions, type FindResult } from './tuner.ts';
 import { MemoryTuningStore, type TuningStore } from './tuning-store.ts';
+import { DeviceLostError } from './errors.ts';
 
 export interface EngineOptions {
   device?: GPUDevice;
@@ -48,6 +49,12 @@ export interface Conv2dOptions extends Conv2dWeights {
   minSqnrDb?: number;
   /** Choose by measurement (findConv2d) at expectedSize, cached per adapter and engine version; default: the engine's setting. */
   autotune?: boolean;
+  /**
+   * Inputs with Inf/NaN (README "Special values"). 'propagate' (default): every algorithm may be used; Winograd
+   * turns a non-finite value anywhere in a tile's input patch into NaN over the tile's outputs. 'exact': only
+   * algorithms that give the direct convolution's Inf/NaN pattern (direct, im2col), float Winograd excluded.
+   */
+  nonFinite?: 'propagate' | 'exact';
 }
 
 async function readBytes(device: GPUDevice, src: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
@@ -81,16 +88,28 @@ export interface EngineConstruction {
   tuningStore?: TuningStore;
   adapterInfo?: { vendor: string; architecture: string; device: string; description: string };
   wgslLanguageFeatures?: ReadonlySet<string>;
+  /** How `recreate()` gets a new device (set by createEngine when it requested the device itself). */
+  requestDevice?: () => Promise<RequestedDevice>;
+}
+
+/** A device createEngine requested, with what the engine keeps about its adapter. */
+export interface RequestedDevice {
+  device: GPUDevice;
+  adapterInfo?: EngineConstruction['adapterInfo'];
+  wgslLanguageFeatures?: ReadonlySet<string>;
 }
 
 export class Engine {
-  readonly core: EngineCore;
+  /** The per-device state; replaced by recreate() after a device loss. */
+  core: EngineCore;
   readonly impls: AlgorithmImpl[];
   readonly autotune: boolean;
   readonly tuningStore: TuningStore;
-  readonly adapterKey: string;
+  adapterKey: string;
+  private readonly construction: EngineConstruction;
 
   constructor(device: GPUDevice, opts: EngineConstruction = {}) {
+    this.construction = opts;
     this.core = new EngineCore(device, opts.limits, { wgslLanguageFeatures: opts.wgslLanguageFeatures, adapterInfo: opts.adapterInfo });
     this.autotune = opts.autotune ?? false;
     this.tuningStore = opts.tuningStore ?? new MemoryTuningStore();
@@ -101,6 +120,26 @@ export class Engine {
 
   get device(): GPUDevice {
     return this.core.device;
+  }
+
+  /** The device's loss, once device.lost has resolved (then every call throws DeviceLostError). */
+  get lost(): { reason: string; message: string } | undefined {
+    return this.core.lostInfo;
+  }
+
+  /**
+   * After a device loss: a new device (`device`, or one requested from the same GPU object when createEngine
+   * requested the first) and a fresh pipeline cache and verification record. Plans of the lost device stay dead
+   * (they throw DeviceLostError): create them again. Tuned choices are kept.
+   */
+  async recreate(opts: { device?: GPUDevice } = {}): Promise<void> {
+    let next: RequestedDevice;
+    if (opts.device) next = { device: opts.device, adapterInfo: this.construction.adapterInfo, wgslLanguageFeatures: this.construction.wgslLanguageFeatures };
+    else if (this.construction.requestDevice) next = await this.construction.requestDevice();
+    else throw new Error('engine.recreate(): this engine was given its device; pass { device } (a new GPUDevice) or create a new engine');
+    if (!this.core.lostInfo) this.core.device.destroy();
+    this.core = new EngineCore(next.device, this.construction.limits, { wgslLanguageFeatures: next.wgslLanguageFeatures, adapterInfo: next.adapterInfo });
+    this.adapterKey = adapterKey(next.device, next.adapterInfo);
   }
 
   /** Every algorithm's verdict for a descriptor, without creating anything. */
@@ -137,6 +176,7 @@ export class Engine {
     for (const [name, t] of [['bias', bias], ['preluWeights', prelu]] as const) {
       if (t && t.broadcast !== 'numpy') validateBroadcast(name, t, outputTensorShape({ batch: 1, inChannels: d.inChannels, outChannels: d.outChannels, inHeight: d.kernelH, inWidth: d.kernelW, kernelH: d.kernelH, kernelW: d.kernelW, strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], groups: d.groups }, d.layout), d.outChannels);
     }
+    if (opts.nonFinite !== undefined && opts.nonFinite !== 'propagate' && opts.nonFinite !== 'exact') throw new ConvDescError('nonFinite', opts.nonFinite, "must be 'propagate' or 'exact'");
     const transforms = userAlgorithm(d, opts.transforms);
     if (transforms && d.algorithm !== 'auto' && !d.algorithm.startsWith('winograd')) {
       throw new ConvDescError('algorithm', d.algorithm, 'must be auto or a winograd algorithm when transforms are given');
@@ -154,15 +194,16 @@ export class Engine {
       });
       return { ...base, biasInt: Int32Array.from(per) };
     }
-    return { core: this.core, desc: d, weightsOIHW: oihw, bias, prelu, transforms };
+    return { core: this.core, desc: d, weightsOIHW: oihw, bias, prelu, transforms, nonFinite: opts.nonFinite };
   }
 
   async createConv2d(desc: Conv2dDesc, opts: Conv2dOptions): Promise<ConvPlan> {
     const t0 = performance.now();
+    this.core.assertAlive('createConv2d');
     const ctx = this.context(desc, opts);
     const { desc: d, transforms } = ctx;
     if (opts.autotune ?? this.autotune) return this.createTuned(ctx, opts, t0);
-    const verdicts = selectCandidates(this.impls, { desc: d, height: opts.expectedSize?.height, width: opts.expectedSize?.width, transforms, minSqnrDb: opts.minSqnrDb });
+    const verdicts = selectCandidates(this.impls, { desc: d, height: opts.expectedSize?.height, width: opts.expectedSize?.width, transforms, minSqnrDb: opts.minSqnrDb, nonFinite: ctx.nonFinite });
     let order: CandidateVerdict[];
     if (d.algorithm === 'auto') {
       order = verdicts.filter((v) => v.status === 'candidate');
@@ -203,7 +244,7 @@ export class Engine {
         return new ConvPlan(this.core, d, prepared, info, ctx.quant);
       } catch (e) {
         prepared?.destroy();
-        if (d.algorithm !== 'auto') throw e;
+        if (d.algorithm !== 'auto' || e instanceof DeviceLostError) throw e;
         v.status = 'rejected';
         v.reason = `${v.reason}; preparation failed: ${(e as Error).message}`;
         failures.push(`${v.algorithm}: ${(e as Error).message}`);
@@ -259,6 +300,7 @@ export class Engine {
    * The caller destroys `prepared` when the check failed.
    */
   async prepareVerified(impl: AlgorithmImpl, ctx: PrepareContext): Promise<{ prepared: PreparedConv; record: VerifyResult }> {
+    this.core.assertAlive('createConv2d');
     const prepared = await impl.prepare(ctx);
     try {
       if (ctx.quant && impl.name.endsWith('-tap')) {
@@ -287,7 +329,7 @@ export class Engine {
       return { prepared, record };
     } catch (e) {
       prepared.destroy();
-      throw e;
+      throw (await this.core.lostError('createConv2d', 50)) ?? e;
     }
   }
 
@@ -314,7 +356,17 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   if (opts.device) return new Engine(opts.device, { limits: opts.limits, autotune: opts.autotune, tuningStore: opts.tuningStore });
   const gpu = opts.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) throw new Error("createEngine: no WebGPU here (navigator.gpu is missing). Pass {device}, or in Node import { createEngine } from 'winoconv/node'.");
-  const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference });
+  const requestDevice = () => requestEngineDevice(gpu, opts.powerPreference);
+  const first = await requestDevice();
+  return new Engine(first.device, {
+    limits: opts.limits, autotune: opts.autotune, tuningStore: opts.tuningStore, wgslLanguageFeatures: first.wgslLanguageFeatures,
+    adapterInfo: first.adapterInfo, requestDevice,
+  });
+}
+
+/** An adapter and a device with the features and limits the engine uses. */
+async function requestEngineDevice(gpu: GPU, powerPreference?: GPUPowerPreference): Promise<RequestedDevice> {
+  const adapter = await gpu.requestAdapter({ powerPreference });
   if (!adapter) throw new Error('createEngine: requestAdapter() returned null: no WebGPU adapter');
   const l = adapter.limits;
   const device = await adapter.requestDevice({
@@ -331,8 +383,5 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
     },
   });
   const info = adapter.info;
-  return new Engine(device, {
-    limits: opts.limits, autotune: opts.autotune, tuningStore: opts.tuningStore, wgslLanguageFeatures: gpu.wgslLanguageFeatures,
-    adapterInfo: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description },
-  });
+  return { device, wgslLanguageFeatures: gpu.wgslLanguageFeatures, adapterInfo: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description } };
 }
