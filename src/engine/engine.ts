@@ -265,7 +265,7 @@ export class Engine {
   private async createTuned(ctx: PrepareContext, opts: Conv2dOptions, t0: number): Promise<ConvPlan> {
     const size = opts.expectedSize;
     if (!size) throw new ConvDescError('expectedSize', size, 'is required to autotune: the size to time the candidates at');
-    const key = tuningKey(this, ctx.desc, { batch: size.batch ?? 1, height: size.height, width: size.width }, ctx.transforms);
+    const key = tuningKey(this, ctx.desc, { batch: size.batch ?? 1, height: size.height, width: size.width }, ctx.transforms) + (ctx.nonFinite === 'exact' ? '|nonFinite=exact' : '');
     let choice = this.tuningStore.get(key);
     let note = `autotuned choice from the tuning store (${key.slice(0, 12)}…)`;
     let candidates: CandidateVerdict[] = [];

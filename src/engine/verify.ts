@@ -4,9 +4,9 @@
  * seeded random data and is compared with the float64 reference. A set that fails is never used.
  */
 import type { NormalizedDesc } from '../conv/desc.ts';
-import { compareWithReference, epilogueValueMagnitude, tileMaxAbsDot, toleranceFor, type ToleranceAlgorithm } from '../conv/tolerance.ts';
+import { compareWithReference, epilogueValueMagnitude, tileMaxAbsDot, toleranceFor, type Comparison, type ToleranceAlgorithm } from '../conv/tolerance.ts';
 import type { ConvGeometry } from '../conv/types.ts';
-import { conv2dReference, maxAbsDot } from '../reference/conv2d.ts';
+import { conv2dReference, maxAbsDot, type ConvOperands } from '../reference/conv2d.ts';
 import { convIntegerReference, qlinearConvReference } from '../reference/integer.ts';
 import { packInt8Activations, packedActivationWords, unpackInt8Activations } from '../kernels/int8/format.ts';
 import { mulberry32, randomF32, randomInts } from '../util/random.ts';
@@ -29,6 +29,23 @@ export function winogradOutputTile(algorithm: string, transforms?: { mh: number;
   const m = /^winograd(\d)(?:x(\d))?$/.exec(algorithm);
   if (!m) return undefined;
   return m[2] === undefined ? [Number(m[1]), Number(m[1])] : [Number(m[1]), Number(m[2])];
+}
+
+/**
+ * A float32 result against the float64 reference with the engine's own rule (the gate's): the algorithm's
+ * tolerance, Winograd's tile maximum of Σ|x·w|, and the exp-aware value magnitude (src/conv/tolerance.ts).
+ */
+export function compareWithEngineTolerance(got: ArrayLike<number>, g: ConvGeometry, refOps: ConvOperands, algorithm: string, d: NormalizedDesc, transforms?: { mh: number; mw: number }): Comparison {
+  const ref = conv2dReference(g, refOps);
+  const act = refOps.activation?.type ?? 'linear';
+  const pre = act === 'linear' ? ref : conv2dReference(g, { ...refOps, activation: undefined });
+  const dots = maxAbsDot(g, refOps).perOutput;
+  const tile = winogradOutputTile(algorithm, transforms);
+  const oh = ref.shape[refOps.inputLayout === 'NHWC' ? 1 : 2];
+  const ow = ref.shape[refOps.inputLayout === 'NHWC' ? 2 : 3];
+  const absDot = tile ? tileMaxAbsDot(dots, refOps.inputLayout, { n: g.batch, c: g.outChannels, h: oh, w: ow }, tile[0], tile[1]) : dots;
+  const tol = toleranceFor('float32', toleranceFamily(algorithm, d, Boolean(transforms)));
+  return compareWithReference(got, ref.data, absDot, tol, epilogueValueMagnitude(ref.data, pre.data, act));
 }
 
 /** A spatial size small enough to check fast, big enough for several (partial) tiles and every pad. */
@@ -101,13 +118,8 @@ export async function verifyPrepared(ctx: PrepareContext, prepared: PreparedConv
     core.device.queue.submit([enc.finish()]);
     const got = await readF32(output, outCount);
     const refOps = { input: x, inputLayout: d.layout, weight: ctx.weightsOIHW, weightLayout: 'OIHW' as const, bias: ctx.bias, activation: { ...d.activation, preluWeights: ctx.prelu } };
-    const ref = conv2dReference(g, refOps);
-    const pre = d.activation.type === 'linear' ? ref : conv2dReference(g, { ...refOps, activation: undefined });
-    const dots = maxAbsDot(g, refOps);
-    const tile = winogradOutputTile(prepared.algorithm, ctx.transforms);
-    const absDot = tile ? tileMaxAbsDot(dots.perOutput, d.layout, { n: batch, c: d.outChannels, h: r.outHeight, w: r.outWidth }, tile[0], tile[1]) : dots.perOutput;
-    const tol = toleranceFor('float32', toleranceFamily(prepared.algorithm, d, Boolean(ctx.transforms)));
-    const cmp = compareWithReference(got, ref.data, absDot, tol, epilogueValueMagnitude(ref.data, pre.data, d.activation.type));
+    const cmp = compareWithEngineTolerance(got, g, refOps, prepared.algorithm, d, ctx.transforms);
+    const tol = cmp.tolerance;
     const detail = `${cmp.pass ? 'passed' : 'FAILED'} on ${batch}×${h}×${w} random data: maxRel ${cmp.maxRelError.toExponential(2)}, error/bound ${cmp.worstRatio.toFixed(3)} (${tol.dtype}/${tol.algorithm})`;
     return { ok: cmp.pass, detail: cmp.pass ? detail : `${detail}\n${cmp.message}`, maxRelError: cmp.maxRelError, errorRatio: cmp.worstRatio };
   } finally {
@@ -270,7 +282,7 @@ function hashNumbers(h: number, xs: ArrayLike<number> | undefined): number {
 /**
  * Cache keys of a verification: `kernel` names what the kernels' correctness depends on (kernel IDs, the
  * descriptor without its data: pads and sizes are uniforms, the same kernels serve them all; quantization);
- * `full` adds a hash of the data the check runs with (weights, bias, PReLU slopes, user transforms), since
+ * `full` adds a hash of the data the check runs with (weights, bias, PReLU slopes; user transforms are in the IDs), since
  * the measured error depends on them too.
  */
 export function verificationKeys(kernelIds: string[], ctx: PrepareContext): { kernel: string; full: string } {
@@ -286,8 +298,8 @@ export function verificationKeys(kernelIds: string[], ctx: PrepareContext): { ke
   h = hashNumbers(h, ctx.weightsInt);
   h = hashNumbers(h, ctx.biasInt);
   h = hashNumbers(h, ctx.biasFloat);
-  const tr = ctx.transforms ? JSON.stringify(ctx.transforms) : '';
-  return { kernel, full: `${kernel}|${h.toString(16)}|${tr}` };
+  // User transforms are in the kernel IDs (a hash of their matrices).
+  return { kernel, full: `${kernel}|${h.toString(16)}` };
 }
 
 /** The same plan with seeded random data of the same shapes and modes: tells a kernel's failure from the data's. */
