@@ -223,17 +223,17 @@ export class ConvPlan {
     const outBytes = Math.max(16, Math.ceil(bytes.output / 4) * 4);
     let scoped: ReturnType<typeof close>;
     try {
-      input = this.core.createBufferFrom(data, GPUBufferUsage.STORAGE, 'run input');
-      output = dev.createBuffer({ label: 'run output', size: outBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-      staging = dev.createBuffer({ label: 'run readback', size: outBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      const enc = dev.createCommandEncoder({ label: 'winoconv run' });
-      this.encode(enc, { input, output });
-      enc.copyBufferToBuffer(output, 0, staging, 0, staging.size);
-      dev.queue.submit([enc.finish()]);
-    } finally {
-      scoped = close();
-    }
-    try {
+      try {
+        input = this.core.createBufferFrom(data, GPUBufferUsage.STORAGE, 'run input');
+        output = dev.createBuffer({ label: 'run output', size: outBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+        staging = dev.createBuffer({ label: 'run readback', size: outBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+        const enc = dev.createCommandEncoder({ label: 'winoconv run' });
+        this.encode(enc, { input, output });
+        enc.copyBufferToBuffer(output, 0, staging, 0, staging.size);
+        dev.queue.submit([enc.finish()]);
+      } finally {
+        scoped = close();
+      }
       const mapped = staging.mapAsync(GPUMapMode.READ).then(() => undefined, (e: unknown) => e as Error);
       const [gpuError, mapError] = await Promise.all([scoped, mapped]);
       if (gpuError) {
