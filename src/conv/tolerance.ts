@@ -28,6 +28,9 @@
  *   (6u·(1 + |v|)·|e|) with a 1.3x margin. Measured on SwiftShader (Node, 2026-12-03), the probe's case: 1×1
  *   convolutions 1→8 with random bias (one term per output), 12 seeds × direct, im2col, auto: worst
  *   error/bound 0.33 (elu) and 0.30 (sigmoid), where |ref| alone refused 9 of 12 elu plans.
+ * - A negative-side slope above 1 (leakyrelu alpha, PReLU slopes) multiplies the sum's error by itself: the
+ *   engine's comparison (engine/verify.ts compareWithEngineTolerance) scales S_i by max(1, |slope|). Without it,
+ *   6 of 18 valid plans with alpha 20 were refused (16→16 3×3, F(4×4), F(6×6), direct; SwiftShader).
  */
 export type ToleranceAlgorithm = 'direct' | 'im2col' | 'gemm' | 'winograd2' | 'winograd4' | 'winograd6' | 'winograd' | 'conformance';
 export type ToleranceDType = 'float32' | 'float16';

@@ -44,6 +44,10 @@ export function compareWithEngineTolerance(got: ArrayLike<number>, g: ConvGeomet
   const oh = ref.shape[refOps.inputLayout === 'NHWC' ? 1 : 2];
   const ow = ref.shape[refOps.inputLayout === 'NHWC' ? 2 : 3];
   const absDot = tile ? tileMaxAbsDot(dots, refOps.inputLayout, { n: g.batch, c: g.outChannels, h: oh, w: ow }, tile[0], tile[1]) : dots;
+  // A negative-side slope above 1 (leakyrelu alpha, PReLU slopes) multiplies the sum's error by itself.
+  const slopes = act === 'leakyrelu' ? [refOps.activation?.alpha ?? 0.2] : act === 'prelu' ? Array.from(refOps.activation?.preluWeights?.data ?? []) : [];
+  const gain = slopes.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+  if (gain > 1) for (let i = 0; i < absDot.length; i++) absDot[i] *= gain;
   const tol = toleranceFor('float32', toleranceFamily(algorithm, d, Boolean(transforms)));
   return compareWithReference(got, ref.data, absDot, tol, epilogueValueMagnitude(ref.data, pre.data, act));
 }

@@ -77,6 +77,19 @@ async function gateSingleTermExp(t: GpuTestContext): Promise<void> {
   }
 }
 
+/** The gate with a negative-side slope above 1 (leakyrelu alpha 20): the slope multiplies the sum's error. */
+async function gateSteepSlope(t: GpuTestContext): Promise<void> {
+  const engine = new Engine(t.device);
+  for (let s = 0; s < 3; s++) {
+    for (const algorithm of ['winograd4', 'winograd6', 'direct'] as AlgorithmName[]) {
+      const rng = mulberry32(300 + s);
+      const plan = await engine.createConv2d({ inChannels: 16, outChannels: 16, kernelSize: 3, pads: 1, algorithm, activation: { type: 'leakyrelu', alpha: 20 } }, { weights: randomF32(16 * 16 * 9, rng), bias: randomF32(16, rng) });
+      t.log(`${algorithm} seed ${s}: ${plan.info.verification.split('\n')[0]}`);
+      plan.destroy();
+    }
+  }
+}
+
 /** Issue 10 (1): the verification cache is keyed by everything that changes the result; a data failure is not cached. */
 async function gateCacheByData(t: GpuTestContext): Promise<void> {
   const engine = new Engine(t.device);
@@ -329,6 +342,7 @@ async function deviceLoss(t: GpuTestContext): Promise<void> {
 export const reliabilityCases: GpuCase[] = [
   { name: 'reliability gate accepts padding-only outputs (winograd2/4/6, pads 3-4)', run: gatePaddingOnly },
   { name: 'reliability gate accepts single-term elu/sigmoid with bias (auto, direct, im2col)', run: gateSingleTermExp },
+  { name: 'reliability gate accepts leakyrelu with alpha 20 (slope gain)', run: gateSteepSlope },
   { name: 'reliability verification cache keyed by data, data failures not cached', run: gateCacheByData },
   { name: 'reliability sizes past maxBufferSize refused at resize (ConvDescError)', run: refuseOverMaxBufferSize },
   { name: 'reliability injected out-of-memory makes run() reject', run: injectedOutOfMemory },
