@@ -14,6 +14,7 @@ export { describeAdapter, formatAdapterReport, type AdapterReport } from './runt
 export type { KernelSource, BindingSpec, UniformField } from './kernels/types.ts';
 export { createEngine, Engine, type EngineOptions, type Conv2dOptions } from './engine/engine.ts';
 export { ConvPlan, type PlanInfo, type PlanShape } from './engine/plan.ts';
+export { DeviceLostError, GpuOperationError } from './engine/errors.ts';
 export { ALGORITHMS, ALGORITHM_HELP, normalizeDesc, type AlgorithmName, type Conv2dDesc, type Conv2dWeights } from './conv/desc.ts';
 export type { CandidateVerdict } from './engine/select.ts';
 export { MemoryTuningStore, LocalStorageTuningStore, type TuningStore, type TunedChoice } from './engine/tuning-store.ts';

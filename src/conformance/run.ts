@@ -4,11 +4,9 @@
  * tighter, against the float64 reference with the engine's tolerance.
  */
 import type { AlgorithmName } from '../conv/desc.ts';
-import { compareWithReference, toleranceFor } from '../conv/tolerance.ts';
-import { maxAbsDot } from '../reference/conv2d.ts';
 import type { Engine } from '../engine/engine.ts';
-import { toleranceFamily } from '../engine/verify.ts';
-import { caseOperands, parseCase, runReference, type ConformanceCase } from './case.ts';
+import { compareWithEngineTolerance } from '../engine/verify.ts';
+import { caseOperands, parseCase, type ConformanceCase } from './case.ts';
 import { describeTolerance, judgeCase, caseTolerance } from './judge.ts';
 
 export interface ConformanceRow {
@@ -76,8 +74,7 @@ export async function runConformanceCase(engine: Engine, json: unknown, opts: { 
       };
     }
     const ops = caseOperands(c);
-    const ref = runReference(c);
-    const own = compareWithReference(got, ref.data, maxAbsDot(g, ops).perOutput, toleranceFor('float32', toleranceFamily(plan.info.algorithm, plan.desc, false)));
+    const own = compareWithEngineTolerance(got, g, ops, plan.info.algorithm, plan.desc);
     const pass = vsCase.pass && own.pass;
     return {
       ...base,

@@ -6,7 +6,7 @@
 import { ConvDescError, rejectUnknownKeys, requireInteger, requireNumberArray, requireNumberElements, requireObject } from './validate.ts';
 
 /** Keys of createConv2d's options (Conv2dOptions). */
-export const CONV2D_OPTION_KEYS = ['weights', 'weightLayout', 'bias', 'preluWeights', 'transforms', 'expectedSize', 'quant', 'tapScales', 'calibration', 'minSqnrDb', 'autotune'] as const;
+export const CONV2D_OPTION_KEYS = ['weights', 'weightLayout', 'bias', 'preluWeights', 'transforms', 'expectedSize', 'quant', 'tapScales', 'calibration', 'minSqnrDb', 'autotune', 'nonFinite'] as const;
 /** Keys of findConv2d's options of its own (it also takes the plan options). */
 export const FIND_OPTION_KEYS = ['size', 'runs', 'warmup', 'weights', 'algorithms'] as const;
 export const SIZE_KEYS = ['batch', 'height', 'width'] as const;

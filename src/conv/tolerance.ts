@@ -9,6 +9,28 @@
  * activation: exp in elu/sigmoid). NaN or ±Inf in the result always fails, whatever the bound.
  *
  * Each constant says what it is based on. u = 2^-24 (float32 unit roundoff).
+ *
+ * Outputs with few or no terms (issue 10). Two per-output magnitudes make the bound sound there:
+ * - Winograd computes a whole m×m output tile from one input patch: the rounding error of every output of the
+ *   tile comes from the same transformed products, so it scales with the tile's terms, not with the output's
+ *   own. An output that sees only padding (S_i = 0, reference exactly its bias) still carries the rounding of
+ *   its neighbours. `tileMaxAbsDot` replaces each S_i by the largest S_j of its tile; the per-term constants
+ *   were measured on interior outputs, where S_j ≈ S_i over the tile, so they keep their meaning.
+ *   Measured (SwiftShader, Node, 2026-12-03; the verification gate's data): 24 random descriptors 8→8 3×3 with
+ *   one pad of 3 or 4 (outputs seeing only padding), half with bias, NHWC and NCHW, each through F(2×2),
+ *   F(4×4), F(6×6), F(4×1): worst error/bound 0.065, 0.052, 0.064, 0.013 with the tile maximum, where S_i
+ *   gave Infinity (an error over a bound of 0) for 34 of 48 F(4×4)/F(6×6) plans in the issue's probe.
+ * - Activations built on exp (elu, sigmoid) add the error of exp itself, which WGSL allows up to 3 + 2|x| ULP
+ *   of exp's result (ULP ≤ 2u·|value|), and that result can be much larger than the output (elu near 0:
+ *   exp(v) − 1 ≈ v while exp(v) ≈ 1). `epilogueValueMagnitude` gives per output |ref| plus 2(1 + |v|)·|e| for
+ *   the exp term e the activation evaluates (e = exp(v) for elu with v ≤ 0; s(1 − s) for sigmoid, the
+ *   sensitivity of 1/(1 + exp(−v)) to a relative error of exp), so perValue = 4u covers the WGSL bound
+ *   (6u·(1 + |v|)·|e|) with a 1.3x margin. Measured on SwiftShader (Node, 2026-12-03), the probe's case: 1×1
+ *   convolutions 1→8 with random bias (one term per output), 12 seeds × direct, im2col, auto: worst
+ *   error/bound 0.33 (elu) and 0.30 (sigmoid), where |ref| alone refused 9 of 12 elu plans.
+ * - A negative-side slope above 1 (leakyrelu alpha, PReLU slopes) multiplies the sum's error by itself: the
+ *   engine's comparison (engine/verify.ts compareWithEngineTolerance) scales S_i by max(1, |slope|). Without it,
+ *   6 of 18 valid plans with alpha 20 were refused (16→16 3×3, F(4×4), F(6×6), direct; SwiftShader).
  */
 export type ToleranceAlgorithm = 'direct' | 'im2col' | 'gemm' | 'winograd2' | 'winograd4' | 'winograd6' | 'winograd' | 'conformance';
 export type ToleranceDType = 'float32' | 'float16';
@@ -66,8 +88,52 @@ export interface Comparison {
   message: string;
 }
 
-/** Compares `got` with the reference using per-output term sums `absDot` (S_i). */
-export function compareWithReference(got: ArrayLike<number>, ref: ArrayLike<number>, absDot: ArrayLike<number>, tol: Tolerance): Comparison {
+/**
+ * Winograd: each output's term sum replaced by the largest of its output tile (mh × mw outputs, tiles from the
+ * top-left output), for outputs in `layout` order of an [n, c, oh, ow] tensor. See the header.
+ */
+export function tileMaxAbsDot(absDot: ArrayLike<number>, layout: 'NHWC' | 'NCHW', dims: { n: number; c: number; h: number; w: number }, mh: number, mw: number): Float64Array {
+  const { n, c, h, w } = dims;
+  const idx = layout === 'NHWC' ? (b: number, ch: number, y: number, x: number) => ((b * h + y) * w + x) * c + ch : (b: number, ch: number, y: number, x: number) => ((b * c + ch) * h + y) * w + x;
+  const out = new Float64Array(absDot.length);
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      for (let ty = 0; ty < h; ty += mh) {
+        for (let tx = 0; tx < w; tx += mw) {
+          let m = 0;
+          for (let y = ty; y < Math.min(h, ty + mh); y++) for (let x = tx; x < Math.min(w, tx + mw); x++) m = Math.max(m, absDot[idx(b, ch, y, x)]);
+          for (let y = ty; y < Math.min(h, ty + mh); y++) for (let x = tx; x < Math.min(w, tx + mw); x++) out[idx(b, ch, y, x)] = m;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The magnitude the perValue term scales with, per output: |ref| plus, for activations built on exp, the exp
+ * term's own size (see the header). `pre`: the pre-activation values (sum + bias), same order as `ref`.
+ */
+export function epilogueValueMagnitude(ref: ArrayLike<number>, pre: ArrayLike<number>, activation: string): Float64Array {
+  const out = new Float64Array(ref.length);
+  for (let i = 0; i < ref.length; i++) {
+    const v = pre[i];
+    let e = 0;
+    if (activation === 'elu' && v <= 0) e = Math.exp(v);
+    else if (activation === 'sigmoid') {
+      const s = 1 / (1 + Math.exp(-v));
+      e = s * (1 - s);
+    }
+    out[i] = Math.abs(ref[i]) + 2 * (1 + Math.abs(v)) * e;
+  }
+  return out;
+}
+
+/**
+ * Compares `got` with the reference using per-output term sums `absDot` (S_i) and, when given, per-output value
+ * magnitudes `valueMag` (default |r_i|; see epilogueValueMagnitude).
+ */
+export function compareWithReference(got: ArrayLike<number>, ref: ArrayLike<number>, absDot: ArrayLike<number>, tol: Tolerance, valueMag?: ArrayLike<number>): Comparison {
   if (got.length !== ref.length || absDot.length !== ref.length) {
     throw new Error(`compareWithReference: lengths differ (got ${got.length}, reference ${ref.length}, absDot ${absDot.length})`);
   }
@@ -87,7 +153,7 @@ export function compareWithReference(got: ArrayLike<number>, ref: ArrayLike<numb
       continue;
     }
     const err = Math.abs(y - r);
-    const bound = tol.perTerm * absDot[i] + tol.perValue * Math.abs(r);
+    const bound = tol.perTerm * absDot[i] + tol.perValue * (valueMag ? valueMag[i] : Math.abs(r));
     maxAbs = Math.max(maxAbs, err);
     const ratio = bound > 0 ? err / bound : err > 0 ? Infinity : 0;
     if (worst === undefined || ratio > worstRatio) {

@@ -33,6 +33,8 @@ export interface PrepareContext {
   tapScales?: unknown;
   calibration?: { data: ArrayLike<number>; batch: number; height: number; width: number }[];
   minSqnrDb?: number;
+  /** How non-finite inputs are treated (Conv2dOptions.nonFinite); 'exact' excludes float Winograd. */
+  nonFinite?: 'propagate' | 'exact';
 }
 
 /** Knobs the autotuner varies; every one of them shows in the kernel IDs. */
@@ -58,6 +60,8 @@ export interface PreparedConv {
   resize(batch: number, height: number, width: number): ResizeResult;
   /** Kernel ID of each dispatch at the current size, in order (more than kernelIds when the batch is split). */
   stepKernelIds(): string[];
+  /** Destroys buffers a resize replaced while recorded work could still use them (StepList.retire). */
+  releaseRetired?(): void;
   /** Tap-wise int8 plans: the tap scales in use, as TapScalesJSON (src/quant/tapwise.ts), for export. */
   tapScales?: unknown;
   /** Dispatches in dispatch order; `perStep` puts each in its own pass with timestamps (stage profiles). */

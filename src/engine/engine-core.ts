@@ -5,9 +5,10 @@
  */
 import type { KernelSource } from '../kernels/types.ts';
 import { createBindGroupLayout, type BuiltPipeline } from '../runtime/pipeline.ts';
+import { DeviceLostError } from './errors.ts';
 
 /** Bumped whenever generated code changes meaning, so cached pipelines and tuned configs are not reused across versions. */
-export const ENGINE_VERSION = '0.1.0';
+export const ENGINE_VERSION = '0.1.1';
 
 /** Limits the engine plans against; each may be lowered below the device's (never raised). */
 export const LIMIT_KEYS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension'] as const;
@@ -22,8 +23,13 @@ export interface PipelineStats {
 export class EngineCore {
   readonly device: GPUDevice;
   private readonly pipelines = new Map<string, Promise<BuiltPipeline>>();
-  /** Kernel-set keys verified against the reference in this process, with the measured error. */
+  /**
+   * Passed verifications, keyed by kernels + descriptor + a hash of the plan's data (verify.ts verificationKeys),
+   * with the measured error.
+   */
   readonly verified = new Map<string, { ok: boolean; detail: string }>();
+  /** Kernel sets (with their descriptor) that failed on seeded random data too: the kernels' own failures. */
+  readonly kernelFailures = new Map<string, { ok: boolean; detail: string }>();
   readonly stats: PipelineStats = { compiled: 0, cacheHits: 0, compileMs: 0 };
 
   private readonly effectiveLimits: LimitOverrides & GPUSupportedLimits;
@@ -33,14 +39,40 @@ export class EngineCore {
   readonly adapterInfo?: { vendor: string; architecture: string; device: string; description: string };
 
   /** `limits`: pretend the device has at most these (to reproduce a weaker device, or to test splitting). */
+  /** Set when the device is lost (device.lost resolved); every later call throws DeviceLostError. */
+  lostInfo?: { reason: string; message: string };
+  /** Resolves when the device is lost. */
+  readonly lost: Promise<{ reason: string; message: string }>;
+
   constructor(device: GPUDevice, limits: LimitOverrides = {}, about: { wgslLanguageFeatures?: ReadonlySet<string>; adapterInfo?: EngineCore['adapterInfo'] } = {}) {
     this.device = device;
+    const lost = device.lost as Promise<GPUDeviceLostInfo> | undefined;
+    this.lost = lost && typeof lost.then === 'function'
+      ? lost.then((info) => {
+          this.lostInfo = { reason: String(info?.reason ?? 'unknown'), message: String(info?.message ?? '') };
+          return this.lostInfo;
+        })
+      : new Promise(() => {});
     this.wgslLanguageFeatures = about.wgslLanguageFeatures;
     this.adapterInfo = about.adapterInfo;
     const base = device.limits;
     const merged: Record<string, number> = {};
     for (const k of LIMIT_KEYS) merged[k] = Math.min(base[k], limits[k] ?? Infinity);
     this.effectiveLimits = new Proxy(base, { get: (t, k) => (typeof k === 'string' && k in merged ? merged[k] : Reflect.get(t, k)) }) as LimitOverrides & GPUSupportedLimits;
+  }
+
+  /** Throws DeviceLostError when the device has been lost. */
+  assertAlive(what?: string): void {
+    if (this.lostInfo) throw new DeviceLostError(this.lostInfo.reason, this.lostInfo.message, what);
+  }
+
+  /**
+   * After a GPU operation failed (an AbortError or OperationError from mapAsync, say): waits briefly for
+   * device.lost and returns DeviceLostError when that was the cause, undefined otherwise.
+   */
+  async lostError(what?: string, waitMs = 200): Promise<DeviceLostError | undefined> {
+    if (!this.lostInfo) await Promise.race([this.lost, new Promise((r) => setTimeout(r, waitMs))]);
+    return this.lostInfo ? new DeviceLostError(this.lostInfo.reason, this.lostInfo.message, what) : undefined;
   }
 
   /** The device's limits, lowered by any overrides given to the engine. */

@@ -13,12 +13,13 @@ import type { AlgorithmImpl, PrepareContext, PreparedConv } from './algorithm.ts
 import { EngineCore, LIMIT_KEYS, type LimitOverrides } from './engine-core.ts';
 import { ConvPlan, retirePlan, type PlanInfo } from './plan.ts';
 import { selectCandidates, type CandidateVerdict } from './select.ts';
-import { needsOwnVerificationInstance, verificationContext, verifyPrepared, verifyPreparedInt, verifyTapwise, type VerifyResult } from './verify.ts';
+import { needsOwnVerificationInstance, syntheticDataContext, verificationContext, verificationKeys, verifyPrepared, verifyPreparedInt, verifyTapwise, type VerifyResult } from './verify.ts';
 import { TAP_SQNR_FLOOR_DB } from './algorithms/int8-winograd.ts';
 import { ALGORITHM_IMPLS } from './algorithms/index.ts';
 import { representativeGeometry } from './epilogue-buffers.ts';
 import { adapterKey, findConv2d, randomWeights, tuningKey, type FindOptions, type FindResult } from './tuner.ts';
 import { MemoryTuningStore, type TuningStore } from './tuning-store.ts';
+import { DeviceLostError } from './errors.ts';
 
 export interface EngineOptions {
   device?: GPUDevice;
@@ -51,6 +52,12 @@ export interface Conv2dOptions extends Conv2dWeights {
   minSqnrDb?: number;
   /** Choose by measurement (findConv2d) at expectedSize, cached per adapter and engine version; default: the engine's setting. */
   autotune?: boolean;
+  /**
+   * Inputs with Inf/NaN (README "Special values"). 'propagate' (default): every algorithm may be used; Winograd
+   * turns a non-finite value anywhere in a tile's input patch into NaN over the tile's outputs. 'exact': only
+   * algorithms that give the direct convolution's Inf/NaN pattern (direct, im2col), float Winograd excluded.
+   */
+  nonFinite?: 'propagate' | 'exact';
 }
 
 async function readBytes(device: GPUDevice, src: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
@@ -98,6 +105,15 @@ export interface EngineConstruction {
   wgslLanguageFeatures?: ReadonlySet<string>;
   /** The engine created the device (createEngine without {device}): destroy() destroys it. Default false. */
   ownsDevice?: boolean;
+  /** How `recreate()` gets a new device (set by createEngine when it requested the device itself). */
+  requestDevice?: () => Promise<RequestedDevice>;
+}
+
+/** A device createEngine requested, with what the engine keeps about its adapter. */
+export interface RequestedDevice {
+  device: GPUDevice;
+  adapterInfo?: EngineConstruction['adapterInfo'];
+  wgslLanguageFeatures?: ReadonlySet<string>;
 }
 
 /** Selection input shared by candidates() and createConv2d: what forcing would check, known before any GPU work. */
@@ -137,19 +153,22 @@ function refineVerdicts(d: NormalizedDesc, verdicts: CandidateVerdict[], v: Verd
 }
 
 export class Engine {
-  readonly core: EngineCore;
+  /** The per-device state; replaced by recreate() after a device loss. */
+  core: EngineCore;
   readonly impls: AlgorithmImpl[];
   readonly autotune: boolean;
   readonly tuningStore: TuningStore;
-  readonly adapterKey: string;
-  /** Whether destroy() destroys the device: only when the engine created it. */
-  readonly ownsDevice: boolean;
+  adapterKey: string;
+  /** Whether destroy() destroys the device: only when the engine created it (or recreate() requested it). */
+  ownsDevice: boolean;
   private destroyed = false;
   /** Plans made by this engine, destroyed with it (weakly held: a dropped plan is not kept alive). */
   private plans = new Set<WeakRef<ConvPlan>>();
+  private readonly construction: EngineConstruction;
 
   constructor(device: GPUDevice, opts: EngineConstruction = {}) {
     this.ownsDevice = opts.ownsDevice ?? false;
+    this.construction = opts;
     this.core = new EngineCore(device, opts.limits, { wgslLanguageFeatures: opts.wgslLanguageFeatures, adapterInfo: opts.adapterInfo });
     this.autotune = opts.autotune ?? false;
     this.tuningStore = opts.tuningStore ?? new MemoryTuningStore();
@@ -162,12 +181,34 @@ export class Engine {
     return this.core.device;
   }
 
+  /** The device's loss, once device.lost has resolved (then every call throws DeviceLostError). */
+  get lost(): { reason: string; message: string } | undefined {
+    return this.core.lostInfo;
+  }
+
+  /**
+   * After a device loss: a new device (`device`, or one requested from the same GPU object when createEngine
+   * requested the first) and a fresh pipeline cache and verification record. Plans of the lost device stay dead
+   * (they throw DeviceLostError): create them again. Tuned choices are kept.
+   */
+  async recreate(opts: { device?: GPUDevice } = {}): Promise<void> {
+    let next: RequestedDevice;
+    if (opts.device) next = { device: opts.device, adapterInfo: this.construction.adapterInfo, wgslLanguageFeatures: this.construction.wgslLanguageFeatures };
+    else if (this.construction.requestDevice) next = await this.construction.requestDevice();
+    else throw new Error('engine.recreate(): this engine was given its device; pass { device } (a new GPUDevice) or create a new engine');
+    this.alive();
+    if (!this.core.lostInfo && this.ownsDevice) this.core.device.destroy();
+    this.ownsDevice = !opts.device;
+    this.core = new EngineCore(next.device, this.construction.limits, { wgslLanguageFeatures: next.wgslLanguageFeatures, adapterInfo: next.adapterInfo });
+    this.adapterKey = adapterKey(next.device, next.adapterInfo);
+  }
+
   /**
    * Every algorithm's verdict for a descriptor, without creating anything. Give the plan's `quant` (and weights)
    * for int8/uint8: an algorithm listed as servable ('candidate' or 'excluded') is then one that createConv2d with
    * the same descriptor and options accepts when forced (it still has to pass verification).
    */
-  candidates(desc: Conv2dDesc, opts: Partial<Pick<Conv2dOptions, 'expectedSize' | 'transforms' | 'quant' | 'weights' | 'weightLayout' | 'minSqnrDb'>> = {}): CandidateVerdict[] {
+  candidates(desc: Conv2dDesc, opts: Partial<Pick<Conv2dOptions, 'expectedSize' | 'transforms' | 'quant' | 'weights' | 'weightLayout' | 'minSqnrDb' | 'nonFinite'>> = {}): CandidateVerdict[] {
     this.alive();
     const d = normalizeDesc(desc);
     const o = requireObject('options', opts, 'an object');
@@ -175,7 +216,7 @@ export class Engine {
     const size = checkExpectedSize(opts.expectedSize);
     const quant = opts.quant !== undefined && (d.dtype === 'int8' || d.dtype === 'uint8') ? normalizeQuant(d, opts.quant) : undefined;
     if (opts.quant !== undefined && !quant) throw new ConvDescError('quant', 'given', `applies to dtype int8 or uint8, not ${d.dtype}`);
-    const verdicts = selectCandidates(this.impls, { desc: d, height: size?.height, width: size?.width, transforms: userAlgorithm(d, opts.transforms), minSqnrDb: opts.minSqnrDb });
+    const verdicts = selectCandidates(this.impls, { desc: d, height: size?.height, width: size?.width, transforms: userAlgorithm(d, opts.transforms), minSqnrDb: opts.minSqnrDb, nonFinite: opts.nonFinite });
     return refineVerdicts(d, verdicts, { quant, weights: opts.weights, weightLayout: opts.weightLayout });
   }
 
@@ -223,6 +264,7 @@ export class Engine {
     const prelu = d.activation.type === 'prelu' && preluSrc !== undefined ? asBroadcast(preluField, preluSrc as ArrayLike<number> | BroadcastTensor, d.outChannels) : undefined;
     if (prelu) checkEpilogueTensor(preluField, prelu, pattern, d.layout);
     if (opts.transforms !== undefined) requireObject('transforms', opts.transforms, 'learned transforms {AT, G, BT} or {h, w}');
+    if (opts.nonFinite !== undefined && opts.nonFinite !== 'propagate' && opts.nonFinite !== 'exact') throw new ConvDescError('nonFinite', opts.nonFinite, "must be 'propagate' or 'exact'");
     const transforms = userAlgorithm(d, opts.transforms);
     if (transforms && d.algorithm !== 'auto' && !d.algorithm.startsWith('winograd')) {
       throw new ConvDescError('algorithm', d.algorithm, 'must be auto or a winograd algorithm when transforms are given');
@@ -241,7 +283,7 @@ export class Engine {
       });
       return { ...base, biasInt: Int32Array.from(per) };
     }
-    return { core: this.core, desc: d, weightsOIHW: oihw, bias, prelu, transforms };
+    return { core: this.core, desc: d, weightsOIHW: oihw, bias, prelu, transforms, nonFinite: opts.nonFinite };
   }
 
   /**
@@ -254,10 +296,11 @@ export class Engine {
   createConv2d(desc: Conv2dDesc, opts: Conv2dOptions): Promise<ConvPlan>;
   async createConv2d(desc: Conv2dDesc, opts: Conv2dOptions): Promise<ConvPlan> {
     const t0 = performance.now();
+    this.core.assertAlive('createConv2d');
     const ctx = this.context(desc, opts);
     const { desc: d, transforms } = ctx;
     if (opts.autotune ?? this.autotune) return this.createTuned(ctx, opts, t0);
-    const verdicts = refineVerdicts(d, selectCandidates(this.impls, { desc: d, height: opts.expectedSize?.height, width: opts.expectedSize?.width, transforms, minSqnrDb: opts.minSqnrDb }), { quant: ctx.quant, weights: opts.weights, weightLayout: opts.weightLayout });
+    const verdicts = refineVerdicts(d, selectCandidates(this.impls, { desc: d, height: opts.expectedSize?.height, width: opts.expectedSize?.width, transforms, minSqnrDb: opts.minSqnrDb, nonFinite: ctx.nonFinite }), { quant: ctx.quant, weights: opts.weights, weightLayout: opts.weightLayout });
     let order: CandidateVerdict[];
     if (d.algorithm === 'auto') {
       order = verdicts.filter((v) => v.status === 'candidate');
@@ -298,7 +341,7 @@ export class Engine {
         return this.track(new ConvPlan(this.core, d, prepared, info, ctx.quant, { bias: ctx.bias, prelu: ctx.prelu }));
       } catch (e) {
         prepared?.destroy();
-        if (d.algorithm !== 'auto') throw e;
+        if (d.algorithm !== 'auto' || e instanceof DeviceLostError) throw e;
         v.status = 'rejected';
         v.reason = `${v.reason}; preparation failed: ${(e as Error).message}`;
         failures.push(`${v.algorithm}: ${(e as Error).message}`);
@@ -335,7 +378,7 @@ export class Engine {
   private async createTuned(ctx: PrepareContext, opts: Conv2dOptions, t0: number): Promise<ConvPlan> {
     const size = opts.expectedSize;
     if (!size) throw new ConvDescError('expectedSize', size, 'is required to autotune: the size to time the candidates at');
-    const key = tuningKey(this, ctx.desc, { batch: size.batch ?? 1, height: size.height, width: size.width }, ctx.transforms);
+    const key = tuningKey(this, ctx.desc, { batch: size.batch ?? 1, height: size.height, width: size.width }, ctx.transforms) + (ctx.nonFinite === 'exact' ? '|nonFinite=exact' : '');
     let choice = this.tuningStore.get(key);
     let note = `autotuned choice from the tuning store (${key.slice(0, 12)}…)`;
     let candidates: CandidateVerdict[] = [];
@@ -362,10 +405,15 @@ export class Engine {
   }
 
   /**
-   * Prepares an algorithm and checks its kernel set against the float64 reference, once per process and kernel
-   * set (the record is cached in the engine core). The caller destroys `prepared` when the check failed.
+   * Prepares an algorithm and checks it against the float64 reference. The check's result depends on the kernels,
+   * the descriptor (pads, sizes: uniforms) and the plan's data (weights, bias, PReLU slopes, quantization), so a
+   * pass is cached under all of them (`verificationKeys`). A failure is cached only when it is the kernels': it
+   * is repeated with seeded random data of the same shapes and modes, and only if that fails too is it recorded
+   * (under kernels + descriptor) for the engine's lifetime. A failure the plan's own data causes is never cached.
+   * The caller destroys `prepared` when the check failed.
    */
   async prepareVerified(impl: AlgorithmImpl, ctx: PrepareContext): Promise<{ prepared: PreparedConv; record: VerifyResult }> {
+    this.core.assertAlive('createConv2d');
     const prepared = await impl.prepare(ctx);
     try {
       if (ctx.quant && impl.name.endsWith('-tap')) {
@@ -373,32 +421,50 @@ export class Engine {
         const floor = ctx.minSqnrDb ?? TAP_SQNR_FLOOR_DB[impl.name as keyof typeof TAP_SQNR_FLOOR_DB];
         return { prepared, record: await verifyTapwise(ctx, prepared, floor, (b, bytes) => readBytes(this.device, b, bytes)) };
       }
-      const key = prepared.kernelIds.join('+');
-      let record = this.core.verified.get(key);
+      const keys = verificationKeys(prepared.kernelIds, ctx);
+      const kernelFailure = this.core.kernelFailures.get(keys.kernel);
+      if (kernelFailure) return { prepared, record: kernelFailure };
+      let record = this.core.verified.get(keys.full);
       if (!record) {
-        // The check's input grows with the stride; a stride far past the kernel (1e9: output size 1) is checked at a
-        // small stride past the kernel instead. The stride is a uniform: same kernels, same IDs (asserted below).
-        const strides = verificationStrides(ctx.desc);
-        const own = needsOwnVerificationInstance(ctx) || strides !== ctx.desc.strides;
-        const vctx = own ? verificationContext(strides === ctx.desc.strides ? ctx : { ...ctx, desc: { ...ctx.desc, strides } }) : ctx;
-        const vprep = own ? await impl.prepare(vctx) : prepared;
-        if (strides !== ctx.desc.strides && vprep.kernelIds.join('+') !== key) {
-          vprep.destroy();
-          throw new Error(`${impl.name}: the verification instance at strides ${strides.join('×')} has kernels ${vprep.kernelIds.join(', ')}, not the plan's ${key}`);
+        record = await this.verifyOnce(impl, ctx, prepared);
+        if (record.ok) this.core.verified.set(keys.full, record);
+        else {
+          const synthetic = syntheticDataContext(ctx);
+          const again = await this.verifyOnce(impl, synthetic);
+          if (!again.ok) {
+            record = { ...again, detail: `${again.detail}\n(the kernels fail on seeded random data too: recorded for this engine)` };
+            this.core.kernelFailures.set(keys.kernel, record);
+          } else {
+            record = { ...record, detail: `${record.detail}\n(with this plan's weights/bias/slopes; the same kernels pass on seeded random data (${again.detail.split('\n')[0]}), so the data is at fault, e.g. a NaN, Inf or overflowing value; not cached)` };
+          }
         }
-        try {
-          record = ctx.quant
-            ? await verifyPreparedInt(vctx, vprep, (b, bytes) => readBytes(this.device, b, bytes))
-            : await verifyPrepared(vctx, vprep, async (b, n) => new Float32Array(await readBytes(this.device, b, n * 4)));
-        } finally {
-          if (own) vprep.destroy();
-        }
-        this.core.verified.set(key, record);
       }
       return { prepared, record };
     } catch (e) {
       prepared.destroy();
-      throw e;
+      throw (await this.core.lostError('createConv2d', 50)) ?? e;
+    }
+  }
+
+  /** One verification run of `ctx` (on `prepared`, or on its own instance when the data needs one). */
+  private async verifyOnce(impl: AlgorithmImpl, ctx: PrepareContext, prepared?: PreparedConv): Promise<VerifyResult> {
+    // The check's input grows with the stride; a stride far past the kernel (1e9: output size 1) is checked at a
+    // small stride past the kernel instead. The stride is a uniform: same kernels, same IDs (asserted below).
+    const strides = verificationStrides(ctx.desc);
+    const restrided = strides !== ctx.desc.strides;
+    const own = !prepared || restrided || needsOwnVerificationInstance(ctx);
+    const vctx = own ? verificationContext(restrided ? { ...ctx, desc: { ...ctx.desc, strides } } : ctx) : ctx;
+    const vprep = own ? await impl.prepare(vctx) : prepared!;
+    if (restrided && prepared && vprep.kernelIds.join('+') !== prepared.kernelIds.join('+')) {
+      vprep.destroy();
+      throw new Error(`${impl.name}: the verification instance at strides ${strides.join('×')} has kernels ${vprep.kernelIds.join(', ')}, not the plan's ${prepared.kernelIds.join('+')}`);
+    }
+    try {
+      return ctx.quant
+        ? await verifyPreparedInt(vctx, vprep, (b, bytes) => readBytes(this.device, b, bytes))
+        : await verifyPrepared(vctx, vprep, async (b, n) => new Float32Array(await readBytes(this.device, b, n * 4)));
+    } finally {
+      if (own) vprep.destroy();
     }
   }
 
@@ -438,7 +504,18 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
   if (opts.device) return new Engine(opts.device, { limits: opts.limits, autotune: opts.autotune, tuningStore: opts.tuningStore });
   const gpu = opts.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) throw new Error("createEngine: no WebGPU here (navigator.gpu is missing). Pass {device}, or in Node import { createEngine } from 'winoconv/node'.");
-  const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference });
+  const requestDevice = () => requestEngineDevice(gpu, opts.powerPreference);
+  const first = await requestDevice();
+  return new Engine(first.device, {
+    ownsDevice: true,
+    limits: opts.limits, autotune: opts.autotune, tuningStore: opts.tuningStore, wgslLanguageFeatures: first.wgslLanguageFeatures,
+    adapterInfo: first.adapterInfo, requestDevice,
+  });
+}
+
+/** An adapter and a device with the features and limits the engine uses. */
+async function requestEngineDevice(gpu: GPU, powerPreference?: GPUPowerPreference): Promise<RequestedDevice> {
+  const adapter = await gpu.requestAdapter({ powerPreference });
   if (!adapter) throw new Error('createEngine: requestAdapter() returned null: no WebGPU adapter');
   const l = adapter.limits;
   const device = await adapter.requestDevice({
@@ -455,9 +532,5 @@ export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
     },
   });
   const info = adapter.info;
-  return new Engine(device, {
-    ownsDevice: true,
-    limits: opts.limits, autotune: opts.autotune, tuningStore: opts.tuningStore, wgslLanguageFeatures: gpu.wgslLanguageFeatures,
-    adapterInfo: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description },
-  });
+  return { device, wgslLanguageFeatures: gpu.wgslLanguageFeatures, adapterInfo: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description } };
 }

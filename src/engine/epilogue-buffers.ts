@@ -39,8 +39,9 @@ export class EpilogueBuffers {
   /**
    * (Re)builds the buffers for the output of `g` (tensor forms depend on it); returns the bytes held.
    * `split`: the batch is processed in chunks of g.batch images, so tensors must not vary along the batch.
+   * `retire`: how replaced buffers are let go (StepList.retire keeps those recorded work may still use).
    */
-  resize(g: ConvGeometry, split = false): number {
+  resize(g: ConvGeometry, split = false, retire: (b: GPUBuffer | undefined) => void = (b) => b?.destroy()): number {
     if (split) {
       for (const [name, t] of [['bias', this.bias], ['preluWeights', this.prelu]] as const) {
         if (t?.broadcast === 'numpy' && t.shape.length === 4 && t.shape[0] > 1) {
@@ -51,7 +52,10 @@ export class EpilogueBuffers {
     const key = `${g.batch}x${g.inHeight}x${g.inWidth}`;
     const tensorForm = this.config.bias === 'tensor' || this.config.prelu === 'tensor';
     if (this.shapeKey && (!tensorForm || this.shapeKey === key)) return this.bytes();
-    this.destroy();
+    retire(this.biasBuf);
+    retire(this.preluBuf);
+    this.biasBuf = undefined;
+    this.preluBuf = undefined;
     const make = (t: BroadcastTensor | undefined, mode: string | undefined, label: string) =>
       t && mode && mode !== 'none' ? this.core.createBufferFrom(epilogueOperand(t, this.desc.layout, g, mode === 'tensor' ? 'tensor' : undefined).data, GPUBufferUsage.STORAGE, label) : undefined;
     this.biasBuf = make(this.bias, this.config.bias, 'epilogue bias');

@@ -13,6 +13,7 @@ import { ConvDescError } from '../conv/validate.ts';
 import type { ResizeResult, PreparedConv } from './algorithm.ts';
 import type { CandidateVerdict } from './select.ts';
 import type { EngineCore } from './engine-core.ts';
+import { GpuOperationError, openErrorScopes } from './errors.ts';
 
 export interface PlanInfo {
   algorithm: string;
@@ -51,6 +52,8 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
   private shape?: PlanShape & ResizeResult;
   private destroyed = false;
   private destroyedWhy = 'destroy() was called';
+  /** The GPU errors of the last resize's allocations (out of memory, validation), once the scopes close. */
+  private allocation?: Promise<{ filter: GPUErrorFilter; device: string; text: string } | undefined>;
 
   constructor(
     private readonly core: EngineCore,
@@ -80,6 +83,7 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
     const outW = Math.floor((s.width + d.pads[1] + d.pads[3] - effW) / d.strides[1]) + 1;
     if (outH < 1) throw new ConvDescError('height', s.height, `gives output height ${outH}; must give >= 1 with kernel ${effH} (dilated), pads ${d.pads[0]}+${d.pads[2]}, stride ${d.strides[0]}`);
     if (outW < 1) throw new ConvDescError('width', s.width, `gives output width ${outW}; must give >= 1 with kernel ${effW} (dilated), pads ${d.pads[1]}+${d.pads[3]}, stride ${d.strides[1]}`);
+    this.refuseOverLimits(s, outH, outW);
     const out = outputShapePattern(d, { batch: s.batch, outHeight: outH, outWidth: outW });
     if (this.epilogue.bias) checkEpilogueTensor('bias', this.epilogue.bias, out, d.layout);
     if (this.epilogue.prelu) checkEpilogueTensor('preluWeights', this.epilogue.prelu, out, d.layout);
@@ -90,11 +94,55 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
   resize(s: PlanShape): { outputShape: [number, number, number, number]; workspaceBytes: number; inputShape: [number, number, number, number] } {
     this.checkShape(s);
     const d = this.desc;
-    const r = this.prepared.resize(s.batch, s.height, s.width);
+    const close = openErrorScopes(this.core.device);
+    let r: ResizeResult;
+    try {
+      r = this.prepared.resize(s.batch, s.height, s.width);
+    } finally {
+      const scoped = close();
+      const at = `${s.batch}×${s.height}×${s.width}`;
+      this.allocation = scoped.then((e) => {
+        if (!e) return undefined;
+        const ws = this.shape?.workspaceBytes;
+        const text = e.filter === 'out-of-memory'
+          ? `resize to ${at}: the device could not allocate the plan's buffers (${ws ?? '?'} bytes of workspace and uniforms; maxBufferSize ${this.core.limits.maxBufferSize}): out of memory: ${e.message}. Use a smaller batch or image, or an algorithm with a smaller workspace`
+          : `resize to ${at}: allocating the plan's buffers failed (${e.filter}): ${e.message}`;
+        return { filter: e.filter, device: e.message, text };
+      });
+    }
     this.shape = { ...s, ...r };
     this.info.workspaceBytes = r.workspaceBytes;
     this.info.notes = [...new Set([...this.info.notes, ...r.notes])];
     return { outputShape: this.shapeOf(s.batch, d.outChannels, r.outHeight, r.outWidth), inputShape: this.shapeOf(s.batch, d.inChannels, s.height, s.width), workspaceBytes: r.workspaceBytes };
+  }
+
+  /**
+   * The caller's input and output are one buffer each: past maxBufferSize no buffer can hold them, so the
+   * size is refused here (batches past maxStorageBufferBindingSize are split by the float32 algorithms).
+   */
+  private refuseOverLimits(s: PlanShape, outH: number, outW: number): void {
+    const d = this.desc;
+    const q = this.quant;
+    const inBytes = q ? 4 * packedActivationWords(d.layout, { n: s.batch, c: d.inChannels, h: s.height, w: s.width }) : 4 * s.batch * s.height * s.width * d.inChannels;
+    const outCount = s.batch * outH * outW * d.outChannels;
+    const outBytes = q && (q.output === 'int8' || q.output === 'uint8') ? 4 * packedActivationWords(d.layout, { n: s.batch, c: d.outChannels, h: outH, w: outW }) : 4 * outCount;
+    const max = this.core.limits.maxBufferSize;
+    for (const [what, bytes] of [['input', inBytes], ['output', outBytes]] as const) {
+      if (bytes > max) {
+        const per = bytes / s.batch;
+        const fit = Math.floor(max / per);
+        throw new ConvDescError('batch', s.batch, `at ${s.height}×${s.width} gives an ${what} of ${bytes} bytes, over the device's maxBufferSize (${max}); ${fit >= 1 ? `at most ${fit} image(s) fit in one buffer: split the batch` : 'one image does not fit in one buffer'}`);
+      }
+    }
+  }
+
+  /**
+   * Resolves when the buffers of the last resize() were allocated; rejects with the bytes requested when the
+   * device ran out of memory (or refused them). run() checks this itself; callers of encode() can await it.
+   */
+  async allocated(): Promise<void> {
+    const e = await this.allocation;
+    if (e) throw new GpuOperationError(e.filter, e.device, `ConvPlan: ${e.text}`);
   }
 
   private shapeOf(n: number, c: number, h: number, w: number): [number, number, number, number] {
@@ -202,25 +250,51 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
     const d = this.desc;
     const data = q ? packInt8Activations(x, d.layout, q.inputDtype, { n: s.batch, c: d.inChannels, h: s.height, w: s.width }, q.xZeroPoint) : x instanceof Float32Array ? x : Float32Array.from(x);
     const dev = this.core.device;
-    const input = this.core.createBufferFrom(data, GPUBufferUsage.STORAGE, 'run input');
+    await this.allocated();
+    // Every allocation and the submit run inside out-of-memory / validation scopes: a failure rejects, it never
+    // resolves with data the GPU did not compute.
+    const close = openErrorScopes(dev);
+    let input: GPUBuffer | undefined;
+    let output: GPUBuffer | undefined;
+    let staging: GPUBuffer | undefined;
     const outBytes = Math.max(16, Math.ceil(bytes.output / 4) * 4);
-    const output = dev.createBuffer({ label: 'run output', size: outBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-    const staging = dev.createBuffer({ label: 'run readback', size: outBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    let scoped: ReturnType<typeof close>;
     try {
-      const enc = dev.createCommandEncoder({ label: 'winoconv run' });
-      this.encode(enc, { input, output });
-      enc.copyBufferToBuffer(output, 0, staging, 0, staging.size);
-      dev.queue.submit([enc.finish()]);
-      await staging.mapAsync(GPUMapMode.READ);
+      try {
+        input = this.core.createBufferFrom(data, GPUBufferUsage.STORAGE, 'run input');
+        output = dev.createBuffer({ label: 'run output', size: outBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+        staging = dev.createBuffer({ label: 'run readback', size: outBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+        const enc = dev.createCommandEncoder({ label: 'winoconv run' });
+        this.encode(enc, { input, output });
+        enc.copyBufferToBuffer(output, 0, staging, 0, staging.size);
+        dev.queue.submit([enc.finish()]);
+      } finally {
+        scoped = close();
+      }
+      const mapped = staging.mapAsync(GPUMapMode.READ).then(() => undefined, (e: unknown) => e as Error);
+      const [gpuError, mapError] = await Promise.all([scoped, mapped]);
+      if (gpuError) {
+        const lost = await this.core.lostError('ConvPlan.run', 0);
+        if (lost) throw lost;
+        const io = `input ${data.byteLength} bytes, output and readback ${outBytes} bytes each`;
+        throw new GpuOperationError(gpuError.filter, gpuError.message, `ConvPlan.run: the GPU reported ${gpuError.filter === 'out-of-memory' ? 'out of memory' : `a ${gpuError.filter} error`} (${io}; maxBufferSize ${this.core.limits.maxBufferSize}): ${gpuError.message}`);
+      }
+      if (mapError) {
+        const lost = await this.core.lostError('ConvPlan.run');
+        if (lost) throw lost;
+        throw new GpuOperationError('internal', mapError.message, `ConvPlan.run: reading the output back failed (${mapError.name}${mapError.message ? `: ${mapError.message}` : ''})`);
+      }
+      // Work recorded before a resize has been submitted and is done by now (the queue is in order).
+      this.prepared.releaseRetired?.();
       const raw = staging.getMappedRange().slice(0);
       if (!q || q.output === 'float32') return new Float32Array(raw, 0, n.output) as Out;
       if (q.output === 'int32') return new Int32Array(raw, 0, n.output) as Out;
       const odims = { n: s.batch, c: d.outChannels, h: s.outHeight, w: s.outWidth };
       return unpackInt8Activations(new Uint32Array(raw, 0, packedActivationWords(d.layout, odims)), d.layout, q.output, odims) as Out;
     } finally {
-      input.destroy();
-      output.destroy();
-      staging.destroy();
+      input?.destroy();
+      output?.destroy();
+      staging?.destroy();
     }
   }
 
@@ -238,5 +312,6 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
 
   private alive(): void {
     if (this.destroyed) throw new Error(`ConvPlan: used after it was destroyed (${this.destroyedWhy})`);
+    this.core.assertAlive('ConvPlan');
   }
 }

@@ -22,6 +22,8 @@ export interface SelectionInput {
   transforms?: Winograd2D;
   /** int8: consider approximate (tap-wise) algorithms that measure at least this SQNR. */
   minSqnrDb?: number;
+  /** 'exact': non-finite inputs must give the direct convolution's Inf/NaN pattern, so float Winograd is out. */
+  nonFinite?: 'propagate' | 'exact';
 }
 
 const isWinograd = (a: ConcreteAlgorithm) => a.startsWith('winograd');
@@ -48,6 +50,10 @@ export function selectCandidates(impls: AlgorithmImpl[], s: SelectionInput): Can
       continue;
     }
     const a = impl.name;
+    if (s.nonFinite === 'exact' && isWinograd(a) && d.dtype === 'float32') {
+      verdicts.push({ algorithm: a, status: 'rejected', reason: "nonFinite 'exact': Winograd turns a non-finite input into NaN over whole output tiles (README: Special values)" });
+      continue;
+    }
     let status: CandidateVerdict['status'] = 'candidate';
     let reason = '';
     let r = 50;

@@ -37,14 +37,42 @@ export interface PerStepTimestamps {
   base: number;
 }
 
-/** Owns the uniform buffers of its steps; `set` replaces the steps (after a resize). */
+/**
+ * Owns the uniform buffers of its steps; `set` replaces the steps (after a resize). Buffers the current steps
+ * were recorded with (uniforms, and workspaces the algorithm hands to `retire`) are not destroyed when a resize
+ * replaces them after an encode(): the caller may not have submitted that work yet. They are kept until
+ * `releaseRetired()` (the plan's next run(), which waits for the queue) or destroy().
+ */
 export class StepList {
   private steps: LiveStep[] = [];
+  /** Whether the current steps have been recorded into an encoder since they were set. */
+  private encoded = false;
+  private retired: GPUBuffer[] = [];
 
   constructor(private readonly core: EngineCore) {}
 
+  /** A buffer the current steps use, being replaced: destroyed now if never recorded, else kept until releaseRetired(). */
+  retire(b: GPUBuffer | undefined): void {
+    if (!b) return;
+    if (this.encoded) this.retired.push(b);
+    else b.destroy();
+  }
+
+  /** Destroys the retired buffers: call when every submit that may use them is done. */
+  releaseRetired(): void {
+    for (const b of this.retired) b.destroy();
+    this.retired = [];
+  }
+
+  /** Bytes of retired buffers still held. */
+  retiredBytes(): number {
+    return this.retired.reduce((a, b) => a + b.size, 0);
+  }
+
   set(steps: Step[]): void {
-    this.destroy();
+    for (const s of this.steps) this.retire(s.uniformBuffer);
+    this.steps = [];
+    this.encoded = false;
     const limit = this.core.limits.maxComputeWorkgroupsPerDimension;
     this.steps = steps.map((s) => {
       s.workgroups.forEach((n, i) => {
@@ -74,6 +102,7 @@ export class StepList {
    * are written to timestamps perStep.base + 2i and + 2i + 1 (for stage profiles).
    */
   encode(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, timestampWrites?: GPUComputePassTimestampWrites, perStep?: PerStepTimestamps): void {
+    this.encoded = true;
     if (perStep) {
       this.steps.forEach((s, i) => {
         const pass = encoder.beginComputePass({ timestampWrites: { querySet: perStep.querySet, beginningOfPassWriteIndex: perStep.base + 2 * i, endOfPassWriteIndex: perStep.base + 2 * i + 1 } });
@@ -108,5 +137,7 @@ export class StepList {
   destroy(): void {
     for (const s of this.steps) s.uniformBuffer?.destroy();
     this.steps = [];
+    this.encoded = false;
+    this.releaseRetired();
   }
 }

@@ -69,7 +69,7 @@ export async function findConv2d(engine: Engine, ctx: PrepareContext, opts: Find
   const d = ctx.desc;
   const core = engine.core;
   const { batch, height, width } = opts.size;
-  const verdicts = selectCandidates(engine.impls, { desc: d, height, width, transforms: ctx.transforms });
+  const verdicts = selectCandidates(engine.impls, { desc: d, height, width, transforms: ctx.transforms, nonFinite: ctx.nonFinite });
   const method = core.device.features.has('timestamp-query') ? 'timestamp-query' : 'wall-clock';
   const results: FindCandidateResult[] = [];
   for (const impl of engine.impls) {

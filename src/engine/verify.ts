@@ -4,9 +4,9 @@
  * seeded random data and is compared with the float64 reference. A set that fails is never used.
  */
 import type { NormalizedDesc } from '../conv/desc.ts';
-import { compareWithReference, toleranceFor, type ToleranceAlgorithm } from '../conv/tolerance.ts';
+import { compareWithReference, epilogueValueMagnitude, tileMaxAbsDot, toleranceFor, type Comparison, type ToleranceAlgorithm } from '../conv/tolerance.ts';
 import type { ConvGeometry } from '../conv/types.ts';
-import { conv2dReference, maxAbsDot } from '../reference/conv2d.ts';
+import { conv2dReference, maxAbsDot, type ConvOperands } from '../reference/conv2d.ts';
 import { convIntegerReference, qlinearConvReference } from '../reference/integer.ts';
 import { packInt8Activations, packedActivationWords, unpackInt8Activations } from '../kernels/int8/format.ts';
 import { mulberry32, randomF32, randomInts } from '../util/random.ts';
@@ -20,6 +20,36 @@ export function toleranceFamily(algorithm: string, d: NormalizedDesc, userTransf
   if (algorithm === 'winograd2' || algorithm === 'winograd2x1' || algorithm === 'winograd1x2') return r > 3 ? 'winograd4' : 'winograd2';
   if (algorithm === 'winograd4' || algorithm === 'winograd4x1' || algorithm === 'winograd1x4') return r > 3 ? 'winograd6' : 'winograd4';
   return 'winograd6';
+}
+
+/** Output tile (mh, mw) of a float32 Winograd algorithm (user transforms: theirs); undefined for the others. */
+export function winogradOutputTile(algorithm: string, transforms?: { mh: number; mw: number }): [number, number] | undefined {
+  if (!algorithm.startsWith('winograd') || algorithm.includes('-')) return undefined;
+  if (transforms) return [transforms.mh, transforms.mw];
+  const m = /^winograd(\d)(?:x(\d))?$/.exec(algorithm);
+  if (!m) return undefined;
+  return m[2] === undefined ? [Number(m[1]), Number(m[1])] : [Number(m[1]), Number(m[2])];
+}
+
+/**
+ * A float32 result against the float64 reference with the engine's own rule (the gate's): the algorithm's
+ * tolerance, Winograd's tile maximum of Σ|x·w|, and the exp-aware value magnitude (src/conv/tolerance.ts).
+ */
+export function compareWithEngineTolerance(got: ArrayLike<number>, g: ConvGeometry, refOps: ConvOperands, algorithm: string, d: NormalizedDesc, transforms?: { mh: number; mw: number }): Comparison {
+  const ref = conv2dReference(g, refOps);
+  const act = refOps.activation?.type ?? 'linear';
+  const pre = act === 'linear' ? ref : conv2dReference(g, { ...refOps, activation: undefined });
+  const dots = maxAbsDot(g, refOps).perOutput;
+  const tile = winogradOutputTile(algorithm, transforms);
+  const oh = ref.shape[refOps.inputLayout === 'NHWC' ? 1 : 2];
+  const ow = ref.shape[refOps.inputLayout === 'NHWC' ? 2 : 3];
+  const absDot = tile ? tileMaxAbsDot(dots, refOps.inputLayout, { n: g.batch, c: g.outChannels, h: oh, w: ow }, tile[0], tile[1]) : dots;
+  // A negative-side slope above 1 (leakyrelu alpha, PReLU slopes) multiplies the sum's error by itself.
+  const slopes = act === 'leakyrelu' ? [refOps.activation?.alpha ?? 0.2] : act === 'prelu' ? Array.from(refOps.activation?.preluWeights?.data ?? []) : [];
+  const gain = slopes.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+  if (gain > 1) for (let i = 0; i < absDot.length; i++) absDot[i] *= gain;
+  const tol = toleranceFor('float32', toleranceFamily(algorithm, d, Boolean(transforms)));
+  return compareWithReference(got, ref.data, absDot, tol, epilogueValueMagnitude(ref.data, pre.data, act));
 }
 
 /** A spatial size small enough to check fast, big enough for several (partial) tiles and every pad. */
@@ -92,10 +122,8 @@ export async function verifyPrepared(ctx: PrepareContext, prepared: PreparedConv
     core.device.queue.submit([enc.finish()]);
     const got = await readF32(output, outCount);
     const refOps = { input: x, inputLayout: d.layout, weight: ctx.weightsOIHW, weightLayout: 'OIHW' as const, bias: ctx.bias, activation: { ...d.activation, preluWeights: ctx.prelu } };
-    const ref = conv2dReference(g, refOps);
-    const dots = maxAbsDot(g, refOps);
-    const tol = toleranceFor('float32', toleranceFamily(prepared.algorithm, d, Boolean(ctx.transforms)));
-    const cmp = compareWithReference(got, ref.data, dots.perOutput, tol);
+    const cmp = compareWithEngineTolerance(got, g, refOps, prepared.algorithm, d, ctx.transforms);
+    const tol = cmp.tolerance;
     const detail = `${cmp.pass ? 'passed' : 'FAILED'} on ${batch}×${h}×${w} random data: maxRel ${cmp.maxRelError.toExponential(2)}, error/bound ${cmp.worstRatio.toFixed(3)} (${tol.dtype}/${tol.algorithm})`;
     return { ok: cmp.pass, detail: cmp.pass ? detail : `${detail}\n${cmp.message}`, maxRelError: cmp.maxRelError, errorRatio: cmp.worstRatio };
   } finally {
@@ -234,4 +262,62 @@ export async function verifyTapwise(ctx: PrepareContext, prepared: PreparedConv,
   const ok = sqnr >= floorDb;
   const where = ctx.calibration?.length ? `${ctx.calibration.length} calibration sample(s)` : 'seeded ReLU-like data';
   return { ok, detail: `${ok ? 'passed' : 'FAILED'}: SQNR ${sqnr.toFixed(2)} dB against exact QLinearConv on ${where} (${count} outputs); floor ${floorDb} dB`, maxRelError: undefined, errorRatio: floorDb / sqnr };
+}
+
+/** FNV-1a over the float32 bits of each number (NaN payloads and -0 distinguished). */
+function hashNumbers(h: number, xs: ArrayLike<number> | undefined): number {
+  if (!xs) return Math.imul(h ^ 0x9e37, 16777619) >>> 0;
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  const bits = xs instanceof Float32Array ? new Uint32Array(xs.buffer, xs.byteOffset, xs.length) : undefined;
+  h = Math.imul(h ^ xs.length, 16777619);
+  for (let i = 0; i < xs.length; i++) {
+    let v: number;
+    if (bits) v = bits[i];
+    else {
+      f[0] = xs[i];
+      v = u[0];
+    }
+    h = Math.imul(h ^ v, 16777619);
+  }
+  return h >>> 0;
+}
+
+/**
+ * Cache keys of a verification: `kernel` names what the kernels' correctness depends on (kernel IDs, the
+ * descriptor without its data: pads and sizes are uniforms, the same kernels serve them all; quantization);
+ * `full` adds a hash of the data the check runs with (weights, bias, PReLU slopes; user transforms are in the IDs), since
+ * the measured error depends on them too.
+ */
+export function verificationKeys(kernelIds: string[], ctx: PrepareContext): { kernel: string; full: string } {
+  const d = ctx.desc;
+  const descKey = JSON.stringify({ ...d, algorithm: undefined, activation: { ...d.activation, preluWeights: undefined } });
+  const kernel = `${kernelIds.join('+')}|${descKey}|${JSON.stringify(ctx.quant ?? null)}|${JSON.stringify(ctx.tuning ?? null)}`;
+  let h = 0x811c9dc5;
+  h = hashNumbers(h, ctx.weightsOIHW);
+  for (const t of [ctx.bias, ctx.prelu]) {
+    h = hashNumbers(h, t?.data);
+    h = hashNumbers(h, t?.shape);
+  }
+  h = hashNumbers(h, ctx.weightsInt);
+  h = hashNumbers(h, ctx.biasInt);
+  h = hashNumbers(h, ctx.biasFloat);
+  // User transforms are in the kernel IDs (a hash of their matrices).
+  return { kernel, full: `${kernel}|${h.toString(16)}` };
+}
+
+/** The same plan with seeded random data of the same shapes and modes: tells a kernel's failure from the data's. */
+export function syntheticDataContext(ctx: PrepareContext): PrepareContext {
+  const rng = mulberry32(0xda7a ^ ctx.desc.outChannels);
+  const like = (t?: PrepareContext['bias'], lo = -0.5, hi = 0.5) => (t ? { ...t, data: randomF32(t.data.length, rng, lo, hi) } : undefined);
+  const out: PrepareContext = { ...ctx, weightsOIHW: randomF32(ctx.weightsOIHW.length, rng), bias: like(ctx.bias), prelu: like(ctx.prelu, 0, 0.5) };
+  const q = ctx.quant;
+  if (q && ctx.weightsInt) {
+    const [lo, hi] = q.weightDtype === 'int8' ? [-128, 127] : [0, 255];
+    out.weightsInt = randomInts(ctx.weightsInt.length, rng, lo, hi);
+    out.weightsOIHW = Float32Array.from(out.weightsInt);
+    if (ctx.biasInt) out.biasInt = randomInts(ctx.biasInt.length, rng, -1000, 1000);
+    if (ctx.biasFloat) out.biasFloat = randomF32(ctx.biasFloat.length, rng, -0.5, 0.5);
+  }
+  return out;
 }

@@ -33,16 +33,24 @@ export function epilogueIdPart(cfg: EpilogueConfig): string {
   return parts.join('_');
 }
 
+/** WGSL: true where `v` is NaN, tested on the bits (compilers may assume no NaN in float compares). */
+export function isNanExpr(v: string, vec: boolean): string {
+  return vec ? `(bitcast<vec4<u32>>(${v}) & vec4<u32>(0x7fffffffu)) > vec4<u32>(0x7f800000u)` : `(bitcast<u32>(${v}) & 0x7fffffffu) > 0x7f800000u`;
+}
+
 function activationExpr(act: ActivationType, v: string, vec: boolean, slope: string): string {
   const z = vec ? 'vec4<f32>(0.0)' : '0.0';
   const one = vec ? 'vec4<f32>(1.0)' : '1.0';
   switch (act) {
     case 'linear':
       return v;
+    // NaN-preserving (max/clamp may return the other operand for NaN): a NaN the sum carries (a non-finite
+    // input through a Winograd tile) must not become a finite 0 or 6. See the README's "Special values".
+    // The NaN test is on the bits: SwiftShader folds `v != v` to false.
     case 'relu':
-      return `max(${v}, ${z})`;
+      return `select(max(${v}, ${z}), ${v}, ${isNanExpr(v, vec)})`;
     case 'relu6':
-      return `clamp(${v}, ${z}, ${vec ? 'vec4<f32>(6.0)' : '6.0'})`;
+      return `select(clamp(${v}, ${z}, ${vec ? 'vec4<f32>(6.0)' : '6.0'}), ${v}, ${isNanExpr(v, vec)})`;
     case 'leakyrelu':
       return `select(params.epi_alpha * ${v}, ${v}, ${v} >= ${z})`;
     case 'prelu':

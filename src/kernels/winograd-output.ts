@@ -122,7 +122,12 @@ export function generateWinogradOutputKernel(cfg: WinogradOutputConfig): KernelS
       { name: 'output', kind: 'storage', type: vecStores ? 'array<vec4<f32>>' : 'array<f32>' },
     ],
     uniforms: WINOGRAD_OUTPUT_UNIFORMS.map((name) => ({ name, type: 'u32' as const })),
-    code: '',
+    code: [
+      '// NaN in every lane whose tile holds a non-finite value (nf), else y unchanged; on the bits, so it cannot be folded.',
+      'fn nan_tile(y: vec4<f32>, nf: vec4<bool>) -> vec4<f32> {',
+      '  return bitcast<vec4<f32>>(select(bitcast<vec4<u32>>(y), vec4<u32>(0x7fc00000u), nf));',
+      '}',
+    ].join('\n'),
   };
   const epi = epiloguePart(cfg.epilogue);
 
@@ -179,6 +184,14 @@ export function generateWinogradOutputKernel(cfg: WinogradOutputConfig): KernelS
       }),
     );
   }
+  // Non-finite values: Winograd mixes a tile's whole input patch into every output of the tile, and an Inf
+  // comes out of the transforms with signs and magnitudes unrelated to the direct result (-Inf where direct
+  // gives +Inf, then 0 after a ReLU). So a non-finite y (exponent bits all ones) makes the tile's 4 channels'
+  // outputs NaN (README "Special values"), in integer ops the compiler cannot fold. Cost: 3 ops per y + 1 select.
+  const yTerms = ys.flat().filter((y) => y !== ZERO_VEC4);
+  const EXP = 'vec4<u32>(0x7f800000u)';
+  body.push(`${I}let nf = ${yTerms.map((y) => `((bitcast<vec4<u32>>(${y}) & ${EXP}) == ${EXP})`).join(' | ')};`);
+  for (let i = 0; i < mh; i++) for (let j = 0; j < mw; j++) ys[i][j] = `nan_tile(${ys[i][j]}, nf)`;
   // Whole tiles: no tests. The last tile row/column: rows past Ho and pixels past Wo are skipped.
   body.push(`${I}if (whole) {`);
   for (let i = 0; i < mh; i++) for (let j = 0; j < mw; j++) body.push(...storePixel(i, j, ys[i][j], II));

@@ -159,7 +159,7 @@ export function applyActivation(v: number, act: Activation | undefined, slope = 
     case 'linear':
       return v;
     case 'relu':
-      return v > 0 ? v : 0;
+      return v > 0 || Number.isNaN(v) ? v : 0; // NaN-preserving, as the kernels (README "Special values")
     case 'relu6':
       return Math.min(Math.max(v, 0), 6);
     case 'leakyrelu':

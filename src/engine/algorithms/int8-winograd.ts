@@ -5,6 +5,7 @@
  * caller, from calibration samples, or bound-derived; the plan's SQNR against the exact QLinearConv result is
  * measured before use and must meet a floor). Kernels: src/kernels/int8-winograd.
  */
+import { ConvDescError } from '../../conv/validate.ts';
 import type { NormalizedDesc } from '../../conv/desc.ts';
 import type { Winograd2D } from '../../winograd/index.ts';
 import {
@@ -118,9 +119,9 @@ function makeImpl(scheme: Int8WinogradScheme): AlgorithmImpl {
           });
           for (const [name, bytes] of Object.entries(p.workspace)) {
             const why = core.bindingMisfit(`${scheme} workspace ${name}`, bytes);
-            if (why) throw new Error(`${scheme} at batch ${batch}, ${height}×${width}: ${why}; call with a smaller batch`);
+            if (why) throw new ConvDescError('batch', batch, `${scheme} at ${height}×${width}: ${why}; int8 plans do not split batches: call with a smaller batch`);
             if (!workspace[name] || workspace[name].size < bytes) {
-              workspace[name]?.destroy();
+              steps.retire(workspace[name]);
               workspace[name] = core.device.createBuffer({ label: `${scheme} ${name}`, size: Math.max(16, Math.ceil(bytes / 4) * 4), usage: GPUBufferUsage.STORAGE });
             }
           }
@@ -138,6 +139,7 @@ function makeImpl(scheme: Int8WinogradScheme): AlgorithmImpl {
           return { outHeight: p.outputDims[2], outWidth: p.outputDims[3], workspaceBytes: wsBytes, notes, inputBytes: p.inputBytes, outputBytes: p.outputBytes };
         },
         stepKernelIds: () => steps.kernelIds(),
+        releaseRetired: () => steps.releaseRetired(),
         encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
         destroy() {
           steps.destroy();

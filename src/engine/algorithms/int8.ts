@@ -4,6 +4,7 @@
  * dequantized float32 out. Input: int8/uint8 values packed 4 per u32 (NHWC: [N][H][W][ceil(C/4)·4] bytes;
  * NCHW: the plain byte tensor), see src/kernels/int8/format.ts.
  */
+import { ConvDescError } from '../../conv/validate.ts';
 import { outputSize } from '../../conv/types.ts';
 import type { NormalizedQuant } from '../../conv/quant-options.ts';
 import {
@@ -63,13 +64,14 @@ export async function prepareInt8(ctx: PrepareContext, kind: 'direct' | 'im2col'
       const outputBytes = qOutputBytes(ops, batch, d.outChannels, outHeight, outWidth);
       for (const [what, bytes] of [['the packed int8 input', inputBytes], ['the output', outputBytes]] as const) {
         const why = core.bindingMisfit(what, bytes);
-        if (why) throw new Error(`int8 ${kind} at batch ${batch}, ${height}×${width}: ${why}; int8 plans do not split batches yet: call with a smaller batch`);
+        if (why) throw new ConvDescError('batch', batch, `int8 ${kind} at ${height}×${width}: ${why}; int8 plans do not split batches yet: call with a smaller batch`);
       }
       const disp = directCfg ? directI8Dispatch(directCfg, g, call, maxPerDim) : im2colI8Dispatch(im2colCfg!, g, call, maxPerDim);
       steps.set([{ built, buffers: { input: INPUT, weights, qchan, output: OUTPUT }, uniforms: disp.uniforms, workgroups: disp.workgroups }]);
       return { outHeight, outWidth, workspaceBytes: weights.size + qchan.size, notes: [`int8 dot path: ${dot}`], inputBytes, outputBytes };
     },
     stepKernelIds: () => steps.kernelIds(),
+    releaseRetired: () => steps.releaseRetired(),
     encode: (enc, input, out, ts, perStep) => steps.encode(enc, input, out, ts, perStep),
     destroy() {
       steps.destroy();

@@ -35,7 +35,7 @@ export function singleKernelPrepared(p: SingleKernelPlan): PreparedConv {
       const { outHeight, outWidth } = outputSize(geometryAt(d, 1, height, width));
       const per = { inBytes: height * width * d.inChannels * 4, outBytes: outHeight * outWidth * d.outChannels * 4 };
       const plan = planChunks(core, batch, per, p.maxBatch?.(outHeight, outWidth));
-      const epiBytes = epi.resize(geometryAt(d, plan.chunks[0].count, height, width), plan.chunks.length > 1);
+      const epiBytes = epi.resize(geometryAt(d, plan.chunks[0].count, height, width), plan.chunks.length > 1, (b) => steps.retire(b));
       steps.set(plan.chunks.map((c) => {
         const disp = p.dispatch(geometryAt(d, c.count, height, width));
         const io = plan.chunks.length > 1 ? chunkIo(c, per) : { input: INPUT, output: OUTPUT };
@@ -44,6 +44,7 @@ export function singleKernelPrepared(p: SingleKernelPlan): PreparedConv {
       return { outHeight, outWidth, workspaceBytes: epiBytes, notes: plan.note ? [plan.note] : [] };
     },
     stepKernelIds: () => steps.kernelIds(),
+    releaseRetired: () => steps.releaseRetired(),
     encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
     destroy() {
       steps.destroy();

@@ -96,14 +96,14 @@ function makeImpl(name: WinogradName): AlgorithmImpl {
           const chunkMax = plan.chunks[0].count;
           const lMax = winogradLayout(algo, problem(chunkMax));
           if (!v || v.size < lMax.vBytes) {
-            v?.destroy();
+            steps.retire(v);
             v = core.device.createBuffer({ label: `${inputKernel.id} V`, size: Math.max(16, lMax.vBytes), usage: GPUBufferUsage.STORAGE });
           }
           if (!m || m.size < lMax.mBytes) {
-            m?.destroy();
+            steps.retire(m);
             m = core.device.createBuffer({ label: `${gemmKernel.id} M`, size: Math.max(16, lMax.mBytes), usage: GPUBufferUsage.STORAGE });
           }
-          const epiBytes = epi.resize(geometryAt(d, chunkMax, height, width), plan.chunks.length > 1);
+          const epiBytes = epi.resize(geometryAt(d, chunkMax, height, width), plan.chunks.length > 1, (b) => steps.retire(b));
           steps.set(plan.chunks.flatMap((c): Step[] => {
             const p = problem(c.count);
             const l = winogradLayout(algo, p);
@@ -121,6 +121,7 @@ function makeImpl(name: WinogradName): AlgorithmImpl {
           return { outHeight: one.outHeight, outWidth: one.outWidth, workspaceBytes: v.size + m.size + uBuf.size + epiBytes, notes };
         },
         stepKernelIds: () => steps.kernelIds(),
+        releaseRetired: () => steps.releaseRetired(),
         encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
         destroy() {
           steps.destroy();

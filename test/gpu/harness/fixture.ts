@@ -50,6 +50,7 @@ export async function runGpuCase(gpu: GPU, c: GpuCase, env: GpuEnv): Promise<Gpu
   const info = adapter.info;
   const ctx: GpuTestContext = {
     device,
+    gpu,
     env,
     adapterInfo: { vendor: info.vendor, architecture: info.architecture, description: info.description },
     buffer(desc) {

@@ -13,6 +13,8 @@ export type GpuEnv = 'node' | 'browser';
 
 export interface GpuTestContext {
   device: GPUDevice;
+  /** The GPU object the fixture's device came from (for cases that need a device of their own, e.g. to lose it). */
+  gpu: GPU;
   adapterInfo: { vendor: string; architecture: string; description: string };
   env: GpuEnv;
   /** A buffer destroyed when the case ends. */

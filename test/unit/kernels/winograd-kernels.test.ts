@@ -167,7 +167,7 @@ function passesOf(code: string, stage: 'input' | 'output', algo: Winograd2D): { 
       const p = /^\s*let p(\d+)_(\d+) = /.exec(l);
       if (p) pixel = [Number(p[1]), Number(p[2])];
       const m = /epilogue4(?:_ch)?\(([^,]+), /.exec(l);
-      if (m && pixel && pixel[0] === 0) stored[pixel[1]] ??= m[1];
+      if (m && pixel && pixel[0] === 0) stored[pixel[1]] ??= m[1].replace(/^nan_tile\(/, '');
     }
   }
   const wRows = stored.map((s) => lets[s] ?? s);
