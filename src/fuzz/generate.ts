@@ -122,10 +122,12 @@ export interface FuzzOperands {
   size: FuzzSize;
 }
 
-const CHANNELS = [1, 2, 3, 4, 5, 7, 8, 12, 13, 16, 24] as const;
-const NARROW_CHANNELS = [1, 3, 5, 7, 13] as const;
-// Epilogue profiles: [activation, bias form, prelu form]. Most cases take one of these, so kernel sets repeat.
-const PROFILES: readonly (readonly [ActivationType, TensorForm | undefined, TensorForm | undefined])[] = [
+// Channel counts by alignment class (the Winograd and im2col kernels specialise on channels % 4 == 0).
+const ALIGNED = [4, 8, 12, 16, 24] as const;
+const UNALIGNED = [1, 2, 3, 5, 7, 13] as const;
+type Profile = readonly [ActivationType, TensorForm | undefined, TensorForm | undefined];
+// Epilogue profiles: [activation, bias form, prelu form].
+const PROFILES: readonly Profile[] = [
   ['linear', undefined, undefined],
   ['linear', 'array', undefined],
   ['relu', 'array', undefined],
@@ -136,20 +138,68 @@ const PROFILES: readonly (readonly [ActivationType, TensorForm | undefined, Tens
   ['sigmoid', 'scalar', undefined],
   ['relu', 'numpy-channel', undefined],
 ];
-const NARROW_PROFILES: Record<Layout, (typeof PROFILES)[number]> = { NHWC: ['leakyrelu', 'array', undefined], NCHW: ['prelu', 'scalar', 'array'] };
 const ACTS: readonly ActivationType[] = ['linear', 'relu', 'relu6', 'leakyrelu', 'prelu', 'elu', 'sigmoid'];
 const FORMS: readonly (TensorForm | undefined)[] = [undefined, 'array', 'array1', 'channel', 'scalar', 'numpy-channel', 'numpy-full'];
+const PRELU_FORMS = ['array', 'array1', 'channel', 'scalar', 'numpy-channel', 'numpy-full'] as const;
 
-function geometry(rng: Rng, tags: string[], int8: boolean, narrow: boolean) {
-  const CH = narrow ? NARROW_CHANNELS : CHANNELS;
+/**
+ * What kernel IDs depend on besides the algorithm: layout, epilogue (activation, bias and PReLU form), channel
+ * alignment; for int8 also the dtypes and the output kind. A stream draws most cases' class from a small pool
+ * (seeded by the stream), so kernel sets repeat and the pipeline cache and verification records serve most plans.
+ */
+interface KernelClass {
+  layout: Layout;
+  profile: Profile;
+  alignIn: boolean;
+  alignOut: boolean;
+  dtype: 'int8' | 'uint8';
+  weightDtype: 'int8' | 'uint8';
+  output: QuantOptions['output'];
+  int8Act: 'linear' | 'relu' | 'relu6';
+}
+
+function randomClass(rng: Rng): KernelClass {
+  const layout: Layout = rng() < 0.5 ? 'NHWC' : 'NCHW';
+  let profile: Profile = rng() < 0.7 ? pick(rng, PROFILES) : [pick(rng, ACTS), pick(rng, FORMS), undefined];
+  if (profile[0] === 'prelu' && !profile[2]) profile = [profile[0], profile[1], pick(rng, PRELU_FORMS)];
+  if (profile[0] !== 'prelu' && profile[2]) profile = [profile[0], profile[1], undefined];
+  const output = weighted(rng, [['int32', 25], ['int8', 30], ['uint8', 30], ['float32', 15]] as const);
+  return {
+    layout, profile, alignIn: rng() < 0.4, alignOut: rng() < 0.4, dtype: rng() < 0.5 ? 'int8' : 'uint8', weightDtype: rng() < 0.7 ? 'int8' : 'uint8',
+    output, int8Act: output === 'int32' ? 'linear' : pick(rng, ['linear', 'relu', 'relu6'] as const),
+  };
+}
+
+// The test slices' two classes: float32 cases NHWC with PReLU and a scalar bias, int8 cases NCHW uint8 → uint8 with relu.
+const NARROW_CLASSES: Record<'float32' | 'int8', KernelClass> = {
+  float32: { layout: 'NHWC', profile: ['prelu', 'scalar', 'array'], alignIn: false, alignOut: false, dtype: 'uint8', weightDtype: 'int8', output: 'uint8', int8Act: 'relu' },
+  int8: { layout: 'NCHW', profile: ['relu', undefined, undefined], alignIn: false, alignOut: false, dtype: 'uint8', weightDtype: 'int8', output: 'uint8', int8Act: 'relu' },
+};
+const POOL_SIZE = 12;
+const POOL_SHARE = 0.85;
+const pools = new Map<number, KernelClass[]>();
+
+/** The kernel class of a case: from the stream's pool (85%) or fresh; narrow: one fixed class per kind. */
+function kernelClass(seed: number, rng: Rng, narrow: boolean, kind: 'float32' | 'int8'): KernelClass {
+  if (narrow) return NARROW_CLASSES[kind];
+  let pool = pools.get(seed);
+  if (!pool) {
+    const prng = mulberry32(caseSeed(seed, 0xffffffff));
+    pool = Array.from({ length: POOL_SIZE }, () => randomClass(prng));
+    pools.set(seed, pool);
+  }
+  return rng() < POOL_SHARE ? pick(rng, pool) : randomClass(rng);
+}
+
+function geometry(rng: Rng, tags: string[], int8: boolean, cls: KernelClass) {
   const shape = weighted(rng, [['wino3', int8 ? 45 : 38], ['wino5', int8 ? 0 : 7], ['pointwise', 8], ['depthwise', 12], ['grouped', 8], ['general', 25]] as const);
   let kh = 3;
   let kw = 3;
   let strides: [number, number] = [1, 1];
   let dilations: [number, number] = [1, 1];
   let groups = 1;
-  let cin = pick(rng, CH);
-  let cout = pick(rng, CH);
+  let cin = pick(rng, cls.alignIn ? ALIGNED : UNALIGNED);
+  let cout = pick(rng, cls.alignOut ? ALIGNED : UNALIGNED);
   if (shape === 'wino5') kh = kw = 5;
   else if (shape === 'pointwise') kh = kw = 1;
   else if (shape === 'depthwise') {
@@ -208,11 +258,10 @@ function spell<T extends number[]>(rng: Rng, v: T, dflt: number): number | T | u
 
 function floatCase(seed: number, index: number, rng: Rng, narrow: boolean): FloatFuzzCase {
   const tags: string[] = [];
-  const g = geometry(rng, tags, false, narrow);
-  const layout: Layout = rng() < 0.5 ? 'NHWC' : 'NCHW';
-  let [act, bias, prelu] = narrow ? NARROW_PROFILES[layout] : rng() < 0.8 ? pick(rng, PROFILES) : [pick(rng, ACTS), pick(rng, FORMS), undefined];
-  if (act === 'prelu') prelu ??= pick(rng, ['array', 'array1', 'channel', 'scalar', 'numpy-channel', 'numpy-full'] as const);
-  else prelu = undefined;
+  const cls = kernelClass(seed, rng, narrow, 'float32');
+  const g = geometry(rng, tags, false, cls);
+  const layout = cls.layout;
+  const [act, bias, prelu] = cls.profile;
   const activation: Conv2dDesc['activation'] = act === 'leakyrelu' ? { type: act, alpha: pick(rng, [0.2, 0.01, Math.fround(rng())]) } : rng() < 0.5 ? act : { type: act };
   const desc: Conv2dDesc = {
     inChannels: g.cin, outChannels: g.cout, kernelSize: g.kh === g.kw && rng() < 0.5 ? g.kh : [g.kh, g.kw],
@@ -228,14 +277,12 @@ function floatCase(seed: number, index: number, rng: Rng, narrow: boolean): Floa
 
 function int8Case(seed: number, index: number, rng: Rng, narrow: boolean): Int8FuzzCase {
   const tags: string[] = [];
-  const g = geometry(rng, tags, true, narrow);
-  const layout: Layout = rng() < 0.5 ? 'NHWC' : 'NCHW';
-  const dtype = rng() < 0.5 ? 'int8' : 'uint8';
-  const weightDtype = rng() < 0.7 ? 'int8' : 'uint8';
-  const output = weighted(rng, [['int32', 25], ['int8', 30], ['uint8', 30], ['float32', 15]] as const);
+  const cls = kernelClass(seed, rng, narrow, 'int8');
+  const g = geometry(rng, tags, true, cls);
+  const { layout, dtype, weightDtype, output } = cls;
   const flavour: Int8Flavour = output === 'int8' || output === 'uint8' ? weighted(rng, [['random', 4], ['ties', 3], ['saturate', 3]] as const) : 'random';
   tags.push(flavour);
-  const act = output === 'int32' ? 'linear' : narrow ? 'relu' : pick(rng, ['linear', 'relu', 'relu6'] as const);
+  const act = cls.int8Act;
   const [xlo, xhi] = dtype === 'int8' ? [-128, 127] : [0, 255];
   const [wlo, whi] = weightDtype === 'int8' ? [-128, 127] : [0, 255];
   const perChannel = rng() < 0.5;

@@ -13,8 +13,9 @@ import { caseGeometry, expectedOutput, judgeOutput } from '../../../src/fuzz/jud
 const N = 400;
 const cases = (seed: number, n = N): FuzzCase[] => Array.from({ length: n }, (_, i) => generateCase(seed, i));
 const stream = cases(FUZZ_DEFAULT_SEED);
-const valid = stream.filter((c): c is ValidFuzzCase => c.kind !== 'bad');
-const bad = stream.filter((c): c is BadFuzzCase => c.kind === 'bad');
+const narrowStream = Array.from({ length: 150 }, (_, i) => generateCase(FUZZ_DEFAULT_SEED, i, { narrow: true }));
+const valid = [...stream, ...narrowStream].filter((c): c is ValidFuzzCase => c.kind !== 'bad');
+const bad = [...stream, ...narrowStream].filter((c): c is BadFuzzCase => c.kind === 'bad');
 
 describe('fuzz generator', () => {
   test('is deterministic per (seed, case), and seeds give different streams', () => {
@@ -25,6 +26,7 @@ describe('fuzz generator', () => {
       if (a.kind !== 'bad') expect(fuzzJson(fuzzOperands(a), 1e9)).toBe(fuzzJson(fuzzOperands(b as ValidFuzzCase), 1e9));
       else expect(fuzzJson(badOperands(a), 1e9)).toBe(fuzzJson(badOperands(b as BadFuzzCase), 1e9));
     }
+    expect(fuzzJson(generateCase(3, 5, { narrow: true }))).toBe(fuzzJson(generateCase(3, 5, { narrow: true })));
     const other = cases(2, 50).map((c) => fuzzJson(c));
     const same = stream.slice(0, 50).map((c) => fuzzJson(c));
     expect(other.filter((s, i) => s === same[i]).length).toBe(0);
