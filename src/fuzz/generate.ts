@@ -378,7 +378,7 @@ function badCase(seed: number, index: number, rng: Rng, narrow: boolean): BadFuz
     const [path, value] = pick(rng, [
       ['inChannels', String(cin)], ['outChannels', [cout]], ['kernelSize', String(r.kh)], ['strides', [1, '1']], ['layout', r.layout.toLowerCase()],
       ['dtype', 'float64'], ['activation', 'gelu'], ['activation', 42], ['algorithm', 'winograd3'], ['groups', true], ['pads', [1, 1]],
-      ['kernelSize', [r.kh]], ['dilations', [1, 1, 1]], ['activation', { type: 'leakyrelu', alpha: '0.1' }], ['layout', null],
+      ['kernelSize', [r.kh]], ['dilations', [1, 1, 1]], ['activation', { type: 'leakyrelu', alpha: '0.1' }], ['layout', `${r.layout} `],
     ] as const);
     return create(`${path} of the wrong type or shape`, { op: 'set', target: 'desc', path, value });
   });

@@ -259,9 +259,13 @@ async function runBad(engine: Engine, b: BadFuzzCase, counter: (() => number) | 
         message = `createConv2d accepted it (plan ${plan.info.algorithm})`;
         return;
       }
+      // A bad x with a valid shape: size the plan first (valid work), so that only run()'s own work is counted.
+      const badX = b.mutation.target === 'run' && b.mutation.path === 'x';
+      if (badX) plan.resize(ops.size as { batch: number; height: number; width: number });
       const w1 = work();
       try {
-        await plan.run(ops.x as Float32Array, ops.size as { batch: number; height: number; width: number });
+        if (badX) await plan.run(ops.x as Float32Array);
+        else await plan.run(ops.x as Float32Array, ops.size as { batch: number; height: number; width: number });
         outcome = 'bad-input-accepted';
         message = `run() accepted it (plan ${plan.info.algorithm})`;
       } catch (e) {
@@ -313,7 +317,14 @@ export async function runFuzz(engine: Engine, opts: FuzzOptions = {}): Promise<F
     const c = generateCase(seed, index, { narrow: opts.narrow });
     cases++;
     byKind[c.kind]++;
-    for (const r of await runFuzzCase(engine, c, { algorithm: opts.algorithm }, kernelSets, declined)) {
+    let results: FuzzResult[];
+    try {
+      results = await runFuzzCase(engine, c, { algorithm: opts.algorithm }, kernelSets, declined);
+    } catch (e) {
+      // Anything the per-run classification did not catch (e.g. resize() of a bad case throwing) is a crash of that case.
+      results = [{ seed, index, kind: c.kind, algorithm: '-', outcome: 'crash', pass: false, message: `uncaught: ${errLine(e)}`, ms: 0, repro: reproLine(c), snippet: snippetFor(c) }];
+    }
+    for (const r of results) {
       counts[r.outcome]++;
       if (r.kind === 'bad') badInputs++;
       else planRuns++;
