@@ -18,12 +18,12 @@ export const fuzzVerb: Verb = {
     'Differential fuzzer: random valid descriptors (every field, layout, activation, groups/depthwise, ugly shapes) forced through every algorithm ' +
     'engine.candidates() says can serve them plus auto, int8 descriptors with exact requantization ties and saturation, and random bad inputs; ' +
     'judged against the float64 / exact integer references with the tolerance helper. Default: 1000 plan runs at seed 1. --seconds N runs until ' +
-    'time is up; --seed S another stream; --case K (repeatable, or K1,K2) replays cases; --algorithm A only that algorithm; --narrow the generator of the test slices (few kernel configurations); --json prints the summary ' +
+    'time is up; --seed S another stream; --case K (repeatable, or K1,K2) replays cases; --algorithm A only that algorithm; --bad N then runs bad-input cases of the stream until N are done; --narrow the generator of the test slices (few kernel configurations); --json prints the summary ' +
     'and every failure as JSON. Each failure prints a one-line reproduction; closing "N passed, N failed"; exit 1 on any failure.',
-  usage: 'winoconv fuzz [--seconds N] [--seed S] [--runs N] [--case K] [--algorithm A] [--narrow] [--json] [--verbose]',
+  usage: 'winoconv fuzz [--seconds N] [--seed S] [--runs N] [--case K] [--algorithm A] [--bad N] [--narrow] [--json] [--verbose]',
   options: {
     seconds: { type: 'string' }, seed: { type: 'string' }, runs: { type: 'string' }, case: { type: 'string', multiple: true },
-    algorithm: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' }, start: { type: 'string' }, narrow: { type: 'boolean' },
+    algorithm: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' }, start: { type: 'string' }, narrow: { type: 'boolean' }, bad: { type: 'string' },
   },
   async run(values) {
     const { FUZZ_DEFAULT_SEED } = await import('../fuzz/generate.ts');
@@ -33,6 +33,7 @@ export const fuzzVerb: Verb = {
     if (seconds !== undefined && !(seconds > 0)) throw new Error(`--seconds = ${String(values.seconds)}: must be a number > 0`);
     const runs = intOption('runs', values.runs, 1);
     const startCase = intOption('start', values.start, 0);
+    const badInputs = intOption('bad', values.bad, 0);
     const cases = (values.case as string[] | undefined)?.flatMap((s) => s.split(',')).map((s) => intOption('case', s, 0)!);
     const json = Boolean(values.json);
     const { createNodeEngine } = await import('../node/engine.ts');
@@ -46,7 +47,7 @@ export const fuzzVerb: Verb = {
     const t0 = performance.now();
     try {
       summary = await runFuzz(engine, {
-        seed, seconds, runs, cases, startCase, algorithm: values.algorithm as string | undefined, narrow: Boolean(values.narrow),
+        seed, seconds, runs, cases, startCase, algorithm: values.algorithm as string | undefined, narrow: Boolean(values.narrow), badInputs,
         onResult(r) {
           if (r.kind !== 'bad') planRuns++;
           if (!json && !cases && planRuns % 100 === 0 && r.kind !== 'bad') console.error(`… ${planRuns} plan runs, ${((performance.now() - t0) / 1000).toFixed(0)} s`);

@@ -10,7 +10,7 @@
  */
 import { ConvDescError } from '../conv/validate.ts';
 import type { AlgorithmName, Conv2dDesc } from '../conv/desc.ts';
-import type { Engine, Conv2dOptions } from '../engine/engine.ts';
+import { Engine, type Conv2dOptions } from '../engine/engine.ts';
 import { badOperands, FUZZ_DEFAULT_SEED, fuzzJson, fuzzOperands, generateCase, type BadFuzzCase, type FuzzCase, type ValidFuzzCase } from './generate.ts';
 import { expectedOutput, judgeOutput } from './judge.ts';
 
@@ -48,6 +48,8 @@ export interface FuzzOptions {
   cases?: number[];
   /** Only this algorithm (and auto only when it is 'auto'); valid cases only. */
   algorithm?: string;
+  /** Then run bad-input cases of the same stream (skipping the others) until this many bad inputs are done. */
+  badInputs?: number;
   /** The generator's narrow mode (the fixed test slices): see GenerateOptions. */
   narrow?: boolean;
   /** Called after each result (printing, progress). */
@@ -310,16 +312,30 @@ export async function runFuzz(engine: Engine, opts: FuzzOptions = {}): Promise<F
   let cases = 0;
   const gpuWorkCounted = gpuWorkCounter(engine.device) !== undefined;
   const indices = opts.cases ?? null;
+  const done = new Set<number>();
+  let extraBad = false;
+  let badEngine: Engine | undefined;
   for (let i = 0; ; i++) {
     const index = indices ? indices[i] : (opts.startCase ?? 0) + i;
     if (index === undefined) break;
-    if (!indices && (planRuns >= runs || performance.now() >= deadline)) break;
+    if (!indices && !extraBad && (planRuns >= runs || performance.now() >= deadline)) {
+      extraBad = true;
+      i = -1;
+      continue;
+    }
+    if (extraBad && (badInputs >= (opts.badInputs ?? 0) || performance.now() >= deadline)) break;
+    if (extraBad && done.has(index)) continue;
+    done.add(index);
     const c = generateCase(seed, index, { narrow: opts.narrow });
+    if (extraBad && c.kind !== 'bad') continue;
     cases++;
     byKind[c.kind]++;
     let results: FuzzResult[];
     try {
-      results = await runFuzzCase(engine, c, { algorithm: opts.algorithm }, kernelSets, declined);
+      // Bad inputs run on a sibling engine (same device, own pipeline cache and verification records), so a bad
+      // input the engine wrongly accepts cannot poison the verification records the valid cases rely on.
+      if (c.kind === 'bad') badEngine ??= new Engine(engine.device);
+      results = await runFuzzCase(c.kind === 'bad' ? badEngine! : engine, c, { algorithm: opts.algorithm }, kernelSets, declined);
     } catch (e) {
       // Anything the per-run classification did not catch (e.g. resize() of a bad case throwing) is a crash of that case.
       results = [{ seed, index, kind: c.kind, algorithm: '-', outcome: 'crash', pass: false, message: `uncaught: ${errLine(e)}`, ms: 0, repro: reproLine(c), snippet: snippetFor(c) }];

@@ -10,8 +10,8 @@ import type { FuzzOptions, FuzzSummary } from '../../src/fuzz/run.ts';
 import { formatFailure, formatSummary } from '../../src/fuzz/run.ts';
 
 export const FUZZ_SLICES = {
-  node: { seed: 1, runs: 200, narrow: true },
-  browser: { seed: 2, runs: 30, narrow: true },
+  node: { seed: 1, runs: 200, badInputs: 60, narrow: true },
+  browser: { seed: 2, runs: 30, badInputs: 15, narrow: true },
 } satisfies Record<'node' | 'browser', FuzzOptions>;
 
 /** Registers the slice for one environment; `run` runs it there (in this process, or in the page). */
@@ -22,12 +22,13 @@ export function registerFuzzSlice(env: 'node' | 'browser', run: (opts: FuzzOptio
       test.skip(`fuzz slice: ${skipReason.split('\n')[0]}`, () => undefined);
       return;
     }
-    test(`seed ${opts.seed}${opts.narrow ? ' (narrow)' : ''}: ${opts.runs} plan runs against the references, 0 failures`, async () => {
+    test(`seed ${opts.seed}${opts.narrow ? ' (narrow)' : ''}: ${opts.runs} plan runs against the references and ${opts.badInputs} bad inputs, 0 failures`, async () => {
       const s = await run(opts);
       console.log(`[fuzz ${env}] ${formatSummary(s).split('\n').join(`\n[fuzz ${env}] `)}`);
       const failures = s.failures.map(formatFailure);
       for (const f of failures) console.log(f);
       expect(s.planRuns).toBeGreaterThanOrEqual(opts.runs);
+      expect(s.badInputs).toBeGreaterThanOrEqual(opts.badInputs);
       expect(failures, `${s.failed} fuzz failures (each with its reproduction above)`).toEqual([]);
     }, 600_000);
   });
