@@ -18,9 +18,9 @@ export const fuzzVerb: Verb = {
     'Differential fuzzer: random valid descriptors (every field, layout, activation, groups/depthwise, ugly shapes) forced through every algorithm ' +
     'engine.candidates() says can serve them plus auto, int8 descriptors with exact requantization ties and saturation, and random bad inputs; ' +
     'judged against the float64 / exact integer references with the tolerance helper. Default: 1000 plan runs at seed 1. --seconds N runs until ' +
-    'time is up; --seed S another stream; --case K (repeatable, or K1,K2) replays cases; --algorithm A only that algorithm; --bad N then runs bad-input cases of the stream until N are done; --narrow the generator of the test slices (few kernel configurations); --json prints the summary ' +
+    'time is up; --seed S another stream; --start K begins the stream at case K; --case K (repeatable, or K1,K2) replays cases; --algorithm A only that algorithm; --bad N then runs bad-input cases of the stream until N are done; --narrow the generator of the test slices (few kernel configurations); --json prints the summary ' +
     'and every failure as JSON. Each failure prints a one-line reproduction; closing "N passed, N failed"; exit 1 on any failure.',
-  usage: 'winoconv fuzz [--seconds N] [--seed S] [--runs N] [--case K] [--algorithm A] [--bad N] [--narrow] [--json] [--verbose]',
+  usage: 'winoconv fuzz [--seconds N] [--seed S] [--runs N] [--start K] [--case K] [--algorithm A] [--bad N] [--narrow] [--json] [--verbose]',
   options: {
     seconds: { type: 'string' }, seed: { type: 'string' }, runs: { type: 'string' }, case: { type: 'string', multiple: true },
     algorithm: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' }, start: { type: 'string' }, narrow: { type: 'boolean' }, bad: { type: 'string' },
