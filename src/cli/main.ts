@@ -22,6 +22,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   tune: async () => (await import('./tune.ts')).tuneVerb,
   bench: async () => (await import('./bench.ts')).benchVerb,
   'ensure-browser': async () => (await import('./ensure-browser.ts')).ensureBrowserVerb,
+  fuzz: async () => (await import('./fuzz.ts')).fuzzVerb,
 };
 
 async function help(): Promise<string> {

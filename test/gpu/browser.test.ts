@@ -4,6 +4,7 @@ import { findChromium, INSTALL_HINT } from '../../src/node/browser.ts';
 import { openBrowserSession, type BrowserSession } from '../../src/node/browser-session.ts';
 import { registerGpuSuite, type GpuRunner } from './harness/register.ts';
 import type { GpuCaseResult } from './harness/types.ts';
+import { registerFuzzSlice } from './fuzz-slice.ts';
 
 let session: BrowserSession | undefined;
 let runner: GpuRunner;
@@ -29,3 +30,5 @@ afterAll(async () => {
 });
 
 registerGpuSuite('browser', () => runner, skipReason);
+
+registerFuzzSlice('browser', (opts) => session!.page.evaluate((o) => window.__winoconvTests!.fuzz(o), opts), skipReason);

@@ -10,6 +10,8 @@ import { runGpuCase } from './harness/fixture.ts';
 import { registerGpuSuite, type GpuRunner } from './harness/register.ts';
 import { findCase } from './cases/index.ts';
 import { fixtureSelfTests } from './cases/harness-selftest.ts';
+import { registerFuzzSlice } from './fuzz-slice.ts';
+import { runFuzz } from '../../src/fuzz/run.ts';
 
 let runner: GpuRunner;
 
@@ -24,6 +26,15 @@ beforeAll(async () => {
 });
 
 registerGpuSuite('node', () => runner);
+
+registerFuzzSlice('node', async (opts) => {
+  const engine = await createNodeEngine();
+  try {
+    return await runFuzz(engine, opts);
+  } finally {
+    engine.destroy();
+  }
+});
 
 // The conformance runner end to end on Dawn: every sample case through the engine, with auto and each family.
 

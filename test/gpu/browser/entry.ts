@@ -3,6 +3,8 @@ import { runGpuCase } from '../harness/fixture.ts';
 import { findCase, GPU_CASES } from '../cases/index.ts';
 import { fixtureSelfTests } from '../cases/harness-selftest.ts';
 import type { GpuCaseResult } from '../harness/types.ts';
+import { createEngine } from '../../../src/engine/engine.ts';
+import { runFuzz, type FuzzOptions, type FuzzSummary } from '../../../src/fuzz/run.ts';
 
 declare global {
   interface Window {
@@ -11,6 +13,7 @@ declare global {
       adapter(): Promise<string>;
       runCase(name: string): Promise<GpuCaseResult>;
       runSelfTest(key: string): Promise<GpuCaseResult>;
+      fuzz(opts: FuzzOptions): Promise<FuzzSummary>;
     };
   }
 }
@@ -28,5 +31,13 @@ window.__winoconvTests = {
   },
   runCase: (name) => runGpuCase(gpu(), findCase(name), 'browser'),
   runSelfTest: (key) => runGpuCase(gpu(), fixtureSelfTests[key as keyof typeof fixtureSelfTests], 'browser'),
+  async fuzz(opts) {
+    const engine = await createEngine({ gpu: gpu() });
+    try {
+      return await runFuzz(engine, opts);
+    } finally {
+      engine.destroy();
+    }
+  },
 };
 document.getElementById('status')!.textContent = 'ready';
