@@ -34,6 +34,8 @@ export interface FuzzResult {
   /** A ready-to-paste TypeScript snippet (imports from src/fuzz/generate.ts) that builds the same plan and runs it. */
   snippet: string;
   kernels?: string[];
+  /** refused-valid: the verification failures the refusal quotes (one line each), to trace cached records. */
+  verificationFailures?: string[];
 }
 
 export interface FuzzOptions {
@@ -146,10 +148,18 @@ function describeCase(c: FuzzCase): string {
   return parts.join(' ');
 }
 
-/** The one-line reproduction: the command, then the case. */
-export function reproLine(c: FuzzCase, algorithm?: string): string {
-  const alg = algorithm && algorithm !== '-' ? ` --algorithm ${algorithm.split('→')[0]}` : '';
-  return `npx winoconv fuzz --seed ${c.seed} --case ${c.index}${c.narrow ? ' --narrow' : ''}${alg}   # ${describeCase(c)}`;
+/**
+ * The one-line reproduction: the command, then the case. `before`: earlier cases to replay first, in the same
+ * process (a verification record they left behind is part of the failure); then every algorithm of each case runs.
+ */
+export function reproLine(c: FuzzCase, algorithm?: string, before: number[] = []): string {
+  const alg = algorithm && algorithm !== '-' && before.length === 0 ? ` --algorithm ${algorithm.split('→')[0]}` : '';
+  return `npx winoconv fuzz --seed ${c.seed} --case ${[...before, c.index].join(',')}${c.narrow ? ' --narrow' : ''}${alg}   # ${describeCase(c)}`;
+}
+
+/** The verification failures quoted in a refusal (one per failed candidate), e.g. `im2col: FAILED on 2×10×10 random data: ...`. */
+function verificationFailures(message: string): string[] {
+  return message.split('\n').map((x) => x.trim()).filter((x) => /^[\w-]+: FAILED /.test(x));
 }
 
 export function snippetFor(c: FuzzCase, algorithm?: string): string {
@@ -191,6 +201,7 @@ async function runValid(engine: Engine, c: ValidFuzzCase, only: string | undefin
     let message = '';
     let shown = a;
     let kernels: string[] | undefined;
+    let records: string[] | undefined;
     const { gpuErrors } = await withErrorScopes(engine.device, async () => {
       let plan;
       const tap = a.endsWith('-tap');
@@ -208,6 +219,7 @@ async function runValid(engine: Engine, c: ValidFuzzCase, only: string | undefin
         }
         outcome = jsCrash(e) ? 'crash' : 'refused-valid';
         message = `createConv2d refused it: ${errLine(e)}`;
+        records = verificationFailures(String((e as Error)?.message ?? ''));
         return;
       }
       try {
@@ -229,7 +241,7 @@ async function runValid(engine: Engine, c: ValidFuzzCase, only: string | undefin
       if (outcome === 'ok' || outcome === 'out-of-bounds') outcome = 'crash';
       message = `${message}; GPU ${gpuErrors.join('; ')}`;
     }
-    out.push({ ...base, algorithm: shown, outcome, pass: outcome === 'ok', message, ms: performance.now() - t0, repro: reproLine(c, shown), snippet: snippetFor(c, shown), kernels });
+    out.push({ ...base, algorithm: shown, outcome, pass: outcome === 'ok', message, ms: performance.now() - t0, repro: reproLine(c, shown), snippet: snippetFor(c, shown), kernels, verificationFailures: records });
   }
   return out;
 }
@@ -315,6 +327,7 @@ export async function runFuzz(engine: Engine, opts: FuzzOptions = {}): Promise<F
   const done = new Set<number>();
   let extraBad = false;
   let badEngine: Engine | undefined;
+  const firstFailure = new Map<string, number>();
   for (let i = 0; ; i++) {
     const index = indices ? indices[i] : (opts.startCase ?? 0) + i;
     if (index === undefined) break;
@@ -341,6 +354,20 @@ export async function runFuzz(engine: Engine, opts: FuzzOptions = {}): Promise<F
       results = [{ seed, index, kind: c.kind, algorithm: '-', outcome: 'crash', pass: false, message: `uncaught: ${errLine(e)}`, ms: 0, repro: reproLine(c), snippet: snippetFor(c) }];
     }
     for (const r of results) {
+      // The engine keeps one verification record per kernel set for the process, made on the geometry of the first
+      // plan that needed it: a refusal quoting a record another case made replays only after that case.
+      if (r.outcome === 'refused-valid') {
+        const before = new Set<number>();
+        for (const f of r.verificationFailures ?? []) {
+          const first = firstFailure.get(f);
+          if (first === undefined) firstFailure.set(f, index);
+          else if (first !== index) before.add(first);
+        }
+        if (before.size) {
+          r.repro = reproLine(c, r.algorithm, [...before].sort((a, b) => a - b));
+          r.message = `${r.message} [verification record made by case ${[...before].join(', ')}]`;
+        }
+      }
       counts[r.outcome]++;
       if (r.kind === 'bad') badInputs++;
       else planRuns++;
