@@ -8,10 +8,10 @@
  */
 import { compareWithReference, toleranceFor, type ToleranceAlgorithm } from '../conv/tolerance.ts';
 import type { BroadcastTensor, ConvGeometry } from '../conv/types.ts';
-import { conv2dReference, maxAbsDot } from '../reference/conv2d.ts';
+import { conv2dReference, maxAbsDot, type ConvOperands } from '../reference/conv2d.ts';
 import { convIntegerReference, qlinearConvReference } from '../reference/integer.ts';
-import type { NormalizedDesc } from '../conv/desc.ts';
-import { toleranceFamily } from '../engine/verify.ts';
+import { normalizeDesc, type Conv2dDesc, type NormalizedDesc } from '../conv/desc.ts';
+import { compareWithEngineTolerance, toleranceFamily } from '../engine/verify.ts';
 import { TAP_SQNR_FLOOR_DB } from '../engine/algorithms/int8-winograd.ts';
 import { fuzzOperands, resolved, type FuzzOperands, type ValidFuzzCase } from './generate.ts';
 
@@ -45,6 +45,8 @@ export interface Expected {
   scale?: Float64Array;
   /** int8/uint8 outputs: y_zero_point (the SQNR signal is measured from it). */
   zeroPoint?: number;
+  /** float32: what the engine's own rule (compareWithEngineTolerance) needs to judge a result. */
+  engineRule?: { geometry: ConvGeometry; refOps: ConvOperands };
 }
 
 /** The reference output of a valid case for its operands. */
@@ -55,7 +57,7 @@ export function expectedOutput(c: ValidFuzzCase, ops: FuzzOperands = fuzzOperand
   if (c.kind === 'float32') {
     const act = { ...r.act, preluWeights: asTensor(ops.options.preluWeights, cout) };
     const refOps = { input: ops.input, inputLayout: r.layout, weight: ops.options.weights, weightLayout: c.weightLayout, bias: asTensor(ops.options.bias, cout), activation: act };
-    return { kind: 'float', data: conv2dReference(g, refOps).data, scale: maxAbsDot(g, refOps).perOutput };
+    return { kind: 'float', data: conv2dReference(g, refOps).data, scale: maxAbsDot(g, refOps).perOutput, engineRule: { geometry: g, refOps } };
   }
   const q = c.quant;
   const base = { input: ops.input, inputLayout: r.layout, weight: ops.options.weights, weightLayout: c.weightLayout, xZeroPoint: q.xZeroPoint, wZeroPoint: q.wZeroPoint };
@@ -100,7 +102,11 @@ export function judgeOutput(c: ValidFuzzCase, algorithm: string, got: ArrayLike<
   const r = resolved(c.desc);
   if (want.kind === 'float' || want.kind === 'dequant') {
     const family: ToleranceAlgorithm = want.kind === 'dequant' ? 'direct' : toleranceFamilyOf(algorithm, r.kh, r.kw);
-    const cmp = compareWithReference(got, want.data, want.scale!, toleranceFor('float32', family));
+    // float32: the verification gate's own rule (Winograd's tile maximum of Σ|x·w|, the exp-aware floor, slopes > 1),
+    // so the fuzzer and the gate can never disagree on what is within bounds.
+    const cmp = want.engineRule
+      ? compareWithEngineTolerance(got, want.engineRule.geometry, want.engineRule.refOps, algorithm, normalizeDesc(c.desc as Conv2dDesc))
+      : compareWithReference(got, want.data, want.scale!, toleranceFor('float32', family));
     const where = cmp.worst && !cmp.pass ? `; worst [${cmp.worst.index}] got ${cmp.worst.got}, ref ${cmp.worst.ref}, bound ${cmp.worst.bound.toExponential(2)}` : '';
     const nf = cmp.nonFinite ? `; ${cmp.nonFinite} non-finite, first [${cmp.firstNonFinite}] = ${got[cmp.firstNonFinite!]}` : '';
     return { pass: cmp.pass, worstRatio: cmp.worstRatio, detail: `maxAbs ${cmp.maxAbsError.toExponential(2)}, error/bound ${cmp.worstRatio.toFixed(3)} (float32/${family})${where}${nf}` };
