@@ -122,6 +122,8 @@ export interface Graph {
   values: Map<string, ValueInfo>;
   /** Values known at load that are not initializers (Constant outputs, folded shape computations). */
   folded: Map<string, Tensor>;
+  /** What the file declares for intermediate values and outputs (value_info, graph outputs), as written there. */
+  declared: Map<string, ValueInfo>;
 }
 
 export function elementCount(dims: readonly number[]): number {
@@ -172,7 +174,9 @@ export function fromNumbers(name: string, dtype: DType, dims: number[], values: 
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (!Number.isFinite(v)) throw new OnnxLoadError(`${name}: ${v} does not fit ${dtype}`);
-      data[i] = BigInt(Math.trunc(v));
+      // Saturate at the type's ends (2^63 as a number is INT64_MAX's rounding, not a wrap to INT64_MIN).
+      const b = BigInt(Math.trunc(v));
+      data[i] = dtype === 'int64' ? (b >= 2n ** 63n ? 2n ** 63n - 1n : b < -(2n ** 63n) ? -(2n ** 63n) : b) : b < 0n ? 0n : b >= 2n ** 64n ? 2n ** 64n - 1n : b;
     }
   } else if (dtype === 'float16' || dtype === 'bfloat16') {
     throw new OnnxLoadError(`${name}: computing ${dtype} values at load is not supported`);

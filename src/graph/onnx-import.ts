@@ -157,14 +157,10 @@ function convertModel(m: PModel): Graph {
     nodes,
     values,
     folded: new Map(),
+    declared,
   };
-  // Shapes the file declares for intermediate values and outputs: kept for inference to check against.
-  declaredShapes.set(graph, declared);
   return graph;
 }
-
-/** value_info and graph-output declarations of each decoded graph (shape inference checks its results against them). */
-export const declaredShapes = new WeakMap<Graph, Map<string, ValueInfo>>();
 
 function convertValueInfo(vi: PValueInfo, what: string): ValueInfo {
   const name = vi.name;

@@ -8,10 +8,9 @@
 import { outputSize } from '../conv/types.ts';
 import { OnnxLoadError } from './errors.ts';
 import {
-  type Attribute, type DType, type Dim, type Graph, type Node, type Tensor, type ValueInfo, dtypeFromCode,
+  type Attribute, type DType, type Dim, type Graph, type Node, type Tensor, dtypeFromCode,
   elementCount, formatShape, fromNumbers, onnxTypeName, toNumbers,
 } from './ir.ts';
-import { declaredShapes } from './onnx-import.ts';
 
 /** Folded tensors stay small: this is for shape arithmetic, not for precomputing weights. */
 const FOLD_LIMIT = 1 << 16;
@@ -237,7 +236,7 @@ export function inferShapes(graph: Graph, inputShapes: Record<string, readonly n
       }
     });
   }
-  const declared = declaredShapes.get(graph);
+  const declared = graph.declared;
   graph.outputs = graph.outputs.map((o) => {
     const v = graph.values.get(o.name);
     if (!v || !v.shape) throw new OnnxLoadError(`graph output '${o.name}' is not produced by any node`);
@@ -850,4 +849,3 @@ function gather(c: Ctx): Out[] {
   return [{ dtype: x.dtype, shape, value }];
 }
 
-export type { ValueInfo };
