@@ -133,7 +133,9 @@ export function writeOnnx(spec: GraphSpec): Uint8Array {
     },
   };
   const type = onnxType('ModelProto');
-  return type.encode(type.fromObject(model)).finish();
+  const out = type.encode(type.fromObject(model)).finish();
+  // In Node protobufjs returns a Buffer, possibly a view into a shared pool: hand back a plain, exact Uint8Array.
+  return out.constructor === Uint8Array && out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : new Uint8Array(out);
 }
 
 /** The spec that writes `graph` back (the file's declarations: model inputs, outputs, initializers, nodes, opsets). */
