@@ -50,6 +50,8 @@ interface PModel {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
+/** UTF-8 text of a bytes field (protobufjs leaves an absent one as an empty array, not a Uint8Array). */
+const text = (b: Uint8Array | unknown): string => (b instanceof Uint8Array ? utf8.decode(b) : '');
 
 /** Decodes and checks an ONNX model, then infers every value's shape. Throws OnnxLoadError naming what failed. */
 export function importOnnx(bytes: ArrayBuffer | Uint8Array, options: ImportOptions = {}): Graph {
@@ -275,13 +277,13 @@ function convertAttribute(a: PAttribute, label: string): Attribute {
   switch (kind) {
     case 'float': return { type: 'float', value: a.f };
     case 'int': return { type: 'int', value: int64ToNumber(a.i) };
-    case 'string': return { type: 'string', value: utf8.decode(a.s) };
+    case 'string': return { type: 'string', value: text(a.s) };
     case 'tensor':
       if (!a.t) throw new OnnxLoadError(`${label}: tensor attribute without a tensor`);
       return { type: 'tensor', value: convertTensor(a.t, label + ' tensor') };
     case 'floats': return { type: 'floats', value: [...a.floats] };
     case 'ints': return { type: 'ints', value: a.ints.map(int64ToNumber) };
-    case 'strings': return { type: 'strings', value: a.strings.map((s) => utf8.decode(s)) };
+    case 'strings': return { type: 'strings', value: a.strings.map(text) };
     case 'tensors': return { type: 'tensors', value: a.tensors.map((t) => convertTensor(t, label + ' tensor')) };
     default: return { type: kind };
   }
