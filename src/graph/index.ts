@@ -1,0 +1,8 @@
+/** The inference runtime, CPU part so far: ONNX import, IR, shape inference, the ONNX writer, model summaries. */
+export { OnnxLoadError } from './errors.ts';
+export type { Attribute, DType, Dim, Graph, Node, Tensor, TensorArray, ValueInfo } from './ir.ts';
+export { fromNumbers, toNumbers } from './ir.ts';
+export { type ImportOptions, SUPPORTED_OPSETS, decodeOnnx, importOnnx } from './onnx-import.ts';
+export { SUPPORTED_OPS } from './shape-inference.ts';
+export { type GraphSpec, type NodeSpec, attr, graphToSpec, writeOnnx } from './onnx-writer.ts';
+export { type GraphSummary, type NodeSummary, type ValueSummary, describeGraph, formatGraphSummary } from './describe.ts';
