@@ -6,3 +6,4 @@ export { type ImportOptions, SUPPORTED_OPSETS, decodeOnnx, importOnnx } from './
 export { SUPPORTED_OPS } from './shape-inference.ts';
 export { type GraphSpec, type NodeSpec, attr, graphToSpec, writeOnnx } from './onnx-writer.ts';
 export { type GraphSummary, type NodeSummary, type ValueSummary, describeGraph, formatGraphSummary } from './describe.ts';
+export { FUSABLE_ACTIVATIONS, PASS_NAMES, type PassName, type PassOptions, type PassReport, WINOCONV_DOMAIN, runPasses } from './passes.ts';

@@ -204,7 +204,27 @@ export const SUPPORTED_OPS: readonly string[] = Object.keys(RULES).sort();
 
 /** Nodes whose op this runtime does not support (every one, for a single refusal). */
 export function unsupportedNodes(graph: Graph): Node[] {
-  return graph.nodes.filter((n) => n.domain !== '' || !(n.opType in RULES));
+  return graph.nodes.filter((n) => ruleFor(n) === undefined);
+}
+
+/** The private domain of the nodes the graph passes produce (FusedConv). */
+export const WINOCONV_DOMAIN = 'com.winoconv';
+
+/** FusedConv (passes.ts): Conv inputs X, W, B, then an optional residual of the output's shape and PRelu slopes. */
+function fusedConv(c: Ctx): Out[] {
+  const [y] = conv(c);
+  if (c.has(3)) {
+    const r = c.input(3);
+    if (r.shape.length !== y.shape.length || r.shape.some((d, i) => !dimEq(d, y.shape[i]))) c.fail(`residual ${formatShape(r.shape)} must have the output's shape ${formatShape(y.shape)}`);
+  }
+  return [y];
+}
+
+const PRIVATE_RULES: Record<string, Rule> = { FusedConv: fusedConv };
+
+function ruleFor(n: Node): Rule | undefined {
+  if (n.domain === WINOCONV_DOMAIN) return Object.hasOwn(PRIVATE_RULES, n.opType) ? PRIVATE_RULES[n.opType] : undefined;
+  return n.domain === '' && Object.hasOwn(RULES, n.opType) ? RULES[n.opType] : undefined;
 }
 
 /** Binds input shapes, infers every value's dtype and shape in node order, and folds what is known at load. */
@@ -223,7 +243,7 @@ export function inferShapes(graph: Graph, inputShapes: Record<string, readonly n
       if (!v) throw new OnnxLoadError(`node '${node.name}' (${node.opType}): input ${i} '${name}' is not produced before this node (or by any node)`);
       return v;
     });
-    const outs = RULES[node.opType](new Ctx(node, opset, vals));
+    const outs = ruleFor(node)!(new Ctx(node, opset, vals));
     node.outputs.forEach((name, i) => {
       if (name === '') return;
       const o = outs[i];

@@ -1,0 +1,375 @@
+/**
+ * Graph passes over the IR (after shape inference), CPU only: constant folding, Identity/Dropout removal, Pad → Conv
+ * pads, BatchNormalization → Conv weights, Conv + activation (+ residual Add + activation) → FusedConv, dead nodes.
+ * `runPasses` returns a new graph (the input graph is not modified; unchanged tensors are shared) and the counts.
+ */
+import { OnnxLoadError } from './errors.ts';
+import { type Attribute, type Graph, type Node, type Tensor, toNumbers } from './ir.ts';
+import { WINOCONV_DOMAIN } from './shape-inference.ts';
+
+export { WINOCONV_DOMAIN };
+
+export const PASS_NAMES = ['foldConstants', 'dropIdentity', 'foldPad', 'foldBatchNorm', 'fuseConv', 'dropDeadNodes'] as const;
+export type PassName = (typeof PASS_NAMES)[number];
+
+export interface PassOptions {
+  /** Passes to skip (all run by default, always in PASS_NAMES order). */
+  skip?: readonly PassName[];
+}
+
+export interface PassReport {
+  /** Per pass: how many rewrites it made (nodes folded, dropped or fused). */
+  counts: Record<PassName, number>;
+  nodesBefore: number;
+  nodesAfter: number;
+}
+
+/** Activations FusedConv carries, by ONNX op type. */
+export const FUSABLE_ACTIVATIONS = ['Relu', 'LeakyRelu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Elu', 'PRelu'] as const;
+
+type G = Graph;
+
+function cloneGraph(g: Graph): G {
+  return {
+    ...g,
+    opsets: { ...g.opsets },
+    inputs: g.inputs.map((v) => ({ ...v })),
+    outputs: g.outputs.map((v) => ({ ...v })),
+    initializers: new Map(g.initializers),
+    nodes: g.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attributes: { ...n.attributes } })),
+    values: new Map(g.values),
+    folded: new Map(g.folded),
+    declared: new Map(g.declared),
+  };
+}
+
+function constOf(g: G, name: string): Tensor | undefined {
+  return name === '' ? undefined : (g.initializers.get(name) ?? g.folded.get(name));
+}
+
+function consumers(g: G, name: string): Node[] {
+  return g.nodes.filter((n) => n.inputs.includes(name));
+}
+
+function isGraphOutput(g: G, name: string): boolean {
+  return g.outputs.some((o) => o.name === name);
+}
+
+/** The value feeds exactly one node input (once) and is not a graph output. */
+function singleUse(g: G, name: string): Node | undefined {
+  if (isGraphOutput(g, name)) return undefined;
+  let found: Node | undefined;
+  let uses = 0;
+  for (const n of g.nodes) for (const i of n.inputs) if (i === name) { uses++; found = n; }
+  return uses === 1 ? found : undefined;
+}
+
+function producer(g: G, name: string): Node | undefined {
+  return g.nodes.find((n) => n.outputs.includes(name));
+}
+
+function intAttr(n: Node, name: string, def: number): number {
+  const a = n.attributes[name];
+  return a?.type === 'int' ? a.value : def;
+}
+function floatAttr(n: Node, name: string, def: number): number {
+  const a = n.attributes[name];
+  return a?.type === 'float' ? a.value : def;
+}
+function strAttr(n: Node, name: string, def: string): string {
+  const a = n.attributes[name];
+  return a?.type === 'string' ? a.value : def;
+}
+function intsAttr(n: Node, name: string): number[] | undefined {
+  const a = n.attributes[name];
+  return a?.type === 'ints' ? a.value : undefined;
+}
+
+function uniqueName(g: G, base: string): string {
+  let name = base;
+  for (let i = 1; g.values.has(name) || g.initializers.has(name); i++) name = `${base}_${i}`;
+  return name;
+}
+
+function addInitializer(g: G, t: Tensor): void {
+  g.initializers.set(t.name, t);
+  g.values.set(t.name, { name: t.name, dtype: t.dtype, shape: [...t.dims] });
+}
+
+function isConv(n: Node | undefined): n is Node {
+  return n !== undefined && n.opType === 'Conv' && n.domain === '';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Nodes whose every output is known at load (folded by shape inference), and Constant tensors, become initializers. */
+function foldConstants(g: G): number {
+  let count = 0;
+  g.nodes = g.nodes.filter((n) => {
+    const value = n.attributes.value;
+    if (n.domain === '' && n.opType === 'Constant' && value?.type === 'tensor' && n.outputs[0] && !isGraphOutput(g, n.outputs[0])) {
+      addInitializer(g, { ...value.value, name: n.outputs[0] });
+      g.folded.delete(n.outputs[0]);
+      count++;
+      return false;
+    }
+    const outs = n.outputs.filter((o) => o !== '');
+    if (outs.length === 0 || !outs.every((o) => g.folded.has(o) && !isGraphOutput(g, o))) return true;
+    for (const o of outs) addInitializer(g, { ...g.folded.get(o)!, name: o });
+    for (const o of outs) g.folded.delete(o);
+    count++;
+    return false;
+  });
+  return count;
+}
+
+/** Identity, and Dropout in inference (no mask consumed, training_mode not set): consumers read the input instead. */
+function dropIdentity(g: G): number {
+  let count = 0;
+  for (const n of [...g.nodes]) {
+    if (n.domain !== '' || (n.opType !== 'Identity' && n.opType !== 'Dropout')) continue;
+    const [x] = n.inputs;
+    const [y, mask] = n.outputs;
+    if (!x || !y) continue;
+    if (n.opType === 'Dropout') {
+      if (mask && (consumers(g, mask).length > 0 || isGraphOutput(g, mask))) continue;
+      if (n.inputs[2]) {
+        const t = constOf(g, n.inputs[2]);
+        if (!t || toNumbers(t).some((v) => v !== 0)) continue;
+      }
+      if (intAttr(n, 'is_test', 1) === 0 && (g.opsets[''] ?? 0) < 7) continue;
+    }
+    if (!isGraphOutput(g, y)) {
+      for (const c of g.nodes) c.inputs = c.inputs.map((i) => (i === y ? x : i));
+    } else {
+      // Keep the output's name: the producer of x writes y directly, when x is an intermediate value with no other use.
+      const p = producer(g, x);
+      if (!p || isGraphOutput(g, x) || consumers(g, x).length !== 1) continue;
+      p.outputs = p.outputs.map((o) => (o === x ? y : o));
+      g.values.delete(x);
+    }
+    g.nodes = g.nodes.filter((m) => m !== n);
+    if (mask) g.values.delete(mask);
+    if (!isGraphOutput(g, y)) g.values.delete(y);
+    count++;
+  }
+  return count;
+}
+
+/** Pad (constant 0, spatial pads only, non-negative) whose only consumer is a Conv's X: the Conv pads it. */
+function foldPad(g: G): number {
+  let count = 0;
+  const opset = g.opsets[''] ?? 0;
+  for (const pad of [...g.nodes]) {
+    if (pad.domain !== '' || pad.opType !== 'Pad') continue;
+    const conv = singleUse(g, pad.outputs[0]);
+    if (!isConv(conv) || conv.inputs[0] !== pad.outputs[0]) continue;
+    if (strAttr(pad, 'mode', 'constant') !== 'constant') continue;
+    let pads: number[] | undefined;
+    let value = 0;
+    if (opset >= 11) {
+      const p = constOf(g, pad.inputs[1] ?? '');
+      pads = p ? toNumbers(p) : undefined;
+      if (pad.inputs[2]) {
+        const v = constOf(g, pad.inputs[2]);
+        if (!v) continue;
+        value = toNumbers(v)[0];
+      }
+      if (pad.inputs[3]) continue; // axes (opset 18): not folded
+    } else {
+      pads = intsAttr(pad, 'pads') ?? intsAttr(pad, 'paddings');
+      value = floatAttr(pad, 'value', 0);
+    }
+    if (!pads || value !== 0) continue;
+    const r = pads.length / 2;
+    if (r < 3 || pads.some((p) => p < 0) || pads[0] !== 0 || pads[1] !== 0 || pads[r] !== 0 || pads[r + 1] !== 0) continue;
+    const autoPad = strAttr(conv, 'auto_pad', 'NOTSET');
+    if (autoPad !== 'NOTSET' && autoPad !== 'VALID') continue;
+    const sp = r - 2;
+    const cp = autoPad === 'VALID' ? new Array<number>(2 * sp).fill(0) : (intsAttr(conv, 'pads') ?? new Array<number>(2 * sp).fill(0));
+    if (cp.length !== 2 * sp) continue;
+    const merged = cp.map((v, i) => v + (i < sp ? pads![2 + i] : pads![r + 2 + (i - sp)]));
+    conv.attributes = { ...conv.attributes, pads: { type: 'ints', value: merged } };
+    delete conv.attributes.auto_pad;
+    g.values.delete(pad.outputs[0]);
+    conv.inputs[0] = pad.inputs[0];
+    g.nodes = g.nodes.filter((m) => m !== pad);
+    count++;
+  }
+  return count;
+}
+
+/** BatchNormalization (inference) right after a Conv whose output it alone reads: rescales W and B (float64 math). */
+function foldBatchNorm(g: G): number {
+  let count = 0;
+  for (const bn of [...g.nodes]) {
+    if (bn.domain !== '' || bn.opType !== 'BatchNormalization') continue;
+    if (bn.outputs.slice(1).some((o) => o !== '')) continue; // training outputs
+    if (intAttr(bn, 'training_mode', 0) !== 0 || intAttr(bn, 'spatial', 1) !== 1) continue;
+    const conv = producer(g, bn.inputs[0]);
+    if (!isConv(conv) || singleUse(g, conv.outputs[0]) !== bn) continue;
+    const [scale, bias, mean, variance] = bn.inputs.slice(1, 5).map((i) => constOf(g, i));
+    const w = constOf(g, conv.inputs[1]);
+    const b = conv.inputs[2] ? constOf(g, conv.inputs[2]) : undefined;
+    if (!scale || !bias || !mean || !variance || !w || (conv.inputs[2] && !b)) continue;
+    if (![scale, bias, mean, variance, w, ...(b ? [b] : [])].every((t) => t.dtype === 'float32')) continue;
+    const m = w.dims[0];
+    if (![scale, bias, mean, variance].every((t) => t.data.length === m)) continue;
+    const eps = floatAttr(bn, 'epsilon', 1e-5);
+    const [s, beta, mu, v] = [scale, bias, mean, variance].map(toNumbers);
+    const per = w.data.length / m;
+    const wf = new Float32Array(w.data.length);
+    const bf = new Float32Array(m);
+    for (let o = 0; o < m; o++) {
+      const k = s[o] / Math.sqrt(v[o] + eps);
+      for (let j = 0; j < per; j++) wf[o * per + j] = (w.data[o * per + j] as number) * k;
+      bf[o] = ((b ? (b.data[o] as number) : 0) - mu[o]) * k + beta[o];
+    }
+    const wName = uniqueName(g, `${conv.inputs[1]}_bn`);
+    addInitializer(g, { name: wName, dtype: 'float32', dims: [...w.dims], data: wf });
+    const bName = uniqueName(g, `${conv.inputs[2] || `${conv.name}_B`}_bn`);
+    addInitializer(g, { name: bName, dtype: 'float32', dims: [m], data: bf });
+    g.values.delete(conv.outputs[0]);
+    conv.inputs = [conv.inputs[0], wName, bName];
+    conv.outputs = [bn.outputs[0]];
+    g.nodes = g.nodes.filter((n) => n !== bn);
+    count++;
+  }
+  return count;
+}
+
+interface Act {
+  kind: string;
+  params: number[];
+  slope?: string;
+}
+
+/** The activation node `n` as FusedConv carries it, or undefined when it is not fusable (non-constant Clip bounds). */
+function activationOf(g: G, n: Node): Act | undefined {
+  if (n.domain !== '' || !(FUSABLE_ACTIVATIONS as readonly string[]).includes(n.opType)) return undefined;
+  switch (n.opType) {
+    case 'LeakyRelu': return { kind: n.opType, params: [floatAttr(n, 'alpha', 0.01)] };
+    case 'HardSigmoid': return { kind: n.opType, params: [floatAttr(n, 'alpha', 0.2), floatAttr(n, 'beta', 0.5)] };
+    case 'Elu': return { kind: n.opType, params: [floatAttr(n, 'alpha', 1)] };
+    case 'Clip': {
+      if ((g.opsets[''] ?? 0) < 11) return { kind: n.opType, params: [floatAttr(n, 'min', -Infinity), floatAttr(n, 'max', Infinity)] };
+      const bound = (i: number, def: number): number | undefined => {
+        if (!n.inputs[i]) return def;
+        const t = constOf(g, n.inputs[i]);
+        return t && t.data.length === 1 ? toNumbers(t)[0] : undefined;
+      };
+      const lo = bound(1, -Infinity);
+      const hi = bound(2, Infinity);
+      return lo === undefined || hi === undefined ? undefined : { kind: n.opType, params: [lo, hi] };
+    }
+    case 'PRelu': {
+      const t = constOf(g, n.inputs[1]);
+      return t && t.dtype === 'float32' ? { kind: n.opType, params: [], slope: n.inputs[1] } : undefined;
+    }
+    default: return { kind: n.opType, params: [] };
+  }
+}
+
+function sameShape(g: G, a: string, b: string): boolean {
+  const sa = g.values.get(a)?.shape;
+  const sb = g.values.get(b)?.shape;
+  return !!sa && !!sb && sa.length === sb.length && sa.every((d, i) => d === sb[i]);
+}
+
+/**
+ * Conv → [act] → [Add(other of the same shape) → [act]] as one FusedConv (domain com.winoconv):
+ * y = act(pre_act(conv(X, W) + B) + residual). Inputs: X, W, B|'', residual|'', PRelu slopes|''. Attributes: the
+ * Conv's, `activation` / `activation_params` (final), `pre_activation` / `pre_activation_params` (before the
+ * residual; only with one). Intermediate values must have one consumer and not be graph outputs.
+ */
+function fuseConv(g: G): number {
+  let count = 0;
+  for (const conv of [...g.nodes]) {
+    if (!isConv(conv) || g.values.get(conv.outputs[0])?.dtype !== 'float32') continue;
+    const chain: Node[] = [conv];
+    let cur = conv.outputs[0];
+    let first: Act | undefined;
+    let residual: string | undefined;
+    let last: Act | undefined;
+    let next = singleUse(g, cur);
+    if (next && next.inputs[0] === cur && (first = activationOf(g, next))) {
+      chain.push(next);
+      cur = next.outputs[0];
+      next = singleUse(g, cur);
+    }
+    if (next && next.domain === '' && next.opType === 'Add' && next.inputs.length === 2) {
+      const other = next.inputs[0] === cur ? next.inputs[1] : next.inputs[0];
+      if (other !== cur && sameShape(g, other, cur) && sameShape(g, next.outputs[0], cur)) {
+        residual = other;
+        chain.push(next);
+        cur = next.outputs[0];
+        next = singleUse(g, cur);
+        if (next && next.inputs[0] === cur && (last = activationOf(g, next))) {
+          chain.push(next);
+          cur = next.outputs[0];
+        }
+      }
+    }
+    if (chain.length === 1) continue;
+    if (residual === undefined) [first, last] = [undefined, first];
+    if (first?.slope && last?.slope) continue;
+    const attributes: Record<string, Attribute> = { ...conv.attributes };
+    if (last) {
+      attributes.activation = { type: 'string', value: last.kind };
+      attributes.activation_params = { type: 'floats', value: last.params };
+    }
+    if (first) {
+      attributes.pre_activation = { type: 'string', value: first.kind };
+      attributes.pre_activation_params = { type: 'floats', value: first.params };
+    }
+    const slope = first?.slope ?? last?.slope ?? '';
+    const inputs = [conv.inputs[0], conv.inputs[1], conv.inputs[2] ?? '', residual ?? '', slope];
+    while (inputs[inputs.length - 1] === '') inputs.pop();
+    const fused: Node = { name: conv.name, opType: 'FusedConv', domain: WINOCONV_DOMAIN, inputs, outputs: [cur], attributes };
+    for (const n of chain.slice(0, -1)) g.values.delete(n.outputs[0]);
+    const lastNode = chain[chain.length - 1];
+    g.nodes = g.nodes.flatMap((n) => (n === lastNode ? [fused] : chain.includes(n) ? [] : [n]));
+    g.opsets[WINOCONV_DOMAIN] ??= 1;
+    count++;
+  }
+  return count;
+}
+
+/** Nodes none of whose outputs is read or a graph output (after folding: Shape/Constant chains); unused initializers. */
+function dropDeadNodes(g: G): number {
+  let count = 0;
+  for (;;) {
+    const used = new Set<string>(g.outputs.map((o) => o.name));
+    for (const n of g.nodes) for (const i of n.inputs) used.add(i);
+    const keep = g.nodes.filter((n) => n.outputs.some((o) => o !== '' && used.has(o)));
+    if (keep.length === g.nodes.length) {
+      for (const name of [...g.initializers.keys()]) if (!used.has(name)) g.initializers.delete(name);
+      for (const name of [...g.folded.keys()]) if (!used.has(name)) g.folded.delete(name);
+      const live = new Set([...used, ...g.inputs.map((i) => i.name), ...g.initializers.keys()]);
+      for (const n of g.nodes) for (const o of n.outputs) live.add(o);
+      for (const name of [...g.values.keys()]) if (!live.has(name)) g.values.delete(name);
+      return count;
+    }
+    count += g.nodes.length - keep.length;
+    g.nodes = keep;
+  }
+}
+
+const PASSES: Record<PassName, (g: G) => number> = { foldConstants, dropIdentity, foldPad, foldBatchNorm, fuseConv, dropDeadNodes };
+
+/** Runs the passes in PASS_NAMES order on a copy of `graph` (shapes inferred). Idempotent; inputs/outputs unchanged. */
+export function runPasses(graph: Graph, opts: PassOptions = {}): { graph: Graph; report: PassReport } {
+  const g = cloneGraph(graph);
+  const counts = Object.fromEntries(PASS_NAMES.map((p) => [p, 0])) as Record<PassName, number>;
+  for (const p of PASS_NAMES) if (!opts.skip?.includes(p)) counts[p] = PASSES[p](g);
+  const sig = (vs: Graph['inputs']) => JSON.stringify(vs.map((v) => [v.name, v.dtype, v.shape]));
+  if (sig(g.inputs) !== sig(graph.inputs) || sig(g.outputs) !== sig(graph.outputs)) {
+    throw new OnnxLoadError('internal error: graph passes changed the graph inputs or outputs');
+  }
+  for (const o of g.outputs) {
+    if (!g.nodes.some((n) => n.outputs.includes(o.name)) && !g.inputs.some((i) => i.name === o.name) && !g.initializers.has(o.name)) {
+      throw new OnnxLoadError(`internal error: graph passes left output '${o.name}' without a producer`);
+    }
+  }
+  return { graph: g, report: { counts, nodesBefore: graph.nodes.length, nodesAfter: g.nodes.length } };
+}
