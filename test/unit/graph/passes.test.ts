@@ -283,6 +283,18 @@ describe('dropIdentity', () => {
     expect(report.counts.dropIdentity).toBe(0);
     expect(histogram(p)).toEqual({ Identity: 2, Relu: 1 });
   });
+  it('Dropout (opset 12+): dropped with training_mode false, kept with true or unknown', () => {
+    const dropout = (mode: number | undefined, asInput = false) =>
+      build({
+        inputs: [f32('x', [1, 2]), ...(asInput ? [{ name: 't', dtype: 'bool' as const, shape: [] }] : [])], outputs: ['y'],
+        initializers: [tensor('ratio', 'float32', [], [0.5]), ...(mode === undefined || asInput ? [] : [tensor('t', 'bool', [], [mode])])],
+        nodes: [{ opType: 'Relu', inputs: ['x'], outputs: ['a'] }, { opType: 'Dropout', inputs: ['a', 'ratio', ...(mode === undefined && !asInput ? [] : ['t'])], outputs: ['y'] }],
+      });
+    expect(passes(dropout(undefined)).report.counts.dropIdentity).toBe(1);
+    expect(passes(dropout(0)).report.counts.dropIdentity).toBe(1);
+    expect(passes(dropout(1)).report.counts.dropIdentity).toBe(0);
+    expect(passes(dropout(undefined, true)).report.counts.dropIdentity).toBe(0);
+  });
   it('keeps a Dropout whose mask is used', () => {
     const g = build({
       inputs: [f32('x', [1, 2])], outputs: ['y', 'mask'],
@@ -336,6 +348,13 @@ describe('fuseConv', () => {
     expect(floats(fusedOf(a).attributes.activation_params)).toEqual([0, 6]);
     const b = passes(g1([{ opType: 'Clip', inputs: ['c'], outputs: ['y'], attributes: { min: attr.float(0), max: attr.float(6) } }], ['y'], [], 9)).graph;
     expect(floats(fusedOf(b).attributes.activation_params)).toEqual([0, 6]);
+  });
+  it('Conv → Clip with only a max: min is -Infinity, kept through write → import', () => {
+    const hi = tensor('hi', 'float32', [], [6]);
+    const { graph: p } = passes(g1([{ opType: 'Clip', inputs: ['c', '', 'hi'], outputs: ['y'] }], ['y'], [hi]));
+    expect(floats(fusedOf(p).attributes.activation_params)).toEqual([-Infinity, 6]);
+    const back = importOnnx(writeOnnx(graphToSpec(p)), {});
+    expect(floats(fusedOf(back).attributes.activation_params)).toEqual([-Infinity, 6]);
   });
   it('Conv → Clip with a non-constant bound is not fused', () => {
     const g = build({
@@ -418,6 +437,12 @@ describe('runPasses pipeline', () => {
     expect(histogram(p)).toEqual({ FusedConv: 1 });
     expect(p.initializers.has('pads')).toBe(false);
     expect(ints(only(p, 'FusedConv').attributes.pads)).toEqual([1, 1, 1, 1]);
+    // numerically: relu(BN(conv(pad(x)))) against relu(FusedConv's conv(x)) with the merged pads
+    const x = Array.from({ length: 50 }, () => r() * 2 - 1);
+    const padded = padNCHW(x, [1, 2, 5, 5], [1, 1, 1, 1]);
+    const bn = batchNorm(convOf(g, g.nodes[2], padded.data, padded.shape), 3, ['s', 'b', 'm', 'v'].map((n) => toNumbers(g.initializers.get(n)!)), 1e-5);
+    const fused = convOf(p, only(p, 'FusedConv'), x, [1, 2, 5, 5]);
+    expect(relErr(bn.map((v) => Math.max(v, 0)), fused.map((v) => Math.max(v, 0)))).toBeLessThanOrEqual(1e-6);
     const skipped = runPasses(g, { skip: ['foldBatchNorm'] });
     expect(histogram(skipped.graph)).toEqual({ Conv: 1, BatchNormalization: 1, Relu: 1 });
     expect(skipped.report.counts.foldBatchNorm).toBe(0);
