@@ -197,3 +197,22 @@ describe('shape subgraphs are folded at load', () => {
     expect(() => importOnnx(bytes, { inputShapes: { images: [1] } })).toThrow(/'images', which is not a model input \(inputs: 'x'\)/);
   });
 });
+
+describe('constant Slice and Transpose are folded with the right values', () => {
+  const iota = (n: number) => Array.from({ length: n }, (_, i) => i);
+  it('Transpose perm [2, 0, 1] of a [2, 3, 4] constant', () => {
+    const g = oneNode('Transpose', [{ shape: [2, 3, 4], value: iota(24) }], { perm: attr.ints([2, 0, 1]) });
+    const want: number[] = [];
+    for (let k = 0; k < 4; k++) for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) want.push(i * 12 + j * 4 + k);
+    const t = g.folded.get('out0')!;
+    expect(t.dims).toEqual([4, 2, 3]);
+    expect(Array.from(t.data as BigInt64Array, Number)).toEqual(want);
+  });
+  it('Slice with a negative step and a start past the end of a [4, 5] constant', () => {
+    // rows 1, 3 (step 2); columns 4, 2 (start 4, end 0, step -2)
+    const g = oneNode('Slice', [{ shape: [4, 5], value: iota(20) }, c([1, 4]), c([4, 0]), c([0, 1]), c([2, -2])]);
+    const t = g.folded.get('out0')!;
+    expect(t.dims).toEqual([2, 2]);
+    expect(Array.from(t.data as BigInt64Array, Number)).toEqual([1 * 5 + 4, 1 * 5 + 2, 3 * 5 + 4, 3 * 5 + 2]);
+  });
+});
