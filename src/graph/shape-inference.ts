@@ -369,6 +369,25 @@ function strides(dims: readonly number[]): number[] {
   return s;
 }
 
+/**
+ * The elements of a strided view of `src`, in row-major order of `dims`: element (i0, …, ik) is
+ * src[base + Σ i_a · axisStride[a]] (Slice: begin offsets and step-scaled strides; Transpose: permuted strides).
+ */
+function gatherStrided(src: ArrayLike<number>, dims: readonly number[], base: number, axisStride: readonly number[]): number[] {
+  const n = elementCount(dims);
+  const values = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    let rem = i;
+    let off = base;
+    for (let a = dims.length - 1; a >= 0; a--) {
+      off += (rem % dims[a]) * axisStride[a];
+      rem = Math.floor(rem / dims[a]);
+    }
+    values[i] = src[off];
+  }
+  return values;
+}
+
 function broadcastTo(values: number[], from: readonly number[], to: readonly number[]): number[] {
   const n = elementCount(to);
   const fs = strides(from);
@@ -624,21 +643,9 @@ function slice(c: Ctx): Out[] {
   let value: Out['value'];
   if (x.value && shape.every((d) => typeof d === 'number')) {
     const dims = shape as number[];
-    const src = toNumbers(x.value);
     const st = strides(x.value.dims);
-    const n = elementCount(dims);
-    const values = new Array<number>(n);
-    for (let i = 0; i < n; i++) {
-      let rem = i;
-      let off = 0;
-      for (let a = r - 1; a >= 0; a--) {
-        const idx = rem % dims[a];
-        rem = Math.floor(rem / dims[a]);
-        off += (begin[a] + idx * step[a]) * st[a];
-      }
-      values[i] = src[off];
-    }
-    value = { dims, values };
+    const base = begin.reduce((sum, b, a) => sum + b * st[a], 0);
+    value = { dims, values: gatherStrided(toNumbers(x.value), dims, base, st.map((v, a) => v * step[a])) };
   }
   return [{ dtype: x.dtype, shape, value }];
 }
@@ -706,22 +713,9 @@ function transpose(c: Ctx): Out[] {
   const shape = perm.map((p) => x.shape[p]);
   let value: Out['value'];
   if (x.value) {
-    const src = toNumbers(x.value);
     const dims = shape as number[];
     const st = strides(x.value.dims);
-    const n = src.length;
-    const values = new Array<number>(n);
-    for (let i = 0; i < n; i++) {
-      let rem = i;
-      let off = 0;
-      for (let a = r - 1; a >= 0; a--) {
-        const idx = rem % dims[a];
-        rem = Math.floor(rem / dims[a]);
-        off += idx * st[perm[a]];
-      }
-      values[i] = src[off];
-    }
-    value = { dims, values };
+    value = { dims, values: gatherStrided(toNumbers(x.value), dims, 0, perm.map((p) => st[p])) };
   }
   return [{ dtype: x.dtype, shape, value }];
 }
