@@ -15,6 +15,7 @@ import {
 import { ConvDescError } from '../../../src/conv/validate.ts';
 import { convIntegerReference, fusedClampRange, qlinearConvReference, requantize, requantMultiplier } from '../../../src/reference/integer.ts';
 import { mulberry32, randomInts } from '../helpers/rng.ts';
+import { geom as shapeGeom } from '../../shapes.ts';
 
 const I32_MIN = -(2 ** 31);
 const I32_MAX = 2 ** 31 - 1;
@@ -199,19 +200,7 @@ describe('requantizeCpu equals the reference requantize (float32 M, float64 prod
 });
 
 describe('requantizeCpu with QLinearConv semantics: saturation and fused relu/relu6', () => {
-  const geom = (c: number, o: number, h: number, w: number): ConvGeometry => ({
-    batch: 1,
-    inChannels: c,
-    outChannels: o,
-    inHeight: h,
-    inWidth: w,
-    kernelH: 3,
-    kernelW: 3,
-    strides: [1, 1],
-    pads: [1, 1, 1, 1],
-    dilations: [1, 1],
-    groups: 1,
-  });
+  const geom = (c: number, o: number, h: number, w: number): ConvGeometry => shapeGeom({ inChannels: c, outChannels: o, inHeight: h, inWidth: w });
   const cases = [
     { name: 'uint8 out, linear', dtype: 'uint8' as const, activation: undefined, yZeroPoint: 131 },
     { name: 'uint8 out, relu', dtype: 'uint8' as const, activation: { type: 'relu' as const }, yZeroPoint: 100 },
