@@ -1,9 +1,30 @@
 /**
- * createSession: an ONNX model planned for a GPUDevice (passes, layout, lowering, memory plan) and run with one
- * command encoder and one submit. Being built (issue 11); the signature is the contract the CLI codes against.
+ * createSession: an ONNX model planned for the engine's GPUDevice and run with one command encoder and one submit.
+ *
+ *   bytes ──importOnnx──▶ IR (shapes bound) ──runPasses──▶ fused graph ──scheduleGraph──▶ layouts + relayouts
+ *         ──lower──▶ a ConvPlan per convolution (engine: selection + verification), generated kernels per other op
+ *         ──planMemory──▶ one arena (activations, workspaces, scratch) ──▶ pipelines, bind groups, uniforms: once
+ *   run: write inputs into the arena → one encoder (one compute pass; one per node when profiling) → copy outputs
+ *        to a readback buffer → one submit → map.
+ *
+ * Every refusal (unsupported op or attribute, non-float values at run time, bad shapes) happens before any GPU work.
  */
 import type { Engine } from '../engine/engine.ts';
-import type { Session } from './runtime-types.ts';
+import type { ConvPlan } from '../engine/plan.ts';
+import type { Conv2dDesc } from '../conv/desc.ts';
+import type { Activation } from '../conv/types.ts';
+import { normalizeDesc } from '../conv/desc.ts';
+import { packUniforms, uniformByteSize } from '../kernels/types.ts';
+import { createBindGroupLayout, type BuiltPipeline } from '../runtime/pipeline.ts';
+import type { KernelSource } from '../kernels/types.ts';
+import { OnnxLoadError } from './errors.ts';
+import { type Attribute, type Graph, type Node, type Tensor, elementCount, formatShape, toNumbers } from './ir.ts';
+import { importOnnx } from './onnx-import.ts';
+import { runPasses } from './passes.ts';
+import { isConstant, isConvNode, scheduleGraph, type Schedule } from './layout.ts';
+import { planMemory, type MemoryBlock } from './memory-plan.ts';
+import { lowerOp, lowerRelayout } from './lower-ops.ts';
+import { type Layout, type OpDispatch, type Session, type SessionInfo, type SessionInputs, type SessionNodeInfo, type SessionRunOptions, type StridedTensor, stridedTensor } from './runtime-types.ts';
 
 export interface SessionOptions {
   /** Shapes of the model inputs (binds symbolic dimensions); required for inputs with symbolic dims. */
@@ -14,9 +35,700 @@ export interface SessionOptions {
   profile?: boolean;
 }
 
-export async function createSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts: SessionOptions = {}): Promise<Session> {
-  void engine;
-  void model;
-  void opts;
-  throw new Error('createSession: not implemented yet');
+const SESSION_OPTION_KEYS = ['inputShapes', 'algorithms', 'profile'];
+
+/** A failure of a session's creation or run that is not a refusal of the model itself. */
+export class SessionError extends Error {
+  override readonly name = 'SessionError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
 }
+
+const nodeLabel = (n: Node) => `node '${n.name}' (${n.opType})`;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Convolutions: the engine's descriptor and epilogue for a Conv / FusedConv node.
+
+interface ConvLowering {
+  desc: Conv2dDesc;
+  weights: Float32Array;
+  bias?: Float32Array;
+  preluWeights?: Float32Array;
+  preActivation?: Activation;
+  residual: boolean;
+}
+
+function intsAttr(n: Node, name: string): number[] | undefined {
+  const a = n.attributes[name];
+  return a?.type === 'ints' ? a.value : undefined;
+}
+function intAttr(n: Node, name: string, def: number): number {
+  const a = n.attributes[name];
+  return a?.type === 'int' ? a.value : def;
+}
+function stringAttr(n: Node, name: string): string | undefined {
+  const a = n.attributes[name];
+  return a?.type === 'string' ? a.value : undefined;
+}
+function floatsAttr(n: Node, name: string): number[] {
+  const a = n.attributes[name];
+  return a?.type === 'floats' ? a.value : [];
+}
+
+function floatData(t: Tensor): Float32Array {
+  return t.data instanceof Float32Array ? t.data : Float32Array.from(toNumbers(t));
+}
+
+/** The engine activation for FusedConv's activation kind and params, or undefined when the engine has none. */
+function engineActivation(kind: string | undefined, params: number[], slopes: boolean): Activation | undefined {
+  switch (kind) {
+    case undefined: return { type: 'linear' };
+    case 'Relu': return { type: 'relu' };
+    case 'LeakyRelu': return { type: 'leakyrelu', alpha: params[0] };
+    case 'Sigmoid': return { type: 'sigmoid' };
+    case 'Elu': return params[0] === 1 ? { type: 'elu' } : undefined;
+    case 'Clip':
+      if (params[0] === 0 && params[1] === 6) return { type: 'relu6' };
+      if (params[0] === 0 && params[1] === Infinity) return { type: 'relu' };
+      return { type: 'clip', min: params[0], max: params[1] } as unknown as Activation;
+    case 'HardSigmoid': return { type: 'hardsigmoid', alpha: params[0], beta: params[1] } as unknown as Activation;
+    case 'HardSwish': return { type: 'hardswish' } as unknown as Activation;
+    case 'PRelu': return slopes ? { type: 'prelu' } : undefined;
+    default: return undefined;
+  }
+}
+
+/** Explicit [top, left, bottom, right] pads of a 2-D Conv node (auto_pad resolved against the input size). */
+function convPads(n: Node, inHW: number[], kernel: number[], strides: number[], dilations: number[]): [number, number, number, number] {
+  const autoPad = stringAttr(n, 'auto_pad') ?? 'NOTSET';
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const begin: number[] = [];
+    const end: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const out = Math.ceil(inHW[i] / strides[i]);
+      const total = Math.max(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - inHW[i]);
+      const small = Math.floor(total / 2);
+      begin.push(autoPad === 'SAME_UPPER' ? small : total - small);
+      end.push(total - begin[i]);
+    }
+    return [begin[0], begin[1], end[0], end[1]];
+  }
+  if (autoPad === 'VALID') return [0, 0, 0, 0];
+  const p = intsAttr(n, 'pads') ?? [0, 0, 0, 0];
+  return [p[0], p[1], p[2], p[3]];
+}
+
+/** How a convolution node maps onto the engine, or the reason it cannot (then the session refuses it at load). */
+function lowerConv(g: Graph, n: Node, algorithm: string | undefined): ConvLowering | { unfuse: string } {
+  const x = g.values.get(n.inputs[0])!.shape as number[];
+  const w = g.initializers.get(n.inputs[1]) ?? g.folded.get(n.inputs[1]);
+  if (x.length !== 4) throw new OnnxLoadError(`${nodeLabel(n)}: input ${formatShape(x)} has rank ${x.length}; only 2-D convolutions (rank-4 inputs) are supported`);
+  if (!w) throw new OnnxLoadError(`${nodeLabel(n)}: the weights '${n.inputs[1]}' must be an initializer (weights computed at run time are not supported)`);
+  const b = n.inputs[2] ? (g.initializers.get(n.inputs[2]) ?? g.folded.get(n.inputs[2])) : undefined;
+  if (n.inputs[2] && !b) throw new OnnxLoadError(`${nodeLabel(n)}: the bias '${n.inputs[2]}' must be an initializer`);
+  const group = intAttr(n, 'group', 1);
+  const kernel = [w.dims[2], w.dims[3]];
+  const strides = intsAttr(n, 'strides') ?? [1, 1];
+  const dilations = intsAttr(n, 'dilations') ?? [1, 1];
+  const pads = convPads(n, [x[2], x[3]], kernel, strides, dilations);
+  const slopeName = n.inputs[4];
+  let prelu: Float32Array | undefined;
+  if (slopeName) {
+    const t = g.initializers.get(slopeName) ?? g.folded.get(slopeName);
+    if (t && (elementCount(t.dims) === w.dims[0] || elementCount(t.dims) === 1)) prelu = floatData(t);
+    else return { unfuse: 'PRelu slopes that are not per channel' };
+  }
+  const act = engineActivation(stringAttr(n, 'activation'), floatsAttr(n, 'activation_params'), !!prelu);
+  if (!act) return { unfuse: `activation ${stringAttr(n, 'activation')} [${floatsAttr(n, 'activation_params').join(', ')}]` };
+  const preKind = stringAttr(n, 'pre_activation');
+  const pre = preKind ? engineActivation(preKind, floatsAttr(n, 'pre_activation_params'), !!prelu) : undefined;
+  if (preKind && !pre) return { unfuse: `pre-activation ${preKind}` };
+  const desc: Conv2dDesc = {
+    inChannels: x[1],
+    outChannels: w.dims[0],
+    kernelSize: [kernel[0], kernel[1]],
+    strides: [strides[0], strides[1]],
+    pads,
+    dilations: [dilations[0], dilations[1]],
+    groups: group,
+    layout: 'NHWC',
+    activation: act,
+    algorithm: (algorithm ?? 'auto') as Conv2dDesc['algorithm'],
+  };
+  return { desc, weights: floatData(w), bias: b ? floatData(b) : undefined, preluWeights: prelu, preActivation: pre, residual: !!n.inputs[3] };
+}
+
+/**
+ * FusedConv as the nodes it came from (Conv, activations, Add), for epilogues the engine cannot take: the
+ * activation nodes are lowered to op kernels.
+ */
+function unfuse(g: Graph, n: Node): Node[] {
+  const out = n.outputs[0];
+  const shape = g.values.get(out)!.shape;
+  let cur = `${out}::conv`;
+  const attributes: Record<string, Attribute> = {};
+  for (const [k, v] of Object.entries(n.attributes)) if (!['activation', 'activation_params', 'pre_activation', 'pre_activation_params'].includes(k)) attributes[k] = v;
+  const nodes: Node[] = [{ name: n.name, opType: 'Conv', domain: '', inputs: n.inputs.slice(0, 3), outputs: [cur], attributes }];
+  g.values.set(cur, { name: cur, dtype: 'float32', shape });
+  const act = (kind: string, params: number[], tag: string, final: boolean) => {
+    const to = final ? out : `${out}::${tag}`;
+    const a: Record<string, Attribute> = {};
+    const inputs = [cur];
+    if (kind === 'LeakyRelu' || kind === 'Elu') a.alpha = { type: 'float', value: params[0] };
+    if (kind === 'HardSigmoid') {
+      a.alpha = { type: 'float', value: params[0] };
+      a.beta = { type: 'float', value: params[1] };
+    }
+    if (kind === 'Clip') {
+      for (const [i, v] of params.entries()) {
+        const name = `${n.name}::${tag}_clip${i}`;
+        g.folded.set(name, { name, dtype: 'float32', dims: [], data: new Float32Array([v]) });
+        g.values.set(name, { name, dtype: 'float32', shape: [] });
+        inputs.push(name);
+      }
+    }
+    if (kind === 'PRelu') inputs.push(n.inputs[4]);
+    nodes.push({ name: `${n.name}::${tag}`, opType: kind, domain: '', inputs, outputs: [to], attributes: a });
+    g.values.set(to, { name: to, dtype: 'float32', shape });
+    cur = to;
+  };
+  const pre = stringAttr(n, 'pre_activation');
+  const fin = stringAttr(n, 'activation');
+  if (pre) act(pre, floatsAttr(n, 'pre_activation_params'), 'pre', false);
+  if (n.inputs[3]) {
+    const to = fin ? `${out}::add` : out;
+    nodes.push({ name: `${n.name}::add`, opType: 'Add', domain: '', inputs: [cur, n.inputs[3]], outputs: [to], attributes: {} });
+    g.values.set(to, { name: to, dtype: 'float32', shape });
+    cur = to;
+  }
+  if (fin) act(fin, floatsAttr(n, 'activation_params'), 'act', true);
+  if (cur !== out) {
+    nodes[nodes.length - 1].outputs = [out];
+  }
+  return nodes;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The planned session.
+
+interface ConvStep {
+  kind: 'conv';
+  index: number;
+  node: Node;
+  lowering: ConvLowering;
+  plan?: ConvPlan<Float32Array>;
+  input: string;
+  output: string;
+  residual?: string;
+  workspace?: string;
+  workspaceBytes: number;
+  info: SessionNodeInfo;
+}
+
+interface LiveDispatch {
+  source: OpDispatch;
+  built?: BuiltPipeline;
+  group?: GPUBindGroup;
+  uniformBuffer?: GPUBuffer;
+}
+
+interface OpStep {
+  kind: 'op';
+  index: number;
+  node?: Node;
+  dispatches: LiveDispatch[];
+  aliasOf?: string;
+  output: string;
+  info: SessionNodeInfo;
+}
+
+type Step = ConvStep | OpStep;
+
+const ALIGN_FALLBACK = 256;
+
+export async function createSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts: SessionOptions = {}): Promise<Session> {
+  const t0 = performance.now();
+  if (opts === null || typeof opts !== 'object') throw new OnnxLoadError(`createSession options: expected an object, got ${String(opts)}`);
+  for (const k of Object.keys(opts)) {
+    if (!SESSION_OPTION_KEYS.includes(k)) throw new OnnxLoadError(`createSession options.${k}: unknown key (known: ${SESSION_OPTION_KEYS.join(', ')})`);
+  }
+  const imported = importOnnx(model, { inputShapes: opts.inputShapes });
+  const { graph: g, report } = runPasses(imported);
+  checkRuntimeValues(g);
+
+  // Epilogues the engine cannot take are split back into Conv + op nodes.
+  const algorithms = opts.algorithms ?? {};
+  const convLowerings = new Map<Node, ConvLowering>();
+  g.nodes = g.nodes.flatMap((n) => {
+    if (!isConvNode(n)) return [n];
+    const l = lowerConv(g, n, algorithms[n.name]);
+    if ('unfuse' in l) {
+      const nodes = unfuse(g, n);
+      const conv = nodes[0];
+      const l2 = lowerConv(g, conv, algorithms[n.name]);
+      if ('unfuse' in l2) throw new OnnxLoadError(`${nodeLabel(conv)}: ${l2.unfuse}`);
+      convLowerings.set(conv, l2);
+      return nodes;
+    }
+    convLowerings.set(n, l);
+    return [n];
+  });
+  for (const name of Object.keys(algorithms)) {
+    if (![...convLowerings.keys()].some((n) => n.name === name)) {
+      throw new OnnxLoadError(`createSession options.algorithms names '${name}', which is not a convolution node of the model (after fusion)`);
+    }
+  }
+  for (const l of convLowerings.values()) normalizeDesc(l.desc);
+
+  const sched = scheduleGraph(g);
+  const device = engine.device;
+  const limits = {
+    maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
+    maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+  };
+  const view = (name: string): StridedTensor => stridedTensor(g.values.get(name)!.shape as number[], sched.layouts.get(name) ?? 'contiguous');
+  const constantOf = (name: string): Tensor | undefined => (name ? (g.initializers.get(name) ?? g.folded.get(name)) : undefined);
+
+  // Lowering (CPU only): every op kernel and every convolution's descriptor, before any GPU work.
+  const steps: Step[] = [];
+  for (const item of sched.items) {
+    const index = steps.length;
+    if (item.kind === 'relayout') {
+      const from = view(item.from);
+      const to = stridedTensor(from.shape, item.toLayout);
+      const dispatches = lowerRelayout(from, to).map((d) => ({ source: bindRelayout(d, item.from, item.to) }));
+      steps.push({
+        kind: 'op', index, dispatches, output: item.to,
+        info: { name: `relayout ${item.from}`, opType: 'Relayout', inputShapes: [from.shape], outputShapes: [to.shape], layouts: [item.toLayout], algorithm: 'kernel', kernelIds: dispatches.map((d) => d.source.kernel.id) },
+      });
+      continue;
+    }
+    const n = item.node;
+    const inputShapes = n.inputs.map((i) => (i ? (g.values.get(i)?.shape as number[]) : []));
+    const outputShapes = n.outputs.map((o) => (o ? (g.values.get(o)?.shape as number[]) : []));
+    const layouts = n.outputs.map((o) => sched.layouts.get(o) ?? 'contiguous');
+    const info: SessionNodeInfo = { name: n.name, opType: n.opType, inputShapes, outputShapes, layouts, algorithm: '', kernelIds: [] };
+    if (isConvNode(n)) {
+      steps.push({ kind: 'conv', index, node: n, lowering: convLowerings.get(n)!, input: sched.convInput.get(n)!, output: n.outputs[0], residual: sched.convResidual.get(n), workspaceBytes: 0, info });
+      continue;
+    }
+    let lowered;
+    try {
+      lowered = lowerOp({
+        node: n,
+        inputs: n.inputs.map((i) => (i ? (isConstant(g, i) ? stridedTensor(constantOf(i)!.dims, 'contiguous') : view(i)) : undefined)),
+        outputs: n.outputs.map((o) => view(o)),
+        constant: constantOf,
+        limits,
+      });
+    } catch (e) {
+      if (e instanceof OnnxLoadError) throw e;
+      throw new OnnxLoadError(`${nodeLabel(n)}: ${(e as Error).message}`, { cause: e });
+    }
+    info.algorithm = lowered.aliasOf !== undefined ? 'alias' : 'kernel';
+    info.kernelIds = lowered.dispatches.map((d) => d.kernel.id);
+    steps.push({ kind: 'op', index, node: n, dispatches: lowered.dispatches.map((d) => ({ source: d })), aliasOf: lowered.aliasOf !== undefined ? n.inputs[lowered.aliasOf] : undefined, output: n.outputs[0], info });
+  }
+
+  const rt = new SessionRuntime(engine, g, sched, steps, !!opts.profile);
+  try {
+    await rt.build();
+  } catch (e) {
+    rt.destroy();
+    throw e;
+  }
+  rt.info.creationMs = performance.now() - t0;
+  rt.info.passes = { ...report.counts };
+  return rt;
+}
+
+/** The relayout dispatch reads `from` and writes `to`: its buffers name the arena values. */
+function bindRelayout(d: OpDispatch, from: string, to: string): OpDispatch {
+  const buffers: OpDispatch['buffers'] = {};
+  for (const [k, b] of Object.entries(d.buffers)) {
+    if ('value' in b) buffers[k] = { value: b.value === 'input' ? from : b.value === 'output' ? to : b.value };
+    else buffers[k] = b;
+  }
+  return { ...d, buffers };
+}
+
+/** Refuses graphs whose run-time values (not folded at load) are not float32, naming every such node. */
+function checkRuntimeValues(g: Graph): void {
+  const bad: string[] = [];
+  for (const inp of g.inputs) {
+    if (inp.dtype !== 'float32') bad.push(`model input '${inp.name}' is ${inp.dtype}`);
+    if (inp.shape?.some((d) => typeof d !== 'number')) bad.push(`model input '${inp.name}' has symbolic shape ${formatShape(inp.shape)}: give its size in inputShapes`);
+  }
+  for (const n of g.nodes) {
+    for (const o of n.outputs) {
+      const v = o ? g.values.get(o) : undefined;
+      if (!v) continue;
+      if (v.dtype !== 'float32') bad.push(`${nodeLabel(n)} computes '${o}' as ${v.dtype} at run time`);
+      else if (v.shape?.some((d) => typeof d !== 'number')) bad.push(`${nodeLabel(n)}: '${o}' has symbolic shape ${formatShape(v.shape)}`);
+    }
+  }
+  if (bad.length) throw new OnnxLoadError(`model not supported at run time (only float32 values are computed on the GPU): ${bad.join('; ')}`);
+}
+
+class SessionRuntime implements Session {
+  readonly info: SessionInfo;
+  private readonly device: GPUDevice;
+  private arena?: GPUBuffer;
+  private offsets = new Map<string, number>();
+  private readonly owned: GPUBuffer[] = [];
+  private readback?: GPUBuffer;
+  private readbackLayout: { name: string; value: string; offset: number; bytes: number }[] = [];
+  private querySet?: GPUQuerySet;
+  private queryResolve?: GPUBuffer;
+  private queryRead?: GPUBuffer;
+  private chain: Promise<unknown> = Promise.resolve();
+  private destroyed = false;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly g: Graph,
+    private readonly sched: Schedule,
+    private readonly steps: Step[],
+    private readonly profile: boolean,
+  ) {
+    this.device = engine.device;
+    const shapeOf = (name: string) => g.values.get(name)!.shape as number[];
+    this.info = {
+      inputs: g.inputs.map((i) => ({ name: i.name, shape: shapeOf(i.name), dtype: 'float32' as const })),
+      outputs: g.outputs.map((o) => ({ name: o.name, shape: shapeOf(o.name), dtype: 'float32' as const })),
+      nodes: steps.map((s) => s.info),
+      memory: { weightBytes: 0, arenaBytes: 0, peakLiveBytes: 0 },
+      creationMs: 0,
+      passes: {},
+    };
+  }
+
+  private bytesOf(name: string): number {
+    const shape = this.g.values.get(name)?.shape as number[] | undefined;
+    if (!shape) throw new Error(`internal error: no shape for value '${name}'`);
+    return elementCount(shape) * 4;
+  }
+
+  async build(): Promise<void> {
+    const device = this.device;
+    const g = this.g;
+    // Convolution plans: created in parallel (the engine compiles and verifies each).
+    await Promise.all(
+      this.steps.map(async (s) => {
+        if (s.kind !== 'conv') return;
+        const l = s.lowering;
+        const [n, , h, w] = g.values.get(s.node.inputs[0])!.shape as number[];
+        try {
+          const plan = (await this.engine.createConv2d({ ...l.desc, dtype: 'float32' }, {
+            weights: l.weights,
+            bias: l.bias,
+            preluWeights: l.preluWeights,
+            expectedSize: { batch: n, height: h, width: w },
+            workspace: 'external',
+            sharedBuffers: true,
+            ...(l.residual ? { residual: true, preActivation: l.preActivation } : {}),
+          } as Parameters<Engine['createConv2d']>[1])) as ConvPlan<Float32Array>;
+          s.plan = plan;
+          const r = plan.resize({ batch: n, height: h, width: w });
+          s.workspaceBytes = r.workspaceBytes;
+          s.info.algorithm = plan.info.algorithm;
+          s.info.kernelIds = [...plan.info.kernels];
+          s.info.verification = plan.info.verification;
+        } catch (e) {
+          throw new SessionError(`${nodeLabel(s.node)}: ${(e as Error).message}`, { cause: e });
+        }
+      }),
+    );
+
+    // Memory plan over the schedule.
+    const alias = new Map<string, string>();
+    const root = (v: string): string => {
+      let r = v;
+      while (alias.has(r)) r = alias.get(r)!;
+      return r;
+    };
+    for (const s of this.steps) if (s.kind === 'op' && s.aliasOf) alias.set(s.output, s.aliasOf);
+    const life = new Map<string, { first: number; last: number; bytes: number }>();
+    const touch = (name: string, step: number) => {
+      if (!name || isConstant(g, name)) return;
+      const r = root(name);
+      const l = life.get(r);
+      if (l) {
+        l.first = Math.min(l.first, step);
+        l.last = Math.max(l.last, step);
+      } else life.set(r, { first: step, last: step, bytes: this.bytesOf(r) });
+    };
+    for (const i of g.inputs) touch(i.name, 0);
+    for (const s of this.steps) {
+      if (s.kind === 'conv') {
+        touch(s.input, s.index);
+        if (s.residual) touch(s.residual, s.index);
+        touch(s.output, s.index);
+      } else {
+        for (const d of s.dispatches) for (const b of Object.values(d.source.buffers)) if ('value' in b) touch(b.value, s.index);
+        if (s.node) {
+          for (const i of s.node.inputs) touch(i, s.index);
+          for (const o of s.node.outputs) touch(o, s.index);
+        } else touch(s.output, s.index);
+      }
+    }
+    const end = this.steps.length;
+    for (const o of g.outputs) {
+      const v = this.sched.outputValue.get(o.name)!;
+      if (!isConstant(g, v)) touch(v, end);
+    }
+    const blocks: MemoryBlock[] = [...life.entries()].map(([name, l]) => ({ name, bytes: l.bytes, first: l.first, last: l.last }));
+    for (const s of this.steps) {
+      if (s.kind === 'conv' && s.workspaceBytes > 0) {
+        s.workspace = `${s.node.name}::workspace`;
+        blocks.push({ name: s.workspace, bytes: s.workspaceBytes, first: s.index, last: s.index });
+      }
+      if (s.kind === 'op') {
+        for (const d of s.dispatches) {
+          for (const b of Object.values(d.source.buffers)) {
+            if ('scratch' in b && !blocks.some((x) => x.name === `${s.index}::${b.scratch}`)) blocks.push({ name: `${s.index}::${b.scratch}`, bytes: b.bytes, first: s.index, last: s.index });
+          }
+        }
+      }
+    }
+    const align = device.limits.minStorageBufferOffsetAlignment ?? ALIGN_FALLBACK;
+    const mem = planMemory(blocks, align);
+    const arenaBytes = Math.max(mem.arenaBytes, 256);
+    if (arenaBytes > device.limits.maxBufferSize) {
+      throw new SessionError(`the activation arena needs ${arenaBytes} bytes (peak live ${mem.peakLiveBytes}); the device's maxBufferSize is ${device.limits.maxBufferSize}: use a smaller input size`);
+    }
+    for (const [name, off] of mem.offsets) this.offsets.set(name, off);
+    for (const v of alias.keys()) if (this.offsets.has(root(v))) this.offsets.set(v, this.offsets.get(root(v))!);
+    this.info.memory.arenaBytes = arenaBytes;
+    this.info.memory.peakLiveBytes = mem.peakLiveBytes;
+
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    this.arena = device.createBuffer({ label: 'winoconv session arena', size: arenaBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    this.owned.push(this.arena);
+
+    // Op kernels: pipelines (async, shared by kernel ID), constants, uniforms, bind groups — all once.
+    const pipelines = new Map<string, Promise<BuiltPipeline>>();
+    const pipelineFor = (k: KernelSource): Promise<BuiltPipeline> => {
+      let p = pipelines.get(k.id);
+      if (!p) {
+        const layout = createBindGroupLayout(device, k.bindings, k.id);
+        const module = device.createShaderModule({ label: k.id, code: k.code });
+        p = device
+          .createComputePipelineAsync({ label: k.id, layout: device.createPipelineLayout({ label: k.id, bindGroupLayouts: [layout] }), compute: { module, entryPoint: k.entryPoint, constants: k.constants } })
+          .then((pipeline) => ({ kernel: k, pipeline, layout }));
+        pipelines.set(k.id, p);
+      }
+      return p;
+    };
+    let weightBytes = 0;
+    const constants = new Map<string, GPUBuffer>();
+    const constantBuffer = (data: Float32Array | Int32Array | Uint32Array, label: string): GPUBuffer => {
+      const buf = device.createBuffer({ label, size: Math.max(16, Math.ceil(data.byteLength / 4) * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+      this.owned.push(buf);
+      weightBytes += buf.size;
+      return buf;
+    };
+    await Promise.all(
+      this.steps.flatMap((s) => {
+        if (s.kind !== 'op') return [];
+        return s.dispatches.map(async (d) => {
+          const src = d.source;
+          const built = await pipelineFor(src.kernel);
+          d.built = built;
+          const buffers: Record<string, GPUBuffer | GPUBufferBinding> = {};
+          for (const [name, b] of Object.entries(src.buffers)) {
+            if ('constant' in b) buffers[name] = constantBuffer(b.constant, `${s.info.name}: ${b.label}`);
+            else if ('scratch' in b) {
+              const off = this.offsets.get(`${s.index}::${b.scratch}`)!;
+              buffers[name] = { buffer: this.arena!, offset: off, size: Math.ceil(b.bytes / 4) * 4 };
+            } else if (isConstant(g, b.value)) {
+              let buf = constants.get(b.value);
+              if (!buf) {
+                buf = constantBuffer(floatData((g.initializers.get(b.value) ?? g.folded.get(b.value))!), b.value);
+                constants.set(b.value, buf);
+              }
+              buffers[name] = buf;
+            } else buffers[name] = this.range(b.value);
+          }
+          if (src.kernel.uniforms.length) {
+            d.uniformBuffer = device.createBuffer({ label: `${src.kernel.id} params`, size: uniformByteSize(src.kernel.uniforms), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+            device.queue.writeBuffer(d.uniformBuffer, 0, packUniforms(src.kernel.uniforms, src.uniforms));
+            this.owned.push(d.uniformBuffer);
+            buffers.params = d.uniformBuffer;
+          }
+          const entries: GPUBindGroupEntry[] = src.kernel.bindings.map((b) => {
+            const res = buffers[b.name];
+            if (!res) throw new Error(`internal error: ${src.kernel.id} binding '${b.name}' has no buffer`);
+            return { binding: b.binding, resource: 'buffer' in res ? res : { buffer: res } };
+          });
+          d.group = device.createBindGroup({ label: src.kernel.id, layout: built.layout, entries });
+        });
+      }),
+    );
+    for (const s of this.steps) if (s.kind === 'conv') weightBytes += s.plan ? planWeightBytes(s.plan) : 0;
+    this.info.memory.weightBytes = weightBytes;
+
+    // Readback: every output contiguous, packed in one mappable buffer.
+    let off = 0;
+    for (const o of g.outputs) {
+      const value = this.sched.outputValue.get(o.name)!;
+      const bytes = this.bytesOf(o.name);
+      this.readbackLayout.push({ name: o.name, value, offset: off, bytes });
+      off += Math.ceil(bytes / 4) * 4;
+    }
+    this.readback = device.createBuffer({ label: 'winoconv session outputs', size: Math.max(off, 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.owned.push(this.readback);
+    if (this.profile) {
+      if (!device.features.has('timestamp-query')) throw new SessionError("profile: true needs the device feature 'timestamp-query', which this device does not have");
+      const count = this.steps.length * 2;
+      this.querySet = device.createQuerySet({ type: 'timestamp', count });
+      this.queryResolve = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      this.queryRead = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      this.owned.push(this.queryResolve, this.queryRead);
+    }
+    const validation = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    if (oom) throw new SessionError(`creating the session's buffers (arena ${arenaBytes} bytes, weights ${weightBytes} bytes): out of memory: ${oom.message}`);
+    if (validation) throw new SessionError(`creating the session's GPU objects failed validation: ${validation.message}`);
+  }
+
+  private range(name: string): GPUBufferBinding {
+    const offset = this.offsets.get(name);
+    if (offset === undefined) throw new Error(`internal error: '${name}' has no place in the arena`);
+    return { buffer: this.arena!, offset, size: this.bytesOf(name) };
+  }
+
+  private checkInputs(inputs: SessionInputs): void {
+    if (inputs === null || typeof inputs !== 'object') throw new SessionError(`run(inputs): expected an object {name: Float32Array | GPUBuffer}, got ${String(inputs)}`);
+    const names = this.info.inputs.map((i) => i.name);
+    for (const k of Object.keys(inputs)) {
+      if (!names.includes(k)) throw new SessionError(`run(inputs): '${k}' is not a model input (inputs: ${names.map((n) => `'${n}'`).join(', ')})`);
+    }
+    for (const inp of this.info.inputs) {
+      const v = inputs[inp.name];
+      const want = elementCount(inp.shape);
+      if (v === undefined) throw new SessionError(`run(inputs): input '${inp.name}' (float32 ${formatShape(inp.shape)}) is missing`);
+      if (v instanceof Float32Array) {
+        if (v.length !== want) throw new SessionError(`run(inputs): '${inp.name}' has ${v.length} elements; its shape ${formatShape(inp.shape)} needs ${want} (create the session with inputShapes for another size)`);
+      } else if (typeof GPUBuffer !== 'undefined' && v instanceof GPUBuffer) {
+        if (v.size < want * 4) throw new SessionError(`run(inputs): GPUBuffer for '${inp.name}' has ${v.size} bytes; ${formatShape(inp.shape)} float32 needs ${want * 4}`);
+        if (!(v.usage & GPUBufferUsage.COPY_SRC)) throw new SessionError(`run(inputs): GPUBuffer for '${inp.name}' needs GPUBufferUsage.COPY_SRC`);
+      } else {
+        const what = ArrayBuffer.isView(v) ? (v as object).constructor.name : typeof v;
+        throw new SessionError(`run(inputs): '${inp.name}' must be a Float32Array or a GPUBuffer, got ${what}`);
+      }
+    }
+  }
+
+  /** Records the whole model into `encoder`, reading the inputs already in the arena. */
+  private record(encoder: GPUCommandEncoder): void {
+    const all = this.profile ? undefined : encoder.beginComputePass({ label: 'winoconv session' });
+    for (const s of this.steps) {
+      const tw: GPUComputePassTimestampWrites | undefined = this.querySet ? { querySet: this.querySet, beginningOfPassWriteIndex: 2 * s.index, endOfPassWriteIndex: 2 * s.index + 1 } : undefined;
+      if (s.kind === 'conv') {
+        const io = { input: this.range(s.input), output: this.range(s.output), ...(s.residual ? { residual: this.range(s.residual) } : {}), ...(s.workspace ? { workspace: { buffer: this.arena!, offset: this.offsets.get(s.workspace)!, size: s.workspaceBytes } } : {}) };
+        if (all) (s.plan!.encode as (t: GPUComputePassEncoder | GPUCommandEncoder, io: object) => void)(all, io);
+        else (s.plan!.encode as (t: GPUCommandEncoder, io: object, tw?: GPUComputePassTimestampWrites) => void)(encoder, io, tw);
+        continue;
+      }
+      const pass = all ?? encoder.beginComputePass({ label: s.info.name, timestampWrites: tw });
+      for (const d of s.dispatches) {
+        pass.setPipeline(d.built!.pipeline);
+        pass.setBindGroup(0, d.group!);
+        pass.dispatchWorkgroups(...d.source.workgroups);
+      }
+      if (!all) pass.end();
+    }
+    all?.end();
+  }
+
+  run(inputs: SessionInputs): Promise<Record<string, Float32Array>>;
+  run(inputs: SessionInputs, opts: { keepOnGpu: true }): Promise<Record<string, GPUBuffer>>;
+  run(inputs: SessionInputs, opts: SessionRunOptions = {}): Promise<Record<string, Float32Array> | Record<string, GPUBuffer>> {
+    if (this.destroyed) return Promise.reject(new SessionError('run(): the session was destroyed'));
+    try {
+      this.checkInputs(inputs);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const next = this.chain.then(() => this.runNow(inputs, !!opts.keepOnGpu));
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async runNow(inputs: SessionInputs, keepOnGpu: boolean): Promise<Record<string, Float32Array> | Record<string, GPUBuffer>> {
+    const device = this.device;
+    device.pushErrorScope('validation');
+    const encoder = device.createCommandEncoder({ label: 'winoconv session run' });
+    for (const inp of this.info.inputs) {
+      const v = inputs[inp.name];
+      const r = this.range(inp.name);
+      if (v instanceof Float32Array) device.queue.writeBuffer(this.arena!, r.offset!, v.buffer, v.byteOffset, v.byteLength);
+      else encoder.copyBufferToBuffer(v, 0, this.arena!, r.offset!, r.size!);
+    }
+    this.record(encoder);
+    const kept: Record<string, GPUBuffer> = {};
+    const constOut: Record<string, Float32Array> = {};
+    for (const o of this.readbackLayout) {
+      const t = isConstant(this.g, o.value) ? (this.g.initializers.get(o.value) ?? this.g.folded.get(o.value))! : undefined;
+      if (t) {
+        constOut[o.name] = floatData(t).slice();
+        continue;
+      }
+      const src = this.range(o.value);
+      if (keepOnGpu) {
+        const b = device.createBuffer({ label: `output ${o.name}`, size: Math.max(4, o.bytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+        encoder.copyBufferToBuffer(this.arena!, src.offset!, b, 0, o.bytes);
+        kept[o.name] = b;
+      } else if (o.bytes > 0) encoder.copyBufferToBuffer(this.arena!, src.offset!, this.readback!, o.offset, o.bytes);
+    }
+    if (this.querySet) {
+      encoder.resolveQuerySet(this.querySet, 0, this.steps.length * 2, this.queryResolve!, 0);
+      encoder.copyBufferToBuffer(this.queryResolve!, 0, this.queryRead!, 0, this.steps.length * 16);
+    }
+    device.queue.submit([encoder.finish()]);
+    const err = await device.popErrorScope();
+    if (err) throw new SessionError(`run(): the GPU refused the recorded work (internal error, please report): ${err.message}`);
+    if (this.queryRead) {
+      await this.queryRead.mapAsync(GPUMapMode.READ);
+      const t = new BigUint64Array(this.queryRead.getMappedRange().slice(0));
+      this.queryRead.unmap();
+      for (const s of this.steps) s.info.gpuMs = Number(t[2 * s.index + 1] - t[2 * s.index]) / 1e6;
+    }
+    if (keepOnGpu) {
+      for (const [k, v] of Object.entries(constOut)) {
+        const b = device.createBuffer({ label: `output ${k}`, size: Math.max(4, v.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+        device.queue.writeBuffer(b, 0, v.buffer as ArrayBuffer, v.byteOffset, v.byteLength);
+        kept[k] = b;
+      }
+      await device.queue.onSubmittedWorkDone();
+      return kept;
+    }
+    await this.readback!.mapAsync(GPUMapMode.READ);
+    const bytes = this.readback!.getMappedRange().slice(0);
+    this.readback!.unmap();
+    const out: Record<string, Float32Array> = {};
+    for (const o of this.readbackLayout) out[o.name] = constOut[o.name] ?? new Float32Array(bytes, o.offset, o.bytes / 4);
+    return out;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const s of this.steps) if (s.kind === 'conv') s.plan?.destroy();
+    for (const b of this.owned) b.destroy();
+    this.querySet?.destroy();
+  }
+}
+
+function planWeightBytes(plan: ConvPlan<Float32Array>): number {
+  const w = (plan.info as unknown as { weightBytes?: number }).weightBytes;
+  if (typeof w === 'number') return w;
+  const d = plan.desc;
+  return ((d.outChannels * d.inChannels) / d.groups) * d.kernelH * d.kernelW * 4 + d.outChannels * 4;
+}
+
+export type { Layout };
