@@ -23,3 +23,6 @@ export { createWinogradAwareConv2d } from './engine/winograd-aware.ts';
 export { parseWinogradAwareLayer, winogradAwareLayerToJSON, runWinogradAwareLayer } from './quant/winograd-aware.ts';
 export type { QuantOptions } from './conv/quant-options.ts';
 export { timeEncode, type Timing } from './runtime/timing.ts';
+export { createSession, SessionError, type SessionOptions } from './graph/session.ts';
+export type { Session, SessionInfo, SessionNodeInfo, SessionMemoryInfo, SessionInputs, SessionRunOptions } from './graph/runtime-types.ts';
+export { OnnxLoadError, importOnnx, describeGraph, formatGraphSummary } from './graph/index.ts';

@@ -1,0 +1,170 @@
+/**
+ * The inference session (createSession) on small generated models: results against a float64 reference, the
+ * session's info (algorithms, verification, memory plan), input checks before any GPU work, GPU-resident outputs,
+ * destroy, and a few hundred corrupted model files (each refused with a clear error, none crashing or raising a
+ * WebGPU validation error — the fixture fails the case on any).
+ */
+import { createEngine } from '../../../src/engine/engine.ts';
+import { OnnxLoadError } from '../../../src/graph/errors.ts';
+import { type Tensor } from '../../../src/graph/ir.ts';
+import { writeOnnx, type NodeSpec, attr } from '../../../src/graph/onnx-writer.ts';
+import { SessionError, createSession } from '../../../src/graph/session.ts';
+import { conv2dReference } from '../../../src/reference/conv2d.ts';
+import { mulberry32, randomF32 } from '../../../src/util/random.ts';
+import type { GpuCase, GpuTestContext } from '../harness/types.ts';
+
+const N = 2, C = 5, H = 9, W = 11, K = 6;
+
+function t(name: string, dims: number[], data: Float32Array): Tensor {
+  return { name, dtype: 'float32', dims, data };
+}
+
+/** X → Conv3×3+B → Relu → Conv3×3+B → Add(Conv1×1(X)) → Relu → Y: a ResNet basic block with a projection. */
+function resBlock(seed: number) {
+  const r = mulberry32(seed);
+  const w1 = randomF32(K * C * 9, r, -0.4, 0.4);
+  const b1 = randomF32(K, r, -0.2, 0.2);
+  const w2 = randomF32(K * K * 9, r, -0.3, 0.3);
+  const b2 = randomF32(K, r, -0.2, 0.2);
+  const wp = randomF32(K * C, r, -0.5, 0.5);
+  const nodes: NodeSpec[] = [
+    { opType: 'Conv', name: 'conv1', inputs: ['x', 'w1', 'b1'], outputs: ['c1'], attributes: { pads: attr.ints([1, 1, 1, 1]) } },
+    { opType: 'Relu', name: 'relu1', inputs: ['c1'], outputs: ['r1'] },
+    { opType: 'Conv', name: 'conv2', inputs: ['r1', 'w2', 'b2'], outputs: ['c2'], attributes: { pads: attr.ints([1, 1, 1, 1]) } },
+    { opType: 'Conv', name: 'proj', inputs: ['x', 'wp'], outputs: ['p'] },
+    { opType: 'Add', name: 'add', inputs: ['c2', 'p'], outputs: ['s'] },
+    { opType: 'Relu', name: 'relu2', inputs: ['s'], outputs: ['y'] },
+  ];
+  const bytes = writeOnnx({
+    opset: 17,
+    inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', C, H, W] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: undefined }],
+    initializers: [t('w1', [K, C, 3, 3], w1), t('b1', [K], b1), t('w2', [K, K, 3, 3], w2), t('b2', [K], b2), t('wp', [K, C, 1, 1], wp)],
+    nodes,
+  });
+  const reference = (x: Float32Array): Float64Array => {
+    const geo = (cin: number, k: number, pad: number) => ({ batch: N, inChannels: cin, outChannels: K, inHeight: H, inWidth: W, kernelH: k, kernelW: k, strides: [1, 1] as [number, number], pads: [pad, pad, pad, pad] as [number, number, number, number], dilations: [1, 1] as [number, number], groups: 1 });
+    const ch = (b: Float32Array) => ({ shape: [K], data: b, broadcast: 'channel' as const });
+    const c1 = conv2dReference(geo(C, 3, 1), { input: x, weight: w1, bias: ch(b1), activation: { type: 'relu' }, inputLayout: 'NCHW', weightLayout: 'OIHW' }).data;
+    const c2 = conv2dReference(geo(K, 3, 1), { input: c1, weight: w2, bias: ch(b2), inputLayout: 'NCHW', weightLayout: 'OIHW' }).data;
+    const p = conv2dReference(geo(C, 1, 0), { input: x, weight: wp, inputLayout: 'NCHW', weightLayout: 'OIHW' }).data;
+    return Float64Array.from(c2, (v, i) => Math.max(0, v + p[i]));
+  };
+  return { bytes, reference };
+}
+
+function maxRel(y: ArrayLike<number>, ref: ArrayLike<number>): { abs: number; rel: number } {
+  let abs = 0;
+  let mag = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const d = Math.abs(y[i] - ref[i]);
+    abs = Number.isNaN(d) ? Infinity : Math.max(abs, d);
+    mag = Math.max(mag, Math.abs(ref[i]));
+  }
+  return { abs, rel: abs / (mag || 1) };
+}
+
+async function expectRefusal(what: string, f: () => Promise<unknown>, rule: RegExp): Promise<void> {
+  let err: unknown;
+  try {
+    await f();
+  } catch (e) {
+    err = e;
+  }
+  if (err === undefined) throw new Error(`${what}: expected an error matching ${rule}, but it was accepted`);
+  if (!rule.test((err as Error).message)) throw new Error(`${what}: expected ${rule}, got ${(err as Error).name}: ${(err as Error).message}`);
+}
+
+async function resBlockMatchesReference(t: GpuTestContext): Promise<void> {
+  const engine = await createEngine({ device: t.device });
+  const { bytes, reference } = resBlock(7);
+  const x = randomF32(N * C * H * W, mulberry32(11), -1, 1);
+  const ref = reference(x);
+  for (const algorithm of ['direct', 'im2col', 'winograd2', 'winograd4', undefined]) {
+    const session = await createSession(engine, bytes, { inputShapes: { x: [N, C, H, W] }, algorithms: algorithm ? { conv2: algorithm } : undefined });
+    try {
+      const fused = session.info.nodes.filter((n) => n.opType === 'FusedConv' || n.opType === 'Conv');
+      if (fused.length !== 3) throw new Error(`expected 3 convolutions after fusion, got ${session.info.nodes.map((n) => n.opType).join(', ')}`);
+      const y = (await session.run({ x })).y;
+      const e = maxRel(y, ref);
+      t.log(`conv2=${algorithm ?? 'auto'}: ${session.info.nodes.map((n) => `${n.name}:${n.algorithm}`).join(' ')} maxAbs ${e.abs.toExponential(2)} maxRel ${e.rel.toExponential(2)}`);
+      if (!(e.rel <= 1e-4)) throw new Error(`conv2=${algorithm ?? 'auto'}: max rel error ${e.rel} > 1e-4 (max abs ${e.abs})`);
+      const again = (await session.run({ x })).y;
+      if (again.some((v, i) => v !== y[i])) throw new Error('a second run gave different results');
+      const m = session.info.memory;
+      if (!(m.weightBytes > 0 && m.peakLiveBytes > 0 && m.arenaBytes <= 1.25 * m.peakLiveBytes)) throw new Error(`memory ${JSON.stringify(m)}: arena must be <= 1.25 x peak live bytes`);
+      for (const n of fused) if (!n.verification || !n.kernelIds.length) throw new Error(`node ${n.name}: no verification/kernels in info: ${JSON.stringify(n)}`);
+    } finally {
+      session.destroy();
+    }
+  }
+  engine.destroy();
+}
+
+async function runChecksAndGpuOutputs(t: GpuTestContext): Promise<void> {
+  const engine = await createEngine({ device: t.device });
+  const { bytes, reference } = resBlock(3);
+  const session = await createSession(engine, bytes, { inputShapes: { x: [N, C, H, W] } });
+  const x = randomF32(N * C * H * W, mulberry32(5), -1, 1);
+  await expectRefusal('wrong name', () => session.run({ images: x } as never), /'images' is not a model input.*'x'/);
+  await expectRefusal('missing input', () => session.run({}), /'x'.*missing/);
+  await expectRefusal('wrong size', () => session.run({ x: x.subarray(1) }), /'x' has 1088 elements.*needs 1089|'x' has \d+ elements/);
+  await expectRefusal('wrong dtype', () => session.run({ x: new Float64Array(x.length) } as never), /Float32Array or a GPUBuffer, got Float64Array/);
+  const src = t.upload(x, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+  const out = await session.run({ x: src }, { keepOnGpu: true });
+  const y = await t.readF32(out.y, N * K * H * W);
+  out.y.destroy();
+  const e = maxRel(y, reference(x));
+  if (!(e.rel <= 1e-4)) throw new Error(`GPU input/output: max rel error ${e.rel}`);
+  session.destroy();
+  await expectRefusal('run after destroy', () => session.run({ x }), /destroyed/);
+  await expectRefusal('unknown option', () => createSession(engine, bytes, { inputShape: {} } as never), /options\.inputShape: unknown key/);
+  await expectRefusal('symbolic batch not given', () => createSession(engine, bytes), /symbolic shape.*inputShapes/);
+  await expectRefusal('bad algorithm node', () => createSession(engine, bytes, { inputShapes: { x: [1, C, H, W] }, algorithms: { relu1: 'direct' } }), /algorithms names 'relu1'/);
+  engine.destroy();
+}
+
+async function corruptedModels(t: GpuTestContext): Promise<void> {
+  const engine = await createEngine({ device: t.device });
+  const { bytes } = resBlock(1);
+  const r = mulberry32(99);
+  let refused = 0;
+  let loaded = 0;
+  for (let i = 0; i < 240; i++) {
+    const b = bytes.slice();
+    let what: string;
+    if (i % 2 === 0) {
+      const len = Math.floor(r() * bytes.length);
+      what = `truncated to ${len} bytes`;
+      try {
+        const s = await createSession(engine, b.subarray(0, len), { inputShapes: { x: [1, C, H, W] } });
+        s.destroy();
+        loaded++;
+      } catch (e) {
+        if (!(e instanceof OnnxLoadError || e instanceof SessionError)) throw new Error(`${what}: ${(e as Error).name}: ${(e as Error).message}`);
+        refused++;
+      }
+      continue;
+    }
+    const pos = Math.floor(r() * bytes.length);
+    b[pos] ^= 1 << Math.floor(r() * 8);
+    what = `bit flip at byte ${pos}`;
+    try {
+      const s = await createSession(engine, b, { inputShapes: { x: [1, C, H, W] } });
+      s.destroy();
+      loaded++;
+    } catch (e) {
+      const name = (e as Error).name;
+      if (!(e instanceof OnnxLoadError || e instanceof SessionError || name === 'ConvDescError')) throw new Error(`${what}: unexpected ${name}: ${(e as Error).message}`);
+      refused++;
+    }
+  }
+  t.log(`240 corrupted models: ${refused} refused with a clear error, ${loaded} still valid and loaded`);
+  engine.destroy();
+}
+
+export const sessionCases: GpuCase[] = [
+  { name: 'session: ResNet block (conv, relu, projection, residual add) matches float64 for every algorithm', run: resBlockMatchesReference },
+  { name: 'session: run() input checks before GPU work, GPU-buffer inputs and outputs, destroy, option checks', run: runChecksAndGpuOutputs },
+  { name: 'session: 240 truncated or bit-flipped models are refused with a clear error or load', run: corruptedModels },
+];
