@@ -131,5 +131,16 @@ export interface Session {
   readonly info: SessionInfo;
   run(inputs: SessionInputs): Promise<Record<string, Float32Array>>;
   run(inputs: SessionInputs, opts: { keepOnGpu: true }): Promise<Record<string, GPUBuffer>>;
+  /**
+   * Records a run into the caller's encoder (no submit), for applications that chain their own work: copies each
+   * input buffer (range) into the session's arena, records every node, copies each output into the caller's
+   * buffer (range). Buffers need COPY_SRC (inputs) / COPY_DST (outputs). Not to be interleaved with run().
+   */
+  encode(encoder: GPUCommandEncoder, io: SessionEncodeIO): void;
   destroy(): void;
+}
+
+export interface SessionEncodeIO {
+  inputs: Record<string, GPUBuffer | GPUBufferBinding>;
+  outputs: Record<string, GPUBuffer | GPUBufferBinding>;
 }

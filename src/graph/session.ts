@@ -24,7 +24,7 @@ import { runPasses } from './passes.ts';
 import { isConstant, isConvNode, scheduleGraph, type Schedule } from './layout.ts';
 import { planMemory, type MemoryBlock } from './memory-plan.ts';
 import { lowerOp, lowerRelayout } from './lower-ops.ts';
-import { type Layout, type OpDispatch, type Session, type SessionInfo, type SessionInputs, type SessionNodeInfo, type SessionRunOptions, type StridedTensor, stridedTensor } from './runtime-types.ts';
+import { type Layout, type OpDispatch, type Session, type SessionInfo, type SessionInputs, type SessionNodeInfo, type SessionEncodeIO, type SessionRunOptions, type StridedTensor, stridedTensor } from './runtime-types.ts';
 
 export interface SessionOptions {
   /** Shapes of the model inputs (binds symbolic dimensions); required for inputs with symbolic dims. */
@@ -713,6 +713,37 @@ class SessionRuntime implements Session {
     const out: Record<string, Float32Array> = {};
     for (const o of this.readbackLayout) out[o.name] = constOut[o.name] ?? new Float32Array(bytes, o.offset, o.bytes / 4);
     return out;
+  }
+
+  encode(encoder: GPUCommandEncoder, io: SessionEncodeIO): void {
+    if (this.destroyed) throw new SessionError('encode(): the session was destroyed');
+    if (encoder === null || typeof encoder !== 'object' || typeof (encoder as GPUCommandEncoder).beginComputePass !== 'function') {
+      throw new SessionError('encode(encoder, io): encoder must be a GPUCommandEncoder (device.createCommandEncoder())');
+    }
+    if (io === null || typeof io !== 'object' || typeof io.inputs !== 'object' || typeof io.outputs !== 'object') {
+      throw new SessionError('encode(encoder, io): io must be {inputs: {name: GPUBuffer | {buffer, offset, size}}, outputs: {...}}');
+    }
+    const asRange = (what: string, v: GPUBuffer | GPUBufferBinding | undefined, bytes: number, usage: number, usageName: string) => {
+      if (v === undefined) throw new SessionError(`encode(): ${what} is missing`);
+      const b = 'buffer' in v ? v : { buffer: v, offset: 0 };
+      const offset = b.offset ?? 0;
+      if (!(b.buffer.usage & usage)) throw new SessionError(`encode(): ${what} needs GPUBufferUsage.${usageName}`);
+      if (offset % 4 !== 0) throw new SessionError(`encode(): ${what}.offset = ${offset} must be a multiple of 4`);
+      const size = b.size ?? b.buffer.size - offset;
+      if (size < bytes) throw new SessionError(`encode(): ${what} has ${size} bytes; it needs ${bytes}`);
+      return { buffer: b.buffer, offset };
+    };
+    const ins = this.info.inputs.map((i) => ({ i, r: asRange(`inputs['${i.name}']`, io.inputs[i.name], elementCount(i.shape) * 4, GPUBufferUsage.COPY_SRC, 'COPY_SRC') }));
+    const outs = this.readbackLayout.map((o) => ({ o, r: asRange(`outputs['${o.name}']`, io.outputs[o.name], o.bytes, GPUBufferUsage.COPY_DST, 'COPY_DST') }));
+    for (const k of Object.keys(io.inputs)) if (!this.info.inputs.some((i) => i.name === k)) throw new SessionError(`encode(): inputs['${k}'] is not a model input`);
+    for (const k of Object.keys(io.outputs)) if (!this.readbackLayout.some((o) => o.name === k)) throw new SessionError(`encode(): outputs['${k}'] is not a model output`);
+    for (const { i, r } of ins) encoder.copyBufferToBuffer(r.buffer, r.offset, this.arena!, this.range(i.name).offset!, elementCount(i.shape) * 4);
+    this.record(encoder);
+    for (const { o, r } of outs) {
+      const t = isConstant(this.g, o.value) ? (this.g.initializers.get(o.value) ?? this.g.folded.get(o.value))! : undefined;
+      if (t) this.device.queue.writeBuffer(r.buffer, r.offset, floatData(t).slice().buffer);
+      else if (o.bytes > 0) encoder.copyBufferToBuffer(this.arena!, this.range(o.value).offset!, r.buffer, r.offset, o.bytes);
+    }
   }
 
   destroy(): void {

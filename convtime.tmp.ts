@@ -1,0 +1,23 @@
+import { createEngine } from './src/node/index.ts';
+import { importOnnx } from './src/graph/onnx-import.ts';
+import { runPasses } from './src/graph/passes.ts';
+import { ZOO } from './bench/models/zoo.ts';
+const name = process.argv[2] ?? 'resnet18';
+const g = runPasses(importOnnx(ZOO[name as 'resnet18']({ seed: 1 }))).graph;
+const engine = await createEngine();
+const t0 = performance.now();
+const convs = g.nodes.filter((n) => n.opType === 'FusedConv' || n.opType === 'Conv');
+const res = await Promise.all(convs.map(async (n) => {
+  const x = g.values.get(n.inputs[0])!.shape as number[];
+  const w = (g.initializers.get(n.inputs[1]) ?? g.folded.get(n.inputs[1]))!;
+  const a = n.attributes;
+  const pads = a.pads?.type === 'ints' ? a.pads.value : [0,0,0,0];
+  const strides = a.strides?.type === 'ints' ? a.strides.value : [1,1];
+  const group = a.group?.type === 'int' ? a.group.value : 1;
+  const t = performance.now();
+  const p = await engine.createConv2d({ inChannels: x[1], outChannels: w.dims[0], kernelSize: [w.dims[2], w.dims[3]], strides: [strides[0], strides[1]], pads: [pads[0],pads[1],pads[2],pads[3]], groups: group, layout: 'NHWC' }, { weights: w.data as Float32Array, expectedSize: { batch: 1, height: x[2], width: x[3] } });
+  return `${n.name} ${p.info.algorithm} ${(performance.now() - t).toFixed(0)}ms ${p.info.createMs?.toFixed(0)}`;
+}));
+console.log(res.join('\n'));
+console.log(`${convs.length} convs in ${(performance.now() - t0).toFixed(0)} ms`);
+process.exit(0);
