@@ -614,7 +614,7 @@ function matmulDispatch(c: Lowering, a: MatOperand, b: MatOperand, bias: { op: O
   const { mb, nb } = matmulBlocks(cfg, m, n);
   const w = c.work(elementCount(cv.batchShape) * mb * nb);
   const u: Record<string, number> = {
-    ...w.uniforms, m, n, k, mb, nb, asm: a.sm, ask: a.sk, abase: 0, bsk: b.sk, bsn: b.sm, bbase: 0, csm: cv.sm, csn: cv.sn, cbase: 0,
+    ...w.uniforms, m, n, k, mb, nb, a_sm: a.sm, a_sk: a.sk, abase: 0, bsk: b.sk, bsn: b.sm, bbase: 0, csm: cv.sm, csn: cv.sn, cbase: 0,
     ...fieldValues('bs', cv.batchShape), ...fieldValues('abs', a.batch), ...fieldValues('bbs', b.batch), ...fieldValues('cbs', cv.batch), alpha,
   };
   const buffers: Record<string, OpBinding> = { mat_a: a.op.binding, mat_b: b.op.binding, mat_c: { value: c.outName() } };

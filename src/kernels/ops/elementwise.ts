@@ -83,7 +83,7 @@ const POW_CODE = `fn onnx_pow(x: f32, y: f32) -> f32 {
   if (y == 0.0) { return 1.0; }
   let r = pow(abs(x), y);
   if (x >= 0.0) { return r; }
-  if (y != floor(y)) { return bitcast<f32>(0x7fc00000u); }
+  if (y != floor(y)) { return sqrt(x); }
   let odd = (abs(y) % 2.0) == 1.0;
   return select(r, -r, odd);
 }`;

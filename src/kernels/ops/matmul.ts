@@ -40,7 +40,7 @@ export function generateMatmulKernel(c: MatmulConfig): KernelSource {
   const bias = c.bias !== 'none';
   const uniforms: UniformField[] = [
     ...LINEAR_UNIFORMS, { name: 'm', type: 'u32' }, { name: 'n', type: 'u32' }, { name: 'k', type: 'u32' }, { name: 'mb', type: 'u32' }, { name: 'nb', type: 'u32' },
-    { name: 'asm', type: 'i32' }, { name: 'ask', type: 'i32' }, { name: 'abase', type: 'i32' },
+    { name: 'a_sm', type: 'i32' }, { name: 'a_sk', type: 'i32' }, { name: 'abase', type: 'i32' },
     { name: 'bsk', type: 'i32' }, { name: 'bsn', type: 'i32' }, { name: 'bbase', type: 'i32' },
     { name: 'csm', type: 'i32' }, { name: 'csn', type: 'i32' }, { name: 'cbase', type: 'i32' },
     ...fields('bs', q, 'u32'), ...fields('abs', q, 'i32'), ...fields('bbs', q, 'i32'), ...fields('cbs', q, 'i32'),
@@ -64,13 +64,13 @@ ${q ? decompose('rest / params.mb', 'bs', 'b', q) : ''}
   let nlast = i32(params.n) - 1;
   let ab = ${sum('abs', 'params.abase')};
   let bb = ${sum('bbs', 'params.bbase')};
-${rows.map((r) => `  let ao${r} = ab + min(m0 + ${r}, mlast) * params.asm;`).join('\n')}
+${rows.map((r) => `  let ao${r} = ab + min(m0 + ${r}, mlast) * params.a_sm;`).join('\n')}
 ${cols.map((j) => `  let bo${j} = bb + min(n0 + ${j}, nlast) * params.bsn;`).join('\n')}
 ${rows.map((r) => `  var acc${r} = vec4<f32>(0.0);`).join('\n')}
   for (var kk = 0; kk < i32(params.k); kk++) {
     let kb = kk * params.bsk;
     let bv = vec4<f32>(${cols.map((j) => `mat_b[bo${j} + kb]`).join(', ')});
-    let ka = kk * params.ask;
+    let ka = kk * params.a_sk;
 ${rows.map((r) => `    acc${r} += mat_a[ao${r} + ka] * bv;`).join('\n')}
   }
   let cb = ${sum('cbs', 'params.cbase')};

@@ -31,7 +31,7 @@ export function generatePoolKernel(c: PoolConfig): KernelSource {
   let base = c0 * params.ist0 + c1 * params.ist1;
   let y0 = c2 * params.sh - params.pt;
   let x0 = c3 * params.sw - params.pl;
-  var acc = ${max ? '-3.40282347e38' : '0.0'};
+  var acc = ${max ? 'bitcast<f32>(0xff7fffffu)' : '0.0'};
   var n = 0;
   for (var ky = 0; ky < params.kh; ky++) {
     let y = y0 + ky * params.dh;

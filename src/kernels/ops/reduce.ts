@@ -35,7 +35,7 @@ export function generateReduceKernel(c: ReduceConfig): KernelSource {
   const max = c.op === 'max';
   const body = `${decompose('i', 'os', 'c', r)}
   let base = ${offsetExpr('c', 'ist', r, 'params.ibase')};
-  var acc = ${max ? '-3.40282347e38' : '0.0'};
+  var acc = ${max ? 'bitcast<f32>(0xff7fffffu)' : '0.0'};
   for (var t = 0u; t < params.rcount; t++) {
 ${decompose('t', 'rs', 'k', q)}
     let v = src[${offsetExpr('k', 'rst', q, 'base')}];
@@ -78,7 +78,7 @@ export function generateSoftmaxKernel(c: SoftmaxConfig): KernelSource {
   const body = `${decompose('i', 'os', 'c', r)}
   let ib = ${offsetExpr('c', 'ist', r)};
   let ob = ${offsetExpr('c', 'ost', r)};
-  var m = -3.40282347e38;
+  var m = bitcast<f32>(0xff7fffffu);
   for (var t = 0u; t < params.rcount; t++) {
 ${decompose('t', 'rs', 'k', q)}
     m = max(m, src[${offsetExpr('k', 'rst', q, 'ib')}]);
