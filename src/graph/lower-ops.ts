@@ -316,7 +316,11 @@ function reshapeLike(c: Lowering): OpLowering {
   }
   const out = c.out();
   const x = c.operand(0);
-  if (x.kind === 'value' && isContiguous(x.view) && isContiguous(out)) return { dispatches: [], aliasOf: 0 };
+  if (x.kind === 'value') {
+    if (isContiguous(x.view) && isContiguous(out)) return { dispatches: [], aliasOf: 0 };
+    const sameView = x.view.shape.length === out.shape.length && x.view.shape.every((d, i) => d === out.shape[i] && (d === 1 || x.view.strides[i] === out.strides[i]));
+    if (sameView) return { dispatches: [], aliasOf: 0 };
+  }
   return { dispatches: [copyDispatch(x.binding, x.kind, x.view, out, c.outName(), c.maxPerDim)] };
 }
 
