@@ -12,7 +12,7 @@ import { generateConvTransposeKernel } from '../kernels/ops/conv-transpose.ts';
 import { MAX_OP_RANK, type OperandKind, fieldValues, linearWork } from '../kernels/ops/common.ts';
 import { generateCopyKernel, generateGatherKernel, generatePadKernel, type PadMode } from '../kernels/ops/data-movement.ts';
 import { type ElementwiseOp, generateElementwiseKernel } from '../kernels/ops/elementwise.ts';
-import { generateMatmulKernel, matmulBlocks, type MatmulConfig } from '../kernels/ops/matmul.ts';
+import { generateMatmulKernel, matmulBlocks, packMatmulB, type MatmulConfig } from '../kernels/ops/matmul.ts';
 import { generatePoolKernel } from '../kernels/ops/pool.ts';
 import { generateReduceKernel, generateSoftmaxKernel } from '../kernels/ops/reduce.ts';
 import {
@@ -613,15 +613,25 @@ function matmulDispatch(c: Lowering, a: MatOperand, b: MatOperand, bias: { op: O
   cv: { sm: number; sn: number; batch: number[]; batchShape: number[] }, m: number, n: number, k: number, alpha: number, beta: number): OpDispatch {
   const q = cv.batchShape.length;
   if (q > 4) c.fail(`${q} batch dims; the MatMul kernel takes at most 4`);
-  const cfg: MatmulConfig = { tm: m < 4 ? 1 : 4, batchRank: q, a: a.op.kind, b: b.op.kind, bias: bias ? bias.op.kind : 'none' };
+  const packedB = b.op.kind === 'constant' && q === 0 && b.batch.length === 0;
+  const cfg: MatmulConfig = { tm: m < 4 ? 1 : 4, batchRank: q, a: a.op.kind, b: b.op.kind, bias: bias ? bias.op.kind : 'none', packedB };
   const kernel = generateMatmulKernel(cfg);
+  let bBinding = b.op.binding;
+  let bsk = b.sk;
+  let bsn = b.sm;
+  if (packedB) {
+    const src = (b.op.binding as { constant: ArrayLike<number> }).constant;
+    bBinding = { constant: packMatmulB(src, k, n, b.sk, b.sm), label: `${(b.op.binding as { label: string }).label}:packed` };
+    bsk = Math.ceil(n / 4);
+    bsn = 0;
+  }
   const { mb, nb } = matmulBlocks(cfg, m, n);
   const w = c.work(elementCount(cv.batchShape) * mb * nb);
   const u: Record<string, number> = {
-    ...w.uniforms, m, n, k, mb, nb, a_sm: a.sm, a_sk: a.sk, abase: 0, bsk: b.sk, bsn: b.sm, bbase: 0, csm: cv.sm, csn: cv.sn, cbase: 0,
+    ...w.uniforms, m, n, k, mb, nb, a_sm: a.sm, a_sk: a.sk, abase: 0, bsk, bsn, bbase: 0, csm: cv.sm, csn: cv.sn, cbase: 0,
     ...fieldValues('bs', cv.batchShape), ...fieldValues('abs', a.batch), ...fieldValues('bbs', b.batch), ...fieldValues('cbs', cv.batch), alpha,
   };
-  const buffers: Record<string, OpBinding> = { mat_a: a.op.binding, mat_b: b.op.binding, mat_c: { value: c.outName() } };
+  const buffers: Record<string, OpBinding> = { mat_a: a.op.binding, mat_b: bBinding, mat_c: { value: c.outName() } };
   if (bias) {
     Object.assign(u, { bism: bias.sm, bisn: bias.sn, bibase: 0, ...fieldValues('bibs', bias.batch), beta });
     buffers.mat_bias = bias.op.binding;

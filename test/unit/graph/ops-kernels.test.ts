@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { generateConvTransposeKernel } from '../../../src/kernels/ops/conv-transpose.ts';
 import { generateCopyKernel, generateGatherKernel, generatePadKernel, type PadMode } from '../../../src/kernels/ops/data-movement.ts';
 import { ELEMENTWISE_OPS, type ElementwiseOp, generateElementwiseKernel } from '../../../src/kernels/ops/elementwise.ts';
-import { generateMatmulKernel } from '../../../src/kernels/ops/matmul.ts';
+import { generateMatmulKernel, packMatmulB } from '../../../src/kernels/ops/matmul.ts';
 import { generatePoolKernel } from '../../../src/kernels/ops/pool.ts';
 import { generateReduceKernel, generateSoftmaxKernel } from '../../../src/kernels/ops/reduce.ts';
 import { RESIZE_COORDINATE_MODES, RESIZE_NEAREST_MODES, generateResizeKernel } from '../../../src/kernels/ops/resize.ts';
@@ -45,6 +45,7 @@ function all(): KernelSource[] {
       out.push(generateMatmulKernel({ tm, batchRank, a: 'constant', b: 'value', bias: 'value' }));
     }
   }
+  for (const tm of [1, 4] as const) out.push(generateMatmulKernel({ tm, batchRank: 0, a: 'value', b: 'constant', bias: 'constant', packedB: true }));
   out.push(generateConvTransposeKernel({ bias: false }), generateConvTransposeKernel({ bias: true }));
   return out;
 }
@@ -87,7 +88,14 @@ describe('op kernel generators', () => {
     expect(() => generateElementwiseKernel({ op: 'relu', rank: 7, inputs: ['value'] })).toThrow(/rank 7/);
     expect(() => generateElementwiseKernel({ op: 'add', rank: 2, inputs: ['value', 'constant'], sources: [0, 0] })).toThrow(/sources/);
     expect(() => generateMatmulKernel({ tm: 2 as 4, batchRank: 0, a: 'value', b: 'value', bias: 'none' })).toThrow(/tm 2/);
+    expect(() => generateMatmulKernel({ tm: 4, batchRank: 0, a: 'value', b: 'value', bias: 'none', packedB: true })).toThrow(/packedB needs a constant B/);
     expect(() => generateMatmulKernel({ tm: 4, batchRank: 5, a: 'value', b: 'value', bias: 'none' })).toThrow(/batchRank 5/);
+  });
+
+  it('packMatmulB packs B(k, n) as zero-padded vec4 rows', () => {
+    // B as [N, K] (transB): B(k, n) = b[n · K + k]
+    const b = [1, 2, 3, 4, 5, 6]; // N = 2, K = 3
+    expect([...packMatmulB(b, 3, 2, 1, 3)]).toEqual([1, 4, 0, 0, 2, 5, 0, 0, 3, 6, 0, 0]);
   });
 
   it('linearWork splits over y within the limit and covers every invocation', () => {
