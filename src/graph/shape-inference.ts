@@ -407,7 +407,7 @@ function broadcastTo(values: number[], from: readonly number[], to: readonly num
   return out;
 }
 
-interface Window {
+export interface Window {
   kernel: number[];
   strides: number[];
   dilations: number[];

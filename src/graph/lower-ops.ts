@@ -1,0 +1,743 @@
+/**
+ * Lowering of every non-convolution node to generated op kernels (src/kernels/ops/*): for one node with its operand
+ * views (logical ONNX shape + element strides, any layout), the dispatches with their uniforms and bindings, or an
+ * alias when the output is the input's storage unchanged. Attribute values it cannot run are refused here, at load,
+ * with OnnxLoadError naming the node, the attribute, the value and the rule.
+ *
+ * Attributes that moved to inputs in later opsets (Clip min/max, Slice starts/ends/axes/steps, Split, Squeeze/Unsqueeze
+ * axes, Pad pads, ReduceMean axes, Resize scales) are read from whichever the node carries. Softmax's meaning changed
+ * at opset 13 (flatten from `axis` before; one axis since): that needs `ctx.opset` unless both meanings agree.
+ */
+import { generateConvTransposeKernel } from '../kernels/ops/conv-transpose.ts';
+import { MAX_OP_RANK, type OperandKind, fieldValues, linearWork } from '../kernels/ops/common.ts';
+import { generateCopyKernel, generateGatherKernel, generatePadKernel, type PadMode } from '../kernels/ops/data-movement.ts';
+import { type ElementwiseOp, generateElementwiseKernel } from '../kernels/ops/elementwise.ts';
+import { generateMatmulKernel, matmulBlocks, packMatmulB, type MatmulConfig } from '../kernels/ops/matmul.ts';
+import { generatePoolKernel } from '../kernels/ops/pool.ts';
+import { generateReduceKernel, generateSoftmaxKernel } from '../kernels/ops/reduce.ts';
+import {
+  RESIZE_COORDINATE_MODES, RESIZE_NEAREST_MODES, type ResizeCoordinateMode, type ResizeNearestMode, generateResizeKernel,
+} from '../kernels/ops/resize.ts';
+import type { KernelSource } from '../kernels/types.ts';
+import { OnnxLoadError } from './errors.ts';
+import { type Attribute, type Node, type Tensor, elementCount, toNumbers } from './ir.ts';
+import { layoutStrides, type LowerContext, type OpBinding, type OpDispatch, type OpLowering, type StridedTensor } from './runtime-types.ts';
+import { windowOutput } from './shape-inference.ts';
+
+/** What lowerOp reads beyond the contract: the default-domain opset (only Softmax needs it, and only sometimes). */
+export interface OpLowerContext extends LowerContext {
+  opset?: number;
+}
+
+const F32_MAX = 3.4028234663852886e38;
+
+const UNARY: Record<string, { op: ElementwiseOp; params: (a: Attrs) => number[] }> = {
+  Relu: { op: 'relu', params: () => [] },
+  LeakyRelu: { op: 'leakyrelu', params: (a) => [a.float('alpha', 0.01)] },
+  Sigmoid: { op: 'sigmoid', params: () => [] },
+  HardSigmoid: { op: 'hardsigmoid', params: (a) => [a.float('alpha', 0.2), a.float('beta', 0.5)] },
+  HardSwish: { op: 'hardswish', params: () => [] },
+  Elu: { op: 'elu', params: (a) => [a.float('alpha', 1)] },
+  Tanh: { op: 'tanh', params: () => [] },
+  Sqrt: { op: 'sqrt', params: () => [] },
+};
+
+const BINARY: Record<string, ElementwiseOp> = { Add: 'add', Sub: 'sub', Mul: 'mul', Div: 'div', Pow: 'pow', Max: 'max', Min: 'min', PRelu: 'prelu' };
+
+const RESHAPES = ['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Cast', 'Dropout'];
+
+type Lowerer = (c: Lowering) => OpLowering;
+
+const LOWERERS: Record<string, Lowerer> = {
+  ...Object.fromEntries(Object.keys(UNARY).map((k) => [k, unary])),
+  ...Object.fromEntries(Object.keys(BINARY).map((k) => [k, binary])),
+  ...Object.fromEntries(RESHAPES.map((k) => [k, reshapeLike])),
+  Clip: clip,
+  BatchNormalization: batchNorm,
+  MaxPool: pool,
+  AveragePool: pool,
+  GlobalAveragePool: globalPool,
+  GlobalMaxPool: globalPool,
+  ReduceMean: reduceMean,
+  Softmax: softmax,
+  Concat: concat,
+  Split: split,
+  Slice: slice,
+  Pad: pad,
+  Resize: resize,
+  Transpose: transpose,
+  Gather: gather,
+  Gemm: gemm,
+  MatMul: matmul,
+  ConvTranspose: convTranspose,
+  ConstantOfShape: constantOfShape,
+};
+
+/** Op types (default domain) lowerOp handles. */
+export const LOWERED_OPS: readonly string[] = Object.keys(LOWERERS).sort();
+
+/** The dispatches (or the alias) that compute one node. Throws OnnxLoadError for what it cannot run. */
+export function lowerOp(ctx: OpLowerContext): OpLowering {
+  const n = ctx.node;
+  const f = n.domain === '' || n.domain === 'ai.onnx' ? LOWERERS[n.opType] : undefined;
+  if (!f || !Object.hasOwn(LOWERERS, n.opType)) throw new OnnxLoadError(`node '${n.name}' (${n.opType}): no op kernel for ${n.domain ? `${n.domain}.` : ''}${n.opType}`);
+  const c = new Lowering(ctx);
+  for (const o of ctx.outputs) if (o.shape.length > MAX_OP_RANK) c.fail(`output rank ${o.shape.length} is above ${MAX_OP_RANK}, the largest rank the op kernels take`);
+  return f(c);
+}
+
+/**
+ * Copies a value into a view of another layout (e.g. contiguous → 'nhwc' before a convolution). The dispatch binds
+ * the value names `names.input` and `names.output` (default 'input' and 'output').
+ */
+export function lowerRelayout(
+  input: StridedTensor,
+  output: StridedTensor,
+  names: { input: string; output: string } = { input: 'input', output: 'output' },
+  maxComputeWorkgroupsPerDimension = 65535,
+): OpDispatch[] {
+  if (input.shape.length !== output.shape.length || input.shape.some((d, i) => d !== output.shape[i])) {
+    throw new Error(`lowerRelayout: shapes differ ([${input.shape.join(', ')}] → [${output.shape.join(', ')}])`);
+  }
+  return [copyDispatch({ value: names.input }, 'value', { ...input, base: 0 }, { ...output, base: 0 }, names.output, maxComputeWorkgroupsPerDimension)];
+}
+
+// ---- shared machinery ----
+
+interface View extends StridedTensor {
+  /** Element offset of the view's first element in its binding. */
+  base: number;
+}
+
+interface Operand {
+  binding: OpBinding;
+  kind: OperandKind;
+  view: View;
+}
+
+class Attrs {
+  constructor(private readonly c: Lowering) {}
+  private typed<T extends Attribute['type']>(name: string, type: T): Extract<Attribute, { type: T }> | undefined {
+    const a = this.c.node.attributes[name];
+    if (a === undefined) return undefined;
+    if (a.type !== type) this.c.fail(`attribute '${name}' must be of type ${type}, got ${a.type}`);
+    return a as Extract<Attribute, { type: T }>;
+  }
+  int(name: string, def: number): number { return this.typed(name, 'int')?.value ?? def; }
+  float(name: string, def: number): number { return this.typed(name, 'float')?.value ?? def; }
+  str(name: string, def: string): string { return this.typed(name, 'string')?.value ?? def; }
+  ints(name: string): number[] | undefined { return this.typed(name, 'ints')?.value; }
+  has(name: string): boolean { return this.c.node.attributes[name] !== undefined; }
+}
+
+class Lowering {
+  readonly node: Node;
+  readonly attrs: Attrs;
+  readonly maxPerDim: number;
+  constructor(readonly ctx: OpLowerContext) {
+    this.node = ctx.node;
+    this.attrs = new Attrs(this);
+    this.maxPerDim = ctx.limits.maxComputeWorkgroupsPerDimension;
+  }
+  fail(msg: string): never {
+    throw new OnnxLoadError(`node '${this.node.name}' (${this.node.opType}): ${msg}`);
+  }
+  has(i: number): boolean {
+    return i < this.node.inputs.length && this.node.inputs[i] !== '';
+  }
+  constTensor(i: number): Tensor | undefined {
+    return this.has(i) ? this.ctx.constant(this.node.inputs[i]) : undefined;
+  }
+  /** Input i's values, which must be known at load. */
+  constInput(i: number, what: string): number[] {
+    const t = this.constTensor(i);
+    if (!t) this.fail(`${what} (input ${i}, '${this.node.inputs[i]}') must be known at load (an initializer or computable from shapes)`);
+    return toNumbers(t);
+  }
+  inputView(i: number): StridedTensor {
+    const v = this.ctx.inputs[i];
+    if (v) return v;
+    const t = this.constTensor(i);
+    if (t) return { shape: [...t.dims], strides: layoutStrides(t.dims, 'contiguous') };
+    return this.fail(`input ${i} is required`);
+  }
+  /** Input i as a kernel operand: its constant data (uploaded) or its arena value. */
+  operand(i: number): Operand {
+    if (!this.has(i)) this.fail(`input ${i} is required`);
+    const name = this.node.inputs[i];
+    const t = this.ctx.constant(name);
+    if (t) {
+      if (t.dtype === 'float16' || t.dtype === 'bfloat16') this.fail(`input ${i} ('${name}') is ${t.dtype}; the runtime computes in float32`);
+      const data = t.data instanceof Float32Array ? t.data : Float32Array.from(toNumbers(t));
+      return { binding: { constant: data, label: name }, kind: 'constant', view: { shape: [...t.dims], strides: layoutStrides(t.dims, 'contiguous'), base: 0 } };
+    }
+    const v = this.ctx.inputs[i];
+    if (!v) this.fail(`input ${i} ('${name}') has no view`);
+    return { binding: { value: name }, kind: 'value', view: { ...v, base: 0 } };
+  }
+  out(k = 0): View {
+    const o = this.ctx.outputs[k];
+    if (!o) this.fail(`output ${k} has no view`);
+    return { ...o, base: 0 };
+  }
+  outName(k = 0): string {
+    return this.node.outputs[k];
+  }
+  axis(a: number, rank: number, what = 'axis'): number {
+    if (!Number.isInteger(a) || a < -rank || a >= rank) this.fail(`${what} ${a} is out of range for rank ${rank}`);
+    return a < 0 ? a + rank : a;
+  }
+  work(total: number): ReturnType<typeof linearWork> {
+    return linearWork(total, this.maxPerDim);
+  }
+}
+
+function isContiguous(v: StridedTensor): boolean {
+  const s = layoutStrides(v.shape, 'contiguous');
+  return v.shape.every((d, i) => d === 1 || v.strides[i] === s[i]);
+}
+
+/** Strides of `v` read as a tensor of `shape` under numpy broadcasting (right-aligned; size-1 dims get stride 0). */
+function broadcastStrides(c: Lowering, v: StridedTensor, shape: readonly number[], what: string): number[] {
+  const off = shape.length - v.shape.length;
+  if (off < 0) c.fail(`${what} [${v.shape.join(', ')}] has a higher rank than the output [${shape.join(', ')}]`);
+  return shape.map((d, i) => {
+    const a = i - off;
+    if (a < 0) return 0;
+    const vd = v.shape[a];
+    if (vd === d) return vd === 1 ? 0 : v.strides[a];
+    if (vd === 1) return 0;
+    return c.fail(`${what} [${v.shape.join(', ')}] does not broadcast to [${shape.join(', ')}]`);
+  });
+}
+
+function dispatch(kernel: KernelSource, uniforms: Record<string, number>, buffers: Record<string, OpBinding>, workgroups: [number, number, number]): OpDispatch {
+  return { kernel, uniforms, buffers, workgroups };
+}
+
+function elementwise(c: Lowering, op: ElementwiseOp, operands: { binding: OpBinding; kind: OperandKind; strides: number[]; base: number }[], out: View, outName: string, params: number[] = []): OpDispatch {
+  const r = out.shape.length;
+  // The same arena value twice (Add(x, x)) is one binding: two writable bindings of one range may not alias.
+  const sources = operands.map((o, k) => {
+    const j = 'value' in o.binding ? operands.findIndex((p) => 'value' in p.binding && p.binding.value === (o.binding as { value: string }).value) : k;
+    return j;
+  });
+  const kernel = generateElementwiseKernel({ op, inputs: operands.map((o) => o.kind), rank: r, sources });
+  const w = c.work(elementCount(out.shape));
+  const u: Record<string, number> = { ...w.uniforms, ...fieldValues('os', out.shape), ...fieldValues('ost', out.strides), obase: out.base };
+  const buffers: Record<string, OpBinding> = { out: { value: outName } };
+  operands.forEach((o, k) => {
+    Object.assign(u, fieldValues(`i${k}st`, o.strides), { [`i${k}base`]: o.base });
+    if (sources[k] === k) buffers[`in${k}`] = o.binding;
+  });
+  params.forEach((p, k) => (u[`p${k}`] = p));
+  return dispatch(kernel, u, buffers, w.workgroups);
+}
+
+function copyDispatch(src: OpBinding, kind: OperandKind, input: View, output: View, outName: string, maxPerDim: number): OpDispatch {
+  const same = input.shape.length === output.shape.length && input.shape.every((d, i) => d === output.shape[i]);
+  const total = elementCount(output.shape);
+  if (elementCount(input.shape) !== total) throw new Error(`copy: ${elementCount(input.shape)} elements into ${total}`);
+  const kernel = generateCopyKernel({ rank: output.shape.length, inRank: same ? undefined : input.shape.length, input: kind });
+  const w = linearWork(total, maxPerDim);
+  const u: Record<string, number> = {
+    ...w.uniforms, ...fieldValues('os', output.shape), ...fieldValues('ost', output.strides), obase: output.base,
+    ...(same ? {} : fieldValues('is', input.shape)), ...fieldValues('ist', input.strides), ibase: input.base,
+  };
+  return dispatch(kernel, u, { src, out: { value: outName } }, w.workgroups);
+}
+
+function constScalar(c: Lowering, i: number, what: string): number | undefined {
+  if (!c.has(i)) return undefined;
+  const v = c.constTensor(i);
+  if (!v) return undefined;
+  const n = toNumbers(v);
+  if (n.length !== 1) c.fail(`${what} must be a scalar, got ${n.length} elements`);
+  return n[0];
+}
+
+// ---- ops ----
+
+function unary(c: Lowering): OpLowering {
+  const u = UNARY[c.node.opType];
+  const x = c.operand(0);
+  const out = c.out();
+  return { dispatches: [elementwise(c, u.op, [{ ...x, strides: broadcastStrides(c, x.view, out.shape, 'X'), base: 0 }], out, c.outName(), u.params(c.attrs))] };
+}
+
+function binary(c: Lowering): OpLowering {
+  const op = BINARY[c.node.opType];
+  const n = c.node.inputs.length;
+  if (n > 7) c.fail(`${n} inputs; the op kernel takes at most 7 (storage bindings per stage)`);
+  const out = c.out();
+  const operands = c.node.inputs.map((_, i) => {
+    const o = c.operand(i);
+    return { ...o, strides: broadcastStrides(c, o.view, out.shape, `input ${i}`), base: 0 };
+  });
+  return { dispatches: [elementwise(c, op, operands, out, c.outName())] };
+}
+
+function clip(c: Lowering): OpLowering {
+  const out = c.out();
+  const x = c.operand(0);
+  const xo = { ...x, strides: broadcastStrides(c, x.view, out.shape, 'X'), base: 0 };
+  let lo = -F32_MAX;
+  let hi = F32_MAX;
+  if (c.node.inputs.length > 1) {
+    const runtime = [1, 2].filter((i) => c.has(i) && !c.constTensor(i));
+    if (runtime.length) {
+      const bound = (i: number, def: number) => {
+        if (c.has(i)) {
+          const o = c.operand(i);
+          return { ...o, strides: broadcastStrides(c, o.view, out.shape, `input ${i}`), base: 0 };
+        }
+        return { binding: { constant: new Float32Array([def]), label: `${c.node.name}:${i === 1 ? 'min' : 'max'}` } as OpBinding, kind: 'constant' as const, strides: out.shape.map(() => 0), base: 0 };
+      };
+      return { dispatches: [elementwise(c, 'clip3', [xo, bound(1, -F32_MAX), bound(2, F32_MAX)], out, c.outName())] };
+    }
+    lo = constScalar(c, 1, 'min') ?? lo;
+    hi = constScalar(c, 2, 'max') ?? hi;
+  } else {
+    lo = c.attrs.float('min', lo);
+    hi = c.attrs.float('max', hi);
+  }
+  const f = (v: number) => Math.max(-F32_MAX, Math.min(F32_MAX, v));
+  return { dispatches: [elementwise(c, 'clip', [xo], out, c.outName(), [f(lo), f(hi)])] };
+}
+
+function reshapeLike(c: Lowering): OpLowering {
+  const op = c.node.opType;
+  if (op === 'Cast') {
+    const to = c.attrs.int('to', -1);
+    if (to !== 1) c.fail(`attribute 'to' = ${to}: only casts to float (1) run (every runtime value is float32)`);
+  }
+  if (op === 'Dropout') {
+    if (c.node.outputs.length > 1 && c.node.outputs[1] !== '') c.fail(`the mask output is not supported (inference runs Dropout as Identity)`);
+  }
+  const out = c.out();
+  const x = c.operand(0);
+  if (x.kind === 'value') {
+    if (isContiguous(x.view) && isContiguous(out)) return { dispatches: [], aliasOf: 0 };
+    const sameView = x.view.shape.length === out.shape.length && x.view.shape.every((d, i) => d === out.shape[i] && (d === 1 || x.view.strides[i] === out.strides[i]));
+    if (sameView) return { dispatches: [], aliasOf: 0 };
+  }
+  return { dispatches: [copyDispatch(x.binding, x.kind, x.view, out, c.outName(), c.maxPerDim)] };
+}
+
+function batchNorm(c: Lowering): OpLowering {
+  if (c.attrs.int('training_mode', 0) !== 0) c.fail(`attribute 'training_mode' = 1: only inference is supported`);
+  if (c.attrs.int('spatial', 1) !== 1) c.fail(`attribute 'spatial' = 0 is not supported`);
+  if (c.node.outputs.filter((o) => o !== '').length > 1) c.fail('only the output Y is supported (inference)');
+  const eps = c.attrs.float('epsilon', 1e-5);
+  const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => c.constInput(i, ['scale', 'B', 'mean', 'var'][i - 1]));
+  const ch = scale.length;
+  const a = new Float32Array(ch);
+  const b = new Float32Array(ch);
+  for (let k = 0; k < ch; k++) {
+    a[k] = scale[k] / Math.sqrt(variance[k] + eps);
+    b[k] = bias[k] - mean[k] * a[k];
+  }
+  const out = c.out();
+  const x = c.operand(0);
+  const chStrides = out.shape.map((_, d) => (d === 1 ? 1 : 0));
+  return {
+    dispatches: [elementwise(c, 'affine', [
+      { ...x, strides: broadcastStrides(c, x.view, out.shape, 'X'), base: 0 },
+      { binding: { constant: a, label: `${c.node.name}:scale` }, kind: 'constant', strides: chStrides, base: 0 },
+      { binding: { constant: b, label: `${c.node.name}:shift` }, kind: 'constant', strides: chStrides, base: 0 },
+    ], out, c.outName())],
+  };
+}
+
+/** A rank-3 [N, C, W] view as rank 4 [N, C, 1, W]; rank 4 unchanged; other ranks refused. */
+function as4d(c: Lowering, v: StridedTensor, what: string): StridedTensor {
+  if (v.shape.length === 4) return v;
+  if (v.shape.length === 3) return { shape: [v.shape[0], v.shape[1], 1, v.shape[2]], strides: [v.strides[0], v.strides[1], 0, v.strides[2]] };
+  return c.fail(`${what} has rank ${v.shape.length}; this op runs on 1 or 2 spatial dims (rank 3 or 4)`);
+}
+
+function pool(c: Lowering): OpLowering {
+  const isMax = c.node.opType === 'MaxPool';
+  if (isMax && c.node.outputs.length > 1 && c.node.outputs[1] !== '') c.fail('the Indices output is not supported');
+  if (isMax && c.attrs.int('storage_order', 0) !== 0) c.fail(`attribute 'storage_order' = ${c.attrs.int('storage_order', 0)}: only 0 (row major) is supported`);
+  const xv = c.inputView(0);
+  const sp = xv.shape.length - 2;
+  const kernel = c.attrs.ints('kernel_shape') ?? c.fail(`attribute 'kernel_shape' is required`);
+  const strides = c.attrs.ints('strides') ?? new Array<number>(sp).fill(1);
+  const dilations = c.attrs.ints('dilations') ?? new Array<number>(sp).fill(1);
+  const autoPad = c.attrs.str('auto_pad', 'NOTSET');
+  const ceil = c.attrs.int('ceil_mode', 0) === 1;
+  const { pads } = windowOutput(xv.shape.slice(2), { kernel, strides, dilations, pads: c.attrs.ints('pads') ?? new Array<number>(2 * sp).fill(0), autoPad }, ceil);
+  const x = c.operand(0);
+  if (x.kind !== 'value') c.fail('X must be a runtime value');
+  const xi = as4d(c, x.view, 'X');
+  const out = as4d(c, c.out(), 'Y');
+  const g = sp === 1
+    ? { kh: 1, kw: kernel[0], sh: 1, sw: strides[0], dh: 1, dw: dilations[0], pt: 0, pl: pads[0], pbot: 0, pr: pads[1] }
+    : { kh: kernel[0], kw: kernel[1], sh: strides[0], sw: strides[1], dh: dilations[0], dw: dilations[1], pt: pads[0], pl: pads[1], pbot: pads[2], pr: pads[3] };
+  const cip = !isMax && c.attrs.int('count_include_pad', 0) === 1;
+  const k = generatePoolKernel({ kind: isMax ? 'max' : 'avg', countIncludePad: cip });
+  const w = c.work(elementCount(out.shape));
+  const u = { ...w.uniforms, ...fieldValues('os', out.shape), ...fieldValues('ost', out.strides), ...fieldValues('ist', xi.strides), ih: xi.shape[2], iw: xi.shape[3], ...g };
+  return { dispatches: [dispatch(k, u, { src: x.binding, out: { value: c.outName() } }, w.workgroups)] };
+}
+
+/** Reduction of `x` over `axes` into `out` (kept dims in order; with keepdims the reduced dims are 1 in out). */
+function reduceDispatch(c: Lowering, op: 'mean' | 'max' | 'sum', axes: number[], keepdims: boolean): OpDispatch {
+  const x = c.operand(0);
+  const out = c.out();
+  const r = x.view.shape.length;
+  const kept = Array.from({ length: r }, (_, d) => d).filter((d) => !axes.includes(d));
+  const oShape = kept.map((d) => x.view.shape[d]);
+  const oStrides = kept.map((d, j) => out.strides[keepdims ? d : j]);
+  const rShape = axes.map((d) => x.view.shape[d]);
+  const kernel = generateReduceKernel({ op, outRank: kept.length, redRank: axes.length });
+  const w = c.work(elementCount(oShape));
+  const u = {
+    ...w.uniforms, ...fieldValues('os', oShape), ...fieldValues('ost', oStrides), obase: 0, ...fieldValues('ist', kept.map((d) => x.view.strides[d])), ibase: 0,
+    ...fieldValues('rs', rShape), ...fieldValues('rst', axes.map((d) => x.view.strides[d])), rcount: elementCount(rShape),
+  };
+  return dispatch(kernel, u, { src: x.binding, out: { value: c.outName() } }, w.workgroups);
+}
+
+function globalPool(c: Lowering): OpLowering {
+  const r = c.inputView(0).shape.length;
+  const axes = Array.from({ length: r - 2 }, (_, i) => i + 2);
+  return { dispatches: [reduceDispatch(c, c.node.opType === 'GlobalMaxPool' ? 'max' : 'mean', axes, true)] };
+}
+
+function reduceMean(c: Lowering): OpLowering {
+  const r = c.inputView(0).shape.length;
+  const keep = c.attrs.int('keepdims', 1) === 1;
+  const raw = c.attrs.has('axes') ? c.attrs.ints('axes') : c.has(1) ? c.constInput(1, 'axes') : undefined;
+  const noop = c.attrs.int('noop_with_empty_axes', 0) === 1;
+  if (!raw || raw.length === 0) {
+    if (noop) return reshapeLike(c);
+  }
+  const axes = raw && raw.length ? [...new Set(raw.map((a) => c.axis(a, r, 'axes entry')))].sort((a, b) => a - b) : Array.from({ length: r }, (_, i) => i);
+  return { dispatches: [reduceDispatch(c, 'mean', axes, keep)] };
+}
+
+function softmax(c: Lowering): OpLowering {
+  const xv = c.inputView(0);
+  const r = xv.shape.length;
+  const opset = c.ctx.opset;
+  const axis = c.axis(c.attrs.int('axis', opset === undefined ? (c.attrs.has('axis') ? 0 : r - 1) : opset >= 13 ? -1 : 1), r);
+  if (opset === undefined) {
+    if (!c.attrs.has('axis') && r > 1) c.fail(`the default axis depends on the opset (1 before 13, -1 since); the lowering was not given the opset`);
+    if (xv.shape.slice(axis + 1).some((d) => d !== 1)) c.fail(`axis ${axis} is not the last non-trivial dim, and its meaning depends on the opset (flatten before 13); the lowering was not given the opset`);
+  }
+  const red = opset !== undefined && opset < 13 ? Array.from({ length: r - axis }, (_, i) => axis + i) : [axis];
+  const rows = Array.from({ length: r }, (_, d) => d).filter((d) => !red.includes(d));
+  const x = c.operand(0);
+  const out = c.out();
+  const kernel = generateSoftmaxKernel({ outRank: rows.length, redRank: red.length });
+  const oShape = rows.map((d) => xv.shape[d]);
+  const w = c.work(elementCount(oShape));
+  const rShape = red.map((d) => xv.shape[d]);
+  const u = {
+    ...w.uniforms, ...fieldValues('os', oShape), ...fieldValues('ost', rows.map((d) => out.strides[d])), ...fieldValues('ist', rows.map((d) => x.view.strides[d])),
+    ...fieldValues('rs', rShape), ...fieldValues('rst', red.map((d) => x.view.strides[d])), ...fieldValues('rost', red.map((d) => out.strides[d])), rcount: elementCount(rShape),
+  };
+  return { dispatches: [dispatch(kernel, u, { src: x.binding, out: { value: c.outName() } }, w.workgroups)] };
+}
+
+function concat(c: Lowering): OpLowering {
+  const out = c.out();
+  const r = out.shape.length;
+  const axis = c.axis(c.attrs.int('axis', 0), r);
+  const dispatches: OpDispatch[] = [];
+  let at = 0;
+  c.node.inputs.forEach((_, i) => {
+    const x = c.operand(i);
+    const len = x.view.shape[axis];
+    if (len > 0 && elementCount(x.view.shape) > 0) {
+      const sub: View = { shape: [...x.view.shape], strides: out.strides, base: at * out.strides[axis] };
+      dispatches.push(copyDispatch(x.binding, x.kind, x.view, sub, c.outName(), c.maxPerDim));
+    }
+    at += len;
+  });
+  return { dispatches };
+}
+
+function split(c: Lowering): OpLowering {
+  const x = c.operand(0);
+  const r = x.view.shape.length;
+  const axis = c.axis(c.attrs.int('axis', 0), r);
+  const dispatches: OpDispatch[] = [];
+  let at = 0;
+  c.node.outputs.forEach((name, k) => {
+    const out = c.out(k);
+    const len = out.shape[axis];
+    if (name !== '' && elementCount(out.shape) > 0) {
+      const sub: View = { shape: [...out.shape], strides: x.view.strides, base: at * x.view.strides[axis] };
+      dispatches.push(copyDispatch(x.binding, x.kind, sub, out, name, c.maxPerDim));
+    }
+    at += len;
+  });
+  return { dispatches };
+}
+
+function slice(c: Lowering): OpLowering {
+  const x = c.operand(0);
+  const r = x.view.shape.length;
+  let starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined;
+  if (c.attrs.has('starts')) {
+    starts = c.attrs.ints('starts')!;
+    ends = c.attrs.ints('ends') ?? c.fail(`attribute 'ends' is required`);
+    axes = c.attrs.ints('axes');
+  } else {
+    starts = c.constInput(1, 'starts');
+    ends = c.constInput(2, 'ends');
+    axes = c.has(3) ? c.constInput(3, 'axes') : undefined;
+    steps = c.has(4) ? c.constInput(4, 'steps') : undefined;
+  }
+  const ax = (axes ?? starts.map((_, i) => i)).map((a) => c.axis(a, r, 'axes entry'));
+  const strides = [...x.view.strides];
+  let base = 0;
+  ax.forEach((a, i) => {
+    const dim = x.view.shape[a];
+    const s = steps ? steps[i] : 1;
+    if (s === 0 || !Number.isFinite(s)) c.fail(`steps[${i}] must be a nonzero integer`);
+    let b = starts[i] < 0 ? starts[i] + dim : starts[i];
+    b = s > 0 ? Math.min(Math.max(b, 0), dim) : Math.min(Math.max(b, 0), dim - 1);
+    base += b * x.view.strides[a];
+    strides[a] = x.view.strides[a] * s;
+  });
+  const out = c.out();
+  if (elementCount(out.shape) === 0) return { dispatches: [] };
+  return { dispatches: [copyDispatch(x.binding, x.kind, { shape: out.shape, strides, base }, out, c.outName(), c.maxPerDim)] };
+}
+
+function transpose(c: Lowering): OpLowering {
+  const x = c.operand(0);
+  const r = x.view.shape.length;
+  const perm = c.attrs.ints('perm') ?? Array.from({ length: r }, (_, i) => r - 1 - i);
+  const out = c.out();
+  return { dispatches: [copyDispatch(x.binding, x.kind, { shape: out.shape, strides: perm.map((p) => x.view.strides[p]), base: 0 }, out, c.outName(), c.maxPerDim)] };
+}
+
+function pad(c: Lowering): OpLowering {
+  const mode = c.attrs.str('mode', 'constant');
+  if (!['constant', 'reflect', 'edge', 'wrap'].includes(mode)) c.fail(`attribute 'mode' = '${mode}' is not one of constant, reflect, edge, wrap`);
+  const x = c.operand(0);
+  const r = x.view.shape.length;
+  const pads = c.attrs.ints('pads') ?? c.attrs.ints('paddings') ?? c.constInput(1, 'pads');
+  let value = c.attrs.float('value', 0);
+  if (c.has(2)) value = constScalar(c, 2, 'constant_value') ?? c.fail(`constant_value (input 2) must be known at load`);
+  let axes = Array.from({ length: r }, (_, i) => i);
+  if (c.has(3)) axes = c.constInput(3, 'axes').map((a) => c.axis(a, r, 'axes entry'));
+  if (pads.length !== 2 * axes.length) c.fail(`pads [${pads.join(', ')}] must have ${2 * axes.length} entries`);
+  const begin = new Array<number>(r).fill(0);
+  axes.forEach((a, i) => {
+    begin[a] = pads[i];
+    if (mode === 'reflect' || mode === 'wrap') {
+      const lim = mode === 'reflect' ? x.view.shape[a] - 1 : x.view.shape[a];
+      if (Math.max(pads[i], pads[i + axes.length]) > lim) c.fail(`pads [${pads.join(', ')}]: ${mode} pads of dim ${a} (size ${x.view.shape[a]}) must be ≤ ${lim}`);
+    }
+    if (mode !== 'constant' && x.view.shape[a] === 0) c.fail(`mode '${mode}' cannot pad the empty dim ${a}`);
+  });
+  const out = c.out();
+  const kernel = generatePadKernel({ rank: r, mode: mode as PadMode, input: x.kind });
+  const w = c.work(elementCount(out.shape));
+  const u: Record<string, number> = {
+    ...w.uniforms, ...fieldValues('os', out.shape), ...fieldValues('ost', out.strides), obase: 0,
+    ...fieldValues('is', x.view.shape), ...fieldValues('ist', x.view.strides), ibase: 0, ...fieldValues('pb', begin),
+  };
+  if (mode === 'constant') u.value = Math.max(-F32_MAX, Math.min(F32_MAX, value));
+  return { dispatches: [dispatch(kernel, u, { src: x.binding, out: { value: c.outName() } }, w.workgroups)] };
+}
+
+function resize(c: Lowering): OpLowering {
+  const xv = c.inputView(0);
+  const r = xv.shape.length;
+  const legacy = c.node.inputs.length === 2;
+  const mode = c.attrs.str('mode', 'nearest');
+  if (mode !== 'nearest' && mode !== 'linear') c.fail(`attribute 'mode' = '${mode}': only nearest and linear are supported`);
+  const coord = legacy ? 'asymmetric' : c.attrs.str('coordinate_transformation_mode', 'half_pixel');
+  if (!(RESIZE_COORDINATE_MODES as readonly string[]).includes(coord)) c.fail(`attribute 'coordinate_transformation_mode' = '${coord}' is not one of ${RESIZE_COORDINATE_MODES.join(', ')}`);
+  const nearest = legacy ? 'simple' : c.attrs.str('nearest_mode', 'round_prefer_floor');
+  if (mode === 'nearest' && !(RESIZE_NEAREST_MODES as readonly string[]).includes(nearest)) c.fail(`attribute 'nearest_mode' = '${nearest}' is not one of ${RESIZE_NEAREST_MODES.slice(0, 4).join(', ')}`);
+  if (c.attrs.int('antialias', 0) !== 0) c.fail(`attribute 'antialias' = 1 is not supported`);
+  if (c.attrs.has('axes')) c.fail(`attribute 'axes' is not supported (scale every axis)`);
+  const policy = c.attrs.str('keep_aspect_ratio_policy', 'stretch');
+  const out = c.out();
+  const scaleIdx = legacy ? 1 : 2;
+  const sc = c.has(scaleIdx) ? c.constInput(scaleIdx, 'scales') : [];
+  let scales: number[];
+  if (sc.length > 0 && (!c.has(3) || policy === 'stretch')) scales = sc;
+  else scales = out.shape.map((o, d) => o / xv.shape[d]);
+  if (scales.length !== r) c.fail(`scales [${scales.join(', ')}] must have ${r} entries`);
+  if (r !== 3 && r !== 4) c.fail(`X has rank ${r}; Resize runs on rank 3 or 4 ([N, C, (H,) W])`);
+  if (scales[0] !== 1 || scales[1] !== 1 || out.shape[0] !== xv.shape[0] || out.shape[1] !== xv.shape[1]) c.fail(`scales [${scales.join(', ')}]: only the spatial dims (2 and up) may be resized`);
+  const x = c.operand(0);
+  const xi = as4d(c, x.view, 'X');
+  const o4 = as4d(c, out, 'Y');
+  const kernel = generateResizeKernel({ mode, coordinate: coord as ResizeCoordinateMode, nearest: nearest as ResizeNearestMode });
+  const w = c.work(elementCount(o4.shape));
+  const u = {
+    ...w.uniforms, ...fieldValues('os', o4.shape), ...fieldValues('ost', o4.strides), ...fieldValues('ist', xi.strides),
+    ih: xi.shape[2], iw: xi.shape[3], scale_h: r === 4 ? scales[2] : 1, scale_w: scales[r - 1],
+  };
+  return { dispatches: [dispatch(kernel, u, { src: x.binding, out: { value: c.outName() } }, w.workgroups)] };
+}
+
+function gather(c: Lowering): OpLowering {
+  const x = c.operand(0);
+  const r = x.view.shape.length;
+  const axis = c.axis(c.attrs.int('axis', 0), r);
+  const it = c.constTensor(1) ?? c.fail(`indices (input 1) must be known at load`);
+  const dim = x.view.shape[axis];
+  const idx = Int32Array.from(toNumbers(it), (v, k) => {
+    if (!(Number.isInteger(v) && v >= -dim && v < dim)) c.fail(`indices[${k}] = ${v} is out of range for dim ${axis} of size ${dim}`);
+    return v < 0 ? v + dim : v;
+  });
+  const out = c.out();
+  const q = it.dims.length;
+  if (elementCount(out.shape) === 0) return { dispatches: [] };
+  const idxStrides = layoutStrides(it.dims, 'contiguous');
+  const ist = [...x.view.strides.slice(0, axis), ...new Array<number>(q).fill(0), ...x.view.strides.slice(axis + 1)];
+  const xst = [...new Array<number>(axis).fill(0), ...idxStrides, ...new Array<number>(r - axis - 1).fill(0)];
+  const kernel = generateGatherKernel({ rank: out.shape.length, input: x.kind });
+  const w = c.work(elementCount(out.shape));
+  const u = {
+    ...w.uniforms, ...fieldValues('os', out.shape), ...fieldValues('ost', out.strides), obase: 0,
+    ...fieldValues('ist', ist), ibase: 0, ...fieldValues('xst', xst), axst: x.view.strides[axis],
+  };
+  return { dispatches: [dispatch(kernel, u, { src: x.binding, idx: { constant: idx.length ? idx : new Int32Array(1), label: `${c.node.name}:indices` }, out: { value: c.outName() } }, w.workgroups)] };
+}
+
+interface MatOperand { op: Operand; sm: number; sk: number; batch: number[] }
+
+function matmulDispatch(c: Lowering, a: MatOperand, b: MatOperand, bias: { op: Operand; sm: number; sn: number; batch: number[] } | undefined,
+  cv: { sm: number; sn: number; batch: number[]; batchShape: number[] }, m: number, n: number, k: number, alpha: number, beta: number): OpDispatch {
+  const q = cv.batchShape.length;
+  if (q > 4) c.fail(`${q} batch dims; the MatMul kernel takes at most 4`);
+  const packedB = b.op.kind === 'constant' && q === 0 && b.batch.length === 0;
+  const cfg: MatmulConfig = { tm: m < 4 ? 1 : 4, batchRank: q, a: a.op.kind, b: b.op.kind, bias: bias ? bias.op.kind : 'none', packedB };
+  const kernel = generateMatmulKernel(cfg);
+  let bBinding = b.op.binding;
+  let bsk = b.sk;
+  let bsn = b.sm;
+  if (packedB) {
+    const src = (b.op.binding as { constant: ArrayLike<number> }).constant;
+    bBinding = { constant: packMatmulB(src, k, n, b.sk, b.sm), label: `${(b.op.binding as { label: string }).label}:packed` };
+    bsk = Math.ceil(n / 4);
+    bsn = 0;
+  }
+  const { mb, nb } = matmulBlocks(cfg, m, n);
+  const w = c.work(elementCount(cv.batchShape) * mb * nb);
+  const u: Record<string, number> = {
+    ...w.uniforms, m, n, k, mb, nb, a_sm: a.sm, a_sk: a.sk, abase: 0, bsk, bsn, bbase: 0, csm: cv.sm, csn: cv.sn, cbase: 0,
+    ...fieldValues('bs', cv.batchShape), ...fieldValues('abs', a.batch), ...fieldValues('bbs', b.batch), ...fieldValues('cbs', cv.batch), alpha,
+  };
+  const buffers: Record<string, OpBinding> = { mat_a: a.op.binding, mat_b: bBinding, mat_c: { value: c.outName() } };
+  if (bias) {
+    Object.assign(u, { bism: bias.sm, bisn: bias.sn, bibase: 0, ...fieldValues('bibs', bias.batch), beta });
+    buffers.mat_bias = bias.op.binding;
+  }
+  return dispatch(kernel, u, buffers, w.workgroups);
+}
+
+function gemm(c: Lowering): OpLowering {
+  const ta = c.attrs.int('transA', 0) === 1;
+  const tb = c.attrs.int('transB', 0) === 1;
+  const alpha = c.attrs.float('alpha', 1);
+  const beta = c.attrs.float('beta', 1);
+  const A = c.operand(0);
+  const B = c.operand(1);
+  const out = c.out();
+  const [m, n] = out.shape;
+  const k = ta ? A.view.shape[0] : A.view.shape[1];
+  const [as0, as1] = A.view.strides;
+  const [bs0, bs1] = B.view.strides;
+  const a: MatOperand = { op: A, sm: ta ? as1 : as0, sk: ta ? as0 : as1, batch: [] };
+  // For B the kernel reads bsk along K and bsn along N: MatOperand.sm holds the N stride here.
+  const b: MatOperand = { op: B, sm: tb ? bs0 : bs1, sk: tb ? bs1 : bs0, batch: [] };
+  let bias: { op: Operand; sm: number; sn: number; batch: number[] } | undefined;
+  if (c.has(2) && beta !== 0) {
+    const C = c.operand(2);
+    const [sm, sn] = broadcastStrides(c, C.view, [m, n], 'C');
+    bias = { op: C, sm, sn, batch: [] };
+  }
+  return { dispatches: [matmulDispatch(c, a, b, bias, { sm: out.strides[0], sn: out.strides[1], batch: [], batchShape: [] }, m, n, k, alpha, beta)] };
+}
+
+function matmul(c: Lowering): OpLowering {
+  const A = c.operand(0);
+  const B = c.operand(1);
+  const out = c.out();
+  const a1 = A.view.shape.length === 1;
+  const b1 = B.view.shape.length === 1;
+  const as = a1 ? { shape: [1, A.view.shape[0]], strides: [0, A.view.strides[0]] } : A.view;
+  const bs = b1 ? { shape: [B.view.shape[0], 1], strides: [B.view.strides[0], 0] } : B.view;
+  const m = as.shape[as.shape.length - 2];
+  const k = as.shape[as.shape.length - 1];
+  const n = bs.shape[bs.shape.length - 1];
+  const q = out.shape.length - (a1 ? 0 : 1) - (b1 ? 0 : 1);
+  const batchShape = out.shape.slice(0, q);
+  const bat = (v: StridedTensor, what: string) => broadcastStrides(c, { shape: v.shape.slice(0, -2), strides: v.strides.slice(0, -2) }, batchShape, what);
+  const a: MatOperand = { op: A, sm: as.strides[as.shape.length - 2], sk: as.strides[as.shape.length - 1], batch: bat(as, 'A batch dims') };
+  const b: MatOperand = { op: B, sm: bs.strides[bs.shape.length - 1], sk: bs.strides[bs.shape.length - 2], batch: bat(bs, 'B batch dims') };
+  const cv = { sm: a1 ? 0 : out.strides[q], sn: b1 ? 0 : out.strides[out.shape.length - 1], batch: out.strides.slice(0, q), batchShape };
+  if (elementCount(out.shape) === 0) return { dispatches: [] };
+  return { dispatches: [matmulDispatch(c, a, b, undefined, cv, m, n, k, 1, 0)] };
+}
+
+function convTranspose(c: Lowering): OpLowering {
+  const xv = c.inputView(0);
+  const r = xv.shape.length;
+  if (r !== 3 && r !== 4) c.fail(`X has rank ${r}; ConvTranspose runs on 1 or 2 spatial dims`);
+  const sp = r - 2;
+  const wt = c.constTensor(1) ?? c.fail(`W (input 1) must be known at load`);
+  const group = c.attrs.int('group', 1);
+  const kernel = c.attrs.ints('kernel_shape') ?? wt.dims.slice(2);
+  const strides = c.attrs.ints('strides') ?? new Array<number>(sp).fill(1);
+  const dil = c.attrs.ints('dilations') ?? new Array<number>(sp).fill(1);
+  const autoPad = c.attrs.str('auto_pad', 'NOTSET');
+  const opad = c.attrs.ints('output_padding') ?? new Array<number>(sp).fill(0);
+  let pads = c.attrs.ints('pads') ?? new Array<number>(2 * sp).fill(0);
+  const out = c.out();
+  const outSp = out.shape.slice(2);
+  if (c.attrs.has('output_shape') || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    pads = new Array<number>(2 * sp).fill(0);
+    for (let i = 0; i < sp; i++) {
+      const total = strides[i] * (xv.shape[2 + i] - 1) + opad[i] + (kernel[i] - 1) * dil[i] + 1 - outSp[i];
+      const small = Math.floor(total / 2);
+      pads[i] = autoPad === 'SAME_UPPER' ? small : total - small;
+      pads[i + sp] = total - pads[i];
+    }
+  } else if (autoPad === 'VALID') pads = new Array<number>(2 * sp).fill(0);
+  const W = c.operand(1);
+  const x = c.operand(0);
+  const bias = c.has(2) ? c.operand(2) : undefined;
+  if (bias && bias.kind !== 'constant') c.fail(`B (input 2) must be known at load`);
+  const xi = as4d(c, x.view, 'X');
+  const o4 = as4d(c, out, 'Y');
+  const g = sp === 1
+    ? { kh: 1, kw: kernel[0], sh: 1, sw: strides[0], dh: 1, dw: dil[0], pt: 0, pl: pads[0] }
+    : { kh: kernel[0], kw: kernel[1], sh: strides[0], sw: strides[1], dh: dil[0], dw: dil[1], pt: pads[0], pl: pads[1] };
+  const k = generateConvTransposeKernel({ bias: Boolean(bias) });
+  const w = c.work(elementCount(o4.shape));
+  const u = {
+    ...w.uniforms, ...fieldValues('os', o4.shape), ...fieldValues('ost', o4.strides), ...fieldValues('ist', xi.strides),
+    ih: xi.shape[2], iw: xi.shape[3], cin_g: xi.shape[1] / group, cout_g: o4.shape[1] / group, ...g,
+  };
+  const buffers: Record<string, OpBinding> = { src: x.binding, weight: W.binding, out: { value: c.outName() } };
+  if (bias) buffers.bias = bias.binding;
+  return { dispatches: [dispatch(k, u, buffers, w.workgroups)] };
+}
+
+function constantOfShape(c: Lowering): OpLowering {
+  const a = c.node.attributes.value;
+  let fill = 0;
+  if (a) {
+    if (a.type !== 'tensor' || a.value.data.length !== 1) c.fail(`attribute 'value' must be a one-element tensor`);
+    fill = toNumbers(a.value)[0];
+  }
+  const out = c.out();
+  if (elementCount(out.shape) === 0) return { dispatches: [] };
+  return {
+    dispatches: [elementwise(c, 'identity', [{ binding: { constant: new Float32Array([fill]), label: `${c.node.name}:value` }, kind: 'constant', strides: out.shape.map(() => 0), base: 0 }], out, c.outName())],
+  };
+}
