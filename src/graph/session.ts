@@ -297,7 +297,7 @@ export async function createSession(engine: Engine, model: ArrayBuffer | Uint8Ar
     if (item.kind === 'relayout') {
       const from = view(item.from);
       const to = stridedTensor(from.shape, item.toLayout);
-      const dispatches = lowerRelayout(from, to).map((d) => ({ source: bindRelayout(d, item.from, item.to) }));
+      const dispatches = lowerRelayout(from, to, { input: item.from, output: item.to }, limits.maxComputeWorkgroupsPerDimension).map((d) => ({ source: d }));
       steps.push({
         kind: 'op', index, dispatches, output: item.to,
         info: { name: `relayout ${item.from}`, opType: 'Relayout', inputShapes: [from.shape], outputShapes: [to.shape], layouts: [item.toLayout], algorithm: 'kernel', kernelIds: dispatches.map((d) => d.source.kernel.id) },
@@ -321,6 +321,7 @@ export async function createSession(engine: Engine, model: ArrayBuffer | Uint8Ar
         outputs: n.outputs.map((o) => view(o)),
         constant: constantOf,
         limits,
+        opset: g.opsets[''],
       });
     } catch (e) {
       if (e instanceof OnnxLoadError) throw e;
@@ -341,16 +342,6 @@ export async function createSession(engine: Engine, model: ArrayBuffer | Uint8Ar
   rt.info.creationMs = performance.now() - t0;
   rt.info.passes = { ...report.counts };
   return rt;
-}
-
-/** The relayout dispatch reads `from` and writes `to`: its buffers name the arena values. */
-function bindRelayout(d: OpDispatch, from: string, to: string): OpDispatch {
-  const buffers: OpDispatch['buffers'] = {};
-  for (const [k, b] of Object.entries(d.buffers)) {
-    if ('value' in b) buffers[k] = { value: b.value === 'input' ? from : b.value === 'output' ? to : b.value };
-    else buffers[k] = b;
-  }
-  return { ...d, buffers };
 }
 
 /** Refuses graphs whose run-time values (not folded at load) are not float32, naming every such node. */
