@@ -2,10 +2,13 @@
  * Finds ONNX test-data directories (Node): a directory with `model.onnx` and `test_data_set_N/` folders, or a folder
  * of such directories (one level down). Each data set lists its `input_K.pb` / `output_K.pb` in K order.
  */
-import { existsSync } from 'node:fs';
+import { type Dirent, existsSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataSetFiles } from '../graph/test-data.ts';
+
+/** A directory entry that is a folder, or a link to one. */
+const isDir = (parent: string, e: Dirent): boolean => e.isDirectory() || (e.isSymbolicLink() && statSync(path.join(parent, e.name), { throwIfNoEntry: false })?.isDirectory() === true);
 
 const numbered = (prefix: string, names: string[]): string[] =>
   names
@@ -18,7 +21,7 @@ const numbered = (prefix: string, names: string[]): string[] =>
 export async function dataSetsOf(dir: string): Promise<DataSetFiles[]> {
   const model = path.join(dir, 'model.onnx');
   if (!existsSync(model)) return [];
-  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && /^test_data_set_\d+$/.test(e.name));
+  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => isDir(dir, e) && /^test_data_set_\d+$/.test(e.name));
   entries.sort((a, b) => Number(a.name.split('_').pop()) - Number(b.name.split('_').pop()));
   const out: DataSetFiles[] = [];
   for (const e of entries) {
@@ -46,7 +49,7 @@ export async function findDataSets(paths: string[]): Promise<DataSetFiles[]> {
       out.push(...own);
       continue;
     }
-    const subs = (await readdir(p, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    const subs = (await readdir(p, { withFileTypes: true })).filter((e) => isDir(p, e)).map((e) => e.name).sort();
     const found: DataSetFiles[] = [];
     for (const s of subs) found.push(...(await dataSetsOf(path.join(p, s))));
     if (found.length === 0) throw new Error(`${p}: no test-data directories (model.onnx + test_data_set_N/) in it or one level down`);
