@@ -120,7 +120,7 @@ export function formatRunReport(r: RunModelReport, profile: boolean): string[] {
     const total = r.info.nodes.reduce((a, n) => a + (n.gpuMs ?? 0), 0);
     lines.push(`  total GPU ${total.toFixed(3)} ms over ${r.info.nodes.length} node(s)`);
     const m = r.info.memory;
-    const mb = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
+    const mb = (b: number) => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
     lines.push(`memory: weights ${mb(m.weightBytes)}, arena ${mb(m.arenaBytes)}, peak live ${mb(m.peakLiveBytes)}`);
   }
   return lines;

@@ -2,7 +2,7 @@
  * ONNX Runtime (onnxruntime-web's wasm backend, in Node, one thread) as the oracle: the generator of the ONNX
  * test-data directories and the stand-in runner of `onnx-test`'s tests. onnxruntime-web is a dev dependency.
  */
-import type { DType, Tensor } from '../graph/ir.ts';
+import { type DType, type Tensor, toNumbers } from '../graph/ir.ts';
 import type { TestRunner } from '../graph/test-data.ts';
 
 type Ort = typeof import('onnxruntime-web');
@@ -70,7 +70,9 @@ export function ortRunner(): TestRunner {
       return {
         async run(inputs) {
           const { outputs } = await runOrt(model, inputs);
-          return Object.fromEntries(outputs.map((o) => [o.name, { data: o.data, dims: o.dims }]));
+          // float16/bfloat16 come back as bit patterns: decoded, as a winoconv session returns float32
+          const data = (o: Tensor) => (o.dtype === 'float16' || o.dtype === 'bfloat16' ? Float32Array.from(toNumbers(o)) : o.data);
+          return Object.fromEntries(outputs.map((o) => [o.name, { data: data(o), dims: o.dims }]));
         },
         close() {},
       };
