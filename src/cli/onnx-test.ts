@@ -103,6 +103,7 @@ async function runOnnxTestsInBrowser(sets: DataSetFiles[], tol: Tolerance, json:
     page: 'src/cli/browser/index.html',
     readyGlobal: '__winoconvCli',
     install: true,
+    prebundle: ['protobufjs/light.js'],
     serve: (p) => (p.startsWith('/__winoconv/files/') ? files[Number(p.slice('/__winoconv/files/'.length))] : undefined),
   });
   const rows: OnnxTestRow[] = [];

@@ -173,7 +173,7 @@ async function runInBrowser(p: PreparedRun, runs: number, profile: boolean, want
     served.set(url, encodeTensorProto({ name, dtype: 'float32', dims: p.inputShapes[name], data }));
     inputUrls[name] = url;
   }
-  const session = await openBrowserSession({ page: 'src/cli/browser/index.html', readyGlobal: '__winoconvCli', install: true, serve: (u) => served.get(u) });
+  const session = await openBrowserSession({ page: 'src/cli/browser/index.html', readyGlobal: '__winoconvCli', install: true, prebundle: ['protobufjs/light.js'], serve: (u) => served.get(u) });
   try {
     const r = await session.page.evaluate(
       (a) => window.__winoconvCli!.runModel(a),

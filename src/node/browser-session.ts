@@ -52,6 +52,8 @@ export interface BrowserSessionOptions {
    * from anywhere on disk to the page without copying them under the served root.
    */
   serve?: (urlPath: string) => string | Uint8Array | undefined;
+  /** CommonJS dependencies the page imports (e.g. 'protobufjs/light.js'), pre-bundled by the dev server at start. */
+  prebundle?: string[];
 }
 
 async function importOrExplain<T>(name: string, load: () => Promise<T>): Promise<T> {
@@ -106,7 +108,7 @@ export async function openBrowserSession(opts: BrowserSessionOptions): Promise<B
     // bench/ imports the library as 'winoconv' (public API only): the sources here, or the package's own build.
     resolve: { alias: [{ find: /^winoconv$/, replacement: path.join(REPO_ROOT, FROM_SOURCE ? 'src/index.ts' : 'src/index.js') }] },
     // No dependency discovery: a late optimisation pass would reload the page under the test.
-    optimizeDeps: { noDiscovery: true, include: [] },
+    optimizeDeps: { noDiscovery: true, include: opts.prebundle ?? [] },
     plugins: opts.serve ? [servePlugin(opts.serve)] : [],
   });
   await server.listen();

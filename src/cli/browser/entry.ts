@@ -5,7 +5,8 @@ import { createEngine, type Engine } from '../../engine/engine.ts';
 import type { AlgorithmName } from '../../conv/desc.ts';
 import type { BenchOptions } from '../../../bench/runner.ts';
 import type { BenchResults } from '../../../bench/types.ts';
-import { type DataSetFiles, type OnnxTestRow, type Tolerance, decodeTensorProto, encodeTensorProto, runDataSet, sessionRunner } from '../../graph/test-data.ts';
+// Imported on use (protobufjs is CommonJS: the dev server pre-bundles it only for the pages of onnx-test/run --browser).
+import type { DataSetFiles, OnnxTestRow, Tolerance } from '../../graph/test-data.ts';
 import type { RunModelReport } from '../run-model.ts';
 
 /** What `winoconv run --browser` hands the page: URLs the CLI serves (src/node/browser-session.ts `serve`). */
@@ -48,9 +49,12 @@ function toBase64(b: Uint8Array): string {
 
 window.__winoconvCli = {
   conformance: async (json, algorithm) => runConformanceCase(await (engine ??= createEngine()), json, { algorithm: algorithm ?? undefined }),
-  onnxTest: async (files, tol) => runDataSet(files, fetchBytes, sessionRunner(await (engine ??= createEngine())), tol),
+  onnxTest: async (files, tol) => {
+    const { runDataSet, sessionRunner } = await import('../../graph/test-data.ts');
+    return runDataSet(files, fetchBytes, sessionRunner(await (engine ??= createEngine())), tol);
+  },
   runModel: async (a) => {
-    const { runModel } = await import('../run-model.ts');
+    const [{ runModel }, { decodeTensorProto, encodeTensorProto }] = await Promise.all([import('../run-model.ts'), import('../../graph/test-data.ts')]);
     const inputs: Record<string, Float32Array> = {};
     for (const [n, url] of Object.entries(a.inputs)) inputs[n] = decodeTensorProto(await fetchBytes(url), n).data as Float32Array;
     const { report, outputs } = await runModel(await (engine ??= createEngine()), await fetchBytes(a.model), inputs, { inputShapes: a.inputShapes, runs: a.runs, profile: a.profile });
