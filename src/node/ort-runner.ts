@@ -67,14 +67,24 @@ export async function runOrt(model: Uint8Array, inputs: Record<string, Tensor>):
 export function ortRunner(): TestRunner {
   return {
     async open(model) {
+      const ort = await loadOrt();
+      const s = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'basic', logSeverityLevel: 3 });
       return {
         async run(inputs) {
-          const { outputs } = await runOrt(model, inputs);
+          const feeds: Record<string, import('onnxruntime-web').Tensor> = {};
+          for (const n of s.inputNames) {
+            if (!inputs[n]) throw new Error(`no data for the model input '${n}'`);
+            feeds[n] = toOrtTensor(ort, inputs[n]);
+          }
+          const r = await s.run(feeds);
+          const outputs = s.outputNames.map((n) => fromOrtTensor(n, r[n]));
           // float16/bfloat16 come back as bit patterns: decoded, as a winoconv session returns float32
           const data = (o: Tensor) => (o.dtype === 'float16' || o.dtype === 'bfloat16' ? Float32Array.from(toNumbers(o)) : o.data);
           return Object.fromEntries(outputs.map((o) => [o.name, { data: data(o), dims: o.dims }]));
         },
-        close() {},
+        close() {
+          void s.release();
+        },
       };
     },
   };
