@@ -5,7 +5,7 @@
  * (NHWC), PP-OCRv4 det, PP-OCR mobile v2 cls, PP-OCRv4 rec (devDependencies), and the generated zoo (bench/models).
  * `scripts/make-onnx-tests.ts` is the command line; tests call `ensureOnnxTests`.
  */
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Tensor } from '../graph/ir.ts';
@@ -147,9 +147,12 @@ export async function ensureOnnxTests(names: readonly string[] = ONNX_TEST_NAMES
     if (!opts.force && existsSync(path.join(dir, '.complete'))) continue;
     const t0 = performance.now();
     log(`generating ${dir}: ${spec.description}`);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    const model = await writeModel(name, spec, dir);
+    // built beside the final folder and renamed at the end: a reader never sees half a directory, and two
+    // processes generating at once each finish (the last rename wins; the contents are the same)
+    const work = `${dir}.tmp-${process.pid}`;
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(work, { recursive: true });
+    const model = await writeModel(name, spec, work);
     let k = 0;
     for (const ds of spec.datasets) {
       let inputs: Tensor[];
@@ -159,7 +162,7 @@ export async function ensureOnnxTests(names: readonly string[] = ONNX_TEST_NAMES
         log(`  skipped a data set (${ds.what}): ${(e as Error).message}`);
         continue;
       }
-      const setDir = path.join(dir, `test_data_set_${k}`);
+      const setDir = path.join(work, `test_data_set_${k}`);
       mkdirSync(setDir, { recursive: true });
       const { outputs, createMs, runMs } = await runOrt(model, Object.fromEntries(inputs.map((t) => [t.name, t])));
       inputs.forEach((t, i) => writeFileSync(path.join(setDir, `input_${i}.pb`), encodeTensorProto(t)));
@@ -167,7 +170,9 @@ export async function ensureOnnxTests(names: readonly string[] = ONNX_TEST_NAMES
       log(`  test_data_set_${k}: ${ds.what}; ORT create ${createMs.toFixed(0)} ms, run ${runMs.toFixed(0)} ms; outputs ${outputs.map((o) => `${o.name} [${o.dims.join(', ')}]`).join(', ')}`);
       k++;
     }
-    writeFileSync(path.join(dir, '.complete'), `${new Date().toISOString()}\n`);
+    writeFileSync(path.join(work, '.complete'), `${new Date().toISOString()}\n`);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(work, dir);
     log(`  ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   return out;

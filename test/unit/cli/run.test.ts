@@ -7,7 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pngjs from 'pngjs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { onnxTestVerb } from '../../../src/cli/onnx-test.ts';
+import { runVerb } from '../../../src/cli/run.ts';
+import { decodeTensorProto } from '../../../src/graph/test-data.ts';
+import { runOrt } from '../../../src/node/ort-runner.ts';
 import { prepareRun } from '../../../src/cli/run.ts';
 import { formatRunReport, runModel, summarize } from '../../../src/cli/run-model.ts';
 import type { Engine } from '../../../src/engine/engine.ts';
@@ -45,6 +50,8 @@ vi.mock('../../../src/graph/session.ts', () => ({
     } as unknown as Session;
   },
 }));
+
+vi.mock('../../../src/node/engine.ts', () => ({ createNodeEngine: async () => ({ destroy() {} }) }));
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'winoconv-run-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -140,5 +147,47 @@ describe('runModel + formatRunReport (stand-in session)', () => {
     expect(ys.y.dims).toEqual([1, 2, 5, 5]);
     expect(ys.y.data).toHaveLength(50);
     open.close();
+  });
+});
+
+describe('the verbs end to end (stand-in engine and session)', () => {
+  async function captured(f: () => Promise<number>): Promise<{ code: number; out: string }> {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
+    try {
+      return { code: await f(), out: lines.join('\n') };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('run: --runs, --profile, --output-dir writes output_K.pb equal to the run', async () => {
+    const m = path.join(tmp, 'verb.onnx');
+    writeFileSync(m, model());
+    const outDir = path.join(tmp, 'out');
+    const { code, out } = await captured(() => runVerb.run({ runs: '2', profile: true, 'output-dir': outDir }, [m]));
+    expect(code).toBe(0);
+    expect(out).toMatch(/^input x \[1, 3, 5, 5\] seeded uniform \[0, 1\) \(seed 1\)\nsession created in/);
+    expect(out).toMatch(/over 2 run\(s\)/);
+    expect(out).toMatch(/memory: weights/);
+    const y = decodeTensorProto(readFileSync(path.join(outDir, 'output_0.pb')));
+    expect(y).toMatchObject({ name: 'y', dtype: 'float32', dims: [1, 2, 5, 5] });
+    const p = await prepareRun(m, {});
+    const ref = (await runOrt(model(), { x: { name: 'x', dtype: 'float32', dims: [1, 3, 5, 5], data: p.inputs.x } })).outputs[0];
+    expect(y.data).toEqual(ref.data);
+    await expect(runVerb.run({ runs: '-1' }, [m])).rejects.toThrow(/--runs -1/);
+  });
+
+  it('onnx-test: the verb over a directory, --json', async () => {
+    const dir = path.join(tmp, 'suite', 'conv');
+    mkdirSync(path.join(dir, 'test_data_set_0'), { recursive: true });
+    writeFileSync(path.join(dir, 'model.onnx'), model());
+    const x = fromNumbers('x', 'float32', [1, 3, 5, 5], Array.from({ length: 75 }, (_, i) => Math.cos(i)));
+    writeFileSync(path.join(dir, 'test_data_set_0', 'input_0.pb'), encodeTensorProto(x));
+    writeFileSync(path.join(dir, 'test_data_set_0', 'output_0.pb'), encodeTensorProto((await runOrt(model(), { x })).outputs[0]));
+    const { code, out } = await captured(() => onnxTestVerb.run({ json: true }, [path.join(tmp, 'suite')]));
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual([{ dir, dataset: 'test_data_set_0', status: 'pass', maxAbsError: 0, maxRelError: 0, message: '' }]);
+    await expect(onnxTestVerb.run({}, [])).rejects.toThrow(/give at least one test-data directory/);
   });
 });
