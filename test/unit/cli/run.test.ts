@@ -178,6 +178,14 @@ describe('the verbs end to end (stand-in engine and session)', () => {
     await expect(runVerb.run({ runs: '-1' }, [m])).rejects.toThrow(/--runs -1/);
   });
 
+  it('both are registered verbs with --help', async () => {
+    const { main } = await import('../../../src/cli/main.ts');
+    const { code, out } = await captured(() => main(['run', '--help']));
+    expect(code).toBe(0);
+    expect(out).toMatch(/^Usage: winoconv run MODEL.onnx \[--input NAME=FILE .../);
+    expect((await captured(() => main(['onnx-test', '--help']))).out).toMatch(/^Usage: winoconv onnx-test DIR\.\.\. \[--browser\] \[--rtol R\] \[--atol A\] \[--json\]/);
+  });
+
   it('onnx-test: the verb over a directory, --json', async () => {
     const dir = path.join(tmp, 'suite', 'conv');
     mkdirSync(path.join(dir, 'test_data_set_0'), { recursive: true });
