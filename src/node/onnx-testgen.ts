@@ -5,7 +5,7 @@
  * (NHWC), PP-OCRv4 det, PP-OCR mobile v2 cls, PP-OCRv4 rec (devDependencies), and the generated zoo (bench/models).
  * `scripts/make-onnx-tests.ts` is the command line; tests call `ensureOnnxTests`.
  */
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Tensor } from '../graph/ir.ts';
@@ -107,6 +107,9 @@ export const ONNX_TESTS: Record<string, TestSpec> = {
   squeezenet1_1: zoo('squeezenet1_1', '< 1 s'),
 };
 
+/** Bump when the generator's output changes for the same recipe (inputs, oracle settings, file layout). */
+const GENERATOR_VERSION = 1;
+
 export type OnnxTestName = keyof typeof ONNX_TESTS;
 export const ONNX_TEST_NAMES = Object.keys(ONNX_TESTS) as OnnxTestName[];
 
@@ -144,7 +147,10 @@ export async function ensureOnnxTests(names: readonly string[] = ONNX_TEST_NAMES
     if (!spec) throw new Error(`unknown ONNX test '${name}' (known: ${ONNX_TEST_NAMES.join(', ')})`);
     const dir = path.join(onnxTestsDir(), name);
     out.push(dir);
-    if (!opts.force && existsSync(path.join(dir, '.complete'))) continue;
+    // the marker holds what the directory was made from: a changed recipe regenerates it
+    const stamp = JSON.stringify({ generator: GENERATOR_VERSION, description: spec.description, datasets: spec.datasets.map((d) => d.what) });
+    const marker = path.join(dir, '.complete');
+    if (!opts.force && existsSync(marker) && readFileSync(marker, 'utf8').split('\n')[0] === stamp) continue;
     const t0 = performance.now();
     log(`generating ${dir}: ${spec.description}`);
     // built beside the final folder and renamed at the end: a reader never sees half a directory, and two
@@ -170,7 +176,7 @@ export async function ensureOnnxTests(names: readonly string[] = ONNX_TEST_NAMES
       log(`  test_data_set_${k}: ${ds.what}; ORT create ${createMs.toFixed(0)} ms, run ${runMs.toFixed(0)} ms; outputs ${outputs.map((o) => `${o.name} [${o.dims.join(', ')}]`).join(', ')}`);
       k++;
     }
-    writeFileSync(path.join(work, '.complete'), `${new Date().toISOString()}\n`);
+    writeFileSync(path.join(work, '.complete'), `${stamp}\n${new Date().toISOString()}\n`);
     rmSync(dir, { recursive: true, force: true });
     renameSync(work, dir);
     log(`  ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
