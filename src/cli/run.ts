@@ -81,11 +81,11 @@ export interface PreparedRun {
   notes: string[];
 }
 
-function splitAssignment(s: string, flag: string): [string | undefined, string] {
-  const i = s.lastIndexOf('=');
+/** "NAME=VALUE" → [NAME, VALUE] (at the first '='; file paths may hold more), or [undefined, s]. */
+function splitAssignment(s: string): [string | undefined, string] {
+  const i = s.indexOf('=');
   if (i <= 0) return [undefined, s];
   return [s.slice(0, i), s.slice(i + 1)];
-  void flag;
 }
 
 /** Reads the model and the input files, generates the missing inputs; everything `run` needs before a GPU. */
@@ -117,7 +117,7 @@ export async function prepareRun(modelPath: string, values: Record<string, unkno
 
   const shapes: Record<string, number[]> = {};
   for (const s of (values['input-shape'] as string[] | undefined) ?? []) {
-    const [n, v] = splitAssignment(s, 'input-shape');
+    const [n, v] = splitAssignment(s);
     const name = n ?? (names.length === 1 ? names[0] : undefined);
     if (name === undefined) throw new Error(`--input-shape ${s}: write NAME=SHAPE (inputs: ${names.join(', ')})`);
     if (!names.includes(name)) throw new Error(`--input-shape ${s}: the model has no input '${name}' (inputs: ${names.join(', ')})`);
@@ -126,7 +126,7 @@ export async function prepareRun(modelPath: string, values: Record<string, unkno
   const given: Record<string, Tensor> = {};
   const notes: string[] = [];
   for (const s of (values.input as string[] | undefined) ?? []) {
-    const [n, file] = splitAssignment(s, 'input');
+    const [n, file] = splitAssignment(s);
     const name = n ?? (names.length === 1 ? names[0] : undefined);
     if (name === undefined) throw new Error(`--input ${s}: write NAME=FILE (inputs: ${names.join(', ')})`);
     if (!names.includes(name)) throw new Error(`--input ${s}: the model has no input '${name}' (inputs: ${names.join(', ')})`);
