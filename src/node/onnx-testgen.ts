@@ -205,7 +205,13 @@ export async function ensureOnnxTests(names: readonly string[] = ONNX_TEST_NAMES
     }
     writeFileSync(path.join(work, '.complete'), `${stamp}\n${new Date().toISOString()}\n`);
     rmSync(dir, { recursive: true, force: true });
-    renameSync(work, dir);
+    try {
+      renameSync(work, dir);
+    } catch (e) {
+      // another process put its (identical) directory there first
+      rmSync(work, { recursive: true, force: true });
+      if (!existsSync(marker)) throw e;
+    }
     log(`  ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   return out;
