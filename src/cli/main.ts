@@ -23,6 +23,8 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   bench: async () => (await import('./bench.ts')).benchVerb,
   'ensure-browser': async () => (await import('./ensure-browser.ts')).ensureBrowserVerb,
   fuzz: async () => (await import('./fuzz.ts')).fuzzVerb,
+  run: async () => (await import('./run.ts')).runVerb,
+  'onnx-test': async () => (await import('./onnx-test.ts')).onnxTestVerb,
 };
 
 async function help(): Promise<string> {

@@ -4,7 +4,7 @@
  * served by Vite's dev server: in a checkout from the TypeScript sources (no build step); in the npm package
  * from dist/ (the build copies src/cli/browser/index.html next to the compiled entry.js).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,14 @@ export interface BrowserSessionOptions {
   /** A global the page sets when it is ready. */
   readyGlobal?: string;
   timeoutMs?: number;
+  /**
+   * Extra files for the page, by URL path (e.g. '/__winoconv/files/3'): an absolute file path to stream, bytes, or
+   * undefined for the dev server's own routes. How `onnx-test --browser` and `run --browser` hand models and tensors
+   * from anywhere on disk to the page without copying them under the served root.
+   */
+  serve?: (urlPath: string) => string | Uint8Array | undefined;
+  /** CommonJS dependencies the page imports (e.g. 'protobufjs/light.js'), pre-bundled by the dev server at start. */
+  prebundle?: string[];
 }
 
 async function importOrExplain<T>(name: string, load: () => Promise<T>): Promise<T> {
@@ -57,6 +65,34 @@ async function importOrExplain<T>(name: string, load: () => Promise<T>): Promise
       : 'winoconv does not install it (only --browser needs it): npm install -D vite@^8 puppeteer-core@^24 in your project';
     throw new Error(`--browser needs the package '${name}' (a dev dependency of winoconv): ${how}. (${(e as Error).message})`);
   }
+}
+
+function servePlugin(serve: NonNullable<BrowserSessionOptions['serve']>): import('vite').Plugin {
+  return {
+    name: 'winoconv-serve-files',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        let body;
+        try {
+          body = serve(decodeURIComponent((req.url ?? '').split('?')[0]));
+        } catch (e) {
+          res.statusCode = 500;
+          res.end(String(e));
+          return;
+        }
+        if (body === undefined) return next();
+        res.setHeader('Content-Type', 'application/octet-stream');
+        if (typeof body === 'string') {
+          createReadStream(body)
+            .on('error', (e) => {
+              res.statusCode = 404;
+              res.end(String(e));
+            })
+            .pipe(res);
+        } else res.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      });
+    },
+  };
 }
 
 export async function openBrowserSession(opts: BrowserSessionOptions): Promise<BrowserSession> {
@@ -72,7 +108,8 @@ export async function openBrowserSession(opts: BrowserSessionOptions): Promise<B
     // bench/ imports the library as 'winoconv' (public API only): the sources here, or the package's own build.
     resolve: { alias: [{ find: /^winoconv$/, replacement: path.join(REPO_ROOT, FROM_SOURCE ? 'src/index.ts' : 'src/index.js') }] },
     // No dependency discovery: a late optimisation pass would reload the page under the test.
-    optimizeDeps: { noDiscovery: true, include: [] },
+    optimizeDeps: { noDiscovery: true, include: opts.prebundle ?? [] },
+    plugins: opts.serve ? [servePlugin(opts.serve)] : [],
   });
   await server.listen();
   const addr = server.httpServer?.address();

@@ -5,6 +5,19 @@ import { createEngine, type Engine } from '../../engine/engine.ts';
 import type { AlgorithmName } from '../../conv/desc.ts';
 import type { BenchOptions } from '../../../bench/runner.ts';
 import type { BenchResults } from '../../../bench/types.ts';
+// Imported on use (protobufjs is CommonJS: the dev server pre-bundles it only for the pages of onnx-test/run --browser).
+import type { DataSetFiles, OnnxTestRow, Tolerance } from '../../graph/test-data.ts';
+import type { RunModelReport } from '../run-model.ts';
+
+/** What `winoconv run --browser` hands the page: URLs the CLI serves (src/node/browser-session.ts `serve`). */
+interface PageRunArgs {
+  model: string;
+  inputs: Record<string, string>;
+  inputShapes: Record<string, number[]>;
+  runs: number;
+  profile: boolean;
+  returnOutputs: boolean;
+}
 
 declare global {
   interface Window {
@@ -12,6 +25,9 @@ declare global {
       info(): ReturnType<typeof describeAdapter>;
       bench(opts: BenchOptions): Promise<BenchResults>;
       conformance(json: unknown, algorithm: AlgorithmName | null): Promise<ConformanceRow>;
+      onnxTest(files: DataSetFiles, tol: Tolerance): Promise<OnnxTestRow>;
+      /** Outputs come back as base64 TensorProto bytes (only with returnOutputs). */
+      runModel(args: PageRunArgs): Promise<{ report: RunModelReport; outputs: Record<string, string> }>;
       userAgent: string;
     };
   }
@@ -19,8 +35,33 @@ declare global {
 
 let engine: Promise<Engine> | undefined;
 
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status} ${await r.text()}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+function toBase64(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
 window.__winoconvCli = {
   conformance: async (json, algorithm) => runConformanceCase(await (engine ??= createEngine()), json, { algorithm: algorithm ?? undefined }),
+  onnxTest: async (files, tol) => {
+    const { runDataSet, sessionRunner } = await import('../../graph/test-data.ts');
+    return runDataSet(files, fetchBytes, sessionRunner(await (engine ??= createEngine())), tol);
+  },
+  runModel: async (a) => {
+    const [{ runModel }, { decodeTensorProto, encodeTensorProto }] = await Promise.all([import('../run-model.ts'), import('../../graph/test-data.ts')]);
+    const inputs: Record<string, Float32Array> = {};
+    for (const [n, url] of Object.entries(a.inputs)) inputs[n] = decodeTensorProto(await fetchBytes(url), n).data as Float32Array;
+    const { report, outputs } = await runModel(await (engine ??= createEngine()), await fetchBytes(a.model), inputs, { inputShapes: a.inputShapes, runs: a.runs, profile: a.profile });
+    const out: Record<string, string> = {};
+    if (a.returnOutputs) for (const o of report.info.outputs) out[o.name] = toBase64(encodeTensorProto({ name: o.name, dtype: 'float32', dims: o.shape, data: outputs[o.name] }));
+    return { report, outputs: out };
+  },
   userAgent: navigator.userAgent,
   info: () => {
     if (!navigator.gpu) throw new Error('navigator.gpu is missing: this browser has no WebGPU (flags: --enable-unsafe-webgpu)');

@@ -1,0 +1,312 @@
+/**
+ * ONNX test data (DESIGN.md §2a): the TensorProto `.pb` codec, the output judge and one data set's run, pure and
+ * browser-safe (no node:*), so `winoconv onnx-test` runs the same code in Node and on the --browser page.
+ *
+ * A test-data directory is `model.onnx` beside `test_data_set_N/input_K.pb` and `output_K.pb` (ONNX's backend
+ * tests, ONNX Runtime's onnx_test_runner). input_K/output_K map to the model's graph inputs/outputs in order, or by
+ * the TensorProto's name when it names one of them.
+ */
+import {
+  BYTES_PER_ELEMENT, ONNX_DTYPE_CODES, type DType, type Tensor, type TensorArray, allocate, dtypeFromCode,
+  fromRawData, onnxTypeName, toNumbers, toRawData,
+} from './ir.ts';
+import { type Int64Like, int64ToBigInt, int64ToNumber, onnxType } from './onnx-proto.ts';
+import { decodeOnnx } from './onnx-import.ts';
+
+// ---------------------------------------------------------------------------------------------- TensorProto
+
+interface PTensor {
+  dims: Int64Like[]; dataType: number; segment?: object | null; floatData: number[]; int32Data: number[];
+  stringData: Uint8Array[]; int64Data: Int64Like[]; name: string; rawData: Uint8Array; externalData: { key: string; value: string }[];
+  dataLocation: number; doubleData: number[]; uint64Data: Int64Like[];
+}
+
+/** Decodes a serialized TensorProto (a `.pb` file): raw_data or the typed *_data fields, little-endian. */
+export function decodeTensorProto(bytes: Uint8Array, what = 'tensor'): Tensor {
+  let t: PTensor;
+  try {
+    const T = onnxType('TensorProto');
+    t = T.toObject(T.decode(bytes), { defaults: true, arrays: true }) as unknown as PTensor;
+  } catch (e) {
+    throw new Error(`${what}: not a TensorProto (${(e as Error).message})`);
+  }
+  const label = `${what}${t.name ? ` '${t.name}'` : ''}`;
+  if (t.dataLocation === 1 || t.externalData.length > 0) {
+    const loc = t.externalData.find((e) => e.key === 'location')?.value;
+    throw new Error(`${label} stores its data externally${loc ? ` (location '${loc}')` : ''}; external data is not supported in .pb files`);
+  }
+  if (t.segment) throw new Error(`${label} is a segment of a larger tensor; segmented tensors are not supported`);
+  if (t.dataType === 8) throw new Error(`${label} is a STRING tensor; only numeric tensors are supported`);
+  const dtype = dtypeFromCode(t.dataType);
+  if (!dtype) throw new Error(`${label} has data type ${onnxTypeName(t.dataType)}, which is not supported`);
+  const dims = t.dims.map((d, i) => {
+    const v = int64ToNumber(d);
+    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${label}: dim ${i} = ${v} is not a valid size`);
+    return v;
+  });
+  const count = dims.reduce((a, b) => a * b, 1);
+  let data: TensorArray;
+  const raw = t.rawData instanceof Uint8Array ? t.rawData : new Uint8Array(0);
+  if (raw.length > 0) {
+    const need = count * BYTES_PER_ELEMENT[dtype];
+    if (raw.length !== need) throw new Error(`${label}: raw_data has ${raw.length} bytes; ${dtype} [${dims.join(', ')}] needs ${need}`);
+    data = fromRawData(dtype, raw, count);
+  } else {
+    const [field, src] = typedField(t, dtype);
+    if (src.length !== count) throw new Error(`${label}: ${field} has ${src.length} values; [${dims.join(', ')}] needs ${count}`);
+    data = allocate(dtype, count);
+    if (data instanceof BigInt64Array) for (let i = 0; i < count; i++) data[i] = int64ToBigInt(src[i] as Int64Like);
+    else if (data instanceof BigUint64Array) for (let i = 0; i < count; i++) data[i] = BigInt.asUintN(64, int64ToBigInt(src[i] as Int64Like));
+    else if (dtype === 'uint32') for (let i = 0; i < count; i++) data[i] = Number(BigInt.asUintN(32, int64ToBigInt(src[i] as Int64Like)));
+    else (data as Float32Array).set(src as number[]);
+  }
+  return { name: t.name, dtype, dims, data };
+}
+
+function typedField(t: PTensor, dtype: DType): [string, ArrayLike<number | Int64Like>] {
+  switch (dtype) {
+    case 'float32': return ['float_data', t.floatData];
+    case 'float64': return ['double_data', t.doubleData];
+    case 'int64': return ['int64_data', t.int64Data];
+    case 'uint32': case 'uint64': return ['uint64_data', t.uint64Data];
+    default: return ['int32_data', t.int32Data];
+  }
+}
+
+/** Serializes a tensor as a TensorProto with raw_data (what ONNX's own test data uses). */
+export function encodeTensorProto(t: Tensor): Uint8Array {
+  const T = onnxType('TensorProto');
+  return T.encode(T.fromObject({ name: t.name, dims: t.dims, dataType: ONNX_DTYPE_CODES[t.dtype], rawData: toRawData(t.data) })).finish();
+}
+
+/** A float32 tensor. */
+export function float32Tensor(name: string, dims: readonly number[], data: Float32Array): Tensor {
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (n !== data.length) throw new Error(`${name}: [${dims.join(', ')}] needs ${n} values, got ${data.length}`);
+  return { name, dtype: 'float32', dims: [...dims], data };
+}
+
+// ---------------------------------------------------------------------------------------------- judge
+
+export interface Tolerance {
+  /** Pass when max|y − ref| / max|ref| ≤ rtol ... */
+  rtol: number;
+  /** ... or when max|y − ref| ≤ atol. */
+  atol: number;
+}
+
+/** Defaults of `winoconv onnx-test`: rtol 1e-4 of the output's range; atol 1e-6 for outputs that are (nearly) all zero. */
+export const DEFAULT_TOLERANCE: Tolerance = { rtol: 1e-4, atol: 1e-6 };
+
+export interface OutputVerdict {
+  pass: boolean;
+  /** max|y − ref| (NaN/Inf mismatches count as Infinity); integer/bool outputs: the largest difference. */
+  maxAbsError: number;
+  /** maxAbsError / max|ref| (0/0 = 0; x/0 = Infinity). */
+  maxRelError: number;
+  /** Why it failed ('' when it passed). */
+  message: string;
+}
+
+const INTEGER_DTYPES: ReadonlySet<DType> = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'bool']);
+
+/**
+ * Judges one output against its reference. float outputs: pass iff maxRel ≤ rtol or maxAbs ≤ atol, and no NaN in
+ * y where ref has none (NaN where ref is NaN, and an equal infinity, are matches). integer and bool outputs (by the
+ * reference's dtype): every element equal. The element count must match; `dims` of y, when known, must equal ref's.
+ */
+export function judgeOutput(y: ArrayLike<number | bigint>, yDims: readonly number[] | undefined, ref: Tensor, tol: Tolerance): OutputVerdict {
+  const fail = (message: string, maxAbsError = Infinity, maxRelError = Infinity): OutputVerdict => ({ pass: false, maxAbsError, maxRelError, message });
+  if (y.length !== ref.data.length) return fail(`${y.length} elements, reference [${ref.dims.join(', ')}] has ${ref.data.length}`);
+  if (yDims && !sameDims(yDims, ref.dims)) return fail(`shape [${yDims.join(', ')}], reference [${ref.dims.join(', ')}]`);
+  const r = ref.dtype === 'float16' || ref.dtype === 'bfloat16' ? toNumbers(ref) : ref.data;
+  if (INTEGER_DTYPES.has(ref.dtype)) {
+    let maxAbs = 0;
+    let maxRef = 0;
+    let bad = -1;
+    for (let i = 0; i < y.length; i++) {
+      const a = Number(y[i]);
+      const b = Number(r[i]);
+      const d = Math.abs(a - b);
+      if (!(d === 0) && bad < 0) bad = i;
+      if (!(d <= maxAbs)) maxAbs = Number.isNaN(d) ? Infinity : d;
+      maxRef = Math.max(maxRef, Math.abs(b));
+    }
+    const rel = maxAbs === 0 ? 0 : maxRef === 0 ? Infinity : maxAbs / maxRef;
+    if (bad >= 0) return fail(`${ref.dtype} output differs (exact compare): element ${bad} is ${String(y[bad])}, reference ${String(r[bad])}`, maxAbs, rel);
+    return { pass: true, maxAbsError: 0, maxRelError: 0, message: '' };
+  }
+  let maxAbs = 0;
+  let maxRef = 0;
+  let nanAt = -1;
+  let infAt = -1;
+  for (let i = 0; i < y.length; i++) {
+    const a = Number(y[i]);
+    const b = Number(r[i]);
+    if (Number.isNaN(b)) {
+      if (!Number.isNaN(a) && infAt < 0) infAt = i;
+      continue;
+    }
+    if (Number.isNaN(a)) {
+      if (nanAt < 0) nanAt = i;
+      continue;
+    }
+    if (!Number.isFinite(b) || !Number.isFinite(a)) {
+      if (a !== b && infAt < 0) infAt = i;
+      if (Number.isFinite(b)) maxRef = Math.max(maxRef, Math.abs(b));
+      continue;
+    }
+    const d = Math.abs(a - b);
+    if (d > maxAbs) maxAbs = d;
+    const m = Math.abs(b);
+    if (m > maxRef) maxRef = m;
+  }
+  if (nanAt >= 0 || infAt >= 0) {
+    const i = nanAt >= 0 ? nanAt : infAt;
+    return fail(`element ${i} is ${String(y[i])}, reference ${String(r[i])}`);
+  }
+  const rel = maxAbs === 0 ? 0 : maxRef === 0 ? Infinity : maxAbs / maxRef;
+  const pass = rel <= tol.rtol || maxAbs <= tol.atol;
+  return { pass, maxAbsError: maxAbs, maxRelError: rel, message: pass ? '' : `max rel error ${fmt(rel)} > rtol ${tol.rtol} and max abs error ${fmt(maxAbs)} > atol ${tol.atol}` };
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+const fmt = (v: number | null): string => (v === null ? '-' : v === 0 ? '0' : Number.isFinite(v) ? v.toExponential(2) : String(v));
+
+// ---------------------------------------------------------------------------------------------- one data set
+
+/** The files of one data set, as references the `read` function understands (paths in Node, URLs on the page). */
+export interface DataSetFiles {
+  dir: string;
+  dataset: string;
+  model: string;
+  inputs: string[];
+  outputs: string[];
+}
+
+export interface RunOutput {
+  data: ArrayLike<number | bigint>;
+  dims?: readonly number[];
+}
+
+/** A model prepared for one set of input shapes (a winoconv Session, or ONNX Runtime in the tests). */
+export interface OpenModel {
+  run(inputs: Record<string, Tensor>): Promise<Record<string, RunOutput>>;
+  close(): void;
+}
+
+export interface TestRunner {
+  open(model: Uint8Array, inputShapes: Record<string, number[]>): Promise<OpenModel>;
+}
+
+export interface OnnxTestRow {
+  dir: string;
+  dataset: string;
+  status: 'pass' | 'fail' | 'error';
+  maxAbsError: number | null;
+  maxRelError: number | null;
+  message: string;
+}
+
+/** Maps input_K/output_K tensors to graph names: by the TensorProto's name when it is one of `names`, else position K. */
+export function bindByName(tensors: Tensor[], names: readonly string[], what: string): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  tensors.forEach((t, k) => {
+    const name = t.name && names.includes(t.name) ? t.name : names[k];
+    if (name === undefined) throw new Error(`${what}_${k}.pb${t.name ? ` ('${t.name}')` : ''}: the model has only ${names.length} ${what}(s): ${names.join(', ')}`);
+    if (out.has(name)) throw new Error(`${what} '${name}' is given twice (${what}_${k}.pb)`);
+    out.set(name, t);
+  });
+  return out;
+}
+
+/** Runs one data set and judges every output; never throws (a failure to load or run is an 'error' row). */
+export async function runDataSet(files: DataSetFiles, read: (ref: string) => Promise<Uint8Array>, runner: TestRunner, tol: Tolerance): Promise<OnnxTestRow> {
+  const row: OnnxTestRow = { dir: files.dir, dataset: files.dataset, status: 'error', maxAbsError: null, maxRelError: null, message: '' };
+  let stage = 'reading the model';
+  let open: OpenModel | undefined;
+  try {
+    const model = await read(files.model);
+    stage = 'decoding the model';
+    const graph = decodeOnnx(model);
+    const inputNames = graph.inputs.map((v) => v.name);
+    const outputNames = graph.outputs.map((v) => v.name);
+    stage = 'reading the data set';
+    const inputs = await Promise.all(files.inputs.map(async (f, k) => decodeTensorProto(await read(f), `input_${k}.pb`)));
+    const outputs = await Promise.all(files.outputs.map(async (f, k) => decodeTensorProto(await read(f), `output_${k}.pb`)));
+    const inMap = bindByName(inputs, inputNames, 'input');
+    const outMap = bindByName(outputs, outputNames, 'output');
+    const missing = inputNames.filter((n) => !inMap.has(n));
+    if (missing.length) throw new Error(`no input_K.pb for model input(s) ${missing.join(', ')}`);
+    const inputShapes: Record<string, number[]> = {};
+    const named: Record<string, Tensor> = {};
+    for (const [n, t] of inMap) {
+      inputShapes[n] = [...t.dims];
+      named[n] = t;
+    }
+    stage = 'creating the session';
+    open = await runner.open(model, inputShapes);
+    stage = 'running';
+    const ys = await open.run(named);
+    stage = 'judging';
+    const fails: string[] = [];
+    let maxAbs = 0;
+    let maxRel = 0;
+    for (const [n, ref] of outMap) {
+      const y = ys[n];
+      if (!y) {
+        fails.push(`output '${n}' missing from the run's results`);
+        maxAbs = maxRel = Infinity;
+        continue;
+      }
+      const v = judgeOutput(y.data, y.dims, ref, tol);
+      maxAbs = Math.max(maxAbs, v.maxAbsError);
+      maxRel = Math.max(maxRel, v.maxRelError);
+      if (!v.pass) fails.push(`output '${n}': ${v.message}`);
+    }
+    return { ...row, status: fails.length ? 'fail' : 'pass', maxAbsError: maxAbs, maxRelError: maxRel, message: fails.join('; ') };
+  } catch (e) {
+    return { ...row, message: `${stage}: ${(e as Error).message}` };
+  } finally {
+    try {
+      open?.close();
+    } catch {
+      // a failed close must not hide the verdict
+    }
+  }
+}
+
+export function formatOnnxTestRow(r: OnnxTestRow): string {
+  const status = r.status === 'pass' ? 'pass' : r.status === 'fail' ? 'FAIL' : 'ERROR';
+  return `${r.dir}  ${r.dataset}  max abs ${fmt(r.maxAbsError)}  max rel ${fmt(r.maxRelError)}  ${status}${r.message ? `  ${r.message}` : ''}`;
+}
+
+/** Turns a tensor into the float32 data a winoconv Session takes (every runtime value is float32). */
+export function toFloat32(t: Tensor): Float32Array {
+  return t.data instanceof Float32Array ? t.data : Float32Array.from(toNumbers(t));
+}
+
+/** The TestRunner over winoconv sessions (createSession on `engine`). */
+export function sessionRunner(engine: import('../engine/engine.ts').Engine): TestRunner {
+  return {
+    async open(model, inputShapes) {
+      const { createSession } = await import('./session.ts');
+      const s = await createSession(engine, model, { inputShapes });
+      return {
+        async run(inputs) {
+          const f: Record<string, Float32Array> = {};
+          for (const [n, t] of Object.entries(inputs)) f[n] = toFloat32(t);
+          const ys = await s.run(f);
+          const out: Record<string, RunOutput> = {};
+          for (const o of s.info.outputs) if (ys[o.name]) out[o.name] = { data: ys[o.name], dims: o.shape };
+          for (const [n, y] of Object.entries(ys)) out[n] ??= { data: y };
+          return out;
+        },
+        close: () => s.destroy(),
+      };
+    },
+  };
+}
