@@ -7,7 +7,7 @@ import type { NormalizedDesc } from '../conv/desc.ts';
 import type { BroadcastTensor } from '../conv/types.ts';
 import type { Winograd2D } from '../winograd/index.ts';
 import type { EngineCore } from './engine-core.ts';
-import type { PerStepTimestamps } from './steps.ts';
+import type { IoName, IoRanges, PerStepTimestamps } from './steps.ts';
 import type { GemmTileName } from '../kernels/gemm.ts';
 import type { NormalizedQuant } from '../conv/quant-options.ts';
 
@@ -64,8 +64,13 @@ export interface PreparedConv {
   releaseRetired?(): void;
   /** Tap-wise int8 plans: the tap scales in use, as TapScalesJSON (src/quant/tapwise.ts), for export. */
   tapScales?: unknown;
-  /** Dispatches in dispatch order; `perStep` puts each in its own pass with timestamps (stage profiles). */
-  encode(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, timestampWrites?: GPUComputePassTimestampWrites, perStep?: PerStepTimestamps): void;
+  /**
+   * Dispatches in dispatch order, into the caller's pass or a pass of their own on the caller's command encoder;
+   * `perStep` puts each in its own pass with timestamps (stage profiles).
+   */
+  encode(target: GPUCommandEncoder | GPUComputePassEncoder, io: IoRanges, timestampWrites?: GPUComputePassTimestampWrites, perStep?: PerStepTimestamps): void;
+  /** The caller's buffers the dispatches at the current size bind. */
+  ioNames(): IoName[];
   destroy(): void;
 }
 

@@ -11,6 +11,7 @@ import { convIntegerReference, qlinearConvReference } from '../reference/integer
 import { packInt8Activations, packedActivationWords, unpackInt8Activations } from '../kernels/int8/format.ts';
 import { mulberry32, randomF32, randomInts } from '../util/random.ts';
 import type { PrepareContext, PreparedConv } from './algorithm.ts';
+import { scratchIo } from './steps.ts';
 
 export function toleranceFamily(algorithm: string, d: NormalizedDesc, userTransforms: boolean): ToleranceAlgorithm {
   if (userTransforms) return 'winograd';
@@ -117,9 +118,11 @@ export async function verifyPrepared(ctx: PrepareContext, prepared: PreparedConv
   const outCount = batch * r.outHeight * r.outWidth * d.outChannels;
   const output = core.device.createBuffer({ label: 'verify output', size: Math.max(16, outCount * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
   try {
+    const scratch = scratchIo(core.device, prepared.ioNames(), { input, output }, r.workspaceBytes);
     const enc = core.device.createCommandEncoder({ label: 'winoconv verify' });
-    prepared.encode(enc, input, output);
+    prepared.encode(enc, scratch.io);
     core.device.queue.submit([enc.finish()]);
+    scratch.release();
     const got = await readF32(output, outCount);
     const refOps = { input: x, inputLayout: d.layout, weight: ctx.weightsOIHW, weightLayout: 'OIHW' as const, bias: ctx.bias, activation: { ...d.activation, preluWeights: ctx.prelu } };
     const cmp = compareWithEngineTolerance(got, g, refOps, prepared.algorithm, d, ctx.transforms);
@@ -148,9 +151,11 @@ export async function verifyPreparedInt(ctx: PrepareContext, prepared: PreparedC
   const outBytes = Math.max(16, Math.ceil((r.outputBytes ?? 0) / 4) * 4);
   const output = core.device.createBuffer({ label: 'verify output', size: outBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
   try {
+    const scratch = scratchIo(core.device, prepared.ioNames(), { input, output }, r.workspaceBytes);
     const enc = core.device.createCommandEncoder({ label: 'winoconv verify int8' });
-    prepared.encode(enc, input, output);
+    prepared.encode(enc, scratch.io);
     core.device.queue.submit([enc.finish()]);
+    scratch.release();
     const raw = await readBytes(output, outBytes);
     const count = batch * r.outHeight * r.outWidth * d.outChannels;
     const ops = { input: x, inputLayout: d.layout, weight: ctx.weightsInt!, weightLayout: 'OIHW' as const, xZeroPoint: q.xZeroPoint, wZeroPoint: q.wZeroPoint };
@@ -235,9 +240,11 @@ export async function verifyTapwise(ctx: PrepareContext, prepared: PreparedConv,
     const outBytes = Math.max(16, Math.ceil((r.outputBytes ?? 0) / 4) * 4);
     const output = core.device.createBuffer({ label: 'verify output', size: outBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
     try {
+      const scratch = scratchIo(core.device, prepared.ioNames(), { input, output }, r.workspaceBytes);
       const enc = core.device.createCommandEncoder({ label: 'winoconv verify tap-wise' });
-      prepared.encode(enc, input, output);
+      prepared.encode(enc, scratch.io);
       core.device.queue.submit([enc.finish()]);
+      scratch.release();
       const raw = await readBytes(output, outBytes);
       const odims = { n: s.batch, c: d.outChannels, h: r.outHeight, w: r.outWidth };
       const got = unpackInt8Activations(new Uint32Array(raw, 0, packedActivationWords(d.layout, odims)), d.layout, q.output as 'int8' | 'uint8', odims);

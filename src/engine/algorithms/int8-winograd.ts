@@ -140,7 +140,8 @@ function makeImpl(scheme: Int8WinogradScheme): AlgorithmImpl {
         },
         stepKernelIds: () => steps.kernelIds(),
         releaseRetired: () => steps.releaseRetired(),
-        encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
+        encode: (target, io, ts, perStep) => steps.encode(target, io, ts, perStep),
+        ioNames: () => steps.ioNames(),
         destroy() {
           steps.destroy();
           for (const b of [...Object.values(constants), ...Object.values(workspace)]) b.destroy();

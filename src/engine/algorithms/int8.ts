@@ -72,7 +72,8 @@ export async function prepareInt8(ctx: PrepareContext, kind: 'direct' | 'im2col'
     },
     stepKernelIds: () => steps.kernelIds(),
     releaseRetired: () => steps.releaseRetired(),
-    encode: (enc, input, out, ts, perStep) => steps.encode(enc, input, out, ts, perStep),
+    encode: (target, io, ts, perStep) => steps.encode(target, io, ts, perStep),
+    ioNames: () => steps.ioNames(),
     destroy() {
       steps.destroy();
       weights.destroy();

@@ -45,7 +45,8 @@ export function singleKernelPrepared(p: SingleKernelPlan): PreparedConv {
     },
     stepKernelIds: () => steps.kernelIds(),
     releaseRetired: () => steps.releaseRetired(),
-    encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
+    encode: (target, io, ts, perStep) => steps.encode(target, io, ts, perStep),
+    ioNames: () => steps.ioNames(),
     destroy() {
       steps.destroy();
       epi.destroy();

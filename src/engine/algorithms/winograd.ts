@@ -122,7 +122,8 @@ function makeImpl(name: WinogradName): AlgorithmImpl {
         },
         stepKernelIds: () => steps.kernelIds(),
         releaseRetired: () => steps.releaseRetired(),
-        encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
+        encode: (target, io, ts, perStep) => steps.encode(target, io, ts, perStep),
+        ioNames: () => steps.ioNames(),
         destroy() {
           steps.destroy();
           epi.destroy();

@@ -10,9 +10,10 @@ import { int8Cases } from './int8.ts';
 import { engineInt8Cases } from './engine-int8.ts';
 import { int8WinogradCases } from './int8-winograd.ts';
 import { apiCases } from './api.ts';
+import { engineIoCases } from './engine-io.ts';
 import { reliabilityCases } from './reliability.ts';
 
-export const GPU_CASES: GpuCase[] = [...directBaselineCases, ...gemmCases, ...winogradStageCases, ...directKernelCases, ...engineCases, ...tunerCases, ...int8Cases, ...int8WinogradCases, ...engineInt8Cases, ...apiCases, ...reliabilityCases];
+export const GPU_CASES: GpuCase[] = [...directBaselineCases, ...gemmCases, ...winogradStageCases, ...directKernelCases, ...engineCases, ...tunerCases, ...int8Cases, ...int8WinogradCases, ...engineInt8Cases, ...apiCases, ...reliabilityCases, ...engineIoCases];
 
 export function findCase(name: string): GpuCase {
   const c = GPU_CASES.find((x) => x.name === name);
