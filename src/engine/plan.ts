@@ -278,10 +278,12 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
     rejectUnknownKeys('bindings', o, IO_KEYS);
     const used = new Set(this.prepared.ioNames());
     for (const name of ['workspace', 'residual'] as const) {
-      if (o[name] !== undefined && !used.has(name)) {
+      const accepted = name === 'workspace' ? this.options.workspace === 'external' : this.options.residual;
+      if (o[name] !== undefined && !accepted) {
         const why = name === 'workspace' ? "this plan allocates its own workspace (option workspace 'internal'); give one only to plans with workspace: 'external'" : 'this plan has no residual input (option residual)';
         throw new ConvDescError(`bindings.${name}`, 'given', `is not taken by this plan (unknown key for it): ${why}`);
       }
+      // An external-workspace plan whose algorithm needs no workspace (0 bytes) takes one or none.
       if (o[name] === undefined && used.has(name)) {
         const why = name === 'workspace' ? `this plan was created with workspace: 'external'; give a range of resize()'s workspaceBytes (${this.ioBytes().workspace})` : 'this plan was created with residual: true';
         throw new ConvDescError(`bindings.${name}`, undefined, `is required: ${why}`);
