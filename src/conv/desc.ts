@@ -30,7 +30,7 @@ export const ALGORITHM_HELP: Record<AlgorithmName, string> = {
   'winograd4x1-tap': 'int8/uint8: tap-wise quantized F(4×1, 3×3) (approximate)',
 };
 
-export const ACTIVATIONS: ActivationType[] = ['linear', 'relu', 'relu6', 'leakyrelu', 'prelu', 'elu', 'sigmoid'];
+export const ACTIVATIONS: ActivationType[] = ['linear', 'relu', 'relu6', 'leakyrelu', 'prelu', 'elu', 'sigmoid', 'clip', 'hardsigmoid', 'hardswish'];
 
 /** dtypes a plan can be created for (`float16` is not implemented yet and is refused). */
 export type PlanDType = Exclude<DType, 'float16'>;
@@ -57,8 +57,10 @@ export interface Conv2dDesc {
   /** Default 'float32'; 'int8' / 'uint8' need `quant` in the options. float16 is not implemented (refused). */
   dtype?: PlanDType;
   /**
-   * Activation after the bias; a type name or {type, alpha}. Default 'linear'. `alpha` applies to leakyrelu only
-   * (default 0.2); PReLU slopes go in the options' `preluWeights`.
+   * Activation after the bias; a type name or {type, alpha?, beta?, min?, max?}. Default 'linear'. `alpha`:
+   * leakyrelu (default 0.2) and hardsigmoid (default 0.2, with `beta` default 0.5: y = max(0, min(1, alpha·x +
+   * beta))); `min`, `max`: clip (default ∓ the largest float32); hardswish is x·max(0, min(1, x/6 + 0.5)). PReLU
+   * slopes go in the options' `preluWeights`.
    */
   activation?: ActivationType | Activation;
   /** Default 'auto'. */
@@ -100,28 +102,53 @@ function pair(field: string, v: unknown, dflt: number, min: number): [number, nu
 }
 
 export const DESC_KEYS = ['inChannels', 'outChannels', 'kernelSize', 'strides', 'pads', 'dilations', 'groups', 'layout', 'dtype', 'activation', 'algorithm'] as const;
-export const ACTIVATION_KEYS = ['type', 'alpha', 'preluWeights'] as const;
+export const ACTIVATION_KEYS = ['type', 'alpha', 'beta', 'min', 'max', 'preluWeights'] as const;
 
-/** The activation field: a type name or {type, alpha?, preluWeights?}; alpha only with leakyrelu, slopes only with prelu. */
-function normalizeActivation(v: unknown): Activation {
+/** The largest finite float32: clip's default bounds (ONNX Clip without min / max). */
+export const F32_MAX = 3.4028234663852886e38;
+
+/** Default parameters of the parametric activations (ONNX defaults: LeakyRelu alpha 0.01 differs; tfjs 0.2 kept). */
+const ACTIVATION_DEFAULTS: Partial<Record<ActivationType, Partial<Activation>>> = {
+  leakyrelu: { alpha: 0.2 },
+  clip: { min: -F32_MAX, max: F32_MAX },
+  hardsigmoid: { alpha: 0.2, beta: 0.5 },
+};
+
+/** Which activation takes which number parameter. */
+const ACTIVATION_PARAMS: Record<'alpha' | 'beta' | 'min' | 'max', ActivationType[]> = {
+  alpha: ['leakyrelu', 'hardsigmoid'],
+  beta: ['hardsigmoid'],
+  min: ['clip'],
+  max: ['clip'],
+};
+
+/**
+ * An activation field (`field`: 'activation', or the options' 'preActivation'): a type name or {type, alpha?,
+ * beta?, min?, max?, preluWeights?}; each number parameter only with the activations that take it (alpha:
+ * leakyrelu, hardsigmoid; beta: hardsigmoid; min, max: clip, min <= max), finite; slopes only with prelu.
+ */
+export function normalizeActivation(v: unknown, field = 'activation'): Activation {
   if (v === undefined) return { type: 'linear' };
   if (typeof v === 'string') {
-    if (!ACTIVATIONS.includes(v as ActivationType)) throw new ConvDescError('activation', v, `must be one of ${ACTIVATIONS.join(', ')}`);
-    return v === 'leakyrelu' ? { type: v, alpha: 0.2 } : { type: v as ActivationType };
+    if (!ACTIVATIONS.includes(v as ActivationType)) throw new ConvDescError(field, v, `must be one of ${ACTIVATIONS.join(', ')}`);
+    return { type: v as ActivationType, ...ACTIVATION_DEFAULTS[v as ActivationType] };
   }
-  const a = requireObject('activation', v, `one of ${ACTIVATIONS.join(', ')}, or {type, alpha} (omit it for linear)`);
-  rejectUnknownKeys('activation', a, ACTIVATION_KEYS);
-  if (!ACTIVATIONS.includes(a.type as ActivationType)) throw new ConvDescError('activation.type', a.type, `must be one of ${ACTIVATIONS.join(', ')}`);
+  const a = requireObject(field, v, `one of ${ACTIVATIONS.join(', ')}, or {type, alpha?, beta?, min?, max?} (omit it for linear)`);
+  rejectUnknownKeys(field, a, ACTIVATION_KEYS);
+  if (!ACTIVATIONS.includes(a.type as ActivationType)) throw new ConvDescError(`${field}.type`, a.type, `must be one of ${ACTIVATIONS.join(', ')}`);
   const type = a.type as ActivationType;
-  const act: Activation = { type };
-  if (a.alpha !== undefined && type !== 'leakyrelu') throw new ConvDescError('activation.alpha', a.alpha, `applies only to leakyrelu, not ${type} (elu is fixed at alpha 1)`);
-  if (type === 'leakyrelu') {
-    const alpha = a.alpha ?? 0.2;
-    if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new ConvDescError('activation.alpha', alpha, 'must be a finite number');
-    act.alpha = alpha;
+  const act: Activation = { type, ...ACTIVATION_DEFAULTS[type] };
+  for (const k of ['alpha', 'beta', 'min', 'max'] as const) {
+    const takers = ACTIVATION_PARAMS[k];
+    if (a[k] === undefined) continue;
+    if (!takers.includes(type)) throw new ConvDescError(`${field}.${k}`, a[k], `applies only to ${takers.join(' and ')}, not ${type}${k === 'alpha' ? ' (elu is fixed at alpha 1)' : ''}`);
+    if (typeof a[k] !== 'number' || !Number.isFinite(a[k])) throw new ConvDescError(`${field}.${k}`, a[k], 'must be a finite number');
+    if (Math.abs(a[k] as number) > F32_MAX) throw new ConvDescError(`${field}.${k}`, a[k], `must be a float32 value (|${k}| <= ${F32_MAX})`);
+    act[k] = a[k] as number;
   }
+  if (type === 'clip' && act.min! > act.max!) throw new ConvDescError(`${field}.min`, act.min, `must be <= max (${act.max})`);
   if (a.preluWeights !== undefined) {
-    if (type !== 'prelu') throw new ConvDescError('activation.preluWeights', a.preluWeights, `apply only to activation 'prelu', not ${type}`);
+    if (type !== 'prelu') throw new ConvDescError(`${field}.preluWeights`, a.preluWeights, `apply only to activation 'prelu', not ${type}`);
     act.preluWeights = a.preluWeights as Activation['preluWeights'];
   }
   return act;

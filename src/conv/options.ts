@@ -6,7 +6,7 @@
 import { ConvDescError, rejectUnknownKeys, requireInteger, requireNumberArray, requireNumberElements, requireObject } from './validate.ts';
 
 /** Keys of createConv2d's options (Conv2dOptions). */
-export const CONV2D_OPTION_KEYS = ['weights', 'weightLayout', 'bias', 'preluWeights', 'transforms', 'expectedSize', 'quant', 'tapScales', 'calibration', 'minSqnrDb', 'autotune', 'nonFinite'] as const;
+export const CONV2D_OPTION_KEYS = ['weights', 'weightLayout', 'bias', 'preluWeights', 'transforms', 'expectedSize', 'quant', 'tapScales', 'calibration', 'minSqnrDb', 'autotune', 'nonFinite', 'workspace', 'sharedBuffers', 'residual', 'preActivation'] as const;
 /** Keys of findConv2d's options of its own (it also takes the plan options). */
 export const FIND_OPTION_KEYS = ['size', 'runs', 'warmup', 'weights', 'algorithms'] as const;
 export const SIZE_KEYS = ['batch', 'height', 'width'] as const;
@@ -64,6 +64,13 @@ export function checkRunInput(x: unknown, count: number, countRule: string, dtyp
   if (dtype === 'float32') requireNumberElements('x', data);
   else requireNumberElements('x', data, { integer: { lo: dtype === 'int8' ? -128 : 0, hi: dtype === 'int8' ? 127 : 255, rangeName: dtype } });
   return data;
+}
+
+/** The option `workspace`: 'internal' (default: the plan allocates its workspaces) or 'external' (io.workspace at encode). */
+export function checkWorkspaceMode(v: unknown): 'internal' | 'external' {
+  if (v === undefined) return 'internal';
+  if (v !== 'internal' && v !== 'external') throw new ConvDescError('workspace', v, "must be 'internal' or 'external'");
+  return v;
 }
 
 /** A boolean option. */

@@ -114,17 +114,21 @@ export function tileMaxAbsDot(absDot: ArrayLike<number>, layout: 'NHWC' | 'NCHW'
  * The magnitude the perValue term scales with, per output: |ref| plus, for activations built on exp, the exp
  * term's own size (see the header). `pre`: the pre-activation values (sum + bias), same order as `ref`.
  */
-export function epilogueValueMagnitude(ref: ArrayLike<number>, pre: ArrayLike<number>, activation: string): Float64Array {
+export function epilogueValueMagnitude(ref: ArrayLike<number>, pre: ArrayLike<number>, activation: string, residual?: ArrayLike<number>): Float64Array {
   const out = new Float64Array(ref.length);
   for (let i = 0; i < ref.length; i++) {
     const v = pre[i];
+    // A residual is one more float32 addition after the dot product, rounded at the scale of its operands
+    // (|preAct(conv + bias)| + |residual|), not of the result, which the addition may cancel and a following
+    // activation (clip, hardsigmoid, relu) may shrink further: |residual| joins the per-value magnitude.
+    const r = residual ? Math.abs(residual[i]) : 0;
     let e = 0;
     if (activation === 'elu' && v <= 0) e = Math.exp(v);
     else if (activation === 'sigmoid') {
       const s = 1 / (1 + Math.exp(-v));
       e = s * (1 - s);
     }
-    out[i] = Math.abs(ref[i]) + 2 * (1 + Math.abs(v)) * e;
+    out[i] = Math.abs(ref[i]) + r + 2 * (1 + Math.abs(v)) * e;
   }
   return out;
 }

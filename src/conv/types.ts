@@ -9,7 +9,7 @@ export type Layout = 'NHWC' | 'NCHW';
 export type WeightLayout = 'OIHW' | 'HWIO';
 export type DType = 'float32' | 'float16' | 'int8' | 'uint8';
 
-export type ActivationType = 'linear' | 'relu' | 'relu6' | 'leakyrelu' | 'prelu' | 'elu' | 'sigmoid';
+export type ActivationType = 'linear' | 'relu' | 'relu6' | 'leakyrelu' | 'prelu' | 'elu' | 'sigmoid' | 'clip' | 'hardsigmoid' | 'hardswish';
 
 /** How a bias or PReLU tensor is broadcast against the 4-D output (see shared/conformance/SCHEMA.md). */
 export type Broadcast = 'channel' | 'scalar' | 'numpy';
@@ -31,8 +31,13 @@ export type TensorDType = (typeof TENSOR_DTYPES)[number];
 
 export interface Activation {
   type: ActivationType;
-  /** leakyrelu slope (tfjs default 0.2). */
+  /** leakyrelu slope (tfjs default 0.2); hardsigmoid slope (default 0.2). */
   alpha?: number;
+  /** hardsigmoid offset (default 0.5): y = max(0, min(1, alpha·x + beta)). */
+  beta?: number;
+  /** clip bounds (default ∓ the largest float32). */
+  min?: number;
+  max?: number;
   /** prelu slopes. */
   preluWeights?: BroadcastTensor;
 }

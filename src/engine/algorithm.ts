@@ -4,12 +4,13 @@
  * an input shape (resize) and records dispatches into the caller's encoder (encode).
  */
 import type { NormalizedDesc } from '../conv/desc.ts';
-import type { BroadcastTensor } from '../conv/types.ts';
+import type { Activation, BroadcastTensor } from '../conv/types.ts';
 import type { Winograd2D } from '../winograd/index.ts';
 import type { EngineCore } from './engine-core.ts';
-import type { PerStepTimestamps } from './steps.ts';
+import type { IoName, IoRanges, PerStepTimestamps } from './steps.ts';
 import type { GemmTileName } from '../kernels/gemm.ts';
 import type { NormalizedQuant } from '../conv/quant-options.ts';
+import type { WorkspaceMode } from './workspace.ts';
 
 export type ConcreteAlgorithm = Exclude<NormalizedDesc['algorithm'], 'auto'>;
 
@@ -33,6 +34,13 @@ export interface PrepareContext {
   tapScales?: unknown;
   calibration?: { data: ArrayLike<number>; batch: number; height: number; width: number }[];
   minSqnrDb?: number;
+  /** Workspaces allocated by the plan ('internal', default) or carved from the caller's io.workspace ('external'). */
+  workspace?: WorkspaceMode;
+  /** A residual input added before the activation, after `preActivation` (Conv2dOptions.residual). */
+  residual?: boolean;
+  preActivation?: Activation;
+  /** Kernels bind the caller's buffers (and workspaces) read_write so that they may be ranges of one buffer. */
+  sharedBuffers?: boolean;
   /** How non-finite inputs are treated (Conv2dOptions.nonFinite); 'exact' excludes float Winograd. */
   nonFinite?: 'propagate' | 'exact';
 }
@@ -64,8 +72,13 @@ export interface PreparedConv {
   releaseRetired?(): void;
   /** Tap-wise int8 plans: the tap scales in use, as TapScalesJSON (src/quant/tapwise.ts), for export. */
   tapScales?: unknown;
-  /** Dispatches in dispatch order; `perStep` puts each in its own pass with timestamps (stage profiles). */
-  encode(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, timestampWrites?: GPUComputePassTimestampWrites, perStep?: PerStepTimestamps): void;
+  /**
+   * Dispatches in dispatch order, into the caller's pass or a pass of their own on the caller's command encoder;
+   * `perStep` puts each in its own pass with timestamps (stage profiles).
+   */
+  encode(target: GPUCommandEncoder | GPUComputePassEncoder, io: IoRanges, timestampWrites?: GPUComputePassTimestampWrites, perStep?: PerStepTimestamps): void;
+  /** The caller's buffers the dispatches at the current size bind. */
+  ioNames(): IoName[];
   destroy(): void;
 }
 

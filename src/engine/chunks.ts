@@ -5,6 +5,7 @@
  * ranges, so chunk starts are multiples of minStorageBufferOffsetAlignment.
  */
 import type { EngineCore } from './engine-core.ts';
+import { INPUT, OUTPUT, RESIDUAL, type IoRef } from './steps.ts';
 
 export interface BatchChunk {
   /** First image of the chunk. */
@@ -50,10 +51,16 @@ export function planChunks(core: EngineCore, batch: number, perImage: { inBytes:
   return { chunks, note: `batch ${batch} split into ${chunks.length} chunks of up to ${size}: ${tightest.reason} allows ${tightest.batch} per call` };
 }
 
-/** Byte ranges of the caller's buffers for one chunk. */
-export function chunkIo(c: BatchChunk, perImage: { inBytes: number; outBytes: number }) {
+/**
+ * The caller's buffers for one chunk: byte ranges when the batch is split (`split`), else the whole ranges. The
+ * residual has the output's shape, so it takes the output's byte range.
+ */
+export function chunkIo(c: BatchChunk, perImage: { inBytes: number; outBytes: number }, split = true): { input: IoRef; output: IoRef; residual: IoRef } {
+  if (!split) return { input: INPUT, output: OUTPUT, residual: RESIDUAL };
+  const out = { offset: c.n0 * perImage.outBytes, size: c.count * perImage.outBytes };
   return {
-    input: { io: 'input' as const, offset: c.n0 * perImage.inBytes, size: c.count * perImage.inBytes },
-    output: { io: 'output' as const, offset: c.n0 * perImage.outBytes, size: c.count * perImage.outBytes },
+    input: { io: 'input', offset: c.n0 * perImage.inBytes, size: c.count * perImage.inBytes },
+    output: { io: 'output', ...out },
+    residual: { io: 'residual', ...out },
   };
 }

@@ -2,16 +2,16 @@
  * createEngine → Engine.createConv2d → ConvPlan. See DESIGN.md §1 for the data flow.
  */
 import { normalizeQuant, type NormalizedQuant, type QuantOptions } from '../conv/quant-options.ts';
-import { asBroadcast, checkEpilogueTensor, normalizeDesc, outputShapePattern, type Conv2dDesc, type Conv2dWeights, type NormalizedDesc } from '../conv/desc.ts';
+import { asBroadcast, checkEpilogueTensor, normalizeActivation, normalizeDesc, outputShapePattern, type Conv2dDesc, type Conv2dWeights, type NormalizedDesc } from '../conv/desc.ts';
 import { ConvDescError, rejectUnknownKeys, requireInteger, requireNumberArray, requireNumberElements, requireObject } from '../conv/validate.ts';
-import { CONV2D_OPTION_KEYS, FIND_OPTION_KEYS, checkBoolean, checkCalibration, checkExpectedSize, checkSize } from '../conv/options.ts';
+import { CONV2D_OPTION_KEYS, FIND_OPTION_KEYS, checkBoolean, checkCalibration, checkExpectedSize, checkSize, checkWorkspaceMode } from '../conv/options.ts';
 import { exactWinogradApplicable } from '../kernels/int8-winograd/prepare.ts';
-import type { BroadcastTensor } from '../conv/types.ts';
+import type { Activation, ActivationType, BroadcastTensor } from '../conv/types.ts';
 import { transposeWeight } from '../reference/conv2d.ts';
 import { userTransform1D, winograd2D, type UserTransforms, type Winograd1D, type Winograd2D } from '../winograd/index.ts';
 import type { AlgorithmImpl, PrepareContext, PreparedConv } from './algorithm.ts';
 import { EngineCore, LIMIT_KEYS, type LimitOverrides } from './engine-core.ts';
-import { ConvPlan, retirePlan, type PlanInfo } from './plan.ts';
+import { ConvPlan, retirePlan, type PlanInfo, type PlanIoOptions } from './plan.ts';
 import { selectCandidates, type CandidateVerdict } from './select.ts';
 import { needsOwnVerificationInstance, syntheticDataContext, verificationContext, verificationKeys, verifyPrepared, verifyPreparedInt, verifyTapwise, type VerifyResult } from './verify.ts';
 import { TAP_SQNR_FLOOR_DB } from './algorithms/int8-winograd.ts';
@@ -58,6 +58,26 @@ export interface Conv2dOptions extends Conv2dWeights {
    * algorithms that give the direct convolution's Inf/NaN pattern (direct, im2col), float Winograd excluded.
    */
   nonFinite?: 'propagate' | 'exact';
+  /**
+   * 'internal' (default): the plan allocates its workspaces. 'external': it allocates none; resize() returns in
+   * workspaceBytes the size of one range the caller gives as io.workspace at encode time (the plan's workspaces
+   * are carved from it at offsets aligned to minStorageBufferOffsetAlignment, the padding counted).
+   */
+  workspace?: 'internal' | 'external';
+  /**
+   * true: input, output, residual and workspace may be byte ranges of one GPUBuffer in the same dispatch. The
+   * kernels then bind them read_write (kernel IDs end in _rw): WebGPU refuses a buffer bound both read-only and
+   * writable in a dispatch, but allows several writable bindings of it. Default false.
+   */
+  sharedBuffers?: boolean;
+  /**
+   * float32 plans: a residual input (io.residual at encode, of the output's shape in the plan's layout), added
+   * after bias and `preActivation` and before the activation: y = act(preAct(conv + bias) + residual), ONNX's
+   * Conv → [act] → Add → [act]. Compile-time (kernel IDs carry 'res').
+   */
+  residual?: boolean;
+  /** With residual: the activation before the residual is added (same forms as desc.activation, not prelu); default linear. */
+  preActivation?: ActivationType | Activation;
 }
 
 async function readBytes(device: GPUDevice, src: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
@@ -152,6 +172,10 @@ function refineVerdicts(d: NormalizedDesc, verdicts: CandidateVerdict[], v: Verd
   return verdicts.map((x, i) => [x, i] as const).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]).map(([x]) => x);
 }
 
+function planIoOptions(ctx: PrepareContext): PlanIoOptions {
+  return { workspace: ctx.workspace ?? 'internal', sharedBuffers: ctx.sharedBuffers ?? false, residual: ctx.residual ?? false };
+}
+
 export class Engine {
   /** The per-device state; replaced by recreate() after a device loss. */
   core: EngineCore;
@@ -244,6 +268,14 @@ export class Engine {
     }
     checkExpectedSize(opts.expectedSize);
     checkBoolean('autotune', opts.autotune);
+    const io = { workspace: checkWorkspaceMode(opts.workspace), sharedBuffers: checkBoolean('sharedBuffers', opts.sharedBuffers) ?? false, residual: checkBoolean('residual', opts.residual) ?? false };
+    const preActivation = opts.preActivation === undefined ? undefined : normalizeActivation(opts.preActivation, 'preActivation');
+    if (preActivation && !io.residual) throw new ConvDescError('preActivation', preActivation.type, 'applies only with residual: true (it is the activation before the residual is added)');
+    if (preActivation?.type === 'prelu') throw new ConvDescError('preActivation', 'prelu', 'must not be prelu (a plan has one PReLU slope tensor: use it as the activation)');
+    if (int8) {
+      if (io.residual) throw new ConvDescError('residual', true, `applies to float32 plans, not ${d.dtype} (int8 epilogues requantize: no residual input)`);
+      if (['clip', 'hardsigmoid', 'hardswish'].includes(d.activation.type)) throw new ConvDescError('activation.type', d.activation.type, `is not supported by ${d.dtype} plans (int8 epilogues take linear, relu, relu6; float32 plans take every activation)`);
+    }
     const quant = int8 ? normalizeQuant(d, opts.quant) : undefined;
     requireNumberElements('weights', weights, quant ? { integer: { lo: quant.weightDtype === 'int8' ? -128 : 0, hi: quant.weightDtype === 'int8' ? 127 : 255, rangeName: quant.weightDtype } } : { finite: true });
     const oihw = weightLayout === 'OIHW' ? Float32Array.from(weights) : Float32Array.from(transposeWeight(weights, 'HWIO', 'OIHW', d.outChannels, cinG, d.kernelH, d.kernelW));
@@ -272,7 +304,7 @@ export class Engine {
     if (quant) {
       if (opts.minSqnrDb !== undefined && !(typeof opts.minSqnrDb === 'number' && Number.isFinite(opts.minSqnrDb) && opts.minSqnrDb > 0)) throw new ConvDescError('minSqnrDb', opts.minSqnrDb, 'must be a number of dB > 0');
       checkCalibration(opts.calibration, d.inChannels, quant.inputDtype);
-      const base = { core: this.core, desc: d, weightsOIHW: oihw, transforms, quant, weightsInt: Int32Array.from(oihw), tapScales: opts.tapScales, calibration: opts.calibration, minSqnrDb: opts.minSqnrDb };
+      const base = { core: this.core, desc: d, weightsOIHW: oihw, transforms, quant, workspace: io.workspace, sharedBuffers: io.sharedBuffers, weightsInt: Int32Array.from(oihw), tapScales: opts.tapScales, calibration: opts.calibration, minSqnrDb: opts.minSqnrDb };
       if (bias === undefined) return base;
       if (quant.output === 'int32') throw new ConvDescError('bias', 'given', "ConvInteger (quant.output 'int32') has no bias; use output 'int8', 'uint8' or 'float32'");
       if (bias.broadcast === 'numpy') throw new ConvDescError('bias.broadcast', 'numpy', 'int8 plans take a per-channel or scalar bias');
@@ -283,7 +315,7 @@ export class Engine {
       });
       return { ...base, biasInt: Int32Array.from(per) };
     }
-    return { core: this.core, desc: d, weightsOIHW: oihw, bias, prelu, transforms, nonFinite: opts.nonFinite };
+    return { core: this.core, desc: d, weightsOIHW: oihw, bias, prelu, transforms, nonFinite: opts.nonFinite, workspace: io.workspace, sharedBuffers: io.sharedBuffers, residual: io.residual, preActivation };
   }
 
   /**
@@ -338,7 +370,7 @@ export class Engine {
           notes: [],
           createMs: performance.now() - t0,
         };
-        return this.track(new ConvPlan(this.core, d, prepared, info, ctx.quant, { bias: ctx.bias, prelu: ctx.prelu }));
+        return this.track(new ConvPlan(this.core, d, prepared, info, ctx.quant, { bias: ctx.bias, prelu: ctx.prelu }, planIoOptions(ctx)));
       } catch (e) {
         prepared?.destroy();
         if (d.algorithm !== 'auto' || e instanceof DeviceLostError) throw e;
@@ -401,7 +433,7 @@ export class Engine {
     return this.track(new ConvPlan(this.core, ctx.desc, prepared, {
       algorithm: choice.algorithm, kernels: prepared.kernelIds, candidates, verification: record.detail, workspaceBytes: 0,
       errorBound: record.detail.replace(/^passed on [^:]*: /, ''), notes: [note], createMs: performance.now() - t0,
-    }, ctx.quant, { bias: ctx.bias, prelu: ctx.prelu }));
+    }, ctx.quant, { bias: ctx.bias, prelu: ctx.prelu }, planIoOptions(ctx)));
   }
 
   /**

@@ -4,15 +4,27 @@
  * forms when the output shape changes. The expansion itself is kernels/weight-pack.ts's.
  */
 import type { NormalizedDesc } from '../conv/desc.ts';
-import type { BroadcastTensor, ConvGeometry } from '../conv/types.ts';
-import type { EpilogueConfig } from '../kernels/epilogue.ts';
-import { epilogueOperand, epilogueUniformValues, isPerChannelBroadcast } from '../kernels/weight-pack.ts';
+import type { Activation, BroadcastTensor, ConvGeometry } from '../conv/types.ts';
+import type { EpilogueConfig, EpilogueParams } from '../kernels/epilogue.ts';
+import { epilogueOperand, isPerChannelBroadcast } from '../kernels/weight-pack.ts';
 import type { EngineCore } from './engine-core.ts';
+import type { IoRef } from './steps.ts';
 
-export function epilogueConfigFor(d: NormalizedDesc, bias?: BroadcastTensor, prelu?: BroadcastTensor): EpilogueConfig {
+/** What the epilogue adds past bias and activation: a residual input, with an activation before it. */
+export interface EpilogueExtras {
+  residual?: boolean;
+  preActivation?: Activation;
+}
+
+export function epilogueConfigFor(d: NormalizedDesc, bias?: BroadcastTensor, prelu?: BroadcastTensor, extras: EpilogueExtras = {}): EpilogueConfig {
   const mode = (t?: BroadcastTensor) => (!t ? 'none' : isPerChannelBroadcast(t, d.layout) ? 'channel' : 'tensor');
   const cfg: EpilogueConfig = { bias: mode(bias), activation: d.activation.type };
   if (d.activation.type === 'prelu') cfg.prelu = mode(prelu) === 'tensor' ? 'tensor' : 'channel';
+  if (extras.residual) {
+    cfg.residual = true;
+    cfg.residualLayout = d.layout;
+    if (extras.preActivation && extras.preActivation.type !== 'linear') cfg.preActivation = extras.preActivation.type;
+  }
   return cfg;
 }
 
@@ -27,13 +39,15 @@ export class EpilogueBuffers {
     private readonly desc: NormalizedDesc,
     private readonly bias?: BroadcastTensor,
     private readonly prelu?: BroadcastTensor,
+    private readonly extras: EpilogueExtras = {},
   ) {
-    this.config = epilogueConfigFor(desc, bias, prelu);
+    this.config = epilogueConfigFor(desc, bias, prelu, extras);
   }
 
-  /** Uniform values the epilogue part declares. */
-  uniforms(): Record<string, number> {
-    return epilogueUniformValues(this.config, this.desc.outChannels, this.desc.activation.alpha ?? 0.2);
+  /** The activations' parameters (uniforms of the epilogue part). */
+  params(): EpilogueParams {
+    const pick = (a?: Activation) => (a ? { alpha: a.alpha, beta: a.beta, min: a.min, max: a.max } : undefined);
+    return { activation: pick(this.desc.activation), preActivation: pick(this.extras.preActivation) };
   }
 
   /**
@@ -64,9 +78,10 @@ export class EpilogueBuffers {
     return this.bytes();
   }
 
-  /** Bindings by name for the kernel that carries the epilogue part. */
-  bindings(): Record<string, GPUBuffer> {
-    const b: Record<string, GPUBuffer> = {};
+  /** Bindings by name for the kernel that carries the epilogue part; `residual`: the chunk's residual range. */
+  bindings(residual?: IoRef): Record<string, GPUBuffer | IoRef> {
+    const b: Record<string, GPUBuffer | IoRef> = {};
+    if (this.config.residual && residual) b.epi_residual = residual;
     if (this.biasBuf) b.epi_bias = this.biasBuf;
     if (this.preluBuf) b.epi_prelu = this.preluBuf;
     return b;

@@ -14,6 +14,70 @@ import type { ResizeResult, PreparedConv } from './algorithm.ts';
 import type { CandidateVerdict } from './select.ts';
 import type { EngineCore } from './engine-core.ts';
 import { GpuOperationError, openErrorScopes } from './errors.ts';
+import { scratchWorkspace, type IoName, type IoRange, type IoRanges } from './steps.ts';
+
+/** One of the caller's buffers for encode: a whole GPUBuffer or a byte range of one (GPUBufferBinding). */
+export type IoBuffer = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
+
+/** The caller's buffers for encode. */
+export interface ConvIo {
+  input: IoBuffer;
+  output: IoBuffer;
+  /** Plans with workspace 'external': a range of at least resize()'s workspaceBytes. */
+  workspace?: IoBuffer;
+  /** Plans with residual: float32 values of the output's shape in the plan's layout, added before the activation. */
+  residual?: IoBuffer;
+}
+
+export const IO_KEYS = ['input', 'output', 'workspace', 'residual'] as const;
+export const IO_RANGE_KEYS = ['buffer', 'offset', 'size'] as const;
+
+/** How a plan takes its buffers (createConv2d's options workspace, sharedBuffers, residual). */
+export interface PlanIoOptions {
+  workspace: 'internal' | 'external';
+  sharedBuffers: boolean;
+  residual: boolean;
+}
+
+export const DEFAULT_IO_OPTIONS: PlanIoOptions = { workspace: 'internal', sharedBuffers: false, residual: false };
+
+function isGpuBuffer(b: unknown): b is GPUBuffer {
+  return typeof GPUBuffer === 'function' ? b instanceof GPUBuffer : b !== null && typeof b === 'object' && typeof (b as GPUBuffer).destroy === 'function' && typeof (b as GPUBuffer).size === 'number';
+}
+
+/** One io entry checked: a GPUBuffer with STORAGE usage, or a range of one that is aligned, inside it and large enough. */
+export function checkIoRange(name: string, v: unknown, bytes: number, align: number): IoRange {
+  let buffer: unknown = v;
+  let offset = 0;
+  let size: number | undefined;
+  let field = name;
+  if (!isGpuBuffer(v)) {
+    if (v === null || typeof v !== 'object' || !('buffer' in v)) throw new ConvDescError(name, v, 'must be a GPUBuffer (device.createBuffer()) or a range {buffer, offset?, size?} of one');
+    rejectUnknownKeys(name, v as Record<string, unknown>, IO_RANGE_KEYS);
+    const r = v as { buffer: unknown; offset?: unknown; size?: unknown };
+    buffer = r.buffer;
+    field = `${name}.buffer`;
+    if (r.offset !== undefined) {
+      if (typeof r.offset !== 'number' || !Number.isInteger(r.offset) || r.offset < 0) throw new ConvDescError(`${name}.offset`, r.offset, 'must be an integer >= 0 (bytes)');
+      if (r.offset % align !== 0) throw new ConvDescError(`${name}.offset`, r.offset, `must be a multiple of the device's minStorageBufferOffsetAlignment (${align})`);
+      offset = r.offset;
+    }
+    if (r.size !== undefined) {
+      if (typeof r.size !== 'number' || !Number.isInteger(r.size) || r.size < 1) throw new ConvDescError(`${name}.size`, r.size, 'must be an integer >= 1 (bytes)');
+      size = r.size;
+    }
+  }
+  if (!isGpuBuffer(buffer)) throw new ConvDescError(field, buffer, 'must be a GPUBuffer (device.createBuffer())');
+  if ((buffer.usage & GPUBufferUsage.STORAGE) === 0) throw new ConvDescError(`${name}.usage`, buffer.usage, 'must include GPUBufferUsage.STORAGE');
+  if (offset > buffer.size) throw new ConvDescError(`${name}.offset`, offset, `must be <= the buffer's size (${buffer.size})`);
+  if (size !== undefined && offset + size > buffer.size) throw new ConvDescError(`${name}.size`, size, `must fit in the buffer: offset ${offset} + size ${size} > buffer size ${buffer.size}`);
+  const avail = size ?? buffer.size - offset;
+  if (avail < bytes) {
+    const what = size !== undefined ? `${name}.size` : offset ? `${name}.offset` : `${name}.size`;
+    throw new ConvDescError(what, size ?? (offset ? offset : buffer.size), `must leave >= ${bytes} bytes at the current size (${avail} available${size === undefined && offset ? ` from offset ${offset} to the buffer's end` : ''}; call resize first if the shape changed)`);
+  }
+  return { buffer, offset, size };
+}
 
 export interface PlanInfo {
   algorithm: string;
@@ -64,6 +128,8 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
     readonly quant?: NormalizedQuant,
     /** Bias / PReLU tensors, checked against the output shape at each resize (numpy broadcasts). */
     private readonly epilogue: { bias?: BroadcastTensor; prelu?: BroadcastTensor } = {},
+    /** How the plan takes its buffers: workspace internal or external, shared buffers, a residual input. */
+    readonly options: PlanIoOptions = DEFAULT_IO_OPTIONS,
   ) {
     this.desc = desc;
     this.info = info;
@@ -145,6 +211,14 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
     if (e) throw new GpuOperationError(e.filter, e.device, `ConvPlan: ${e.text}`);
   }
 
+  /** Output height and width at an input size. */
+  private outputHW(s: PlanShape): [number, number] {
+    const d = this.desc;
+    const outH = Math.floor((s.height + d.pads[0] + d.pads[2] - (d.kernelH - 1) * d.dilations[0] - 1) / d.strides[0]) + 1;
+    const outW = Math.floor((s.width + d.pads[1] + d.pads[3] - (d.kernelW - 1) * d.dilations[1] - 1) / d.strides[1]) + 1;
+    return [outH, outW];
+  }
+
   private shapeOf(n: number, c: number, h: number, w: number): [number, number, number, number] {
     return this.desc.layout === 'NHWC' ? [n, h, w, c] : [n, c, h, w];
   }
@@ -170,38 +244,85 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
     return { input: s.inputBytes ?? 4 * n.input, output: s.outputBytes ?? 4 * n.output };
   }
 
-  /** Records the convolution into the caller's encoder (no submit). Buffers are float32, in the plan's layout. */
-  encode(encoder: GPUCommandEncoder, io: { input: GPUBuffer; output: GPUBuffer }, timestampWrites?: GPUComputePassTimestampWrites): void {
+  /**
+   * Records the convolution (no submit). `target`: a GPUCommandEncoder (the plan opens its own compute pass) or a
+   * GPUComputePassEncoder (the dispatches go into the caller's pass). Each of `io`'s buffers is a GPUBuffer or a
+   * byte range `{buffer, offset?, size?}` of one: offsets multiples of minStorageBufferOffsetAlignment, sizes at
+   * least the bytes needed at the current size (byteSizes(), and resize()'s workspaceBytes for `workspace`).
+   * `workspace`: plans with option workspace 'external'; `residual`: plans with option residual (float32 values
+   * of the output's shape, in the plan's layout). Everything is checked before anything is recorded.
+   */
+  encode(target: GPUCommandEncoder | GPUComputePassEncoder, io: ConvIo, timestampWrites?: GPUComputePassTimestampWrites): void {
     this.alive();
-    if (encoder === null || typeof encoder !== 'object' || typeof (encoder as GPUCommandEncoder).beginComputePass !== 'function') {
-      throw new ConvDescError('encoder', encoder, 'must be a GPUCommandEncoder (device.createCommandEncoder())');
+    const isEncoder = target !== null && typeof target === 'object' && typeof (target as GPUCommandEncoder).beginComputePass === 'function';
+    const isPass = target !== null && typeof target === 'object' && typeof (target as GPUComputePassEncoder).dispatchWorkgroups === 'function';
+    if (!isEncoder && !isPass) {
+      throw new ConvDescError('encoder', target, 'must be a GPUCommandEncoder (device.createCommandEncoder()) or a GPUComputePassEncoder (encoder.beginComputePass())');
     }
     if (timestampWrites !== undefined && (timestampWrites === null || typeof timestampWrites !== 'object')) throw new ConvDescError('timestampWrites', timestampWrites, 'must be a GPUComputePassTimestampWrites object');
-    this.checkIo(io);
-    this.prepared.encode(encoder, io.input, io.output, timestampWrites);
+    if (timestampWrites !== undefined && isPass) throw new ConvDescError('timestampWrites', 'given', 'needs a GPUCommandEncoder target (the pass is the caller\'s; put the timestamps on it)');
+    const ranges = this.checkIo(io);
+    this.prepared.encode(target, ranges, timestampWrites);
   }
 
-  private checkIo(io: { input: GPUBuffer; output: GPUBuffer }): void {
-    this.alive();
-    rejectUnknownKeys('bindings', requireObject('bindings', io, 'an object {input, output} of GPUBuffers'), ['input', 'output']);
+  /** Bytes each of the caller's buffers needs at the current size. */
+  private ioBytes(): Record<IoName, number> {
+    const s = this.requireShape();
     const n = this.byteSizes();
-    const realBuffer = (b: unknown) => (typeof GPUBuffer === 'function' ? b instanceof GPUBuffer : b !== null && typeof b === 'object' && typeof (b as GPUBuffer).destroy === 'function');
-    const check = (name: 'input' | 'output', b: GPUBuffer, bytes: number, usage: number) => {
-      if (!b || typeof b.size !== 'number' || !realBuffer(b)) throw new ConvDescError(name, b, 'must be a GPUBuffer (device.createBuffer())');
-      if (b.size < bytes) throw new ConvDescError(`${name}.size`, b.size, `must be >= ${bytes} bytes at the current size (call resize first if the shape changed)`);
-      if ((b.usage & usage) !== usage) throw new ConvDescError(`${name}.usage`, b.usage, 'must include GPUBufferUsage.STORAGE');
-    };
-    check('input', io?.input, n.input, GPUBufferUsage.STORAGE);
-    check('output', io?.output, n.output, GPUBufferUsage.STORAGE);
-    if (io.input === io.output) throw new ConvDescError('output', 'the input buffer', 'must be a different buffer from input');
+    return { input: n.input, output: n.output, residual: n.output, workspace: this.options.workspace === 'external' ? s.workspaceBytes : 0 };
+  }
+
+  private checkIo(io: ConvIo): IoRanges {
+    this.alive();
+    const o = requireObject('bindings', io, 'an object {input, output} (and workspace, residual where the plan takes them) of GPUBuffers or {buffer, offset?, size?} ranges');
+    rejectUnknownKeys('bindings', o, IO_KEYS);
+    const used = new Set(this.prepared.ioNames());
+    for (const name of ['workspace', 'residual'] as const) {
+      const accepted = name === 'workspace' ? this.options.workspace === 'external' : this.options.residual;
+      if (o[name] !== undefined && !accepted) {
+        const why = name === 'workspace' ? "this plan allocates its own workspace (option workspace 'internal'); give one only to plans with workspace: 'external'" : 'this plan has no residual input (option residual)';
+        throw new ConvDescError(`bindings.${name}`, 'given', `is not taken by this plan (unknown key for it): ${why}`);
+      }
+      // An external-workspace plan whose algorithm needs no workspace (0 bytes) takes one or none.
+      if (o[name] === undefined && used.has(name)) {
+        const why = name === 'workspace' ? `this plan was created with workspace: 'external'; give a range of resize()'s workspaceBytes (${this.ioBytes().workspace})` : 'this plan was created with residual: true';
+        throw new ConvDescError(`bindings.${name}`, undefined, `is required: ${why}`);
+      }
+    }
+    const need = this.ioBytes();
+    const align = this.core.device.limits.minStorageBufferOffsetAlignment;
+    const out: Partial<Record<IoName, IoRange>> = {};
+    for (const name of IO_KEYS) {
+      const v = o[name];
+      if (v === undefined && (name === 'workspace' || name === 'residual')) continue;
+      out[name] = checkIoRange(name, v, need[name], align);
+    }
+    const ranges = out as IoRanges;
+    const names = Object.keys(ranges) as IoName[];
+    for (let a = 0; a < names.length; a++) {
+      for (let b = a + 1; b < names.length; b++) {
+        const x = ranges[names[a]]!;
+        const y = ranges[names[b]]!;
+        if (x.buffer !== y.buffer) continue;
+        if (!this.options.sharedBuffers) {
+          throw new ConvDescError(names[b], `the ${names[a]} buffer`, `must be a different buffer from ${names[a]} (WebGPU refuses one buffer bound read-only and writable in a dispatch); create the plan with sharedBuffers: true to bind ranges of one buffer`);
+        }
+        const written = (k: IoName) => k === 'output' || k === 'workspace';
+        const end = (r: IoRange, k: IoName) => r.offset + (r.size ?? need[k]);
+        if ((written(names[a]) || written(names[b])) && x.offset < end(y, names[b]) && y.offset < end(x, names[a])) {
+          throw new ConvDescError(names[b], `bytes ${y.offset}..${end(y, names[b])}`, `must not overlap ${names[a]} (bytes ${x.offset}..${end(x, names[a])}) in the same buffer: ${written(names[a]) ? names[a] : names[b]} is written`);
+        }
+      }
+    }
+    return ranges;
   }
 
   /**
    * GPU time of each dispatch (kernel ID → ms, median of `runs`) at the current size, with timestamp queries.
    * Needs the device feature 'timestamp-query'. The buffers are the caller's, as for encode.
    */
-  async profileStages(io: { input: GPUBuffer; output: GPUBuffer }, runs = 5): Promise<{ kernel: string; ms: number }[]> {
-    this.checkIo(io);
+  async profileStages(io: ConvIo, runs = 5): Promise<{ kernel: string; ms: number }[]> {
+    const ranges = this.checkIo(io);
     const dev = this.core.device;
     if (!dev.features.has('timestamp-query')) throw new Error("profileStages needs the device feature 'timestamp-query'");
     const ids = this.prepared.stepKernelIds();
@@ -213,7 +334,7 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
     try {
       for (let r = 0; r < runs + 1; r++) {
         const enc = dev.createCommandEncoder();
-        this.prepared.encode(enc, io.input, io.output, undefined, { querySet: qs, base: 0 });
+        this.prepared.encode(enc, ranges, undefined, { querySet: qs, base: 0 });
         enc.resolveQuerySet(qs, 0, 2 * stages, resolve, 0);
         enc.copyBufferToBuffer(resolve, 0, read, 0, 16 * stages);
         dev.queue.submit([enc.finish()]);
@@ -235,13 +356,20 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
   /**
    * Convenience: upload `x`, encode, submit, read back. Resizes first when `shape` is given. float32 plans take
    * and return float32 values; int8/uint8 plans take integer values (packed here) and return Int32Array
-   * (int32 accumulators or int8/uint8 values) or Float32Array (dequantized), per quant.output.
+   * (int32 accumulators or int8/uint8 values) or Float32Array (dequantized), per quant.output. Plans with
+   * residual take `extra.residual` (float32 values of the output's shape, in the plan's layout); plans with an
+   * external workspace get a temporary one here.
    */
-  async run(x: ArrayLike<number>, shape?: PlanShape): Promise<Out> {
+  async run(x: ArrayLike<number>, shape?: PlanShape, extra?: { residual?: ArrayLike<number> }): Promise<Out> {
     this.alive();
     // Every argument is checked before the plan changes size: a refused call leaves it as it was.
     const at = shape === undefined ? this.requireShape() : this.checkShape(shape);
     checkRunInput(x, at.batch * at.height * at.width * this.desc.inChannels, `batch·height·width·inChannels (${at.batch}·${at.height}·${at.width}·${this.desc.inChannels})${shape ? '' : ' at the current size'}`, this.quant?.inputDtype ?? 'float32');
+    if (extra !== undefined) rejectUnknownKeys('extra', requireObject('extra', extra, 'an object {residual}'), ['residual']);
+    if (this.options.residual) {
+      const outCount = at.batch * this.desc.outChannels * this.outputHW(at).reduce((a, b) => a * b, 1);
+      checkRunInput(extra?.residual, outCount, `the output's element count${shape ? '' : ' at the current size'}`, 'float32');
+    } else if (extra?.residual !== undefined) throw new ConvDescError('extra.residual', 'given', 'this plan has no residual input (option residual)');
     if (shape) this.resize(shape);
     const n = this.sizes();
     const bytes = this.byteSizes();
@@ -257,6 +385,8 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
     let input: GPUBuffer | undefined;
     let output: GPUBuffer | undefined;
     let staging: GPUBuffer | undefined;
+    let workspace: GPUBuffer | undefined;
+    let residual: GPUBuffer | undefined;
     const outBytes = Math.max(16, Math.ceil(bytes.output / 4) * 4);
     let scoped: ReturnType<typeof close>;
     try {
@@ -264,8 +394,14 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
         input = this.core.createBufferFrom(data, GPUBufferUsage.STORAGE, 'run input');
         output = dev.createBuffer({ label: 'run output', size: outBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
         staging = dev.createBuffer({ label: 'run readback', size: outBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+        const io: ConvIo = { input, output };
+        if (this.options.workspace === 'external') io.workspace = workspace = scratchWorkspace(dev, s.workspaceBytes);
+        if (this.options.residual) {
+          const r = extra!.residual!;
+          io.residual = residual = this.core.createBufferFrom(r instanceof Float32Array ? r : Float32Array.from(r), GPUBufferUsage.STORAGE, 'run residual');
+        }
         const enc = dev.createCommandEncoder({ label: 'winoconv run' });
-        this.encode(enc, { input, output });
+        this.encode(enc, io);
         enc.copyBufferToBuffer(output, 0, staging, 0, staging.size);
         dev.queue.submit([enc.finish()]);
       } finally {
@@ -295,6 +431,8 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
       input?.destroy();
       output?.destroy();
       staging?.destroy();
+      workspace?.destroy();
+      residual?.destroy();
     }
   }
 

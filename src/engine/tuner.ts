@@ -13,6 +13,7 @@ import { ENGINE_VERSION } from './engine-core.ts';
 import type { Engine } from './engine.ts';
 import { selectCandidates } from './select.ts';
 import { timeEncode } from '../runtime/timing.ts';
+import { scratchIo } from './steps.ts';
 
 export interface FindOptions {
   /** The input size to time at. */
@@ -101,8 +102,12 @@ export async function findConv2d(engine: Engine, ctx: PrepareContext, opts: Find
           const inCount = batch * height * width * d.inChannels;
           input = core.createBufferFrom(randomF32(inCount, mulberry32(5)), GPUBufferUsage.STORAGE, 'tune input');
           output = core.device.createBuffer({ label: 'tune output', size: Math.max(16, batch * rs.outHeight * rs.outWidth * d.outChannels * 4), usage: GPUBufferUsage.STORAGE });
-          const io = { input, output };
-          r.ms = (await timeEncode(core.device, (enc, ts) => prepared.encode(enc, io.input, io.output, ts), opts.warmup ?? 1, opts.runs ?? 5)).median;
+          const scratch = scratchIo(core.device, prepared.ioNames(), { input, output }, rs.workspaceBytes);
+          try {
+            r.ms = (await timeEncode(core.device, (enc, ts) => prepared.encode(enc, scratch.io, ts), opts.warmup ?? 1, opts.runs ?? 5)).median;
+          } finally {
+            scratch.release();
+          }
           if (!record.ok) {
             r.status = 'failed-verification';
             r.reason = `never chosen: its kernels failed verification against float64: ${record.detail.split('\n')[0]}`;

@@ -11,6 +11,7 @@ import { convIntegerReference, qlinearConvReference } from '../reference/integer
 import { packInt8Activations, packedActivationWords, unpackInt8Activations } from '../kernels/int8/format.ts';
 import { mulberry32, randomF32, randomInts } from '../util/random.ts';
 import type { PrepareContext, PreparedConv } from './algorithm.ts';
+import { scratchIo } from './steps.ts';
 
 export function toleranceFamily(algorithm: string, d: NormalizedDesc, userTransforms: boolean): ToleranceAlgorithm {
   if (userTransforms) return 'winograd';
@@ -38,18 +39,26 @@ export function winogradOutputTile(algorithm: string, transforms?: { mh: number;
 export function compareWithEngineTolerance(got: ArrayLike<number>, g: ConvGeometry, refOps: ConvOperands, algorithm: string, d: NormalizedDesc, transforms?: { mh: number; mw: number }): Comparison {
   const ref = conv2dReference(g, refOps);
   const act = refOps.activation?.type ?? 'linear';
+  // The final activation's input: preAct(conv + bias) + residual.
   const pre = act === 'linear' ? ref : conv2dReference(g, { ...refOps, activation: undefined });
   const dots = maxAbsDot(g, refOps).perOutput;
   const tile = winogradOutputTile(algorithm, transforms);
   const oh = ref.shape[refOps.inputLayout === 'NHWC' ? 1 : 2];
   const ow = ref.shape[refOps.inputLayout === 'NHWC' ? 2 : 3];
   const absDot = tile ? tileMaxAbsDot(dots, refOps.inputLayout, { n: g.batch, c: g.outChannels, h: oh, w: ow }, tile[0], tile[1]) : dots;
-  // A negative-side slope above 1 (leakyrelu alpha, PReLU slopes) multiplies the sum's error by itself.
-  const slopes = act === 'leakyrelu' ? [refOps.activation?.alpha ?? 0.2] : act === 'prelu' ? Array.from(refOps.activation?.preluWeights?.data ?? []) : [];
-  const gain = slopes.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+  // A slope above 1 (leakyrelu and hardsigmoid alpha, PReLU slopes; hardswish's derivative reaches 1.5 at x = 3),
+  // of the activation or of the pre-activation, multiplies the sum's error by itself.
+  const slopesOf = (a?: ConvOperands['activation']): number[] => {
+    const t = a?.type ?? 'linear';
+    if (t === 'leakyrelu' || t === 'hardsigmoid') return [a?.alpha ?? 0.2];
+    if (t === 'prelu') return Array.from(a?.preluWeights?.data ?? []);
+    if (t === 'hardswish') return [1.5];
+    return [];
+  };
+  const gain = slopesOf(refOps.activation).reduce((m, v) => Math.max(m, Math.abs(v)), 1) * slopesOf(refOps.preActivation).reduce((m, v) => Math.max(m, Math.abs(v)), 1);
   if (gain > 1) for (let i = 0; i < absDot.length; i++) absDot[i] *= gain;
   const tol = toleranceFor('float32', toleranceFamily(algorithm, d, Boolean(transforms)));
-  return compareWithReference(got, ref.data, absDot, tol, epilogueValueMagnitude(ref.data, pre.data, act));
+  return compareWithReference(got, ref.data, absDot, tol, epilogueValueMagnitude(ref.data, pre.data, act, refOps.residual));
 }
 
 /** A spatial size small enough to check fast, big enough for several (partial) tiles and every pad. */
@@ -116,12 +125,17 @@ export async function verifyPrepared(ctx: PrepareContext, prepared: PreparedConv
   const input = core.createBufferFrom(x, GPUBufferUsage.STORAGE, 'verify input');
   const outCount = batch * r.outHeight * r.outWidth * d.outChannels;
   const output = core.device.createBuffer({ label: 'verify output', size: Math.max(16, outCount * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+  // Plans with a residual input are checked with a random one (of the scale of the outputs).
+  const res = ctx.residual ? randomF32(outCount, rng) : undefined;
+  const residual = res ? core.createBufferFrom(res, GPUBufferUsage.STORAGE, 'verify residual') : undefined;
   try {
+    const scratch = scratchIo(core.device, prepared.ioNames(), { input, output, residual }, r.workspaceBytes);
     const enc = core.device.createCommandEncoder({ label: 'winoconv verify' });
-    prepared.encode(enc, input, output);
+    prepared.encode(enc, scratch.io);
     core.device.queue.submit([enc.finish()]);
+    scratch.release();
     const got = await readF32(output, outCount);
-    const refOps = { input: x, inputLayout: d.layout, weight: ctx.weightsOIHW, weightLayout: 'OIHW' as const, bias: ctx.bias, activation: { ...d.activation, preluWeights: ctx.prelu } };
+    const refOps: ConvOperands = { input: x, inputLayout: d.layout, weight: ctx.weightsOIHW, weightLayout: 'OIHW' as const, bias: ctx.bias, activation: { ...d.activation, preluWeights: ctx.prelu }, residual: res, preActivation: res ? ctx.preActivation : undefined };
     const cmp = compareWithEngineTolerance(got, g, refOps, prepared.algorithm, d, ctx.transforms);
     const tol = cmp.tolerance;
     const detail = `${cmp.pass ? 'passed' : 'FAILED'} on ${batch}×${h}×${w} random data: maxRel ${cmp.maxRelError.toExponential(2)}, error/bound ${cmp.worstRatio.toFixed(3)} (${tol.dtype}/${tol.algorithm})`;
@@ -129,6 +143,7 @@ export async function verifyPrepared(ctx: PrepareContext, prepared: PreparedConv
   } finally {
     input.destroy();
     output.destroy();
+    residual?.destroy();
   }
 }
 
@@ -148,9 +163,11 @@ export async function verifyPreparedInt(ctx: PrepareContext, prepared: PreparedC
   const outBytes = Math.max(16, Math.ceil((r.outputBytes ?? 0) / 4) * 4);
   const output = core.device.createBuffer({ label: 'verify output', size: outBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
   try {
+    const scratch = scratchIo(core.device, prepared.ioNames(), { input, output }, r.workspaceBytes);
     const enc = core.device.createCommandEncoder({ label: 'winoconv verify int8' });
-    prepared.encode(enc, input, output);
+    prepared.encode(enc, scratch.io);
     core.device.queue.submit([enc.finish()]);
+    scratch.release();
     const raw = await readBytes(output, outBytes);
     const count = batch * r.outHeight * r.outWidth * d.outChannels;
     const ops = { input: x, inputLayout: d.layout, weight: ctx.weightsInt!, weightLayout: 'OIHW' as const, xZeroPoint: q.xZeroPoint, wZeroPoint: q.wZeroPoint };
@@ -235,9 +252,11 @@ export async function verifyTapwise(ctx: PrepareContext, prepared: PreparedConv,
     const outBytes = Math.max(16, Math.ceil((r.outputBytes ?? 0) / 4) * 4);
     const output = core.device.createBuffer({ label: 'verify output', size: outBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
     try {
+      const scratch = scratchIo(core.device, prepared.ioNames(), { input, output }, r.workspaceBytes);
       const enc = core.device.createCommandEncoder({ label: 'winoconv verify tap-wise' });
-      prepared.encode(enc, input, output);
+      prepared.encode(enc, scratch.io);
       core.device.queue.submit([enc.finish()]);
+      scratch.release();
       const raw = await readBytes(output, outBytes);
       const odims = { n: s.batch, c: d.outChannels, h: r.outHeight, w: r.outWidth };
       const got = unpackInt8Activations(new Uint32Array(raw, 0, packedActivationWords(d.layout, odims)), d.layout, q.output as 'int8' | 'uint8', odims);
@@ -292,7 +311,7 @@ function hashNumbers(h: number, xs: ArrayLike<number> | undefined): number {
 export function verificationKeys(kernelIds: string[], ctx: PrepareContext): { kernel: string; full: string } {
   const d = ctx.desc;
   const descKey = JSON.stringify({ ...d, algorithm: undefined, activation: { ...d.activation, preluWeights: undefined } });
-  const kernel = `${kernelIds.join('+')}|${descKey}|${JSON.stringify(ctx.quant ?? null)}|${JSON.stringify(ctx.tuning ?? null)}`;
+  const kernel = `${kernelIds.join('+')}|${descKey}|${JSON.stringify(ctx.quant ?? null)}|${JSON.stringify(ctx.tuning ?? null)}|${JSON.stringify(ctx.preActivation ?? null)}`;
   let h = 0x811c9dc5;
   h = hashNumbers(h, ctx.weightsOIHW);
   for (const t of [ctx.bias, ctx.prelu]) {

@@ -190,7 +190,7 @@ export function depthwiseDispatch(cfg: DepthwiseKernelConfig, g: ConvGeometry, o
     uniforms: {
       ...convGeometryUniforms(g),
       multiplier, out_c4: outC4, ow_blocks: owBlocks, total, row_pitch: d.rowPitch,
-      ...epilogueUniformValues(c.epilogue, g.outChannels, opts.alpha),
+      ...epilogueUniformValues(c.epilogue, g.outChannels, opts.alpha, outHeight * outWidth),
     },
   };
 }

@@ -14,7 +14,7 @@
 import type { ConvGeometry, Layout } from '../conv/types.ts';
 import { outputSize } from '../conv/types.ts';
 import { composeKernel, type WgslPart } from './compose.ts';
-import { epiloguePart, type EpilogueConfig } from './epilogue.ts';
+import { epiloguePart, type EpilogueConfig, type EpilogueParams } from './epilogue.ts';
 import type { KernelSource, UniformField } from './types.ts';
 import { epilogueUniformValues, groupedPackShape } from './weight-pack.ts';
 
@@ -262,8 +262,8 @@ export function splitDispatch(total: number, workgroupSize: number, maxPerDim = 
 export interface DispatchOptions {
   /** device.limits.maxComputeWorkgroupsPerDimension (default 65535). */
   maxWorkgroupsPerDimension?: number;
-  /** leakyrelu slope (default 0.2). */
-  alpha?: number;
+  /** The epilogue's activation parameters, or a number: leakyrelu's slope (default 0.2). */
+  alpha?: number | EpilogueParams;
 }
 
 /** Uniform values and workgroup counts of generateDirectKernel(cfg) for geometry `g`. */
@@ -283,7 +283,7 @@ export function directDispatch(cfg: DirectKernelConfig, g: ConvGeometry, opts: D
     uniforms: {
       ...convGeometryUniforms(g),
       cin_g: s.cinG, cout_g: s.coutG, cout_g4: s.coutG4, cout_gb: coutGb, k_pad: s.kPad, ow_blocks: owBlocks, total, row_pitch: d.rowPitch,
-      ...epilogueUniformValues(c.epilogue, g.outChannels, opts.alpha),
+      ...epilogueUniformValues(c.epilogue, g.outChannels, opts.alpha, outHeight * outWidth),
     },
   };
 }

@@ -16,7 +16,7 @@
 import type { ConvGeometry, Layout } from '../conv/types.ts';
 import { outputSize } from '../conv/types.ts';
 import { mergeUniforms, type PartBinding, type WgslPart } from './compose.ts';
-import { epiloguePart, type EpilogueConfig } from './epilogue.ts';
+import { epiloguePart, type EpilogueConfig, type EpilogueParams } from './epilogue.ts';
 import type { GemmOperandParts } from './gemm-contract.ts';
 import type { UniformField } from './types.ts';
 import { epilogueUniformValues, groupedPackShape } from './weight-pack.ts';
@@ -294,7 +294,7 @@ export function im2colGemmShape(g: ConvGeometry): Im2colGemmShape {
  * Values of every uniform the parts of `cfg` declare, plus the GEMM body's gemm_m, gemm_n4, gemm_k4; the caller
  * keeps the fields its kernel has (`pickUniforms`).
  */
-export function im2colGemmUniforms(cfg: Im2colGemmConfig, g: ConvGeometry, alpha = 0.2): Record<string, number> {
+export function im2colGemmUniforms(cfg: Im2colGemmConfig, g: ConvGeometry, alpha: number | EpilogueParams = 0.2): Record<string, number> {
   const s = groupedPackShape(g);
   if (cfg.vecInput && s.cinG % 4 !== 0) throw new Error(`im2col: vecInput needs inChannels / groups (${s.cinG}) to be a multiple of 4`);
   if (cfg.vecOutput && s.coutG % 4 !== 0) throw new Error(`im2col: vecOutput needs outChannels / groups (${s.coutG}) to be a multiple of 4`);
@@ -306,7 +306,7 @@ export function im2colGemmUniforms(cfg: Im2colGemmConfig, g: ConvGeometry, alpha
     kernel_w: g.kernelW, stride_h: g.strides[0], stride_w: g.strides[1], pad_top: g.pads[0], pad_left: g.pads[1],
     dilation_h: g.dilations[0], dilation_w: g.dilations[1], cin_g: s.cinG, cout_g: s.coutG, cout_g4: s.coutG4,
     k_total: s.k, k_pad: s.kPad, gemm_m: shape.m, gemm_n4: shape.n4, gemm_k4: shape.k4,
-    ...epilogueUniformValues(cfg.epilogue, g.outChannels, alpha),
+    ...epilogueUniformValues(cfg.epilogue, g.outChannels, alpha, outHeight * outWidth),
   };
 }
 

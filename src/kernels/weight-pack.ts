@@ -10,7 +10,8 @@
  */
 import { outputSize, weightShape, type BroadcastTensor, type ConvGeometry, type Layout, type WeightLayout } from '../conv/types.ts';
 import { expandBroadcast } from '../reference/conv2d.ts';
-import type { EpilogueConfig } from './epilogue.ts';
+import { ACTIVATION_PARAM_DEFAULTS, activationUniforms, type ActivationParams, type EpilogueConfig, type EpilogueParams } from './epilogue.ts';
+import type { ActivationType } from '../conv/types.ts';
 
 /** Rounds up to a multiple of 4. */
 export const pad4 = (n: number): number => Math.ceil(n / 4) * 4;
@@ -181,10 +182,26 @@ export function epilogueOperand(t: BroadcastTensor, layout: Layout, g: ConvGeome
   return { mode: 'tensor', data: out };
 }
 
-/** Values of the uniform fields the epilogue part of `cfg` declares (epi_cpad, epi_alpha), and no others. */
-export function epilogueUniformValues(cfg: EpilogueConfig, outChannels: number, alpha = 0.2): Record<string, number> {
+/**
+ * Values of the uniform fields the epilogue part of `cfg` declares (epi_cpad, the activations' parameters, and with
+ * a residual epi_c and epi_hw = output height · width), and no others. `params`: the activations' parameters, or a
+ * number: leakyrelu's alpha.
+ */
+export function epilogueUniformValues(cfg: EpilogueConfig, outChannels: number, params: number | EpilogueParams = 0.2, outHW = 0): Record<string, number> {
+  const p: EpilogueParams = typeof params === 'number' ? { activation: { alpha: params } } : params;
   const u: Record<string, number> = {};
   if (cfg.bias === 'tensor' || (cfg.activation === 'prelu' && cfg.prelu === 'tensor')) u.epi_cpad = pad4(outChannels);
-  if (cfg.activation === 'leakyrelu') u.epi_alpha = alpha;
+  const set = (type: ActivationType, prefix: string, a: ActivationParams = {}) => {
+    for (const f of activationUniforms(type, prefix)) {
+      const name = f.name.slice(prefix.length) as keyof ActivationParams;
+      u[f.name] = a[name] ?? ACTIVATION_PARAM_DEFAULTS[name];
+    }
+  };
+  set(cfg.activation, 'epi_', p.activation);
+  if (cfg.residual) {
+    set(cfg.preActivation ?? 'linear', 'epi_pre_', p.preActivation);
+    u.epi_c = outChannels;
+    u.epi_hw = outHW;
+  }
   return u;
 }

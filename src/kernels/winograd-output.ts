@@ -14,7 +14,8 @@
  */
 import type { Layout } from '../conv/types.ts';
 import { composeKernel, type WgslPart } from './compose.ts';
-import { type EpilogueConfig, epilogueHoist, epilogueIdPart, epiloguePart } from './epilogue.ts';
+import { type EpilogueConfig, type EpilogueParams, epilogueHoist, epilogueIdPart, epiloguePart } from './epilogue.ts';
+import { epilogueUniformValues } from './weight-pack.ts';
 import type { KernelSource } from './types.ts';
 import type { Winograd2D } from '../winograd/types.ts';
 import {
@@ -85,7 +86,7 @@ export function winogradOutputUniforms(
   l: WinogradLayout,
   p: WinogradProblem,
   rowPitch: number,
-  leakyAlpha = 0.2,
+  leakyAlpha: number | EpilogueParams = 0.2,
 ): Record<string, number> {
   const u: Record<string, number> = {
     batch: p.batch,
@@ -97,11 +98,9 @@ export function winogradOutputUniforms(
     o4: l.o4,
     row_pitch: rowPitch,
   };
-  for (const f of epiloguePart(cfg.epilogue).uniforms) {
-    if (f.name === 'epi_cpad') u.epi_cpad = l.oPad;
-    else if (f.name === 'epi_alpha') u.epi_alpha = leakyAlpha;
-  }
-  return u;
+  const epi = epilogueUniformValues(cfg.epilogue, p.outChannels, leakyAlpha, l.outHeight * l.outWidth);
+  if (epi.epi_cpad !== undefined) epi.epi_cpad = l.oPad;
+  return { ...u, ...epi };
 }
 
 export function generateWinogradOutputKernel(cfg: WinogradOutputConfig): KernelSource {

@@ -4,13 +4,18 @@
  * Covers everything the conformance schema expresses: input NCHW or NHWC, weights OIHW or HWIO, strides,
  * asymmetric pads, dilations, groups (depthwise included), a bias broadcast per channel, as a scalar or with
  * numpy rules against the 4-D output in the input's layout, and the activations linear, relu, relu6,
- * leakyrelu, prelu, elu and sigmoid. The bias is added first, then the activation. The output is in the
+ * leakyrelu, prelu, elu, sigmoid, clip, hardsigmoid and hardswish. The bias is added first, then the activation;
+ * with a residual (a tensor of the output's shape in the output's layout), y = act(preAct(conv + bias) +
+ * residual), ONNX's Conv → [act] → Add → [act]. The output is in the
  * input's layout. Products and sums are float64, so float32 data gives results accurate to ~1e-16 relative
  * to Σ|x·w|, and integer data gives exact integers while the sums stay below 2^53.
  */
 import { outputSize, tensorShape } from '../conv/types.ts';
 import type { Activation, ActivationType, BroadcastTensor, ConvGeometry, Layout, WeightLayout } from '../conv/types.ts';
 import { ConvDescError, validateConvTensors } from '../conv/validate.ts';
+
+/** The largest finite float32: clip's default bounds. */
+const F32_MAX = 3.4028234663852886e38;
 
 export interface ConvOperands {
   input: ArrayLike<number>;
@@ -19,6 +24,10 @@ export interface ConvOperands {
   weightLayout: WeightLayout;
   bias?: BroadcastTensor;
   activation?: Activation;
+  /** Added after bias and preActivation, before activation; the output's shape, in the output's (input's) layout. */
+  residual?: ArrayLike<number>;
+  /** Applied before the residual is added (only with residual; not prelu). */
+  preActivation?: Activation;
 }
 
 export interface ConvOutput {
@@ -151,7 +160,7 @@ export function directConvNCHW(g: ConvGeometry, x: ArrayLike<number>, w: ArrayLi
   return out;
 }
 
-const ACTIVATION_TYPES: readonly ActivationType[] = ['linear', 'relu', 'relu6', 'leakyrelu', 'prelu', 'elu', 'sigmoid'];
+const ACTIVATION_TYPES: readonly ActivationType[] = ['linear', 'relu', 'relu6', 'leakyrelu', 'prelu', 'elu', 'sigmoid', 'clip', 'hardsigmoid', 'hardswish'];
 
 /** Applies `act` to `v`; `slope` is the PReLU slope for this element (ignored otherwise). */
 export function applyActivation(v: number, act: Activation | undefined, slope = 0): number {
@@ -170,6 +179,13 @@ export function applyActivation(v: number, act: Activation | undefined, slope = 
       return v > 0 ? v : Math.expm1(v);
     case 'sigmoid':
       return 1 / (1 + Math.exp(-v));
+    // NaN-preserving like the kernels: Math.min / Math.max return NaN for a NaN operand.
+    case 'clip':
+      return Math.min(Math.max(v, act?.min ?? -F32_MAX), act?.max ?? F32_MAX);
+    case 'hardsigmoid':
+      return Math.max(0, Math.min(1, (act?.alpha ?? 0.2) * v + (act?.beta ?? 0.5)));
+    case 'hardswish':
+      return v * Math.max(0, Math.min(1, v / 6 + 0.5));
     default:
       throw new ConvDescError('activation.type', act?.type, `must be one of ${ACTIVATION_TYPES.map((t) => `'${t}'`).join(', ')}`);
   }
@@ -181,9 +197,10 @@ function checkActivation(act: Activation | undefined): BroadcastTensor | undefin
   if (!ACTIVATION_TYPES.includes(act.type)) {
     throw new ConvDescError('activation.type', act.type, `must be one of ${ACTIVATION_TYPES.map((t) => `'${t}'`).join(', ')}`);
   }
-  if (act.type === 'leakyrelu' && act.alpha !== undefined && !Number.isFinite(act.alpha)) {
-    throw new ConvDescError('activation.alpha', act.alpha, 'must be a finite number');
+  for (const k of ['alpha', 'beta', 'min', 'max'] as const) {
+    if (act[k] !== undefined && !Number.isFinite(act[k])) throw new ConvDescError(`activation.${k}`, act[k], 'must be a finite number');
   }
+  if (act.type === 'clip' && (act.min ?? -F32_MAX) > (act.max ?? F32_MAX)) throw new ConvDescError('activation.min', act.min, `must be <= max (${act.max})`);
   if (act.type !== 'prelu') return undefined;
   if (!act.preluWeights) throw new ConvDescError('activation.preluWeights', act.preluWeights, "is required for activation 'prelu'");
   return act.preluWeights;
@@ -213,8 +230,14 @@ export function conv2dReference(g: ConvGeometry, ops: ConvOperands): ConvOutput 
   const data = toLayout(directConvNCHW(g, x, w), ops.inputLayout, g.batch, g.outChannels, oh, ow);
   const bias = ops.bias ? expandBroadcast(ops.bias, ops.inputLayout, g.batch, g.outChannels, oh, ow) : undefined;
   const slopes = preluWeights ? expandBroadcast(preluWeights, ops.inputLayout, g.batch, g.outChannels, oh, ow) : undefined;
+  const res = ops.residual;
+  if (ops.preActivation && !res) throw new ConvDescError('preActivation', ops.preActivation.type, 'applies only with a residual');
+  if (ops.preActivation?.type === 'prelu') throw new ConvDescError('preActivation', 'prelu', 'must not be prelu');
+  checkActivation(ops.preActivation);
+  if (res && res.length !== data.length) throw new ConvDescError('residual.length', res.length, `must equal the output's element count ${data.length}`);
   for (let i = 0; i < data.length; i++) {
-    const v = bias ? data[i] + bias[i] : data[i];
+    const b = bias ? data[i] + bias[i] : data[i];
+    const v = res ? applyActivation(b, ops.preActivation) + Number(res[i]) : b;
     data[i] = applyActivation(v, ops.activation, slopes ? slopes[i] : 0);
   }
   return { data, shape, layout: ops.inputLayout };

@@ -6,6 +6,7 @@ import type { AlgorithmImpl, PreparedConv } from '../algorithm.ts';
 import { prepareInt8 } from './int8.ts';
 import { EpilogueBuffers, representativeGeometry } from '../epilogue-buffers.ts';
 import { singleKernelPrepared } from './single-kernel.ts';
+import { readWriteMode, readWriteVariant } from '../../kernels/read-write-variant.ts';
 
 export const directImpl: AlgorithmImpl = {
   name: 'direct',
@@ -13,16 +14,16 @@ export const directImpl: AlgorithmImpl = {
   async prepare(ctx): Promise<PreparedConv> {
     if (ctx.quant) return prepareInt8(ctx, 'direct');
     const { core, desc: d } = ctx;
-    const epi = new EpilogueBuffers(core, d, ctx.bias, ctx.prelu);
+    const epi = new EpilogueBuffers(core, d, ctx.bias, ctx.prelu, { residual: ctx.residual, preActivation: ctx.preActivation });
     // Kernel configs depend on channel counts and a representative width only (not on the batch).
     const g0 = representativeGeometry(d);
     const depthwise = isDepthwise(g0);
     const cfgDw = depthwise ? depthwiseConfigFor(g0, d.layout, epi.config) : undefined;
     const cfgDi = depthwise ? undefined : directConfigFor(g0, d.layout, epi.config);
-    const kernel = cfgDw ? generateDepthwiseKernel(cfgDw) : generateDirectKernel(cfgDi!);
+    const kernel = readWriteVariant(cfgDw ? generateDepthwiseKernel(cfgDw) : generateDirectKernel(cfgDi!), readWriteMode(ctx));
     const weights = core.createBufferFrom(depthwise ? packDepthwiseWeights(ctx.weightsOIHW, 'OIHW', g0) : packGroupedWeights(ctx.weightsOIHW, 'OIHW', g0), GPUBufferUsage.STORAGE, `${kernel.id} weights`);
     const built = await core.pipeline(kernel);
-    const opts = { maxWorkgroupsPerDimension: core.limits.maxComputeWorkgroupsPerDimension, alpha: d.activation.alpha };
+    const opts = { maxWorkgroupsPerDimension: core.limits.maxComputeWorkgroupsPerDimension, alpha: epi.params() };
     return singleKernelPrepared({
       algorithm: 'direct', core, desc: d, built, weights, epi,
       dispatch: (g) => (cfgDw ? depthwiseDispatch(cfgDw, g, opts) : directDispatch(cfgDi!, g, opts)),

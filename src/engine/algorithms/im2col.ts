@@ -10,6 +10,7 @@ import type { AlgorithmImpl, PreparedConv } from '../algorithm.ts';
 import { prepareInt8 } from './int8.ts';
 import { EpilogueBuffers, representativeGeometry } from '../epilogue-buffers.ts';
 import { singleKernelPrepared } from './single-kernel.ts';
+import { readWriteMode, readWriteVariant } from '../../kernels/read-write-variant.ts';
 
 export const im2colImpl: AlgorithmImpl = {
   name: 'im2col',
@@ -18,18 +19,18 @@ export const im2colImpl: AlgorithmImpl = {
   async prepare(ctx): Promise<PreparedConv> {
     if (ctx.quant) return prepareInt8(ctx, 'im2col');
     const { core, desc: d } = ctx;
-    const epi = new EpilogueBuffers(core, d, ctx.bias, ctx.prelu);
+    const epi = new EpilogueBuffers(core, d, ctx.bias, ctx.prelu, { residual: ctx.residual, preActivation: ctx.preActivation });
     const g0 = representativeGeometry(d);
     const cfg = im2colConfigFor(g0, d.layout, epi.config);
     const tile = gemmTileFor(core, d.outChannels / d.groups, ctx.tuning);
-    const kernel = generateGemmKernel({ idPrefix: 'im2col_gemm_f32', operands: im2colGemmParts(cfg), tile });
+    const kernel = readWriteVariant(generateGemmKernel({ idPrefix: 'im2col_gemm_f32', operands: im2colGemmParts(cfg), tile }), readWriteMode(ctx));
     const weights = core.createBufferFrom(packGroupedWeights(ctx.weightsOIHW, 'OIHW', g0), GPUBufferUsage.STORAGE, `${kernel.id} weights`);
     const built = await core.pipeline(kernel);
     return singleKernelPrepared({
       algorithm: 'im2col', core, desc: d, built, weights, epi,
       dispatch(g) {
         const shape = im2colGemmShape(g);
-        return { uniforms: pickUniforms(kernel.uniforms, im2colGemmUniforms(cfg, g, d.activation.alpha)), workgroups: gemmDispatch(tile, shape.m, shape.n, shape.batches) };
+        return { uniforms: pickUniforms(kernel.uniforms, im2colGemmUniforms(cfg, g, epi.params())), workgroups: gemmDispatch(tile, shape.m, shape.n, shape.batches) };
       },
       // GEMM rows are the chunk's output pixels: the y dispatch (rows / (tm·wgy)) must fit the per-dimension limit.
       maxBatch(outHeight, outWidth) {

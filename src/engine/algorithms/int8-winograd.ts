@@ -17,6 +17,9 @@ import type { AlgorithmImpl, PrepareContext, PreparedConv } from '../algorithm.t
 import type { EngineCore } from '../engine-core.ts';
 import { geometryAt, representativeGeometry } from '../epilogue-buffers.ts';
 import { INPUT, OUTPUT, StepList, type Step } from '../steps.ts';
+import { Workspace } from '../workspace.ts';
+import { readWriteMode, readWriteVariant } from '../../kernels/read-write-variant.ts';
+import type { KernelSource } from '../../kernels/types.ts';
 import { QUANT_OUTPUT_MODE } from './int8.ts';
 import { int8DotPathFor } from '../../kernels/int8/index.ts';
 
@@ -100,10 +103,13 @@ function makeImpl(scheme: Int8WinogradScheme): AlgorithmImpl {
       if (missing.length) throw new Error(`${scheme}: the device lacks ${missing.join(', ')}`);
       const constants: Record<string, GPUBuffer> = {};
       for (const [name, data] of Object.entries(first.constants)) constants[name] = core.createBufferFrom(data, GPUBufferUsage.STORAGE, `${scheme} ${name}`);
-      const built = await Promise.all(first.stages.map((s) => core.pipeline(s.kernel)));
-      const kernelIds = first.stages.map((s) => s.kernel.id);
+      // Workspaces: every binding but the constants and the caller's input and output.
+      const workspaceNames = (k: KernelSource) => k.bindings.map((b) => b.name).filter((n) => !(n in first.constants) && n !== 'input' && n !== 'output');
+      const variant = (k: KernelSource) => readWriteVariant(k, readWriteMode(ctx), { workspace: workspaceNames(k), io: ['input', 'output'] });
+      const built = await Promise.all(first.stages.map((s) => core.pipeline(variant(s.kernel))));
+      const kernelIds = built.map((b) => b.kernel.id);
       const steps = new StepList(core);
-      const workspace: Record<string, GPUBuffer> = {};
+      const ws = new Workspace(core, ctx.workspace ?? 'internal');
       const notes = [...first.notes];
       if (chosen) notes.push(`tap scales: ${chosen.source}`);
       return {
@@ -115,16 +121,14 @@ function makeImpl(scheme: Int8WinogradScheme): AlgorithmImpl {
           // weights) stay. prepareFor repeats the host packing to compute them (CPU only, no upload).
           const p = prepareFor(scheme, ctx, geometryAt(d, batch, height, width), chosen?.scales, core);
           p.stages.forEach((s, i) => {
-            if (s.kernel.id !== kernelIds[i]) throw new Error(`${scheme}: kernel ${s.kernel.id} at this size differs from the plan's ${kernelIds[i]}`);
+            if (variant(s.kernel).id !== kernelIds[i]) throw new Error(`${scheme}: kernel ${s.kernel.id} at this size differs from the plan's ${kernelIds[i]}`);
           });
           for (const [name, bytes] of Object.entries(p.workspace)) {
             const why = core.bindingMisfit(`${scheme} workspace ${name}`, bytes);
             if (why) throw new ConvDescError('batch', batch, `${scheme} at ${height}×${width}: ${why}; int8 plans do not split batches: call with a smaller batch`);
-            if (!workspace[name] || workspace[name].size < bytes) {
-              steps.retire(workspace[name]);
-              workspace[name] = core.device.createBuffer({ label: `${scheme} ${name}`, size: Math.max(16, Math.ceil(bytes / 4) * 4), usage: GPUBufferUsage.STORAGE });
-            }
           }
+          const space = ws.layout(Object.entries(p.workspace).map(([name, bytes]) => ({ name, bytes, label: `${scheme} ${name}` })), (b) => steps.retire(b));
+          const workspace = space.refs;
           const list: Step[] = p.stages.map((s, i) => {
             const buffers: Step['buffers'] = {};
             for (const b of s.kernel.bindings) {
@@ -135,15 +139,17 @@ function makeImpl(scheme: Int8WinogradScheme): AlgorithmImpl {
             return { built: built[i], buffers, uniforms: s.uniforms, workgroups: s.workgroups };
           });
           steps.set(list);
-          const wsBytes = Object.values(workspace).reduce((a, b) => a + b.size, 0) + Object.values(constants).reduce((a, b) => a + b.size, 0);
+          const wsBytes = ws.mode === 'external' ? space.bytes : space.bytes + Object.values(constants).reduce((a, b) => a + b.size, 0);
           return { outHeight: p.outputDims[2], outWidth: p.outputDims[3], workspaceBytes: wsBytes, notes, inputBytes: p.inputBytes, outputBytes: p.outputBytes };
         },
         stepKernelIds: () => steps.kernelIds(),
         releaseRetired: () => steps.releaseRetired(),
-        encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
+        encode: (target, io, ts, perStep) => steps.encode(target, io, ts, perStep),
+        ioNames: () => steps.ioNames(),
         destroy() {
           steps.destroy();
-          for (const b of [...Object.values(constants), ...Object.values(workspace)]) b.destroy();
+          for (const b of Object.values(constants)) b.destroy();
+          ws.destroy();
         },
       };
     },

@@ -17,6 +17,7 @@ import { requantClamp, requantParams } from '../../quant/requant.ts';
 import type { PrepareContext, PreparedConv } from '../algorithm.ts';
 import { geometryAt, representativeGeometry } from '../epilogue-buffers.ts';
 import { StepList, INPUT, OUTPUT } from '../steps.ts';
+import { readWriteMode, readWriteVariant } from '../../kernels/read-write-variant.ts';
 
 export const QUANT_OUTPUT_MODE: Record<NormalizedQuant['output'], QOutputMode> = { int32: 'convint', int8: 'qlinear', uint8: 'qlinear', float32: 'float' };
 
@@ -48,7 +49,7 @@ export async function prepareInt8(ctx: PrepareContext, kind: 'direct' | 'im2col'
   }
   const directCfg = kind === 'direct' ? directI8ConfigFor(g0, ops) : undefined;
   const im2colCfg = kind === 'im2col' ? im2colI8ConfigFor(g0, ops) : undefined;
-  const kernel: KernelSource = directCfg ? generateDirectI8Kernel(directCfg) : generateIm2colI8Kernel(im2colCfg!);
+  const kernel: KernelSource = readWriteVariant(directCfg ? generateDirectI8Kernel(directCfg) : generateIm2colI8Kernel(im2colCfg!), readWriteMode(ctx), { workspace: [], io: ['input', 'output'] });
   const weights = core.createBufferFrom(packed.words, GPUBufferUsage.STORAGE, `${kernel.id} weights`);
   const qchan = core.createBufferFrom(chan, GPUBufferUsage.STORAGE, `${kernel.id} qchan`);
   const built = await core.pipeline(kernel);
@@ -72,7 +73,8 @@ export async function prepareInt8(ctx: PrepareContext, kind: 'direct' | 'im2col'
     },
     stepKernelIds: () => steps.kernelIds(),
     releaseRetired: () => steps.releaseRetired(),
-    encode: (enc, input, out, ts, perStep) => steps.encode(enc, input, out, ts, perStep),
+    encode: (target, io, ts, perStep) => steps.encode(target, io, ts, perStep),
+    ioNames: () => steps.ioNames(),
     destroy() {
       steps.destroy();
       weights.destroy();

@@ -10,7 +10,7 @@ import type { ConcreteAlgorithm, PreparedConv } from '../algorithm.ts';
 import { chunkIo, planChunks } from '../chunks.ts';
 import type { EngineCore } from '../engine-core.ts';
 import { geometryAt, type EpilogueBuffers } from '../epilogue-buffers.ts';
-import { INPUT, OUTPUT, StepList } from '../steps.ts';
+import { StepList } from '../steps.ts';
 
 export interface SingleKernelPlan {
   algorithm: ConcreteAlgorithm;
@@ -38,14 +38,15 @@ export function singleKernelPrepared(p: SingleKernelPlan): PreparedConv {
       const epiBytes = epi.resize(geometryAt(d, plan.chunks[0].count, height, width), plan.chunks.length > 1, (b) => steps.retire(b));
       steps.set(plan.chunks.map((c) => {
         const disp = p.dispatch(geometryAt(d, c.count, height, width));
-        const io = plan.chunks.length > 1 ? chunkIo(c, per) : { input: INPUT, output: OUTPUT };
-        return { built, buffers: { input: io.input, output: io.output, weights, ...epi.bindings() }, uniforms: disp.uniforms, workgroups: disp.workgroups };
+        const io = chunkIo(c, per, plan.chunks.length > 1);
+        return { built, buffers: { input: io.input, output: io.output, weights, ...epi.bindings(io.residual) }, uniforms: disp.uniforms, workgroups: disp.workgroups };
       }));
       return { outHeight, outWidth, workspaceBytes: epiBytes, notes: plan.note ? [plan.note] : [] };
     },
     stepKernelIds: () => steps.kernelIds(),
     releaseRetired: () => steps.releaseRetired(),
-    encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
+    encode: (target, io, ts, perStep) => steps.encode(target, io, ts, perStep),
+    ioNames: () => steps.ioNames(),
     destroy() {
       steps.destroy();
       epi.destroy();

@@ -17,7 +17,9 @@ import { linearDispatch } from '../../runtime/pipeline.ts';
 import type { AlgorithmImpl, ConcreteAlgorithm, PreparedConv } from '../algorithm.ts';
 import { EpilogueBuffers, geometryAt } from '../epilogue-buffers.ts';
 import { chunkIo, planChunks } from '../chunks.ts';
-import { INPUT, OUTPUT, StepList, type Step } from '../steps.ts';
+import { StepList, type Step } from '../steps.ts';
+import { Workspace } from '../workspace.ts';
+import { readWriteMode, readWriteVariant } from '../../kernels/read-write-variant.ts';
 
 type WinogradName = Exclude<Extract<ConcreteAlgorithm, `winograd${string}`>, `${string}-${string}`>;
 
@@ -63,20 +65,20 @@ function makeImpl(name: WinogradName): AlgorithmImpl {
     async prepare(ctx): Promise<PreparedConv> {
       const { core, desc: d } = ctx;
       const algo = ctx.transforms ?? standardAlgorithm(name, d.kernelH);
-      const epi = new EpilogueBuffers(core, d, ctx.bias, ctx.prelu);
-      const inputKernel = generateWinogradInputKernel({ algo, layout: d.layout, dtype: 'f32', channelsAligned: d.inChannels % 4 === 0 });
+      const epi = new EpilogueBuffers(core, d, ctx.bias, ctx.prelu, { residual: ctx.residual, preActivation: ctx.preActivation });
+      const rw = readWriteMode(ctx);
+      const inputKernel = readWriteVariant(generateWinogradInputKernel({ algo, layout: d.layout, dtype: 'f32', channelsAligned: d.inChannels % 4 === 0 }), rw);
       const outCfg: WinogradOutputConfig = { algo, layout: d.layout, dtype: 'f32', channelsAligned: d.outChannels % 4 === 0, epilogue: epi.config };
-      const outputKernel = generateWinogradOutputKernel(outCfg);
+      const outputKernel = readWriteVariant(generateWinogradOutputKernel(outCfg), rw);
       const tile = gemmTileFor(core, d.outChannels, ctx.tuning);
-      const gemmKernel = generateGemmKernel({ idPrefix: `${winogradAlgoIdPart(algo)}_gemm_f32`, operands: { a: plainAPart(), b: plainBPart(), c: plainCPart() }, tile });
+      const gemmKernel = readWriteVariant(generateGemmKernel({ idPrefix: `${winogradAlgoIdPart(algo)}_gemm_f32`, operands: { a: plainAPart(), b: plainBPart(), c: plainCPart() }, tile }), rw);
       const u = transformWinogradFilter(algo, ctx.weightsOIHW, { weightLayout: 'OIHW', outChannels: d.outChannels, inChannels: d.inChannels });
       const misfitU = core.bindingMisfit('the transformed filter U', u.byteLength);
       if (misfitU) throw new Error(misfitU);
       const uBuf = core.createBufferFrom(u, GPUBufferUsage.STORAGE, `${gemmKernel.id} U`);
       const [inB, gemmB, outB] = await Promise.all([core.pipeline(inputKernel), core.pipeline(gemmKernel), core.pipeline(outputKernel)]);
       const steps = new StepList(core);
-      let v: GPUBuffer | undefined;
-      let m: GPUBuffer | undefined;
+      const ws = new Workspace(core, ctx.workspace ?? 'internal');
       const maxPerDim = core.limits.maxComputeWorkgroupsPerDimension;
       return {
         algorithm: name,
@@ -95,40 +97,35 @@ function makeImpl(name: WinogradName): AlgorithmImpl {
           const plan = planChunks(core, batch, per, algoMax);
           const chunkMax = plan.chunks[0].count;
           const lMax = winogradLayout(algo, problem(chunkMax));
-          if (!v || v.size < lMax.vBytes) {
-            steps.retire(v);
-            v = core.device.createBuffer({ label: `${inputKernel.id} V`, size: Math.max(16, lMax.vBytes), usage: GPUBufferUsage.STORAGE });
-          }
-          if (!m || m.size < lMax.mBytes) {
-            steps.retire(m);
-            m = core.device.createBuffer({ label: `${gemmKernel.id} M`, size: Math.max(16, lMax.mBytes), usage: GPUBufferUsage.STORAGE });
-          }
+          const space = ws.layout([{ name: 'v', bytes: lMax.vBytes, label: `${inputKernel.id} V` }, { name: 'm', bytes: lMax.mBytes, label: `${gemmKernel.id} M` }], (b) => steps.retire(b));
+          const v = space.refs.v;
+          const m = space.refs.m;
           const epiBytes = epi.resize(geometryAt(d, chunkMax, height, width), plan.chunks.length > 1, (b) => steps.retire(b));
           steps.set(plan.chunks.flatMap((c): Step[] => {
             const p = problem(c.count);
             const l = winogradLayout(algo, p);
-            const io = plan.chunks.length > 1 ? chunkIo(c, per) : { input: INPUT, output: OUTPUT };
+            const io = chunkIo(c, per, plan.chunks.length > 1);
             const inD = linearDispatch(winogradInputInvocations(l), inputKernel.workgroupSize[0], maxPerDim);
             const outD = linearDispatch(winogradOutputInvocations(l), outputKernel.workgroupSize[0], maxPerDim);
             return [
-              { built: inB, buffers: { input: io.input, wino_v: v! }, uniforms: winogradInputUniforms(l, p, inD.rowPitch), workgroups: [inD.x, inD.y, 1] as [number, number, number] },
-              { built: gemmB, buffers: { gemm_a: v!, gemm_b: uBuf, gemm_c: m! }, uniforms: plainGemmUniforms({ batch: l.taps, m: l.tiles, n: d.outChannels, k: l.cPad }), workgroups: gemmDispatch(tile, l.tiles, d.outChannels, l.taps) },
-              { built: outB, buffers: { wino_m: m!, output: io.output, ...epi.bindings() }, uniforms: winogradOutputUniforms(outCfg, l, p, outD.rowPitch, d.activation.alpha ?? 0.2), workgroups: [outD.x, outD.y, 1] as [number, number, number] },
+              { built: inB, buffers: { input: io.input, wino_v: v }, uniforms: winogradInputUniforms(l, p, inD.rowPitch), workgroups: [inD.x, inD.y, 1] as [number, number, number] },
+              { built: gemmB, buffers: { gemm_a: v, gemm_b: uBuf, gemm_c: m }, uniforms: plainGemmUniforms({ batch: l.taps, m: l.tiles, n: d.outChannels, k: l.cPad }), workgroups: gemmDispatch(tile, l.tiles, d.outChannels, l.taps) },
+              { built: outB, buffers: { wino_m: m, output: io.output, ...epi.bindings(io.residual) }, uniforms: winogradOutputUniforms(outCfg, l, p, outD.rowPitch, epi.params()), workgroups: [outD.x, outD.y, 1] as [number, number, number] },
             ];
           }));
           const notes = [`${lMax.taps} taps × GEMM ${lMax.tiles}×${d.outChannels}×${lMax.cPad} per call`];
           if (plan.note) notes.push(plan.note);
-          return { outHeight: one.outHeight, outWidth: one.outWidth, workspaceBytes: v.size + m.size + uBuf.size + epiBytes, notes };
+          return { outHeight: one.outHeight, outWidth: one.outWidth, workspaceBytes: ws.mode === 'external' ? space.bytes : space.bytes + uBuf.size + epiBytes, notes };
         },
         stepKernelIds: () => steps.kernelIds(),
         releaseRetired: () => steps.releaseRetired(),
-        encode: (enc, input, output, ts, perStep) => steps.encode(enc, input, output, ts, perStep),
+        encode: (target, io, ts, perStep) => steps.encode(target, io, ts, perStep),
+        ioNames: () => steps.ioNames(),
         destroy() {
           steps.destroy();
           epi.destroy();
           uBuf.destroy();
-          v?.destroy();
-          m?.destroy();
+          ws.destroy();
         },
       };
     },

@@ -12,7 +12,8 @@ import { mulberry32, randomF32 } from '../../../src/util/random.ts';
 import { DIRECT_BASELINE_SHAPES, type ShapeCase } from '../../shapes.ts';
 import type { GpuCase, GpuTestContext } from '../harness/types.ts';
 
-const ACTIVATION_CODE: Record<ActivationType, number> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 3, elu: 4, sigmoid: 5, prelu: -1 };
+// The hand-written baseline shader has codes for these activations only (-1: not in the shader).
+const ACTIVATION_CODE: Record<ActivationType, number> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 3, elu: 4, sigmoid: 5, prelu: -1, clip: -1, hardsigmoid: -1, hardswish: -1 };
 
 async function runDirectBaseline(t: GpuTestContext, sc: ShapeCase, seed: number): Promise<void> {
   const g = sc.geom;

@@ -11,9 +11,11 @@ import { engineInt8Cases } from './engine-int8.ts';
 import { int8WinogradCases } from './int8-winograd.ts';
 import { apiCases } from './api.ts';
 import { opsCases } from './ops.ts';
+import { engineIoCases } from './engine-io.ts';
 import { reliabilityCases } from './reliability.ts';
+import { sessionCases } from './session.ts';
 
-export const GPU_CASES: GpuCase[] = [...directBaselineCases, ...gemmCases, ...winogradStageCases, ...directKernelCases, ...engineCases, ...tunerCases, ...int8Cases, ...int8WinogradCases, ...engineInt8Cases, ...apiCases, ...reliabilityCases, ...opsCases];
+export const GPU_CASES: GpuCase[] = [...directBaselineCases, ...gemmCases, ...winogradStageCases, ...directKernelCases, ...engineCases, ...tunerCases, ...int8Cases, ...int8WinogradCases, ...engineInt8Cases, ...apiCases, ...reliabilityCases, ...engineIoCases, ...opsCases, ...sessionCases];
 
 export function findCase(name: string): GpuCase {
   const c = GPU_CASES.find((x) => x.name === name);

@@ -26,8 +26,9 @@ const nopImpl: AlgorithmImpl = {
         return { outHeight: oh, outWidth: ow, workspaceBytes: 0, notes: [] };
       },
       stepKernelIds: () => [],
-      encode(enc, _i, _o, ts) {
-        enc.beginComputePass({ timestampWrites: ts }).end();
+      ioNames: () => ['input', 'output'],
+      encode(target, _io, ts) {
+        if ('beginComputePass' in target) target.beginComputePass({ timestampWrites: ts }).end();
       },
       destroy() {},
     };

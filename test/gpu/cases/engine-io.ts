@@ -1,0 +1,176 @@
+/**
+ * The engine's io contract for a runtime that drives plans inside one memory arena: encode into the caller's
+ * command encoder or compute pass, buffers as byte ranges, external workspace, shared-buffer bindings, the
+ * fused epilogue's residual input and parametric activations, concurrent plan creation.
+ */
+import type { Conv2dDesc } from '../../../src/conv/desc.ts';
+import { ConvDescError } from '../../../src/conv/validate.ts';
+import { Engine } from '../../../src/engine/engine.ts';
+import type { ConvIo } from '../../../src/engine/plan.ts';
+import { mulberry32, randomF32 } from '../../../src/util/random.ts';
+import type { GpuCase, GpuTestContext } from '../harness/types.ts';
+
+async function expectFieldError(what: string, f: () => unknown, field: string, rule: RegExp): Promise<void> {
+  let err: unknown;
+  try {
+    await f();
+  } catch (e) {
+    err = e;
+  }
+  if (!(err instanceof ConvDescError)) throw new Error(`${what}: expected a ConvDescError on '${field}' (${rule}), got ${err === undefined ? 'no error' : String(err)}`);
+  if (err.field !== field || !rule.test(err.message)) throw new Error(`${what}: expected field '${field}' matching ${rule}, got field '${err.field}': ${err.message}`);
+}
+
+const SIZE = { batch: 2, height: 9, width: 7 };
+const FP32_ALGOS = ['direct', 'im2col', 'winograd2', 'winograd4', 'winograd6'] as const;
+
+function descFor(algorithm: string, extra: Partial<Conv2dDesc> = {}): Conv2dDesc {
+  return { inChannels: 3, outChannels: 13, kernelSize: 3, pads: [1, 1, 1, 1], layout: 'NHWC', algorithm: algorithm as Conv2dDesc['algorithm'], ...extra };
+}
+
+function weightsFor(d: Conv2dDesc, seed: number): Float32Array {
+  const k = typeof d.kernelSize === 'number' ? d.kernelSize * d.kernelSize : d.kernelSize[0] * d.kernelSize[1];
+  return randomF32(d.outChannels * (d.inChannels / (d.groups ?? 1)) * k, mulberry32(seed), -0.5, 0.5);
+}
+
+/** Submits `record` and reads `bytes` of `buffer` from `offset`. */
+async function submitAndRead(t: GpuTestContext, record: (enc: GPUCommandEncoder) => void, buffer: GPUBuffer, offset: number, count: number): Promise<Float32Array> {
+  const staging = t.buffer({ size: count * 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  const enc = t.device.createCommandEncoder();
+  record(enc);
+  enc.copyBufferToBuffer(buffer, offset, staging, 0, count * 4);
+  t.device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const out = new Float32Array(staging.getMappedRange().slice(0));
+  staging.unmap();
+  return out;
+}
+
+function sameValues(what: string, got: Float32Array, want: Float32Array): void {
+  if (got.length !== want.length) throw new Error(`${what}: ${got.length} values, expected ${want.length}`);
+  for (let i = 0; i < got.length; i++) {
+    if (!Object.is(got[i], want[i])) throw new Error(`${what}: [${i}] = ${got[i]}, expected ${want[i]} (as run() gives)`);
+  }
+}
+
+/** Byte ranges at aligned offsets, encoded into the caller's pass and into the caller's encoder, equal run(). */
+async function byteRanges(t: GpuTestContext): Promise<void> {
+  const engine = new Engine(t.device);
+  const align = t.device.limits.minStorageBufferOffsetAlignment;
+  for (const algorithm of FP32_ALGOS) {
+    const d = descFor(algorithm);
+    const plan = await engine.createConv2d(d, { weights: weightsFor(d, 3), bias: randomF32(13, mulberry32(4)) });
+    const { outputShape } = plan.resize(SIZE);
+    const x = randomF32(SIZE.batch * SIZE.height * SIZE.width * 3, mulberry32(5));
+    const want = (await plan.run(x)) as Float32Array;
+    const bytes = plan.byteSizes();
+    const inOff = 2 * align;
+    const outOff = 3 * align;
+    const input = t.buffer({ size: inOff + bytes.input + align, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    t.device.queue.writeBuffer(input, inOff, x);
+    const output = t.buffer({ size: outOff + 2 * bytes.output + 2 * align, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    const outOff2 = Math.ceil((outOff + bytes.output) / align) * align;
+    const where = `${algorithm} ${outputShape}`;
+    const inPass = await submitAndRead(t, (enc) => {
+      const pass = enc.beginComputePass();
+      plan.encode(pass, { input: { buffer: input, offset: inOff, size: bytes.input }, output: { buffer: output, offset: outOff, size: bytes.output } });
+      plan.encode(pass, { input: { buffer: input, offset: inOff }, output: { buffer: output, offset: outOff2 } });
+      pass.end();
+    }, output, outOff, want.length);
+    sameValues(`${where}: encoded into the caller's pass`, inPass, want);
+    const second = await submitAndRead(t, (enc) => plan.encode(enc, { input: { buffer: input, offset: inOff }, output: { buffer: output, offset: outOff2 } }), output, outOff2, want.length);
+    sameValues(`${where}: encoded into the caller's encoder, second range`, second, want);
+    t.log(`${where}: ranges ok (${plan.info.kernels.join(', ')})`);
+    await expectFieldError('misaligned offset', () => plan.encode(t.device.createCommandEncoder(), { input: { buffer: input, offset: 4 }, output }), 'input.offset', new RegExp(`multiple of .*minStorageBufferOffsetAlignment \\(${align}\\)`));
+    await expectFieldError('short range', () => plan.encode(t.device.createCommandEncoder(), { input: { buffer: input, offset: inOff, size: bytes.input - 4 }, output }), 'input.size', new RegExp(`>= ${bytes.input} bytes`));
+    await expectFieldError('range past the end', () => plan.encode(t.device.createCommandEncoder(), { input, output: { buffer: output, offset: 0, size: output.size + 4 } }), 'output.size', /must fit in the buffer/);
+    await expectFieldError('one buffer without sharedBuffers', () => plan.encode(t.device.createCommandEncoder(), { input: { buffer: output, offset: 0 }, output: { buffer: output, offset: outOff2 } }), 'output', /sharedBuffers/);
+    plan.destroy();
+  }
+}
+
+/** An external workspace: the plan allocates none; ranges of the caller's arena give run()'s results; refusals. */
+async function externalWorkspace(t: GpuTestContext): Promise<void> {
+  const engine = new Engine(t.device);
+  const align = t.device.limits.minStorageBufferOffsetAlignment;
+  for (const algorithm of FP32_ALGOS) {
+    const d = descFor(algorithm);
+    const w = weightsFor(d, 6);
+    const internal = await engine.createConv2d(d, { weights: w });
+    const plan = await engine.createConv2d(d, { weights: w, workspace: 'external' });
+    internal.resize(SIZE);
+    const r = plan.resize(SIZE);
+    if (plan.info.kernels.map((k) => k.replace(/_wsrw$/, '')).join() !== internal.info.kernels.join()) throw new Error(`${algorithm}: external-workspace kernels ${plan.info.kernels} differ from ${internal.info.kernels}`);
+    if (algorithm.startsWith('winograd') && !(r.workspaceBytes > 0)) throw new Error(`${algorithm}: workspaceBytes ${r.workspaceBytes} for an external workspace`);
+    const x = randomF32(SIZE.batch * SIZE.height * SIZE.width * 3, mulberry32(7));
+    const want = (await internal.run(x)) as Float32Array;
+    sameValues(`${algorithm}: run() with a temporary external workspace`, (await plan.run(x)) as Float32Array, want);
+    const bytes = plan.byteSizes();
+    const wsOff = align;
+    const arena = t.buffer({ size: wsOff + Math.max(r.workspaceBytes, 16) + align, usage: GPUBufferUsage.STORAGE });
+    const input = t.upload(x);
+    const output = t.buffer({ size: bytes.output, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    const io: ConvIo = { input, output };
+    if (r.workspaceBytes > 0) io.workspace = { buffer: arena, offset: wsOff, size: r.workspaceBytes };
+    else io.workspace = { buffer: arena, offset: wsOff };
+    const got = await submitAndRead(t, (enc) => plan.encode(enc, io), output, 0, want.length);
+    sameValues(`${algorithm}: encode with the workspace at offset ${wsOff} of an arena`, got, want);
+    if (r.workspaceBytes > 0) await expectFieldError('no workspace', () => plan.encode(t.device.createCommandEncoder(), { input, output }), 'bindings.workspace', /is required: .*workspace: 'external'/);
+    if (r.workspaceBytes > 16) await expectFieldError('short workspace', () => plan.encode(t.device.createCommandEncoder(), { input, output, workspace: { buffer: arena, offset: wsOff, size: r.workspaceBytes - 4 } }), 'workspace.size', new RegExp(`>= ${r.workspaceBytes} bytes`));
+    await expectFieldError('workspace to an internal plan', () => internal.encode(t.device.createCommandEncoder(), { input, output, workspace: arena }), 'bindings.workspace', /workspace 'internal'/);
+    t.log(`${algorithm}: external workspace ${r.workspaceBytes} bytes ok`);
+    plan.destroy();
+    internal.destroy();
+  }
+  await expectFieldError('workspace option', () => engine.createConv2d(descFor('direct'), { weights: weightsFor(descFor('direct'), 1), workspace: 'shared' as never }), 'workspace', /'internal' or 'external'/);
+}
+
+/** Ranges of one buffer as input, output, residual and workspace (sharedBuffers): no validation error, right values. */
+async function sharedBuffers(t: GpuTestContext): Promise<void> {
+  const engine = new Engine(t.device);
+  const align = t.device.limits.minStorageBufferOffsetAlignment;
+  const up = (n: number) => Math.ceil(n / align) * align;
+  for (const algorithm of [...FP32_ALGOS, 'depthwise'] as const) {
+    const d = algorithm === 'depthwise' ? descFor('direct', { inChannels: 13, groups: 13 }) : descFor(algorithm);
+    const w = weightsFor(d, 8);
+    const opts = { weights: w, bias: randomF32(13, mulberry32(9)), residual: true, preActivation: 'relu' as const };
+    const plain = await engine.createConv2d({ ...d, activation: 'relu6' }, opts);
+    const plan = await engine.createConv2d({ ...d, activation: 'relu6' }, { ...opts, sharedBuffers: true, workspace: 'external' });
+    if (!plan.info.kernels.every((k) => k.endsWith('_rw'))) throw new Error(`${algorithm}: shared-buffers kernels ${plan.info.kernels} do not all end in _rw`);
+    plain.resize(SIZE);
+    const r = plan.resize(SIZE);
+    const bytes = plan.byteSizes();
+    const x = randomF32(bytes.input / 4, mulberry32(10));
+    const res = randomF32(bytes.output / 4, mulberry32(11));
+    const want = (await plain.run(x, undefined, { residual: res })) as Float32Array;
+    const inOff = 0;
+    const resOff = up(inOff + bytes.input);
+    const outOff = up(resOff + bytes.output);
+    const wsOff = up(outOff + bytes.output);
+    const one = t.buffer({ size: wsOff + Math.max(16, r.workspaceBytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+    t.device.queue.writeBuffer(one, inOff, x);
+    t.device.queue.writeBuffer(one, resOff, res);
+    const io: ConvIo = {
+      input: { buffer: one, offset: inOff, size: bytes.input },
+      residual: { buffer: one, offset: resOff, size: bytes.output },
+      output: { buffer: one, offset: outOff, size: bytes.output },
+      workspace: { buffer: one, offset: wsOff },
+    };
+    t.device.pushErrorScope('validation');
+    const got = await submitAndRead(t, (enc) => plan.encode(enc, io), one, outOff, want.length);
+    const err = await t.device.popErrorScope();
+    if (err) throw new Error(`${algorithm}: validation error with one shared buffer: ${err.message}`);
+    sameValues(`${algorithm}: input, residual, output and workspace in one buffer`, got, want);
+    await expectFieldError('overlapping output', () => plan.encode(t.device.createCommandEncoder(), { ...io, output: { buffer: one, offset: resOff, size: bytes.output } }), 'residual', /must not overlap output/);
+    await expectFieldError('one buffer without sharedBuffers', () => plain.encode(t.device.createCommandEncoder(), { input: io.input, residual: io.residual, output: io.output }), 'output', /sharedBuffers: true/);
+    t.log(`${algorithm}: ${plan.info.kernels.join(', ')} ok`);
+    plan.destroy();
+    plain.destroy();
+  }
+}
+
+export const engineIoCases: GpuCase[] = [
+  { name: 'engine-io: byte ranges, encode into the caller pass or encoder, equal run() (every fp32 algorithm)', run: byteRanges },
+  { name: 'engine-io: external workspace carved from the caller range (every fp32 algorithm)', run: externalWorkspace },
+  { name: 'engine-io: sharedBuffers binds input, output, residual and workspace as ranges of one buffer', run: sharedBuffers },
+];
