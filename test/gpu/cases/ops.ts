@@ -5,15 +5,55 @@
  * (harness/run-ops.ts: one arena, 256-byte-aligned ranges, sentinels around every value) and compared with the float64
  * reference of ops-reference.ts. Ugly shapes: odd sizes, C = 1 and 3, broadcasting, negative axes and steps.
  */
-import type { Attribute } from '../../../src/graph/ir.ts';
+import { type Attribute, type DType, type Graph, type Tensor, fromNumbers } from '../../../src/graph/ir.ts';
+import { inferShapes } from '../../../src/graph/shape-inference.ts';
 import { lowerOp } from '../../../src/graph/lower-ops.ts';
 import type { Layout } from '../../../src/graph/runtime-types.ts';
-import { attr } from '../../../src/graph/onnx-writer.ts';
 import { mulberry32 } from '../../../src/util/random.ts';
-import { type In, oneNode } from '../../unit/graph/helpers.ts';
 import { contextFor, runLowering } from '../harness/run-ops.ts';
 import type { GpuCase, GpuTestContext } from '../harness/types.ts';
 import { type RefTensor, referenceOp } from './ops-reference.ts';
+
+/** Attribute constructors (as onnx-writer's `attr`, which this module cannot import: it pulls protobuf into the page). */
+const attr = {
+  float: (value: number): Attribute => ({ type: 'float', value }),
+  int: (value: number): Attribute => ({ type: 'int', value }),
+  string: (value: string): Attribute => ({ type: 'string', value }),
+  ints: (value: number[]): Attribute => ({ type: 'ints', value }),
+};
+
+/** A node input: a model input of this shape, or (with `value`) an initializer; '' omits an optional input. */
+export interface In {
+  shape: number[];
+  dtype?: DType;
+  value?: number[];
+}
+
+/**
+ * A graph of one node 'n0' (inputs in0.., outputs out0..) with shapes inferred, built directly as IR (no protobuf:
+ * the same module runs in the browser page).
+ */
+export function opGraph(opType: string, ins: (In | '')[], attributes: Record<string, Attribute> = {}, opts: { opset?: number; outputs?: number } = {}): Graph {
+  const initializers = new Map<string, Tensor>();
+  const inputs: Graph['inputs'] = [];
+  const names = ins.map((v, i) => {
+    if (v === '') return '';
+    const name = `in${i}`;
+    if (v.value) initializers.set(name, fromNumbers(name, v.dtype ?? 'int64', v.shape, v.value));
+    else inputs.push({ name, dtype: v.dtype ?? 'float32', shape: [...v.shape] });
+    return name;
+  });
+  const values: Graph['values'] = new Map();
+  for (const [name, t] of initializers) values.set(name, { name, dtype: t.dtype, shape: [...t.dims] });
+  const outputs = Array.from({ length: opts.outputs ?? 1 }, (_, i) => `out${i}`);
+  const graph: Graph = {
+    name: 'ops', irVersion: 8, opsets: { '': opts.opset ?? 17 }, producer: 'winoconv-test', inputs,
+    outputs: outputs.map((name) => ({ name, dtype: 'float32', shape: undefined })), initializers,
+    nodes: [{ name: 'n0', opType, domain: '', inputs: names, outputs, attributes }], values, folded: new Map(), declared: new Map(),
+  };
+  inferShapes(graph, {});
+  return graph;
+}
 
 export interface OpCase {
   name: string;
@@ -122,7 +162,7 @@ function layoutVariants(names: string[], rank4: (n: string) => boolean, outputs:
 }
 
 export async function runOpCase(t: GpuTestContext, c: OpCase, seed: number): Promise<void> {
-  const g = oneNode(c.op, c.ins, c.attrs ?? {}, { opset: c.opset, outputs: c.outputs });
+  const g = opGraph(c.op, c.ins, c.attrs ?? {}, { opset: c.opset, outputs: c.outputs });
   const node = g.nodes[0];
   const opset = g.opsets[''];
   const constant = (n: string) => g.initializers.get(n) ?? g.folded.get(n);

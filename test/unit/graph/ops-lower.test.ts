@@ -12,9 +12,8 @@ import { type Layout, type OpDispatch, stridedTensor } from '../../../src/graph/
 import { SUPPORTED_OPS } from '../../../src/graph/shape-inference.ts';
 import { kernelContractMismatches } from '../../../src/kernels/reflect.ts';
 import { packUniforms } from '../../../src/kernels/types.ts';
-import { OP_CASES } from '../../gpu/cases/ops.ts';
+import { type In, OP_CASES, opGraph as oneNode } from '../../gpu/cases/ops.ts';
 import { contextFor } from '../../gpu/harness/run-ops.ts';
-import { type In, oneNode } from './helpers.ts';
 
 const f = (shape: number[]): In => ({ shape, dtype: 'float32' });
 const LIMITS = { maxComputeWorkgroupsPerDimension: 5, maxStorageBufferBindingSize: 1 << 27 };
