@@ -64,6 +64,8 @@ export interface OpCase {
   outputs?: number;
   /** Input value range (default [-2, 2]). */
   range?: [number, number];
+  /** Device limits the lowering sees (default TEST_LIMITS): small ones force y-split dispatches and B chunks. */
+  limits?: { maxComputeWorkgroupsPerDimension: number; maxStorageBufferBindingSize: number };
   /** Relative tolerance (default 2e-6, scaled by max(1, |ref|)); Σ-terms ops give more. */
   tol?: number;
 }
@@ -143,6 +145,16 @@ export const OP_CASES: OpCase[] = [
   { name: 'ConvTranspose 1-D', op: 'ConvTranspose', ins: [f([2, 3, 6]), cf([3, 2, 4], seq(24))], attrs: { strides: attr.ints([3]), pads: attr.ints([1, 2]) }, tol: 1e-5 },
   { name: 'Gather axis 1 negative indices', op: 'Gather', ins: [f([2, 5, 3, 4]), ci([-1, 0, 3, 3, -5, 2], [2, 3])], attrs: { axis: attr.int(1) } },
   { name: 'Gather scalar index axis -1', op: 'Gather', ins: [f([3, 4, 6]), ci([-2], [])], attrs: { axis: attr.int(-1) } },
+  { name: 'Add y-split dispatch', op: 'Add', ins: [f([2, 3, 5, 7]), f([7])], limits: { maxComputeWorkgroupsPerDimension: 2, maxStorageBufferBindingSize: 1 << 27 } },
+  { name: 'Gemm B in column chunks', op: 'Gemm', ins: [f([6, 13]), cf([23, 13], seq(299)), cf([1, 23], seq(23, 2))], attrs: { transB: attr.int(1) }, limits: { maxComputeWorkgroupsPerDimension: 65535, maxStorageBufferBindingSize: 13 * 16 * 2 }, tol: 1e-5 },
+  { name: 'ConstantOfShape not folded', op: 'ConstantOfShape', ins: [ci([3, 25000])], attrs: { value: { type: 'tensor', value: fromNumbers('v', 'float32', [1], [2.5]) } } },
+  { name: 'Pow negative bases', op: 'Pow', ins: [f([4, 5]), cf([5], [2, 3, 0, -1, 0.5])] },
+  { name: 'Pad wrap opset 19', op: 'Pad', ins: [f([1, 2, 3, 4]), ci([0, 0, 2, 3, 0, 0, 1, 4])], attrs: { mode: attr.string('wrap') }, opset: 19 },
+  { name: 'Split opset 18 num_outputs uneven', op: 'Split', ins: [f([2, 3, 7, 2])], attrs: { axis: attr.int(2), num_outputs: attr.int(3) }, opset: 18, outputs: 3 },
+  { name: 'Clip runtime min', op: 'Clip', ins: [f([2, 3, 4, 5]), f([]), cf([], [0.5])], opset: 13 },
+  { name: 'Max variadic 7', op: 'Max', ins: [f([2, 3]), f([3]), f([2, 1]), f([2, 3]), f([1]), f([1, 3]), f([2, 3])] },
+  { name: 'Resize nearest tf_half_pixel_for_nearest', op: 'Resize', ins: [f([1, 2, 4, 5]), '', cf([4], [1, 1, 1.5, 2.5])], attrs: { coordinate_transformation_mode: attr.string('tf_half_pixel_for_nearest'), nearest_mode: attr.string('ceil') }, opset: 13 },
+  { name: 'Resize linear half_pixel_symmetric', op: 'Resize', ins: [f([1, 2, 5, 4]), '', cf([4], [1, 1, 1.7, 0.6])], attrs: { mode: attr.string('linear'), coordinate_transformation_mode: attr.string('half_pixel_symmetric') }, opset: 19 },
   { name: 'Cast to float', op: 'Cast', ins: [f([2, 3, 3, 2])], attrs: { to: attr.int(1) } },
 ];
 
@@ -181,7 +193,7 @@ export async function runOpCase(t: GpuTestContext, c: OpCase, seed: number): Pro
   const ref = referenceOp(c.op, c.attrs ?? {}, refIns, outShapes, opset);
   const variants = layoutVariants([...runtime, ...node.outputs], (n) => shapeOf(n).length === 4, node.outputs);
   for (const layouts of variants) {
-    const ctx = contextFor(g, layouts);
+    const ctx = contextFor(g, layouts, c.limits);
     const lowering = lowerOp(ctx);
     const where = `op case '${c.name}' (${c.op}, opset ${opset}) seed ${seed} layouts ${JSON.stringify(layouts)} inputs ${node.inputs.map((n) => (n === '' ? "''" : `${n}${JSON.stringify(constant(n) ? constant(n)!.dims : shapeOf(n))}${constant(n) ? '(const)' : ''}`)).join(' ')} attrs ${JSON.stringify(c.attrs ?? {})} kernels ${lowering.dispatches.map((d) => d.kernel.id).join(', ') || `alias of ${lowering.aliasOf}`}`;
     let outs: Record<string, Float32Array>;
