@@ -155,6 +155,9 @@ export const OP_CASES: OpCase[] = [
   { name: 'Max variadic 7', op: 'Max', ins: [f([2, 3]), f([3]), f([2, 1]), f([2, 3]), f([1]), f([1, 3]), f([2, 3])] },
   { name: 'Resize nearest tf_half_pixel_for_nearest', op: 'Resize', ins: [f([1, 2, 4, 5]), '', cf([4], [1, 1, 1.5, 2.5])], attrs: { coordinate_transformation_mode: attr.string('tf_half_pixel_for_nearest'), nearest_mode: attr.string('ceil') }, opset: 13 },
   { name: 'Resize linear half_pixel_symmetric', op: 'Resize', ins: [f([1, 2, 5, 4]), '', cf([4], [1, 1, 1.7, 0.6])], attrs: { mode: attr.string('linear'), coordinate_transformation_mode: attr.string('half_pixel_symmetric') }, opset: 19 },
+  { name: 'Reshape of a large constant', op: 'Reshape', ins: [cf([70007], seq(70007)), ci([-1, 7])] },
+  { name: 'Transpose of a large constant', op: 'Transpose', ins: [cf([3, 5, 4700], seq(70500))], attrs: { perm: attr.ints([2, 0, 1]) } },
+  { name: 'Dropout as Identity', op: 'Dropout', ins: [f([2, 3, 3, 5])], opset: 12 },
   { name: 'Cast to float', op: 'Cast', ins: [f([2, 3, 3, 2])], attrs: { to: attr.int(1) } },
 ];
 
