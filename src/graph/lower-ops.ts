@@ -82,6 +82,7 @@ export function lowerOp(ctx: OpLowerContext): OpLowering {
   const f = n.domain === '' || n.domain === 'ai.onnx' ? LOWERERS[n.opType] : undefined;
   if (!f || !Object.hasOwn(LOWERERS, n.opType)) throw new OnnxLoadError(`node '${n.name}' (${n.opType}): no op kernel for ${n.domain ? `${n.domain}.` : ''}${n.opType}`);
   const c = new Lowering(ctx);
+  if (ctx.outputs.length > 0 && ctx.outputs.every((o) => elementCount(o.shape) === 0)) return { dispatches: [] };
   for (const o of ctx.outputs) if (o.shape.length > MAX_OP_RANK) c.fail(`output rank ${o.shape.length} is above ${MAX_OP_RANK}, the largest rank the op kernels take`);
   return f(c);
 }
@@ -188,7 +189,11 @@ class Lowering {
     return a < 0 ? a + rank : a;
   }
   work(total: number): ReturnType<typeof linearWork> {
-    return linearWork(total, this.maxPerDim);
+    try {
+      return linearWork(total, this.maxPerDim);
+    } catch (e) {
+      return this.fail((e as Error).message);
+    }
   }
 }
 
@@ -609,34 +614,52 @@ function gather(c: Lowering): OpLowering {
 
 interface MatOperand { op: Operand; sm: number; sk: number; batch: number[] }
 
-function matmulDispatch(c: Lowering, a: MatOperand, b: MatOperand, bias: { op: Operand; sm: number; sn: number; batch: number[] } | undefined,
-  cv: { sm: number; sn: number; batch: number[]; batchShape: number[] }, m: number, n: number, k: number, alpha: number, beta: number): OpDispatch {
+/**
+ * The MatMul/Gemm dispatches. A constant B with no batch dims is packed as vec4 rows (packMatmulB); when the packed
+ * B exceeds maxStorageBufferBindingSize it is split into column chunks, one dispatch each (C and the bias offset to
+ * the chunk's first column).
+ */
+function matmulDispatches(c: Lowering, a: MatOperand, b: MatOperand, bias: { op: Operand; sm: number; sn: number; batch: number[] } | undefined,
+  cv: { sm: number; sn: number; batch: number[]; batchShape: number[] }, m: number, n: number, k: number, alpha: number, beta: number): OpDispatch[] {
   const q = cv.batchShape.length;
   if (q > 4) c.fail(`${q} batch dims; the MatMul kernel takes at most 4`);
   const packedB = b.op.kind === 'constant' && q === 0 && b.batch.length === 0;
   const cfg: MatmulConfig = { tm: m < 4 ? 1 : 4, batchRank: q, a: a.op.kind, b: b.op.kind, bias: bias ? bias.op.kind : 'none', packedB };
   const kernel = generateMatmulKernel(cfg);
-  let bBinding = b.op.binding;
-  let bsk = b.sk;
-  let bsn = b.sm;
+  const maxBytes = c.ctx.limits.maxStorageBufferBindingSize;
+  const chunks: [number, number][] = [];
   if (packedB) {
-    const src = (b.op.binding as { constant: ArrayLike<number> }).constant;
-    bBinding = { constant: packMatmulB(src, k, n, b.sk, b.sm), label: `${(b.op.binding as { label: string }).label}:packed` };
-    bsk = Math.ceil(n / 4);
-    bsn = 0;
+    const cols = Math.floor(maxBytes / (Math.max(1, k) * 16)) * 4;
+    if (cols < 4) c.fail(`B needs ${k * 16} bytes for 4 columns, above maxStorageBufferBindingSize ${maxBytes}`);
+    for (let n0 = 0; n0 < n; n0 += cols) chunks.push([n0, Math.min(cols, n - n0)]);
+  } else {
+    if (b.op.kind === 'constant' && (b.op.binding as { constant: ArrayLike<number> }).constant.length * 4 > maxBytes) c.fail(`constant B of ${(b.op.binding as { constant: ArrayLike<number> }).constant.length * 4} bytes exceeds maxStorageBufferBindingSize ${maxBytes}`);
+    chunks.push([0, n]);
   }
-  const { mb, nb } = matmulBlocks(cfg, m, n);
-  const w = c.work(elementCount(cv.batchShape) * mb * nb);
-  const u: Record<string, number> = {
-    ...w.uniforms, m, n, k, mb, nb, a_sm: a.sm, a_sk: a.sk, abase: 0, bsk, bsn, bbase: 0, csm: cv.sm, csn: cv.sn, cbase: 0,
-    ...fieldValues('bs', cv.batchShape), ...fieldValues('abs', a.batch), ...fieldValues('bbs', b.batch), ...fieldValues('cbs', cv.batch), alpha,
-  };
-  const buffers: Record<string, OpBinding> = { mat_a: a.op.binding, mat_b: bBinding, mat_c: { value: c.outName() } };
-  if (bias) {
-    Object.assign(u, { bism: bias.sm, bisn: bias.sn, bibase: 0, ...fieldValues('bibs', bias.batch), beta });
-    buffers.mat_bias = bias.op.binding;
-  }
-  return dispatch(kernel, u, buffers, w.workgroups);
+  return chunks.map(([n0, nc]) => {
+    let bBinding = b.op.binding;
+    let bsk = b.sk;
+    let bsn = b.sm;
+    if (packedB) {
+      const src = (b.op.binding as { constant: ArrayLike<number> }).constant;
+      const packed = packMatmulB(src, k, nc, b.sk, b.sm, n0);
+      bBinding = { constant: packed, label: `${(b.op.binding as { label: string }).label}:packed${chunks.length > 1 ? `[${n0}:${n0 + nc}]` : ''}` };
+      bsk = Math.ceil(nc / 4);
+      bsn = 0;
+    }
+    const { mb, nb } = matmulBlocks(cfg, m, nc);
+    const w = c.work(elementCount(cv.batchShape) * mb * nb);
+    const u: Record<string, number> = {
+      ...w.uniforms, m, n: nc, k, mb, nb, a_sm: a.sm, a_sk: a.sk, abase: 0, bsk, bsn, bbase: 0, csm: cv.sm, csn: cv.sn, cbase: n0 * cv.sn,
+      ...fieldValues('bs', cv.batchShape), ...fieldValues('abs', a.batch), ...fieldValues('bbs', b.batch), ...fieldValues('cbs', cv.batch), alpha,
+    };
+    const buffers: Record<string, OpBinding> = { mat_a: a.op.binding, mat_b: bBinding, mat_c: { value: c.outName() } };
+    if (bias) {
+      Object.assign(u, { bism: bias.sm, bisn: bias.sn, bibase: n0 * bias.sn, ...fieldValues('bibs', bias.batch), beta });
+      buffers.mat_bias = bias.op.binding;
+    }
+    return dispatch(kernel, u, buffers, w.workgroups);
+  });
 }
 
 function gemm(c: Lowering): OpLowering {
@@ -660,7 +683,7 @@ function gemm(c: Lowering): OpLowering {
     const [sm, sn] = broadcastStrides(c, C.view, [m, n], 'C');
     bias = { op: C, sm, sn, batch: [] };
   }
-  return { dispatches: [matmulDispatch(c, a, b, bias, { sm: out.strides[0], sn: out.strides[1], batch: [], batchShape: [] }, m, n, k, alpha, beta)] };
+  return { dispatches: matmulDispatches(c, a, b, bias, { sm: out.strides[0], sn: out.strides[1], batch: [], batchShape: [] }, m, n, k, alpha, beta) };
 }
 
 function matmul(c: Lowering): OpLowering {
@@ -681,7 +704,7 @@ function matmul(c: Lowering): OpLowering {
   const b: MatOperand = { op: B, sm: bs.strides[bs.shape.length - 1], sk: bs.strides[bs.shape.length - 2], batch: bat(bs, 'B batch dims') };
   const cv = { sm: a1 ? 0 : out.strides[q], sn: b1 ? 0 : out.strides[out.shape.length - 1], batch: out.strides.slice(0, q), batchShape };
   if (elementCount(out.shape) === 0) return { dispatches: [] };
-  return { dispatches: [matmulDispatch(c, a, b, undefined, cv, m, n, k, 1, 0)] };
+  return { dispatches: matmulDispatches(c, a, b, undefined, cv, m, n, k, 1, 0) };
 }
 
 function convTranspose(c: Lowering): OpLowering {

@@ -30,11 +30,14 @@ export interface MatmulConfig {
   packedB?: boolean;
 }
 
-/** B(k, n) = b[k · bsk + n · bsn] packed as [K][ceil(N / 4) · 4] floats (zero padding), for MatmulConfig.packedB. */
-export function packMatmulB(b: ArrayLike<number>, k: number, n: number, bsk: number, bsn: number): Float32Array {
+/**
+ * Columns n0 .. n0 + n − 1 of B, B(k, n) = b[k · bsk + n · bsn], packed as [K][ceil(n / 4) · 4] floats (zero padding),
+ * for MatmulConfig.packedB.
+ */
+export function packMatmulB(b: ArrayLike<number>, k: number, n: number, bsk: number, bsn: number, n0 = 0): Float32Array {
   const n4 = Math.ceil(n / 4) * 4;
   const out = new Float32Array(k * n4);
-  for (let kk = 0; kk < k; kk++) for (let j = 0; j < n; j++) out[kk * n4 + j] = b[kk * bsk + j * bsn];
+  for (let kk = 0; kk < k; kk++) for (let j = 0; j < n; j++) out[kk * n4 + j] = b[kk * bsk + (n0 + j) * bsn];
   return out;
 }
 

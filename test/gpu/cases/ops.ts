@@ -5,15 +5,55 @@
  * (harness/run-ops.ts: one arena, 256-byte-aligned ranges, sentinels around every value) and compared with the float64
  * reference of ops-reference.ts. Ugly shapes: odd sizes, C = 1 and 3, broadcasting, negative axes and steps.
  */
-import type { Attribute } from '../../../src/graph/ir.ts';
+import { type Attribute, type DType, type Graph, type Tensor, fromNumbers } from '../../../src/graph/ir.ts';
+import { inferShapes } from '../../../src/graph/shape-inference.ts';
 import { lowerOp } from '../../../src/graph/lower-ops.ts';
 import type { Layout } from '../../../src/graph/runtime-types.ts';
-import { attr } from '../../../src/graph/onnx-writer.ts';
 import { mulberry32 } from '../../../src/util/random.ts';
-import { type In, oneNode } from '../../unit/graph/helpers.ts';
 import { contextFor, runLowering } from '../harness/run-ops.ts';
 import type { GpuCase, GpuTestContext } from '../harness/types.ts';
 import { type RefTensor, referenceOp } from './ops-reference.ts';
+
+/** Attribute constructors (as onnx-writer's `attr`, which this module cannot import: it pulls protobuf into the page). */
+const attr = {
+  float: (value: number): Attribute => ({ type: 'float', value }),
+  int: (value: number): Attribute => ({ type: 'int', value }),
+  string: (value: string): Attribute => ({ type: 'string', value }),
+  ints: (value: number[]): Attribute => ({ type: 'ints', value }),
+};
+
+/** A node input: a model input of this shape, or (with `value`) an initializer; '' omits an optional input. */
+export interface In {
+  shape: number[];
+  dtype?: DType;
+  value?: number[];
+}
+
+/**
+ * A graph of one node 'n0' (inputs in0.., outputs out0..) with shapes inferred, built directly as IR (no protobuf:
+ * the same module runs in the browser page).
+ */
+export function opGraph(opType: string, ins: (In | '')[], attributes: Record<string, Attribute> = {}, opts: { opset?: number; outputs?: number } = {}): Graph {
+  const initializers = new Map<string, Tensor>();
+  const inputs: Graph['inputs'] = [];
+  const names = ins.map((v, i) => {
+    if (v === '') return '';
+    const name = `in${i}`;
+    if (v.value) initializers.set(name, fromNumbers(name, v.dtype ?? 'int64', v.shape, v.value));
+    else inputs.push({ name, dtype: v.dtype ?? 'float32', shape: [...v.shape] });
+    return name;
+  });
+  const values: Graph['values'] = new Map();
+  for (const [name, t] of initializers) values.set(name, { name, dtype: t.dtype, shape: [...t.dims] });
+  const outputs = Array.from({ length: opts.outputs ?? 1 }, (_, i) => `out${i}`);
+  const graph: Graph = {
+    name: 'ops', irVersion: 8, opsets: { '': opts.opset ?? 17 }, producer: 'winoconv-test', inputs,
+    outputs: outputs.map((name) => ({ name, dtype: 'float32', shape: undefined })), initializers,
+    nodes: [{ name: 'n0', opType, domain: '', inputs: names, outputs, attributes }], values, folded: new Map(), declared: new Map(),
+  };
+  inferShapes(graph, {});
+  return graph;
+}
 
 export interface OpCase {
   name: string;
@@ -24,6 +64,8 @@ export interface OpCase {
   outputs?: number;
   /** Input value range (default [-2, 2]). */
   range?: [number, number];
+  /** Device limits the lowering sees (default TEST_LIMITS): small ones force y-split dispatches and B chunks. */
+  limits?: { maxComputeWorkgroupsPerDimension: number; maxStorageBufferBindingSize: number };
   /** Relative tolerance (default 2e-6, scaled by max(1, |ref|)); Σ-terms ops give more. */
   tol?: number;
 }
@@ -57,7 +99,7 @@ export const OP_CASES: OpCase[] = [
   { name: 'MaxPool ceil dil asym pads', op: 'MaxPool', ins: [f([2, 2, 8, 9])], attrs: { kernel_shape: attr.ints([2, 3]), strides: attr.ints([2, 3]), pads: attr.ints([0, 1, 1, 0]), dilations: attr.ints([2, 1]), ceil_mode: attr.int(1) } },
   { name: 'MaxPool 1d SAME_UPPER', op: 'MaxPool', ins: [f([2, 3, 11])], attrs: { kernel_shape: attr.ints([4]), strides: attr.ints([3]), auto_pad: attr.string('SAME_UPPER') } },
   { name: 'AveragePool exclude pad', op: 'AveragePool', ins: [f([1, 3, 7, 6])], attrs: { kernel_shape: attr.ints([3, 3]), strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]) } },
-  { name: 'AveragePool include pad ceil', op: 'AveragePool', ins: [f([2, 1, 7, 8])], attrs: { kernel_shape: attr.ints([3, 2]), strides: attr.ints([2, 2]), pads: attr.ints([1, 0, 1, 1]), count_include_pad: attr.int(1), ceil_mode: attr.int(1) } },
+  { name: 'AveragePool include pad ceil', op: 'AveragePool', ins: [f([2, 1, 8, 8])], attrs: { kernel_shape: attr.ints([3, 2]), strides: attr.ints([2, 2]), pads: attr.ints([1, 0, 1, 1]), count_include_pad: attr.int(1), ceil_mode: attr.int(1) } },
   { name: 'GlobalAveragePool', op: 'GlobalAveragePool', ins: [f([2, 5, 7, 3])] },
   { name: 'GlobalMaxPool', op: 'GlobalMaxPool', ins: [f([1, 3, 5, 5])] },
   { name: 'ReduceMean axes attr keepdims', op: 'ReduceMean', ins: [f([2, 3, 5, 4])], attrs: { axes: attr.ints([-1, 1]) }, opset: 13 },
@@ -77,6 +119,7 @@ export const OP_CASES: OpCase[] = [
   { name: 'Pad reflect', op: 'Pad', ins: [f([2, 3, 5, 4]), ci([0, 0, 2, 3, 0, 0, 4, 1])], attrs: { mode: attr.string('reflect') }, opset: 13 },
   { name: 'Pad edge opset 7', op: 'Pad', ins: [f([3, 4])], attrs: { mode: attr.string('edge'), pads: attr.ints([2, 0, 1, 3]) }, opset: 7 },
   { name: 'Resize nearest asymmetric floor x2', op: 'Resize', ins: [f([1, 3, 4, 5]), '', cf([4], [1, 1, 2, 2])], attrs: { coordinate_transformation_mode: attr.string('asymmetric'), nearest_mode: attr.string('floor') }, opset: 13 },
+  { name: 'Resize nearest asymmetric ties prefer floor', op: 'Resize', ins: [f([1, 2, 3, 5]), '', cf([4], [1, 1, 2, 3])], attrs: { coordinate_transformation_mode: attr.string('asymmetric') }, opset: 13 },
   { name: 'Resize nearest half_pixel sizes', op: 'Resize', ins: [f([2, 2, 5, 7]), '', '', ci([2, 2, 8, 3])], opset: 13 },
   { name: 'Resize nearest round_prefer_ceil', op: 'Resize', ins: [f([1, 1, 5, 6]), cf([0], []), cf([4], [1, 1, 1.5, 0.5])], attrs: { nearest_mode: attr.string('round_prefer_ceil') }, opset: 11 },
   { name: 'Resize linear half_pixel', op: 'Resize', ins: [f([1, 3, 5, 4]), '', cf([4], [1, 1, 2, 1.5])], attrs: { mode: attr.string('linear') }, opset: 13 },
@@ -102,6 +145,19 @@ export const OP_CASES: OpCase[] = [
   { name: 'ConvTranspose 1-D', op: 'ConvTranspose', ins: [f([2, 3, 6]), cf([3, 2, 4], seq(24))], attrs: { strides: attr.ints([3]), pads: attr.ints([1, 2]) }, tol: 1e-5 },
   { name: 'Gather axis 1 negative indices', op: 'Gather', ins: [f([2, 5, 3, 4]), ci([-1, 0, 3, 3, -5, 2], [2, 3])], attrs: { axis: attr.int(1) } },
   { name: 'Gather scalar index axis -1', op: 'Gather', ins: [f([3, 4, 6]), ci([-2], [])], attrs: { axis: attr.int(-1) } },
+  { name: 'Add y-split dispatch', op: 'Add', ins: [f([2, 3, 5, 7]), f([7])], limits: { maxComputeWorkgroupsPerDimension: 2, maxStorageBufferBindingSize: 1 << 27 } },
+  { name: 'Gemm B in column chunks', op: 'Gemm', ins: [f([6, 13]), cf([23, 13], seq(299)), cf([1, 23], seq(23, 2))], attrs: { transB: attr.int(1) }, limits: { maxComputeWorkgroupsPerDimension: 65535, maxStorageBufferBindingSize: 13 * 16 * 2 }, tol: 1e-5 },
+  { name: 'ConstantOfShape not folded', op: 'ConstantOfShape', ins: [ci([3, 25000])], attrs: { value: { type: 'tensor', value: fromNumbers('v', 'float32', [1], [2.5]) } } },
+  { name: 'Pow negative bases', op: 'Pow', ins: [f([4, 5]), cf([5], [2, 3, 0, -1, 0.5])] },
+  { name: 'Pad wrap opset 19', op: 'Pad', ins: [f([1, 2, 3, 4]), ci([0, 0, 2, 3, 0, 0, 1, 4])], attrs: { mode: attr.string('wrap') }, opset: 19 },
+  { name: 'Split opset 18 num_outputs uneven', op: 'Split', ins: [f([2, 3, 7, 2])], attrs: { axis: attr.int(2), num_outputs: attr.int(3) }, opset: 18, outputs: 3 },
+  { name: 'Clip runtime min', op: 'Clip', ins: [f([2, 3, 4, 5]), f([]), cf([], [0.5])], opset: 13 },
+  { name: 'Max variadic 7', op: 'Max', ins: [f([2, 3]), f([3]), f([2, 1]), f([2, 3]), f([1]), f([1, 3]), f([2, 3])] },
+  { name: 'Resize nearest tf_half_pixel_for_nearest', op: 'Resize', ins: [f([1, 2, 4, 5]), '', cf([4], [1, 1, 1.5, 2.5])], attrs: { coordinate_transformation_mode: attr.string('tf_half_pixel_for_nearest'), nearest_mode: attr.string('ceil') }, opset: 13 },
+  { name: 'Resize linear half_pixel_symmetric', op: 'Resize', ins: [f([1, 2, 5, 4]), '', cf([4], [1, 1, 1.7, 0.6])], attrs: { mode: attr.string('linear'), coordinate_transformation_mode: attr.string('half_pixel_symmetric') }, opset: 19 },
+  { name: 'Reshape of a large constant', op: 'Reshape', ins: [cf([70007], seq(70007)), ci([-1, 7])] },
+  { name: 'Transpose of a large constant', op: 'Transpose', ins: [cf([3, 5, 4700], seq(70500))], attrs: { perm: attr.ints([2, 0, 1]) } },
+  { name: 'Dropout as Identity', op: 'Dropout', ins: [f([2, 3, 3, 5])], opset: 12 },
   { name: 'Cast to float', op: 'Cast', ins: [f([2, 3, 3, 2])], attrs: { to: attr.int(1) } },
 ];
 
@@ -121,7 +177,7 @@ function layoutVariants(names: string[], rank4: (n: string) => boolean, outputs:
 }
 
 export async function runOpCase(t: GpuTestContext, c: OpCase, seed: number): Promise<void> {
-  const g = oneNode(c.op, c.ins, c.attrs ?? {}, { opset: c.opset, outputs: c.outputs });
+  const g = opGraph(c.op, c.ins, c.attrs ?? {}, { opset: c.opset, outputs: c.outputs });
   const node = g.nodes[0];
   const opset = g.opsets[''];
   const constant = (n: string) => g.initializers.get(n) ?? g.folded.get(n);
@@ -140,7 +196,7 @@ export async function runOpCase(t: GpuTestContext, c: OpCase, seed: number): Pro
   const ref = referenceOp(c.op, c.attrs ?? {}, refIns, outShapes, opset);
   const variants = layoutVariants([...runtime, ...node.outputs], (n) => shapeOf(n).length === 4, node.outputs);
   for (const layouts of variants) {
-    const ctx = contextFor(g, layouts);
+    const ctx = contextFor(g, layouts, c.limits);
     const lowering = lowerOp(ctx);
     const where = `op case '${c.name}' (${c.op}, opset ${opset}) seed ${seed} layouts ${JSON.stringify(layouts)} inputs ${node.inputs.map((n) => (n === '' ? "''" : `${n}${JSON.stringify(constant(n) ? constant(n)!.dims : shapeOf(n))}${constant(n) ? '(const)' : ''}`)).join(' ')} attrs ${JSON.stringify(c.attrs ?? {})} kernels ${lowering.dispatches.map((d) => d.kernel.id).join(', ') || `alias of ${lowering.aliasOf}`}`;
     let outs: Record<string, Float32Array>;

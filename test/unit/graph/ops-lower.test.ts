@@ -12,12 +12,11 @@ import { type Layout, type OpDispatch, stridedTensor } from '../../../src/graph/
 import { SUPPORTED_OPS } from '../../../src/graph/shape-inference.ts';
 import { kernelContractMismatches } from '../../../src/kernels/reflect.ts';
 import { packUniforms } from '../../../src/kernels/types.ts';
-import { OP_CASES } from '../../gpu/cases/ops.ts';
+import { type In, OP_CASES, opGraph as oneNode } from '../../gpu/cases/ops.ts';
 import { contextFor } from '../../gpu/harness/run-ops.ts';
-import { type In, oneNode } from './helpers.ts';
 
 const f = (shape: number[]): In => ({ shape, dtype: 'float32' });
-const LIMITS = { maxComputeWorkgroupsPerDimension: 5, maxStorageBufferBindingSize: 1 << 27 };
+const LIMITS = { maxComputeWorkgroupsPerDimension: 40, maxStorageBufferBindingSize: 1 << 27 };
 
 function checkDispatch(d: OpDispatch, values: Set<string>, maxPerDim: number): void {
   expect(kernelContractMismatches(d.kernel), d.kernel.id).toEqual([]);
@@ -52,9 +51,13 @@ describe('lowerOp', () => {
     const n = g.nodes[0];
     const values = new Set([...n.inputs, ...n.outputs].filter((v) => v !== ''));
     for (const layouts of layoutsOf(g)) {
-      const low = lowerOp(contextFor(g, layouts, LIMITS));
+      const limits = c.limits ?? LIMITS;
+      const low = lowerOp(contextFor(g, layouts, limits));
       if (low.aliasOf === undefined) expect(low.dispatches.length).toBeGreaterThan(0);
-      for (const d of low.dispatches) checkDispatch(d, values, LIMITS.maxComputeWorkgroupsPerDimension);
+      for (const d of low.dispatches) {
+        checkDispatch(d, values, limits.maxComputeWorkgroupsPerDimension);
+        for (const b of Object.values(d.buffers)) if ('constant' in b) expect(b.constant.byteLength).toBeLessThanOrEqual(limits.maxStorageBufferBindingSize);
+      }
     }
   });
 
@@ -69,6 +72,18 @@ describe('lowerOp', () => {
     expect(lowerOp(contextFor(id, { in0: 'nhwc' })).dispatches.map((d) => d.kernel.id)).toEqual(['copy_f32_r4']);
     const sq = oneNode('Squeeze', [f([3, 1, 5]), { shape: [1], value: [1] }], {}, { opset: 13 });
     expect(lowerOp(contextFor(sq)).aliasOf).toBe(0);
+  });
+
+  it('splits a packed constant B over maxStorageBufferBindingSize into column chunks, and y-splits large dispatches', () => {
+    const c = OP_CASES.find((x) => x.name === 'Gemm B in column chunks')!;
+    const low = lowerOp(contextFor(oneNode(c.op, c.ins, c.attrs, {}), {}, c.limits));
+    expect(low.dispatches.map((d) => [d.uniforms.n, d.uniforms.cbase, d.uniforms.bibase])).toEqual([[8, 0, 0], [8, 8, 8], [7, 16, 16]]);
+    const y = OP_CASES.find((x) => x.name === 'Add y-split dispatch')!;
+    const [d] = lowerOp(contextFor(oneNode(y.op, y.ins, {}, {}), {}, y.limits)).dispatches;
+    expect(d.workgroups).toEqual([2, 2, 1]);
+    expect(d.uniforms.pitch).toBe(128);
+    const big = oneNode('Relu', [f([1, 64 * 4 * 4 + 1])]);
+    expect(() => lowerOp(contextFor(big, {}, { maxComputeWorkgroupsPerDimension: 4, maxStorageBufferBindingSize: 1 << 20 }))).toThrow(/node 'n0' \(Relu\): dispatch of 1025 invocations exceeds/);
   });
 
   it('relayout copies contiguous into nhwc through strides', () => {
