@@ -91,9 +91,9 @@ function engineActivation(kind: string | undefined, params: number[], slopes: bo
     case 'Clip':
       if (params[0] === 0 && params[1] === 6) return { type: 'relu6' };
       if (params[0] === 0 && params[1] === Infinity) return { type: 'relu' };
-      return { type: 'clip', min: params[0], max: params[1] } as unknown as Activation;
-    case 'HardSigmoid': return { type: 'hardsigmoid', alpha: params[0], beta: params[1] } as unknown as Activation;
-    case 'HardSwish': return { type: 'hardswish' } as unknown as Activation;
+      return { type: 'clip', min: params[0], max: params[1] };
+    case 'HardSigmoid': return { type: 'hardsigmoid', alpha: params[0], beta: params[1] };
+    case 'HardSwish': return { type: 'hardswish' };
     case 'PRelu': return slopes ? { type: 'prelu' } : undefined;
     default: return undefined;
   }
