@@ -39,6 +39,7 @@ function rank(g: Graph, name: string): number {
   return g.values.get(name)?.shape?.length ?? -1;
 }
 
+/** Also adds the relayout copies' values to `g.values`. */
 export function scheduleGraph(g: Graph): Schedule {
   const consumers = new Map<string, Node[]>();
   for (const n of g.nodes) for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
@@ -72,6 +73,7 @@ export function scheduleGraph(g: Graph): Schedule {
     if (!to) {
       to = `${name}::nhwc`;
       converted.set(name, to);
+      g.values.set(to, { ...g.values.get(name)!, name: to });
       layouts.set(to, 'nhwc');
       items.push({ kind: 'relayout', from: name, to, toLayout: 'nhwc' });
     }
@@ -89,6 +91,7 @@ export function scheduleGraph(g: Graph): Schedule {
     if (layouts.get(o.name) === 'nhwc') {
       const to = `${o.name}::out`;
       layouts.set(to, 'contiguous');
+      g.values.set(to, { ...g.values.get(o.name)!, name: to });
       items.push({ kind: 'relayout', from: o.name, to, toLayout: 'contiguous' });
       outputValue.set(o.name, to);
     } else outputValue.set(o.name, o.name);
