@@ -58,23 +58,23 @@ export interface DetBox {
  * pixel (their convex hull is the region's, which is all minAreaRect needs). In raster order of first pixels.
  */
 function regions(bitmap: Uint8Array, w: number, h: number, max: number): Point[][] {
-  const label = new Int32Array(w * h);
+  const label = new Uint8Array(w * h);
   const queue = new Int32Array(w * h);
+  const rowMin = new Int32Array(h).fill(w), rowMax = new Int32Array(h).fill(-1);
   const out: Point[][] = [];
   for (let start = 0; start < w * h && out.length < max; start++) {
     if (!bitmap[start] || label[start]) continue;
-    const id = out.length + 1;
     let head = 0, tail = 0;
     queue[tail++] = start;
-    label[start] = id;
-    const rowMin = new Map<number, number>(), rowMax = new Map<number, number>();
+    label[start] = 1;
+    let y0 = h, y1 = -1;
     while (head < tail) {
       const p = queue[head++];
       const y = (p / w) | 0, x = p - y * w;
-      const mn = rowMin.get(y);
-      if (mn === undefined || x < mn) rowMin.set(y, x);
-      const mx = rowMax.get(y);
-      if (mx === undefined || x > mx) rowMax.set(y, x);
+      if (x < rowMin[y]) rowMin[y] = x;
+      if (x > rowMax[y]) rowMax[y] = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
       for (let dy = -1; dy <= 1; dy++) {
         const yy = y + dy;
         if (yy < 0 || yy >= h) continue;
@@ -83,17 +83,19 @@ function regions(bitmap: Uint8Array, w: number, h: number, max: number): Point[]
           if (xx < 0 || xx >= w) continue;
           const q = yy * w + xx;
           if (bitmap[q] && !label[q]) {
-            label[q] = id;
+            label[q] = 1;
             queue[tail++] = q;
           }
         }
       }
     }
     const pts: Point[] = [];
-    for (const [y, x0] of rowMin) {
-      pts.push([x0, y]);
-      const x1 = rowMax.get(y)!;
-      if (x1 !== x0) pts.push([x1, y]);
+    for (let y = y0; y <= y1; y++) {
+      if (rowMax[y] < 0) continue;
+      pts.push([rowMin[y], y]);
+      if (rowMax[y] !== rowMin[y]) pts.push([rowMax[y], y]);
+      rowMin[y] = w;
+      rowMax[y] = -1;
     }
     out.push(pts);
   }
