@@ -1,4 +1,6 @@
 /** The pure pieces of the OCR pipeline (src/ocr): geometry, resize sizes, DB postprocess, crops, CTC. No models. */
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { dbPostprocess, detResizeSize, roundHalfEven, sortBoxes } from '../../../src/ocr/det.ts';
 import { type Point, minAreaRect, orderClockwise, perspectiveTransform, rectCorners } from '../../../src/ocr/geometry.ts';
@@ -104,5 +106,17 @@ describe('CTC', () => {
     expect(recWidth({ width: 100, height: 48 })).toBe(320);
     expect(recWidth({ width: 1000, height: 40 })).toBe(1200);
     expect(recWidth({ width: 1000, height: 10 }, { maxWidth: 2000 })).toBe(2000);
+  });
+});
+
+describe('src/ocr is pure', () => {
+  it('imports nothing but its own modules (no node:*, no GPU runtime, no packages): it runs in the browser', () => {
+    const dir = fileURLToPath(new URL('../../../src/ocr/', import.meta.url));
+    const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    const bad = files.flatMap((f) =>
+      [...readFileSync(dir + f, 'utf8').matchAll(/^\s*(?:import|export)\b[^'"]*from\s+'([^']+)'/gm)].map((m) => m[1]).filter((i) => !/^\.\/[\w-]+\.ts$/.test(i)).map((i) => `${f}: ${i}`),
+    );
+    expect(bad).toEqual([]);
   });
 });
