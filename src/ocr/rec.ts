@@ -49,17 +49,33 @@ export interface RecShapeOptions {
   minWidth?: number;
   /** The widest input: longer lines are squeezed to it. Default 3200. */
   maxWidth?: number;
+  /**
+   * Round the tensor width up to a multiple of this (more zero padding; the crop keeps its size), so that fewer
+   * distinct input shapes reach the model (a runtime that plans per shape). Default 1 (PaddleOCR's width).
+   */
+  widthMultiple?: number;
 }
 
-/** The rec input width for a crop: int(48 · max(320/48, w/h)), capped at maxWidth (PaddleOCR, batch of one). */
+/**
+ * The rec input width for a crop: int(48 · max(320/48, w/h)) (PaddleOCR, batch of one), capped at maxWidth, then
+ * rounded up to a multiple of widthMultiple.
+ */
 export function recWidth(crop: { width: number; height: number }, o: RecShapeOptions = {}): number {
-  const h = o.height ?? 48, minW = o.minWidth ?? 320, maxW = o.maxWidth ?? 3200;
+  const h = o.height ?? 48, minW = o.minWidth ?? 320, maxW = o.maxWidth ?? 3200, m = o.widthMultiple ?? 1;
   const ratio = Math.max(minW / h, crop.width / crop.height);
-  return Math.min(Math.trunc(h * ratio), maxW);
+  return Math.ceil(Math.min(Math.trunc(h * ratio), maxW) / m) * m;
 }
 
+/** The rec input of one crop: [1, 3, 48, recWidth]; the crop itself at most int(48 · max(320/48, w/h)) ≤ maxWidth wide. */
 export function recPreprocess(crop: RgbImage, o: RecShapeOptions = {}): { data: Float32Array; shape: number[] } {
-  return resizeNormPadded(crop, o.height ?? 48, recWidth(crop, o));
+  const h = o.height ?? 48;
+  const tensorW = recWidth(crop, o);
+  const fitW = recWidth(crop, { ...o, widthMultiple: 1 });
+  const ratio = crop.width / crop.height;
+  const rw = Math.max(1, Math.min(Math.ceil(h * ratio), fitW));
+  const data = new Float32Array(3 * h * tensorW);
+  writeChw(resizeBilinear(crop, rw, h), data, tensorW, h, HALF, HALF);
+  return { data, shape: [1, 3, h, tensorW] };
 }
 
 /**

@@ -33,6 +33,18 @@ describe('OCR pipeline on ONNX Runtime: rendered text', () => {
     console.log(`rendered ${img.width}×${img.height}: ${summary(r)}`);
     expect(r.lines.map((l) => l.text)).toEqual(words);
     expect(r.lines.every((l) => !l.angle180 && l.score > 0.8)).toBe(true);
+    // deterministic: a second run gives the same lines, scores and boxes
+    const again = await readText(img, runners, { characters });
+    expect(again.lines).toEqual(r.lines);
+  });
+
+  it('rec tensor widths rounded up to multiples of 160 (fewer shapes for a planned runtime): the same words', async () => {
+    const shapes = new Set<string>();
+    const rec: typeof runners.rec = (x, shape) => { shapes.add(shape.join('x')); return runners.rec(x, shape); };
+    const r = await readText(img, { ...runners, rec }, { characters, rec: { widthMultiple: 160 } });
+    console.log(`rendered, rec widths ×160: shapes ${[...shapes].join(', ')}`);
+    expect(r.lines.map((l) => l.text)).toEqual(words);
+    expect([...shapes].every((s) => +s.split('x')[3] % 160 === 0)).toBe(true);
   });
 
   // At PaddleOCR's cls threshold (0.9) upside-down QUICK stays unflipped (cls says '180' with 0.675 only) and reads

@@ -106,6 +106,8 @@ describe('CTC', () => {
     expect(recWidth({ width: 100, height: 48 })).toBe(320);
     expect(recWidth({ width: 1000, height: 40 })).toBe(1200);
     expect(recWidth({ width: 1000, height: 10 }, { maxWidth: 2000 })).toBe(2000);
+    expect(recWidth({ width: 100, height: 48 }, { widthMultiple: 160 })).toBe(320);
+    expect(recWidth({ width: 1000, height: 40 }, { widthMultiple: 160 })).toBe(1280);
   });
 });
 
