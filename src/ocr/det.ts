@@ -102,6 +102,50 @@ function regions(bitmap: Uint8Array, w: number, h: number, max: number): Point[]
   return out;
 }
 
+/**
+ * pyclipper's round-joined offset of a quad by d (ClipperOffset, JT_ROUND, closed polygon, ArcTolerance 0.25), as
+ * PaddleOCR's unclip computes it: corners taken as integers (truncated), each edge moved out by d along its normal,
+ * each corner joined by an arc of points, every point rounded to integers.
+ */
+function unclipPoints(quad: Point[], d: number): Point[] {
+  let q = quad.map(([x, y]): Point => [Math.trunc(x), Math.trunc(y)]);
+  let area2 = 0;
+  for (let i = 0; i < q.length; i++) area2 += q[i][0] * q[(i + 1) % q.length][1] - q[(i + 1) % q.length][0] * q[i][1];
+  if (area2 < 0) q = q.slice().reverse(); // Clipper offsets positively oriented outer polygons
+  q = q.filter((p, i) => p[0] !== q[(i + 1) % q.length][0] || p[1] !== q[(i + 1) % q.length][1]);
+  const n = q.length;
+  if (n < 3) return q;
+  const normals = q.map((p, i) => {
+    const r = q[(i + 1) % n];
+    const len = Math.hypot(r[0] - p[0], r[1] - p[1]);
+    return [(r[1] - p[1]) / len, -(r[0] - p[0]) / len];
+  });
+  const steps = Math.PI / Math.acos(1 - 0.25 / Math.abs(d));
+  const sin = Math.sin((2 * Math.PI) / steps), cos = Math.cos((2 * Math.PI) / steps);
+  const stepsPerRad = steps / (2 * Math.PI);
+  const out: Point[] = [];
+  for (let j = 0, k = n - 1; j < n; k = j, j++) {
+    const nk = normals[k], nj = normals[j], p = q[j];
+    const sinA = nk[0] * nj[1] - nj[0] * nk[1];
+    if (sinA * d < 0) {
+      // concave corner (not for rectangles): Clipper adds the two offset points and the vertex
+      out.push([Math.round(p[0] + nk[0] * d), Math.round(p[1] + nk[1] * d)], p, [Math.round(p[0] + nj[0] * d), Math.round(p[1] + nj[1] * d)]);
+      continue;
+    }
+    const a = Math.atan2(sinA, nk[0] * nj[0] + nk[1] * nj[1]);
+    const cnt = Math.max(Math.round(stepsPerRad * Math.abs(a)), 1);
+    let X = nk[0], Y = nk[1];
+    for (let i = 0; i < cnt; i++) {
+      out.push([Math.round(p[0] + X * d), Math.round(p[1] + Y * d)]);
+      const X2 = X;
+      X = X * cos - sin * Y;
+      Y = X2 * sin + Y * cos;
+    }
+    out.push([Math.round(p[0] + nj[0] * d), Math.round(p[1] + nj[1] * d)]);
+  }
+  return out;
+}
+
 /** box_score_fast: mean of pred over the pixels of the box's polygon (vertices truncated to integers, as fillPoly). */
 function boxScore(pred: Float32Array, w: number, h: number, box: Point[]): number {
   const xs = box.map((p) => p[0]), ys = box.map((p) => p[1]);
@@ -140,7 +184,7 @@ export function dbPostprocess(pred: Float32Array, predW: number, predH: number, 
     const score = boxScore(pred, predW, predH, box);
     if (score < boxThresh) continue;
     const d = (polygonArea(box) * unclipRatio) / polygonPerimeter(box);
-    const grown = { ...rect, w: rect.w + 2 * d, h: rect.h + 2 * d };
+    const grown = minAreaRect(unclipPoints(box, d));
     if (Math.min(grown.w, grown.h) < MIN_SIZE + 2) continue;
     const scaled = orderMiniBox(rectCorners(grown)).map(([x, y]): Point => [
       Math.min(Math.max(roundHalfEven((x / predW) * srcW), 0), srcW),

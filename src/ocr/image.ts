@@ -12,7 +12,10 @@ export interface ImageInput {
   channels: 3 | 4;
 }
 
-/** Interleaved RGB, values 0..255. */
+/**
+ * Interleaved RGB, values 0..255. Resampling rounds to integers: between steps the pipeline's images stay 8-bit
+ * like PaddleOCR's uint8 arrays (cv2.resize and cv2.warpPerspective on uint8 images round their results).
+ */
 export interface RgbImage {
   data: Float32Array;
   width: number;
@@ -64,7 +67,7 @@ export function resizeBilinear(img: RgbImage, width: number, height: number): Rg
       for (let k = 0; k < 3; k++) {
         const top = src[a + k] + (src[b + k] - src[a + k]) * wx;
         const bot = src[c + k] + (src[d + k] - src[c + k]) * wx;
-        out[o + k] = top + (bot - top) * wy;
+        out[o + k] = Math.round(top + (bot - top) * wy);
       }
     }
   }
@@ -82,7 +85,7 @@ function sample(img: RgbImage, X: number, Y: number, out: Float32Array, o: numbe
   for (let k = 0; k < 3; k++) {
     const top = data[a + k] + (data[b + k] - data[a + k]) * wx;
     const bot = data[c + k] + (data[d + k] - data[c + k]) * wx;
-    out[o + k] = top + (bot - top) * wy;
+    out[o + k] = Math.round(top + (bot - top) * wy);
   }
 }
 
