@@ -89,18 +89,53 @@ function sample(img: RgbImage, X: number, Y: number, out: Float32Array, o: numbe
   }
 }
 
+/** OpenCV's bicubic kernel (A = −0.75): the weights of the taps at −1, 0, 1, 2 for a fraction t. */
+function cubicWeights(t: number, w: Float64Array): void {
+  const A = -0.75;
+  w[0] = ((A * (t + 1) - 5 * A) * (t + 1) + 8 * A) * (t + 1) - 4 * A;
+  w[1] = ((A + 2) * t - (A + 3)) * t * t + 1;
+  w[2] = ((A + 2) * (1 - t) - (A + 3)) * (1 - t) * (1 - t) + 1;
+  w[3] = 1 - w[0] - w[1] - w[2];
+}
+
+/** Bicubic sample with replicated borders into out[o..o+2], rounded and clamped to 0..255 (cv2 on uint8). */
+function sampleCubic(img: RgbImage, X: number, Y: number, out: Float32Array, o: number, wx: Float64Array, wy: Float64Array): void {
+  const { data, width: w, height: h } = img;
+  const xf = Math.floor(X), yf = Math.floor(Y);
+  cubicWeights(X - xf, wx);
+  cubicWeights(Y - yf, wy);
+  for (let k = 0; k < 3; k++) {
+    let acc = 0;
+    for (let j = 0; j < 4; j++) {
+      const yy = Math.min(Math.max(yf - 1 + j, 0), h - 1);
+      let row = 0;
+      for (let i = 0; i < 4; i++) {
+        const xx = Math.min(Math.max(xf - 1 + i, 0), w - 1);
+        row += data[(yy * w + xx) * 3 + k] * wx[i];
+      }
+      acc += row * wy[j];
+    }
+    out[o + k] = Math.min(255, Math.max(0, Math.round(acc)));
+  }
+}
+
+export type Interpolation = 'bilinear' | 'bicubic';
+
 /**
  * Perspective warp: destination pixel (x, y) (integer coordinates, as cv2.warpPerspective) samples the source at
- * H·(x, y, 1), H given row-major 3×3 (destination → source), bilinear, borders replicated.
+ * H·(x, y, 1), H given row-major 3×3 (destination → source), the position rounded to 1/32 pixel as OpenCV's
+ * interpolation tables do; bilinear (default) or bicubic, borders replicated.
  */
-export function warpPerspective(img: RgbImage, H: ArrayLike<number>, width: number, height: number): RgbImage {
+export function warpPerspective(img: RgbImage, H: ArrayLike<number>, width: number, height: number, interpolation: Interpolation = 'bilinear'): RgbImage {
   const out = new Float32Array(width * height * 3);
+  const wx = new Float64Array(4), wy = new Float64Array(4);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const w = H[6] * x + H[7] * y + H[8];
-      const X = (H[0] * x + H[1] * y + H[2]) / w;
-      const Y = (H[3] * x + H[4] * y + H[5]) / w;
-      sample(img, X, Y, out, (y * width + x) * 3);
+      const X = Math.round(((H[0] * x + H[1] * y + H[2]) / w) * 32) / 32;
+      const Y = Math.round(((H[3] * x + H[4] * y + H[5]) / w) * 32) / 32;
+      if (interpolation === 'bicubic') sampleCubic(img, X, Y, out, (y * width + x) * 3, wx, wy);
+      else sample(img, X, Y, out, (y * width + x) * 3);
     }
   }
   return { data: out, width, height };

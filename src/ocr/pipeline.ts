@@ -5,7 +5,7 @@
  */
 import { type DetOptions, dbPostprocess, detPreprocess, sortBoxes } from './det.ts';
 import type { Quad } from './geometry.ts';
-import { type ImageInput, rotate180, toRgb } from './image.ts';
+import { type ImageInput, type Interpolation, rotate180, toRgb } from './image.ts';
 import { type RecShapeOptions, clsPreprocess, cropQuad, ctcDecode, recPreprocess } from './rec.ts';
 
 /** One model: an NCHW float tensor in, its (single) output out. */
@@ -30,6 +30,8 @@ export interface ReadTextOptions extends DetOptions {
   /** Lines scoring below this are dropped. Default 0.5 (PaddleOCR's drop_score). */
   dropScore?: number;
   rec?: RecShapeOptions;
+  /** Sampling of the line crops. Default 'bilinear' ('bicubic': PaddleOCR's cv2.INTER_CUBIC). */
+  cropInterpolation?: Interpolation;
 }
 
 export interface OcrLine {
@@ -84,7 +86,7 @@ export async function readText(image: ImageInput, runners: OcrRunners, opts: Rea
   const lines: OcrLine[] = [];
   for (const { box } of boxes) {
     t = now();
-    let crop = cropQuad(img, box);
+    let crop = cropQuad(img, box, opts.cropInterpolation);
     timings.crop += now() - t;
     let angle180 = false;
     if (runners.cls && opts.useAngleCls !== false) {

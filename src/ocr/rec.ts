@@ -4,21 +4,22 @@
  * at least 320) and CTCLabelDecode (greedy: argmax per step, repeats merged, blank (index 0) dropped).
  */
 import { type Quad, perspectiveTransform } from './geometry.ts';
-import { type RgbImage, resizeBilinear, rotate90ccw, warpPerspective, writeChw } from './image.ts';
+import { type Interpolation, type RgbImage, resizeBilinear, rotate90ccw, warpPerspective, writeChw } from './image.ts';
 
 const HALF = [0.5, 0.5, 0.5] as const;
 
 /**
  * get_rotate_crop_image: the quad warped to an upright w × h crop (w, h: the longer of its opposite sides,
- * truncated), turned 90° counter-clockwise when h / w ≥ 1.5 (vertical text).
+ * truncated), turned 90° counter-clockwise when h / w ≥ 1.5 (vertical text). PaddleOCR samples bicubic; bilinear is
+ * the default here (the two differ by a few levels).
  */
-export function cropQuad(img: RgbImage, box: Quad): RgbImage {
+export function cropQuad(img: RgbImage, box: Quad, interpolation: Interpolation = 'bilinear'): RgbImage {
   const d = (a: number[], b: number[]) => Math.hypot(a[0] - b[0], a[1] - b[1]);
   const w = Math.max(1, Math.trunc(Math.max(d(box[0], box[1]), d(box[2], box[3]))));
   const h = Math.max(1, Math.trunc(Math.max(d(box[0], box[3]), d(box[1], box[2]))));
   // destination → source (the inverse of cv2.getPerspectiveTransform(box, dst) that warpPerspective applies)
   const H = perspectiveTransform([[0, 0], [w, 0], [w, h], [0, h]], box);
-  const crop = warpPerspective(img, H, w, h);
+  const crop = warpPerspective(img, H, w, h, interpolation);
   return h / w >= 1.5 ? rotate90ccw(crop) : crop;
 }
 

@@ -94,4 +94,13 @@ for i, b in enumerate(meta['boxes']):
     if cl.shape != oc.shape:
         out['cropMaxDiff'].append(-1); out['cropMeanDiff'].append(-1); out['cropMeanDiffCubic'].append(-1); continue
     out['cropMaxDiff'].append(float(np.abs(oc - cl).max())); out['cropMeanDiff'].append(float(np.abs(oc - cl).mean())); out['cropMeanDiffCubic'].append(float(np.abs(oc - cc).mean()))
+out['warp'] = []
+for e in meta.get('warps', []):
+    b = np.array(e['box'], float)
+    row = {}
+    for key, interp in (('bilinear', cv2.INTER_LINEAR), ('bicubic', cv2.INTER_CUBIC)):
+        c = e[key]; oc = np.array(c['data'], np.float32).reshape(c['height'], c['width'], 3)
+        rc = crop(rgb, b, interp)
+        row[key] = [float(np.abs(oc - rc).max()), float(np.abs(oc - rc).mean())] if rc.shape == oc.shape else [-1, -1]
+    out['warp'].append(row)
 print(json.dumps(out))
