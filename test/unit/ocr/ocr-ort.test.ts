@@ -13,6 +13,8 @@ import { debianFiles } from './debian-file.ts';
 import { PHOTOS, RENDERED } from './expected.ts';
 import { ocrCharacters, ortRunners } from './ort-runners.ts';
 import { renderText } from './render-text.ts';
+import { sessionRunner } from './session-runners.ts';
+import type { Session } from '../../../src/graph/runtime-types.ts';
 
 let runners: Awaited<ReturnType<typeof ortRunners>>;
 const characters = ocrCharacters();
@@ -49,6 +51,21 @@ describe('OCR pipeline on ONNX Runtime: rendered text', () => {
 
   // At PaddleOCR's cls threshold (0.9) upside-down QUICK stays unflipped (cls says '180' with 0.675 only) and reads
   // 'OIO' (0.44, dropped); at 0.5 every crop flips.
+  it('through sessionRunner (the GPU Session adapter) with Session-shaped ORT stand-ins: the same words', async () => {
+    // A stand-in Session per input shape: output shape from a run at creation, as a planned Session knows it.
+    const fake = (run: typeof runners.det) => async (shapes: Record<string, readonly number[]>): Promise<Session> => {
+      const shape = [...shapes.x];
+      const probe = await run(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
+      const info = { inputs: [{ name: 'x', shape, dtype: 'float32' as const }], outputs: [{ name: 'y', shape: probe.shape, dtype: 'float32' as const }], nodes: [], memory: { weightBytes: 0, arenaBytes: 0, peakLiveBytes: 0 }, creationMs: 0, passes: {} };
+      return { info, run: (async (inputs: Record<string, Float32Array>) => ({ y: (await run(inputs.x, shape)).data })) as unknown as Session['run'], destroy: () => {} };
+    };
+    const det = sessionRunner(fake(runners.det)), cls = sessionRunner(fake(runners.cls!)), rec = sessionRunner(fake(runners.rec));
+    const r = await readText(img, { det, cls, rec }, { characters, rec: { widthMultiple: 160 } });
+    expect(r.lines.map((l) => l.text)).toEqual(words);
+    expect([det.sessions.size, cls.sessions.size, rec.sessions.size]).toEqual([1, 1, 2]);
+    det.destroy(); cls.destroy(); rec.destroy();
+  });
+
   it('the same card turned 180°: cls flips each crop (threshold 0.5), the words read in reverse order', async () => {
     const rot = { ...img, data: new Uint8Array(img.data.length) };
     const n = img.width * img.height;
