@@ -26,6 +26,18 @@ const summary = (r: OcrResult) =>
   `det ${r.timings.det.toFixed(0)}, post ${r.timings.detPost.toFixed(0)}, cls ${r.timings.cls.toFixed(0)}, rec ${r.timings.rec.toFixed(0)}, total ${r.timings.total.toFixed(0)}\n` +
   r.lines.map((l) => `  ${JSON.stringify(l.text)} ${l.score.toFixed(3)}${l.angle180 ? ' (180°)' : ''} ${JSON.stringify(l.box)}`).join('\n');
 
+describe('the PP-OCR models as the pipeline uses them', () => {
+  it('input and output names; output shapes for the pipeline\'s input shapes', async () => {
+    const s = runners.sessions;
+    expect([s.det, s.cls, s.rec].map((x) => [x.inputNames, x.outputNames])).toEqual([
+      [['x'], ['sigmoid_0.tmp_0']], [['x'], ['softmax_0.tmp_0']], [['x'], ['softmax_11.tmp_0']],
+    ]);
+    expect((await runners.det(new Float32Array(3 * 64 * 96), [1, 3, 64, 96])).shape).toEqual([1, 1, 64, 96]);
+    expect((await runners.cls!(new Float32Array(3 * 48 * 192), [1, 3, 48, 192])).shape).toEqual([1, 2]);
+    expect((await runners.rec(new Float32Array(3 * 48 * 480), [1, 3, 48, 480])).shape).toEqual([1, 60, characters.length]);
+  });
+});
+
 describe('OCR pipeline on ONNX Runtime: rendered text', () => {
   const img = renderText(RENDERED.lines, RENDERED.options);
   const words = RENDERED.lines.join(' ').split(' ');

@@ -33,10 +33,11 @@ export async function ortRunner(file: string): Promise<{ run: OcrRunner; session
 }
 
 /** det, cls and rec on ONNX Runtime, and a release() for their sessions. */
-export async function ortRunners(): Promise<OcrRunners & { release(): Promise<void> }> {
+export async function ortRunners(): Promise<OcrRunners & { sessions: Record<'det' | 'cls' | 'rec', ort.InferenceSession>; release(): Promise<void> }> {
   const [det, cls, rec] = await Promise.all([ortRunner(OCR_MODELS.det), ortRunner(OCR_MODELS.cls), ortRunner(OCR_MODELS.rec)]);
   return {
     det: det.run, cls: cls.run, rec: rec.run,
+    sessions: { det: det.session, cls: cls.session, rec: rec.session },
     release: async () => { await Promise.all([det.session.release(), cls.session.release(), rec.session.release()]); },
   };
 }
