@@ -137,6 +137,14 @@ export function epilogueValueMagnitude(ref: ArrayLike<number>, pre: ArrayLike<nu
  * Compares `got` with the reference using per-output term sums `absDot` (S_i) and, when given, per-output value
  * magnitudes `valueMag` (default |r_i|; see epilogueValueMagnitude).
  */
+/**
+ * Absolute floor of a float32 bound: WGSL lets an implementation flush subnormal f32 values to zero, so each product
+ * or partial sum below 2^-126 may become 0 (or a subnormal input may be read as 0). That can move an output by up to
+ * one FLT_MIN per term, however small Σ|x·w| is; the floor allows 4096 such terms (2^-114 ≈ 4.8e-35). Measured on
+ * PP-OCRv4 (BatchNorm-folded weights near 1e-20): outputs of 1e-34 off by 1.2e-39, and 1.8e-38 flushed to 0.
+ */
+export const FLUSH_TO_ZERO_FLOOR = 2 ** -114;
+
 export function compareWithReference(got: ArrayLike<number>, ref: ArrayLike<number>, absDot: ArrayLike<number>, tol: Tolerance, valueMag?: ArrayLike<number>): Comparison {
   if (got.length !== ref.length || absDot.length !== ref.length) {
     throw new Error(`compareWithReference: lengths differ (got ${got.length}, reference ${ref.length}, absDot ${absDot.length})`);
@@ -157,7 +165,7 @@ export function compareWithReference(got: ArrayLike<number>, ref: ArrayLike<numb
       continue;
     }
     const err = Math.abs(y - r);
-    const bound = tol.perTerm * absDot[i] + tol.perValue * (valueMag ? valueMag[i] : Math.abs(r));
+    const bound = tol.perTerm * absDot[i] + tol.perValue * (valueMag ? valueMag[i] : Math.abs(r)) + (tol.dtype === 'float32' ? FLUSH_TO_ZERO_FLOOR : 0);
     maxAbs = Math.max(maxAbs, err);
     const ratio = bound > 0 ? err / bound : err > 0 ? Infinity : 0;
     if (worst === undefined || ratio > worstRatio) {
