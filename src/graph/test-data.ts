@@ -289,12 +289,23 @@ export function toFloat32(t: Tensor): Float32Array {
   return t.data instanceof Float32Array ? t.data : Float32Array.from(toNumbers(t));
 }
 
-/** The TestRunner over winoconv sessions (createSession on `engine`). */
+/**
+ * The TestRunner over winoconv sessions (createSession on `engine`). The last session is kept for the next data set
+ * of the same model bytes and input shapes (data sets of one directory share one session, as a user's runs would);
+ * it is destroyed when another model or shape is opened.
+ */
 export function sessionRunner(engine: import('../engine/engine.ts').Engine): TestRunner {
+  let last: { model: Uint8Array; key: string; session: import('./runtime-types.ts').Session } | undefined;
   return {
     async open(model, inputShapes) {
       const { createSession } = await import('./session.ts');
-      const s = await createSession(engine, model, { inputShapes });
+      const key = JSON.stringify(Object.entries(inputShapes).sort());
+      if (!last || last.model !== model || last.key !== key) {
+        last?.session.destroy();
+        last = undefined;
+        last = { model, key, session: await createSession(engine, model, { inputShapes }) };
+      }
+      const s = last.session;
       return {
         async run(inputs) {
           const f: Record<string, Float32Array> = {};
@@ -305,7 +316,7 @@ export function sessionRunner(engine: import('../engine/engine.ts').Engine): Tes
           for (const [n, y] of Object.entries(ys)) out[n] ??= { data: y };
           return out;
         },
-        close: () => s.destroy(),
+        close: () => undefined,
       };
     },
   };
