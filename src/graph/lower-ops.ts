@@ -83,8 +83,12 @@ export function lowerOp(ctx: OpLowerContext): OpLowering {
   if (!f || !Object.hasOwn(LOWERERS, n.opType)) throw new OnnxLoadError(`node '${n.name}' (${n.opType}): no op kernel for ${n.domain ? `${n.domain}.` : ''}${n.opType}`);
   const c = new Lowering(ctx);
   if (ctx.outputs.length > 0 && ctx.outputs.every((o) => elementCount(o.shape) === 0)) return { dispatches: [] };
-  for (const o of ctx.outputs) if (o.shape.length > MAX_OP_RANK) c.fail(`output rank ${o.shape.length} is above ${MAX_OP_RANK}, the largest rank the op kernels take`);
-  return f(c);
+  try {
+    return f(c);
+  } catch (e) {
+    if (e instanceof OnnxLoadError) throw e;
+    return c.fail(`${(e as Error).message} (the op kernels take rank ≤ ${MAX_OP_RANK} after merging dims)`);
+  }
 }
 
 /**
@@ -220,7 +224,31 @@ function dispatch(kernel: KernelSource, uniforms: Record<string, number>, buffer
   return { kernel, uniforms, buffers, workgroups };
 }
 
-function elementwise(c: Lowering, op: ElementwiseOp, operands: { binding: OpBinding; kind: OperandKind; strides: number[]; base: number }[], out: View, outName: string, params: number[] = []): OpDispatch {
+/**
+ * Merges dims that every view walks as one: size-1 dims go, and d, d + 1 merge when each view has
+ * stride[d] = stride[d + 1] · shape[d + 1]. Fewer dims: fewer divisions per element, and ranks above 6 that collapse run.
+ */
+export function collapseDims(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const keep = shape.map((_, d) => d).filter((d) => shape[d] !== 1);
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (const d of keep) {
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, k) => outStrides[k][last] === s[d] * shape[d])) {
+      outShape[last] *= shape[d];
+      strides.forEach((s, k) => (outStrides[k][last] = s[d]));
+    } else {
+      outShape.push(shape[d]);
+      strides.forEach((s, k) => outStrides[k].push(s[d]));
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+function elementwise(c: Lowering, op: ElementwiseOp, operandsIn: { binding: OpBinding; kind: OperandKind; strides: number[]; base: number }[], outIn: View, outName: string, params: number[] = []): OpDispatch {
+  const merged = collapseDims(outIn.shape, [outIn.strides, ...operandsIn.map((o) => o.strides)]);
+  const out: View = { shape: merged.shape, strides: merged.strides[0], base: outIn.base };
+  const operands = operandsIn.map((o, k) => ({ ...o, strides: merged.strides[k + 1] }));
   const r = out.shape.length;
   // The same arena value twice (Add(x, x)) is one binding: two writable bindings of one range may not alias.
   const sources = operands.map((o, k) => {
@@ -239,7 +267,20 @@ function elementwise(c: Lowering, op: ElementwiseOp, operands: { binding: OpBind
   return dispatch(kernel, u, buffers, w.workgroups);
 }
 
-function copyDispatch(src: OpBinding, kind: OperandKind, input: View, output: View, outName: string, maxPerDim: number): OpDispatch {
+function copyDispatch(src: OpBinding, kind: OperandKind, inputIn: View, outputIn: View, outName: string, maxPerDim: number): OpDispatch {
+  let input = inputIn;
+  let output = outputIn;
+  const sameShape = input.shape.length === output.shape.length && input.shape.every((d, i) => d === output.shape[i]);
+  if (sameShape) {
+    const m = collapseDims(output.shape, [output.strides, input.strides]);
+    output = { shape: m.shape, strides: m.strides[0], base: output.base };
+    input = { shape: m.shape, strides: m.strides[1], base: input.base };
+  } else {
+    const mi = collapseDims(input.shape, [input.strides]);
+    const mo = collapseDims(output.shape, [output.strides]);
+    input = { shape: mi.shape, strides: mi.strides[0], base: input.base };
+    output = { shape: mo.shape, strides: mo.strides[0], base: output.base };
+  }
   const same = input.shape.length === output.shape.length && input.shape.every((d, i) => d === output.shape[i]);
   const total = elementCount(output.shape);
   if (elementCount(input.shape) !== total) throw new Error(`copy: ${elementCount(input.shape)} elements into ${total}`);

@@ -86,6 +86,7 @@ export const OP_CASES: OpCase[] = [
   { name: 'Clip opset 6 attrs', op: 'Clip', ins: [f([1, 1, 5, 3])], attrs: { min: attr.float(-1), max: attr.float(0) }, opset: 7 },
   { name: 'Add broadcast', op: 'Add', ins: [f([2, 3, 5, 7]), f([3, 1, 7])] },
   { name: 'Add constant channel', op: 'Add', ins: [f([1, 3, 4, 5]), cf([3, 1, 1], [0.5, -1, 2])] },
+  { name: 'Add rank 7 collapses', op: 'Add', ins: [f([2, 3, 1, 2, 2, 3, 2]), f([2, 1, 2])] },
   { name: 'Add same value', op: 'Add', ins: [f([2, 3]), f([2, 3])] },
   { name: 'Sub scalar first', op: 'Sub', ins: [f([]), f([1, 3, 2, 5])] },
   { name: 'Mul nhwc both', op: 'Mul', ins: [f([2, 5, 3, 3]), f([2, 5, 3, 3])] },
