@@ -665,13 +665,14 @@ function matmulDispatches(c: Lowering, a: MatOperand, b: MatOperand, bias: { op:
   const q = cv.batchShape.length;
   if (q > 4) c.fail(`${q} batch dims; the MatMul kernel takes at most 4`);
   const packedB = b.op.kind === 'constant' && q === 0 && b.batch.length === 0;
-  const cfg: MatmulConfig = { tm: m < 4 ? 1 : 4, batchRank: q, a: a.op.kind, b: b.op.kind, bias: bias ? bias.op.kind : 'none', packedB };
+  const tn: 4 | 8 = m < 4 && n >= 8 ? 8 : 4;
+  const cfg: MatmulConfig = { tm: m < 4 ? 1 : 4, tn, batchRank: q, a: a.op.kind, b: b.op.kind, bias: bias ? bias.op.kind : 'none', packedB };
   const kernel = generateMatmulKernel(cfg);
   const maxBytes = c.ctx.limits.maxStorageBufferBindingSize;
   const chunks: [number, number][] = [];
   if (packedB) {
-    const cols = Math.floor(maxBytes / (Math.max(1, k) * 16)) * 4;
-    if (cols < 4) c.fail(`B needs ${k * 16} bytes for 4 columns, above maxStorageBufferBindingSize ${maxBytes}`);
+    const cols = Math.floor(maxBytes / (Math.max(1, k) * 4 * tn)) * tn;
+    if (cols < tn) c.fail(`B needs ${k * 4 * tn} bytes for ${tn} columns, above maxStorageBufferBindingSize ${maxBytes}`);
     for (let n0 = 0; n0 < n; n0 += cols) chunks.push([n0, Math.min(cols, n - n0)]);
   } else {
     if (b.op.kind === 'constant' && (b.op.binding as { constant: ArrayLike<number> }).constant.length * 4 > maxBytes) c.fail(`constant B of ${(b.op.binding as { constant: ArrayLike<number> }).constant.length * 4} bytes exceeds maxStorageBufferBindingSize ${maxBytes}`);
@@ -683,9 +684,9 @@ function matmulDispatches(c: Lowering, a: MatOperand, b: MatOperand, bias: { op:
     let bsn = b.sm;
     if (packedB) {
       const src = (b.op.binding as { constant: ArrayLike<number> }).constant;
-      const packed = packMatmulB(src, k, nc, b.sk, b.sm, n0);
+      const packed = packMatmulB(src, k, nc, b.sk, b.sm, n0, tn);
       bBinding = { constant: packed, label: `${(b.op.binding as { label: string }).label}:packed${chunks.length > 1 ? `[${n0}:${n0 + nc}]` : ''}` };
-      bsk = Math.ceil(nc / 4);
+      bsk = (Math.ceil(nc / tn) * tn) / 4;
       bsn = 0;
     }
     const { mb, nb } = matmulBlocks(cfg, m, nc);

@@ -135,6 +135,7 @@ export const OP_CASES: OpCase[] = [
   { name: 'Gemm transB bias row', op: 'Gemm', ins: [f([5, 13]), cf([7, 13], seq(91)), cf([7], seq(7, 1))], attrs: { transB: attr.int(1), alpha: attr.float(0.5), beta: attr.float(2) }, tol: 1e-5 },
   { name: 'Gemm transA runtime B bias scalar', op: 'Gemm', ins: [f([9, 6]), f([9, 11]), cf([1], [0.25])], attrs: { transA: attr.int(1) }, tol: 1e-5 },
   { name: 'Gemm M 1 no bias', op: 'Gemm', ins: [f([1, 37]), cf([37, 10], seq(370))], tol: 1e-5 },
+  { name: 'Gemm M 2 N 19 runtime B (tn 8)', op: 'Gemm', ins: [f([2, 11]), f([11, 19]), f([2, 1])], attrs: { beta: attr.float(-0.5) }, tol: 1e-5 },
   { name: 'MatMul batched broadcast', op: 'MatMul', ins: [f([2, 1, 5, 7]), f([3, 7, 6])], tol: 1e-5 },
   { name: 'MatMul 1-D left', op: 'MatMul', ins: [f([7]), f([2, 7, 3])], tol: 1e-5 },
   { name: 'MatMul 1-D right constant', op: 'MatMul', ins: [f([4, 9]), cf([9], seq(9))], tol: 1e-5 },
