@@ -757,6 +757,7 @@ function convTranspose(c: Lowering): OpLowering {
   const wt = c.constTensor(1) ?? c.fail(`W (input 1) must be known at load`);
   const group = c.attrs.int('group', 1);
   const kernel = c.attrs.ints('kernel_shape') ?? wt.dims.slice(2);
+  if (kernel.length !== sp || kernel.some((k, i) => k !== wt.dims[2 + i])) c.fail(`attribute 'kernel_shape' = [${kernel.join(', ')}] must equal W's spatial dims [${wt.dims.slice(2).join(', ')}]`);
   const strides = c.attrs.ints('strides') ?? new Array<number>(sp).fill(1);
   const dil = c.attrs.ints('dilations') ?? new Array<number>(sp).fill(1);
   const autoPad = c.attrs.str('auto_pad', 'NOTSET');

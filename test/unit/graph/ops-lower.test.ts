@@ -117,6 +117,7 @@ describe('lowerOp', () => {
     ['BatchNormalization runtime mean', () => oneNode('BatchNormalization', [f([1, 2, 3, 3]), { shape: [2], dtype: 'float32', value: [1, 1] }, { shape: [2], dtype: 'float32', value: [0, 0] }, f([2]), { shape: [2], dtype: 'float32', value: [1, 1] }]), /mean \(input 3, 'in3'\) must be known at load/],
     ['Gather runtime indices', () => oneNode('Gather', [f([4, 3]), { shape: [2], dtype: 'int64' }]), /indices \(input 1\) must be known at load/],
     ['ConvTranspose runtime W', () => oneNode('ConvTranspose', [f([1, 2, 3, 3]), f([2, 1, 2, 2])]), /W \(input 1\) must be known at load/],
+    ['ConvTranspose kernel_shape other than W', () => oneNode('ConvTranspose', [f([1, 1, 3, 3]), { shape: [1, 1, 2, 2], dtype: 'float32', value: [1, 2, 3, 4] }], { kernel_shape: { type: 'ints', value: [2, 1] } }), /'kernel_shape' = \[2, 1\] must equal W's spatial dims \[2, 2\]/],
     ['ConvTranspose 3-D', () => oneNode('ConvTranspose', [f([1, 1, 2, 2, 2]), { shape: [1, 1, 2, 2, 2], dtype: 'float32', value: new Array(8).fill(1) }]), /rank 5/],
     ['Softmax training axis 0 of rank 2 without opset', () => oneNode('Softmax', [f([3, 4])], { axis: attr.int(0) }, { opset: 13 }), /not given the opset/],
   ];
