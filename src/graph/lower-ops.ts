@@ -83,8 +83,12 @@ export function lowerOp(ctx: OpLowerContext): OpLowering {
   if (!f || !Object.hasOwn(LOWERERS, n.opType)) throw new OnnxLoadError(`node '${n.name}' (${n.opType}): no op kernel for ${n.domain ? `${n.domain}.` : ''}${n.opType}`);
   const c = new Lowering(ctx);
   if (ctx.outputs.length > 0 && ctx.outputs.every((o) => elementCount(o.shape) === 0)) return { dispatches: [] };
-  for (const o of ctx.outputs) if (o.shape.length > MAX_OP_RANK) c.fail(`output rank ${o.shape.length} is above ${MAX_OP_RANK}, the largest rank the op kernels take`);
-  return f(c);
+  try {
+    return f(c);
+  } catch (e) {
+    if (e instanceof OnnxLoadError) throw e;
+    return c.fail(`${(e as Error).message} (the op kernels take rank ≤ ${MAX_OP_RANK} after merging dims)`);
+  }
 }
 
 /**
@@ -220,7 +224,31 @@ function dispatch(kernel: KernelSource, uniforms: Record<string, number>, buffer
   return { kernel, uniforms, buffers, workgroups };
 }
 
-function elementwise(c: Lowering, op: ElementwiseOp, operands: { binding: OpBinding; kind: OperandKind; strides: number[]; base: number }[], out: View, outName: string, params: number[] = []): OpDispatch {
+/**
+ * Merges dims that every view walks as one: size-1 dims go, and d, d + 1 merge when each view has
+ * stride[d] = stride[d + 1] · shape[d + 1]. Fewer dims: fewer divisions per element, and ranks above 6 that collapse run.
+ */
+export function collapseDims(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const keep = shape.map((_, d) => d).filter((d) => shape[d] !== 1);
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (const d of keep) {
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, k) => outStrides[k][last] === s[d] * shape[d])) {
+      outShape[last] *= shape[d];
+      strides.forEach((s, k) => (outStrides[k][last] = s[d]));
+    } else {
+      outShape.push(shape[d]);
+      strides.forEach((s, k) => outStrides[k].push(s[d]));
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+function elementwise(c: Lowering, op: ElementwiseOp, operandsIn: { binding: OpBinding; kind: OperandKind; strides: number[]; base: number }[], outIn: View, outName: string, params: number[] = []): OpDispatch {
+  const merged = collapseDims(outIn.shape, [outIn.strides, ...operandsIn.map((o) => o.strides)]);
+  const out: View = { shape: merged.shape, strides: merged.strides[0], base: outIn.base };
+  const operands = operandsIn.map((o, k) => ({ ...o, strides: merged.strides[k + 1] }));
   const r = out.shape.length;
   // The same arena value twice (Add(x, x)) is one binding: two writable bindings of one range may not alias.
   const sources = operands.map((o, k) => {
@@ -239,7 +267,20 @@ function elementwise(c: Lowering, op: ElementwiseOp, operands: { binding: OpBind
   return dispatch(kernel, u, buffers, w.workgroups);
 }
 
-function copyDispatch(src: OpBinding, kind: OperandKind, input: View, output: View, outName: string, maxPerDim: number): OpDispatch {
+function copyDispatch(src: OpBinding, kind: OperandKind, inputIn: View, outputIn: View, outName: string, maxPerDim: number): OpDispatch {
+  let input = inputIn;
+  let output = outputIn;
+  const sameShape = input.shape.length === output.shape.length && input.shape.every((d, i) => d === output.shape[i]);
+  if (sameShape) {
+    const m = collapseDims(output.shape, [output.strides, input.strides]);
+    output = { shape: m.shape, strides: m.strides[0], base: output.base };
+    input = { shape: m.shape, strides: m.strides[1], base: input.base };
+  } else {
+    const mi = collapseDims(input.shape, [input.strides]);
+    const mo = collapseDims(output.shape, [output.strides]);
+    input = { shape: mi.shape, strides: mi.strides[0], base: input.base };
+    output = { shape: mo.shape, strides: mo.strides[0], base: output.base };
+  }
   const same = input.shape.length === output.shape.length && input.shape.every((d, i) => d === output.shape[i]);
   const total = elementCount(output.shape);
   if (elementCount(input.shape) !== total) throw new Error(`copy: ${elementCount(input.shape)} elements into ${total}`);
@@ -624,13 +665,14 @@ function matmulDispatches(c: Lowering, a: MatOperand, b: MatOperand, bias: { op:
   const q = cv.batchShape.length;
   if (q > 4) c.fail(`${q} batch dims; the MatMul kernel takes at most 4`);
   const packedB = b.op.kind === 'constant' && q === 0 && b.batch.length === 0;
-  const cfg: MatmulConfig = { tm: m < 4 ? 1 : 4, batchRank: q, a: a.op.kind, b: b.op.kind, bias: bias ? bias.op.kind : 'none', packedB };
+  const tn: 4 | 8 = m < 4 && n >= 8 ? 8 : 4;
+  const cfg: MatmulConfig = { tm: m < 4 ? 1 : 4, tn, batchRank: q, a: a.op.kind, b: b.op.kind, bias: bias ? bias.op.kind : 'none', packedB };
   const kernel = generateMatmulKernel(cfg);
   const maxBytes = c.ctx.limits.maxStorageBufferBindingSize;
   const chunks: [number, number][] = [];
   if (packedB) {
-    const cols = Math.floor(maxBytes / (Math.max(1, k) * 16)) * 4;
-    if (cols < 4) c.fail(`B needs ${k * 16} bytes for 4 columns, above maxStorageBufferBindingSize ${maxBytes}`);
+    const cols = Math.floor(maxBytes / (Math.max(1, k) * 4 * tn)) * tn;
+    if (cols < tn) c.fail(`B needs ${k * 4 * tn} bytes for ${tn} columns, above maxStorageBufferBindingSize ${maxBytes}`);
     for (let n0 = 0; n0 < n; n0 += cols) chunks.push([n0, Math.min(cols, n - n0)]);
   } else {
     if (b.op.kind === 'constant' && (b.op.binding as { constant: ArrayLike<number> }).constant.length * 4 > maxBytes) c.fail(`constant B of ${(b.op.binding as { constant: ArrayLike<number> }).constant.length * 4} bytes exceeds maxStorageBufferBindingSize ${maxBytes}`);
@@ -642,9 +684,9 @@ function matmulDispatches(c: Lowering, a: MatOperand, b: MatOperand, bias: { op:
     let bsn = b.sm;
     if (packedB) {
       const src = (b.op.binding as { constant: ArrayLike<number> }).constant;
-      const packed = packMatmulB(src, k, nc, b.sk, b.sm, n0);
+      const packed = packMatmulB(src, k, nc, b.sk, b.sm, n0, tn);
       bBinding = { constant: packed, label: `${(b.op.binding as { label: string }).label}:packed${chunks.length > 1 ? `[${n0}:${n0 + nc}]` : ''}` };
-      bsk = Math.ceil(nc / 4);
+      bsk = (Math.ceil(nc / tn) * tn) / 4;
       bsn = 0;
     }
     const { mb, nb } = matmulBlocks(cfg, m, nc);
@@ -715,6 +757,7 @@ function convTranspose(c: Lowering): OpLowering {
   const wt = c.constTensor(1) ?? c.fail(`W (input 1) must be known at load`);
   const group = c.attrs.int('group', 1);
   const kernel = c.attrs.ints('kernel_shape') ?? wt.dims.slice(2);
+  if (kernel.length !== sp || kernel.some((k, i) => k !== wt.dims[2 + i])) c.fail(`attribute 'kernel_shape' = [${kernel.join(', ')}] must equal W's spatial dims [${wt.dims.slice(2).join(', ')}]`);
   const strides = c.attrs.ints('strides') ?? new Array<number>(sp).fill(1);
   const dil = c.attrs.ints('dilations') ?? new Array<number>(sp).fill(1);
   const autoPad = c.attrs.str('auto_pad', 'NOTSET');

@@ -16,6 +16,8 @@ const KU = 4;
 
 export interface MatmulConfig {
   tm: 1 | 4;
+  /** Columns per invocation, 4 (one vec4) or 8 (two); default 4. */
+  tn?: 4 | 8;
   /** Batch dims of C (0..4). */
   batchRank: number;
   a: OperandKind;
@@ -23,19 +25,19 @@ export interface MatmulConfig {
   /** Gemm's C operand, or 'none'. */
   bias: OperandKind | 'none';
   /**
-   * B is a constant packed by the host (packMatmulB) as [K][ceil(N / 4)] vec4 rows, zero-padded: one vec4 load per k
-   * instead of 4 scalar gathers (what makes a large constant-weight Gemm bandwidth-bound rather than load-bound).
-   * Needs batchRank 0; bsk is then the vec4 row pitch (ceil(N / 4)) and bsn is unused (0).
+   * B is a constant packed by the host (packMatmulB) as [K][ceil(N / tn) · tn / 4] vec4 rows, zero-padded: one vec4
+   * load per 4 columns and k instead of 4 scalar gathers. Needs batchRank 0; bsk is then the vec4 row pitch and bsn
+   * is unused (0).
    */
   packedB?: boolean;
 }
 
 /**
- * Columns n0 .. n0 + n − 1 of B, B(k, n) = b[k · bsk + n · bsn], packed as [K][ceil(n / 4) · 4] floats (zero padding),
- * for MatmulConfig.packedB.
+ * Columns n0 .. n0 + n − 1 of B, B(k, n) = b[k · bsk + n · bsn], packed as [K][ceil(n / tn) · tn] floats (zero
+ * padding), for MatmulConfig.packedB with that tn.
  */
-export function packMatmulB(b: ArrayLike<number>, k: number, n: number, bsk: number, bsn: number, n0 = 0): Float32Array {
-  const n4 = Math.ceil(n / 4) * 4;
+export function packMatmulB(b: ArrayLike<number>, k: number, n: number, bsk: number, bsn: number, n0 = 0, tn: 4 | 8 = 4): Float32Array {
+  const n4 = Math.ceil(n / tn) * tn;
   const out = new Float32Array(k * n4);
   for (let kk = 0; kk < k; kk++) for (let j = 0; j < n; j++) out[kk * n4 + j] = b[kk * bsk + (n0 + j) * bsn];
   return out;
@@ -43,12 +45,12 @@ export function packMatmulB(b: ArrayLike<number>, k: number, n: number, bsk: num
 
 export function matmulKernelId(c: MatmulConfig): string {
   const kinds = kindsId(c.bias === 'none' ? [c.a, c.b] : [c.a, c.b, c.bias]);
-  return `matmul_f32_m${c.tm}n${MATMUL_TN}_b${c.batchRank}_${kinds}${c.bias === 'none' ? '' : '_bias'}${c.packedB ? '_pb' : ''}`;
+  return `matmul_f32_m${c.tm}n${c.tn ?? MATMUL_TN}_b${c.batchRank}_${kinds}${c.bias === 'none' ? '' : '_bias'}${c.packedB ? '_pb' : ''}`;
 }
 
 /** Work items (invocations) of a C of [batch, m, n]. */
 export function matmulBlocks(c: MatmulConfig, m: number, n: number): { mb: number; nb: number } {
-  return { mb: Math.ceil(m / c.tm), nb: Math.ceil(n / MATMUL_TN) };
+  return { mb: Math.ceil(m / c.tm), nb: Math.ceil(n / (c.tn ?? MATMUL_TN)) };
 }
 
 export function generateMatmulKernel(c: MatmulConfig): KernelSource {
@@ -56,6 +58,9 @@ export function generateMatmulKernel(c: MatmulConfig): KernelSource {
   if (!(Number.isInteger(c.batchRank) && c.batchRank >= 0 && c.batchRank <= 4)) throw new Error(`matmul: batchRank ${c.batchRank} must be 0..4`);
   const q = c.batchRank;
   const tm = c.tm;
+  const tn = c.tn ?? MATMUL_TN;
+  if (tn !== 4 && tn !== 8) throw new Error(`matmul: tn ${String(tn)} must be 4 or 8`);
+  const vecs = Array.from({ length: tn / 4 }, (_, v) => v);
   const packed = Boolean(c.packedB);
   if (packed && (q !== 0 || c.b !== 'constant')) throw new Error(`matmul: packedB needs a constant B and batchRank 0 (got ${c.b}, batchRank ${q})`);
   const bias = c.bias !== 'none';
@@ -74,22 +79,23 @@ export function generateMatmulKernel(c: MatmulConfig): KernelSource {
   const part: WgslPart = { idPart: '', bindings, uniforms, code: '' };
   const sum = (pre: string, base: string) => [base, ...Array.from({ length: q }, (_, d) => `b${d} * params.${pre}${d}`)].join(' + ');
   const rows = Array.from({ length: tm }, (_, r) => r);
-  const cols = [0, 1, 2, 3];
-  const step = (k: string, u: string) => `    let bv${u} = ${packed ? `mat_b[bo + (${k}) * params.bsk]` : `vec4<f32>(${cols.map((j) => `mat_b[bo${j} + (${k}) * params.bsk]`).join(', ')})`};
-${rows.map((r) => `    acc${r} += mat_a[ao${r} + (${k}) * params.a_sk] * bv${u};`).join('\n')}`;
+  const cols = Array.from({ length: tn }, (_, j) => j);
+  const step = (k: string, u: string) => `${vecs.map((v) => `    let bv${u}_${v} = ${packed ? `mat_b[bo + ${v} + (${k}) * params.bsk]` : `vec4<f32>(${[0, 1, 2, 3].map((j) => `mat_b[bo${4 * v + j} + (${k}) * params.bsk]`).join(', ')})`};`).join('\n')}
+${rows.map((r) => `    let a${u}_${r} = mat_a[ao${r} + (${k}) * params.a_sk];
+${vecs.map((v) => `    acc${r}_${v} += a${u}_${r} * bv${u}_${v};`).join('\n')}`).join('\n')}`;
   const body = `  let nblk = i % params.nb;
   let rest = i / params.nb;
   let mblk = rest % params.mb;
 ${q ? decompose('rest / params.mb', 'bs', 'b', q) : ''}
   let m0 = i32(mblk * ${tm}u);
-  let n0 = i32(nblk * ${MATMUL_TN}u);
+  let n0 = i32(nblk * ${tn}u);
   let mlast = i32(params.m) - 1;
   let nlast = i32(params.n) - 1;
   let ab = ${sum('abs', 'params.abase')};
   let bb = ${sum('bbs', 'params.bbase')};
 ${rows.map((r) => `  let ao${r} = ab + min(m0 + ${r}, mlast) * params.a_sm;`).join('\n')}
-${packed ? '  let bo = bb + i32(nblk);' : cols.map((j) => `  let bo${j} = bb + min(n0 + ${j}, nlast) * params.bsn;`).join('\n')}
-${rows.map((r) => `  var acc${r} = vec4<f32>(0.0);`).join('\n')}
+${packed ? `  let bo = bb + i32(nblk) * ${tn / 4};` : cols.map((j) => `  let bo${j} = bb + min(n0 + ${j}, nlast) * params.bsn;`).join('\n')}
+${rows.map((r) => vecs.map((v) => `  var acc${r}_${v} = vec4<f32>(0.0);`).join('\n')).join('\n')}
   let kend = i32(params.k);
   let kmain = kend - kend % ${KU};
   var kk = 0;
@@ -102,19 +108,20 @@ ${step('kk', 't')}
   let cb = ${sum('cbs', 'params.cbase')};
 ${bias ? `  let bib = ${sum('bibs', 'params.bibase')};` : ''}
 ${rows.map((r) => `  if (m0 + ${r} <= mlast) {
-    for (var j = 0; j < ${MATMUL_TN}; j++) {
-      if (n0 + j <= nlast) {
-        mat_c[cb + (m0 + ${r}) * params.csm + (n0 + j) * params.csn] = params.alpha * acc${r}[j]${bias ? ` + params.beta * mat_bias[bib + (m0 + ${r}) * params.bism + (n0 + j) * params.bisn]` : ''};
+${vecs.map((v) => `    for (var j = 0; j < 4; j++) {
+      let col = n0 + ${4 * v} + j;
+      if (col <= nlast) {
+        mat_c[cb + (m0 + ${r}) * params.csm + col * params.csn] = params.alpha * acc${r}_${v}[j]${bias ? ` + params.beta * mat_bias[bib + (m0 + ${r}) * params.bism + col * params.bisn]` : ''};
       }
-    }
+    }`).join('\n')}
   }`).join('\n')}`;
   return composeKernel({
     id: matmulKernelId(c),
     header: `MatMul/Gemm, float32: C[b] = alpha · A[b] · B[b]${bias ? ' + beta · bias[b]' : ''}, ${q} batch dims, any strides.
-Register blocking: one invocation computes a ${tm} × ${MATMUL_TN} block of C (rows m0.., cols n0..), i = gid.x + gid.y · pitch
+Register blocking: one invocation computes a ${tm} × ${tn} block of C (rows m0.., cols n0..), i = gid.x + gid.y · pitch
 with the column block fastest, then the row block, then the batch index; a serial loop over K (unrolled ×${KU}) loads ${tm} A
-values and one vec4 of B (${packed ? 'one vec4 load from the packed [K][ceil(N / 4)] B; ' : ''}out-of-range rows/columns clamp on load and are not stored) for ${tm} vec4 FMAs.
-No workgroup memory, no barriers. Dispatch: linearWork(batch · ceil(M / ${tm}) · ceil(N / ${MATMUL_TN}), ${OP_WORKGROUP}).`,
+values and ${tn / 4} vec4 of B (${packed ? 'one vec4 load from the packed [K][ceil(N / 4)] B; ' : ''}out-of-range rows/columns clamp on load and are not stored) for ${(tm * tn) / 4} vec4 FMAs.
+No workgroup memory, no barriers. Dispatch: linearWork(batch · ceil(M / ${tm}) · ceil(N / ${tn}), ${OP_WORKGROUP}).`,
     parts: [part],
     main: linearMain(body),
     workgroupSize: [OP_WORKGROUP, 1, 1],

@@ -45,7 +45,12 @@ function all(): KernelSource[] {
       out.push(generateMatmulKernel({ tm, batchRank, a: 'constant', b: 'value', bias: 'value' }));
     }
   }
-  for (const tm of [1, 4] as const) out.push(generateMatmulKernel({ tm, batchRank: 0, a: 'value', b: 'constant', bias: 'constant', packedB: true }));
+  for (const tm of [1, 4] as const) {
+    for (const tn of [4, 8] as const) {
+      out.push(generateMatmulKernel({ tm, tn, batchRank: 0, a: 'value', b: 'constant', bias: 'constant', packedB: true }));
+      out.push(generateMatmulKernel({ tm, tn, batchRank: 2, a: 'value', b: 'value', bias: 'none' }));
+    }
+  }
   out.push(generateConvTransposeKernel({ bias: false }), generateConvTransposeKernel({ bias: true }));
   return out;
 }
@@ -89,6 +94,7 @@ describe('op kernel generators', () => {
     expect(() => generateElementwiseKernel({ op: 'add', rank: 2, inputs: ['value', 'constant'], sources: [0, 0] })).toThrow(/sources/);
     expect(() => generateMatmulKernel({ tm: 2 as 4, batchRank: 0, a: 'value', b: 'value', bias: 'none' })).toThrow(/tm 2/);
     expect(() => generateMatmulKernel({ tm: 4, batchRank: 0, a: 'value', b: 'value', bias: 'none', packedB: true })).toThrow(/packedB needs a constant B/);
+    expect(() => generateMatmulKernel({ tm: 4, tn: 6 as 8, batchRank: 0, a: 'value', b: 'value', bias: 'none' })).toThrow(/tn 6/);
     expect(() => generateMatmulKernel({ tm: 4, batchRank: 5, a: 'value', b: 'value', bias: 'none' })).toThrow(/batchRank 5/);
   });
 
@@ -96,6 +102,8 @@ describe('op kernel generators', () => {
     // B as [N, K] (transB): B(k, n) = b[n · K + k]
     const b = [1, 2, 3, 4, 5, 6]; // N = 2, K = 3
     expect([...packMatmulB(b, 3, 2, 1, 3)]).toEqual([1, 4, 0, 0, 2, 5, 0, 0, 3, 6, 0, 0]);
+    // columns 1.. only, padded to 8
+    expect([...packMatmulB(b, 3, 1, 1, 3, 1, 8)]).toEqual([4, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0]);
   });
 
   it('linearWork splits over y within the limit and covers every invocation', () => {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OnnxLoadError } from '../../../src/graph/errors.ts';
-import { LOWERED_OPS, lowerOp, lowerRelayout } from '../../../src/graph/lower-ops.ts';
+import { LOWERED_OPS, collapseDims, lowerOp, lowerRelayout } from '../../../src/graph/lower-ops.ts';
 import { attr } from '../../../src/graph/onnx-writer.ts';
 import { type Layout, type OpDispatch, stridedTensor } from '../../../src/graph/runtime-types.ts';
 import { SUPPORTED_OPS } from '../../../src/graph/shape-inference.ts';
@@ -66,10 +66,10 @@ describe('lowerOp', () => {
     expect(lowerOp(contextFor(g))).toEqual({ dispatches: [], aliasOf: 0 });
     const nhwc = lowerOp(contextFor(g, { in0: 'nhwc' }));
     expect(nhwc.aliasOf).toBeUndefined();
-    expect(nhwc.dispatches.map((d) => d.kernel.id)).toEqual(['copy_f32_r2_in4']);
+    expect(nhwc.dispatches.map((d) => d.kernel.id)).toEqual(['copy_f32_r1_in3']);
     const id = oneNode('Identity', [f([1, 3, 4, 5])]);
     expect(lowerOp(contextFor(id, { in0: 'nhwc', out0: 'nhwc' })).aliasOf).toBe(0);
-    expect(lowerOp(contextFor(id, { in0: 'nhwc' })).dispatches.map((d) => d.kernel.id)).toEqual(['copy_f32_r4']);
+    expect(lowerOp(contextFor(id, { in0: 'nhwc' })).dispatches.map((d) => d.kernel.id)).toEqual(['copy_f32_r2']);
     const sq = oneNode('Squeeze', [f([3, 1, 5]), { shape: [1], value: [1] }], {}, { opset: 13 });
     expect(lowerOp(contextFor(sq)).aliasOf).toBe(0);
   });
@@ -86,12 +86,23 @@ describe('lowerOp', () => {
     expect(() => lowerOp(contextFor(big, {}, { maxComputeWorkgroupsPerDimension: 4, maxStorageBufferBindingSize: 1 << 20 }))).toThrow(/node 'n0' \(Relu\): dispatch of 1025 invocations exceeds/);
   });
 
+  it('collapseDims merges dims every view walks as one, drops size-1 dims, keeps broadcasts apart', () => {
+    expect(collapseDims([2, 3, 4], [[12, 4, 1], [12, 4, 1]])).toEqual({ shape: [24], strides: [[1], [1]] });
+    expect(collapseDims([2, 1, 3, 4], [[12, 12, 4, 1], [0, 0, 1, 0]])).toEqual({ shape: [2, 3, 4], strides: [[12, 4, 1], [0, 1, 0]] });
+    expect(collapseDims([2, 3, 4], [[12, 4, 1], [0, 0, 0]])).toEqual({ shape: [24], strides: [[1], [0]] });
+    expect(collapseDims([1, 1], [[1, 1]])).toEqual({ shape: [], strides: [[]] });
+    const g = oneNode('Add', [f([2, 3, 1, 2, 2, 3, 2]), f([2])]);
+    expect(lowerOp(contextFor(g)).dispatches[0].kernel.id).toBe('ew_add_f32_r2_vv');
+    expect(() => lowerOp(contextFor(oneNode('Transpose', [f([2, 1, 2, 1, 2, 1, 2, 2])])))).not.toThrow();
+    expect(() => lowerOp(contextFor(oneNode('Transpose', [f([2, 2, 2, 2, 2, 2, 2])])))).toThrow(/node 'n0' \(Transpose\): .*rank 7/);
+  });
+
   it('relayout copies contiguous into nhwc through strides', () => {
     const [d] = lowerRelayout(stridedTensor([1, 3, 5, 7], 'contiguous'), stridedTensor([1, 3, 5, 7], 'nhwc'), { input: 'x', output: 'y' });
-    expect(d.kernel.id).toBe('copy_f32_r4');
+    // N = 1 drops, H and W merge: [C, H·W] with input strides [35, 1] and output strides [1, 3]
+    expect(d.kernel.id).toBe('copy_f32_r2');
     expect(d.buffers).toEqual({ src: { value: 'x' }, out: { value: 'y' } });
-    expect(d.uniforms.ost1).toBe(1);
-    expect(d.uniforms.ist1).toBe(35);
+    expect([d.uniforms.os0, d.uniforms.os1, d.uniforms.ist0, d.uniforms.ist1, d.uniforms.ost0, d.uniforms.ost1]).toEqual([3, 35, 35, 1, 1, 3]);
     checkDispatch(d, new Set(['x', 'y']), 65535);
     expect(() => lowerRelayout(stridedTensor([1, 3, 5, 7], 'contiguous'), stridedTensor([1, 3, 7, 5], 'nhwc'))).toThrow(/shapes differ/);
   });
@@ -106,6 +117,7 @@ describe('lowerOp', () => {
     ['BatchNormalization runtime mean', () => oneNode('BatchNormalization', [f([1, 2, 3, 3]), { shape: [2], dtype: 'float32', value: [1, 1] }, { shape: [2], dtype: 'float32', value: [0, 0] }, f([2]), { shape: [2], dtype: 'float32', value: [1, 1] }]), /mean \(input 3, 'in3'\) must be known at load/],
     ['Gather runtime indices', () => oneNode('Gather', [f([4, 3]), { shape: [2], dtype: 'int64' }]), /indices \(input 1\) must be known at load/],
     ['ConvTranspose runtime W', () => oneNode('ConvTranspose', [f([1, 2, 3, 3]), f([2, 1, 2, 2])]), /W \(input 1\) must be known at load/],
+    ['ConvTranspose kernel_shape other than W', () => oneNode('ConvTranspose', [f([1, 1, 3, 3]), { shape: [1, 1, 2, 2], dtype: 'float32', value: [1, 2, 3, 4] }], { kernel_shape: { type: 'ints', value: [2, 1] } }), /'kernel_shape' = \[2, 1\] must equal W's spatial dims \[2, 2\]/],
     ['ConvTranspose 3-D', () => oneNode('ConvTranspose', [f([1, 1, 2, 2, 2]), { shape: [1, 1, 2, 2, 2], dtype: 'float32', value: new Array(8).fill(1) }]), /rank 5/],
     ['Softmax training axis 0 of rank 2 without opset', () => oneNode('Softmax', [f([3, 4])], { axis: attr.int(0) }, { opset: 13 }), /not given the opset/],
   ];
