@@ -130,29 +130,34 @@ export function directConvNCHW(g: ConvGeometry, x: ArrayLike<number>, w: ArrayLi
   const [pt, pl] = g.pads;
   const cinG = cin / groups;
   const coutG = cout / groups;
+  // Float64 copies (|x|, |w| for the absolute sum: |x·w| = |x|·|w|) keep the loops monomorphic. Each output sums
+  // its terms in (ci, ky, kx) order, as a per-output loop would; the loops run weight by weight over output rows so
+  // the innermost loop walks contiguous memory (the verification gate's reference on 512-channel layers).
+  const xs = Float64Array.from(x, absolute ? Math.abs : (v) => v);
+  const ws = Float64Array.from(w, absolute ? Math.abs : (v) => v);
   const out = new Float64Array(batch * cout * oh * ow);
-  let idx = 0;
   for (let n = 0; n < batch; n++) {
     for (let o = 0; o < cout; o++) {
       const c0 = Math.floor(o / coutG) * cinG;
-      for (let y = 0; y < oh; y++) {
-        for (let xo = 0; xo < ow; xo++) {
-          let acc = 0;
-          for (let ci = 0; ci < cinG; ci++) {
-            const xBase = (n * cin + c0 + ci) * ih;
-            const wBase = (o * cinG + ci) * kh;
-            for (let ky = 0; ky < kh; ky++) {
+      const oBase = (n * cout + o) * oh * ow;
+      for (let ci = 0; ci < cinG; ci++) {
+        const xBase = (n * cin + c0 + ci) * ih;
+        const wBase = (o * cinG + ci) * kh;
+        for (let ky = 0; ky < kh; ky++) {
+          for (let kx = 0; kx < kw; kx++) {
+            const wv = ws[(wBase + ky) * kw + kx];
+            const off = kx * dw - pl;
+            // xo with 0 <= xo·sw + off < iw
+            const lo = Math.max(0, Math.ceil(-off / sw));
+            const hi = Math.min(ow - 1, Math.floor((iw - 1 - off) / sw));
+            for (let y = 0; y < oh; y++) {
               const iy = y * sh - pt + ky * dh;
               if (iy < 0 || iy >= ih) continue;
-              for (let kx = 0; kx < kw; kx++) {
-                const ix = xo * sw - pl + kx * dw;
-                if (ix < 0 || ix >= iw) continue;
-                const p = x[(xBase + iy) * iw + ix] * w[(wBase + ky) * kw + kx];
-                acc += absolute ? Math.abs(p) : p;
-              }
+              const xRow = (xBase + iy) * iw + off;
+              const oRow = oBase + y * ow;
+              for (let xo = lo; xo <= hi; xo++) out[oRow + xo] += xs[xRow + xo * sw] * wv;
             }
           }
-          out[idx++] = acc;
         }
       }
     }
