@@ -191,7 +191,7 @@ export function failedPeer(name: PeerName, status: 'timeout' | 'error', message:
 }
 
 const maxOf = (xs: number[]): number => xs.reduce((a, b) => (Number.isNaN(b) ? a : Math.max(a, b)), 0);
-const g = (v: number, digits = 3) => (Number.isFinite(v) ? (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(digits - 1) : v.toPrecision(digits)) : String(v));
+const g = (v: number, digits = 3) => (v === 0 ? '0' : Number.isFinite(v) ? (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(digits - 1) : v.toPrecision(digits)) : String(v));
 const ms = (v: number, d = 1) => (Number.isFinite(v) ? `${v.toFixed(d)} ms` : '-');
 
 export interface WinoconvTimes {
