@@ -57,7 +57,6 @@ export const runVerb: Verb = {
   allowPositionals: true,
   async run(values, positionals) {
     if (positionals.length !== 1) throw new Error('give one model: winoconv run MODEL.onnx [--input NAME=FILE ...]');
-    const prepared = await prepareRun(positionals[0], values);
     const runs = values.runs === undefined ? 5 : Number(values.runs);
     if (!Number.isSafeInteger(runs) || runs < 0) throw new Error(`--runs ${String(values.runs)}: expected an integer ≥ 0`);
     const profile = Boolean(values.profile);
@@ -67,6 +66,7 @@ export const runVerb: Verb = {
     if (!Number.isSafeInteger(peerRuns) || peerRuns < 0) throw new Error(`--peer-runs ${String(values['peer-runs'])}: expected an integer ≥ 0`);
     const peerTimeoutS = values['peer-timeout'] === undefined ? 600 : parseSeconds(values['peer-timeout'], '--peer-timeout');
     const peerOpts: PeerOptions = { peers, runs: peerRuns, timeoutS: peerTimeoutS };
+    const prepared = await prepareRun(positionals[0], values);
     const { formatRunReport } = await import('./run-model.ts');
     for (const l of prepared.notes) console.log(l);
     let report;
@@ -300,7 +300,7 @@ async function runInBrowser(p: PreparedRun, runs: number, profile: boolean, want
           // for the peers still to run.
           await session.close();
           if (o.peers.indexOf(name) < o.peers.length - 1) {
-            console.log(`${name}: timed out; a new browser page for the next peer`);
+            console.log(`${name}: timed out; a new browser for the next peer`);
             session = await open();
           }
           continue;
