@@ -267,7 +267,17 @@ async function runInBrowser(p: PreparedRun, runs: number, profile: boolean, want
   };
   const open = () =>
     openBrowserSession({ page: 'src/cli/browser/index.html', readyGlobal: '__winoconvCli', install: true, prebundle: ['protobufjs/light.js'], serve: (u) => served.get(u), onConsole });
-  let session = await open();
+  // Everything the page loads (ORT's bundle and .wasm, the model, the inputs) comes from the local dev server: a
+  // request for anything else is printed (none is expected).
+  const watch = (sess: Awaited<ReturnType<typeof open>>) => {
+    const origin = new URL(sess.url).origin;
+    sess.page.on('request', (req) => {
+      const u = req.url();
+      if (!u.startsWith(origin + '/') && !/^(data|blob):/.test(u)) console.log(`warning: the page requested ${u} (not the local server)`);
+    });
+    return sess;
+  };
+  let session = watch(await open());
   try {
     const browserVersion = session.version;
     const r = await session.page.evaluate(
@@ -301,7 +311,7 @@ async function runInBrowser(p: PreparedRun, runs: number, profile: boolean, want
           await session.close();
           if (o.peers.indexOf(name) < o.peers.length - 1) {
             console.log(`${name}: timed out; a new browser for the next peer`);
-            session = await open();
+            session = watch(await open());
           }
           continue;
         }
