@@ -186,6 +186,14 @@ export function peerResult(name: PeerName, run: OrtPeerRun, ours: Record<string,
   };
 }
 
+/** An error that came back from the page: its message without the 'Error: ' head and the stack frames puppeteer appends. */
+export function pageErrorMessage(message: string): string {
+  const frame = /^\s*(at\s|async\s)|(\(?(https?|file|blob):\/\/\S*:\d+:\d+\)?)\s*$/;
+  const lines = message.replace(/^Error: /, '').split('\n');
+  const keep = lines.filter((l) => !frame.test(l));
+  return (keep.length ? keep : lines.slice(0, 1)).join('\n').trim();
+}
+
 export function failedPeer(name: PeerName, status: 'timeout' | 'error', message: string, partial: Partial<Pick<PeerResult, 'createMs' | 'firstMs' | 'runMs'>> = {}, backend?: string): PeerResult {
   return { name, status, message, createMs: partial.createMs ?? NaN, firstMs: partial.firstMs ?? NaN, runMs: partial.runMs ?? [], outputs: [], backend };
 }

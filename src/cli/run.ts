@@ -245,7 +245,7 @@ async function runNodePeers(p: PreparedRun, report: RunModelReport, ours: Record
 async function runInBrowser(p: PreparedRun, runs: number, profile: boolean, wantOutputs: boolean, o: PeerOptions, printReport: (r: RunModelReport) => void) {
   const { openBrowserSession } = await import('../node/browser-session.ts');
   const { encodeTensorProto, decodeTensorProto } = await import('../graph/test-data.ts');
-  const { PEER_PROGRESS_PREFIX, applyPeerEvent, failedPeer, formatPeerEvent, peerResult, peerStage } = await import('./peers.ts');
+  const { PEER_PROGRESS_PREFIX, applyPeerEvent, failedPeer, formatPeerEvent, pageErrorMessage, peerResult, peerStage } = await import('./peers.ts');
   const served = new Map<string, string | Uint8Array>([['/__winoconv/run/model.onnx', p.modelPath]]);
   const inputUrls: Record<string, string> = {};
   for (const [k, [name, data]] of Object.entries(p.inputs).entries()) {
@@ -321,8 +321,7 @@ async function runInBrowser(p: PreparedRun, runs: number, profile: boolean, want
         }));
         peerResults.push(peerResult(name, { ...got, outputs: outs }, outputs, order, `onnxruntime-web ${got.version} ${name === 'ort-webgpu' ? 'webgpu EP' : 'wasm, SIMD, 1 thread'}, in the page`));
       } catch (e) {
-        const msg = ((e as Error).message ?? String(e)).replace(/^Error: /, '');
-        peerResults.push(failedPeer(name, 'error', msg, partial, backend));
+        peerResults.push(failedPeer(name, 'error', pageErrorMessage((e as Error).message ?? String(e)), partial, backend));
       } finally {
         clearTimeout(timer);
         stop();

@@ -1,7 +1,7 @@
 /** `winoconv run --peers`: the pure pieces (peer names, output comparison, progress, report lines, --json document). */
 import { describe, expect, it } from 'vitest';
 import {
-  applyPeerEvent, compareOutput, failedPeer, formatPeerEvent, formatPeerReport, median, parsePeers, parseSeconds, peerResult, peerStage, runJson,
+  applyPeerEvent, compareOutput, pageErrorMessage, failedPeer, formatPeerEvent, formatPeerReport, median, parsePeers, parseSeconds, peerResult, peerStage, runJson,
   type OrtPeerRun,
 } from '../../../src/cli/peers.ts';
 
@@ -38,6 +38,17 @@ describe('compareOutput', () => {
   it('a size mismatch or a missing output is noted', () => {
     expect(compareOutput('y', [1, 2], [1]).note).toMatch(/1 element\(s\) against winoconv's 2/);
     expect(compareOutput('y', [1], undefined).note).toMatch(/peer returned no such output/);
+  });
+});
+
+describe('pageErrorMessage', () => {
+  it('drops the stack frames puppeteer appends to an error from the page', () => {
+    const m = "Can't create a session. ERROR_CODE: 7, ERROR_MESSAGE: Failed to load model because protobuf parsing failed.\n" +
+      'V (http://127.0.0.1:41323/node_modules/onnxruntime-web/dist/ort.webgpu.bundle.min.mjs?v=ceec88f9:10:31024)\n' +
+      'async gr.loadModel (http://127.0.0.1:41323/node_modules/onnxruntime-web/dist/ort.webgpu.bundle.min.mjs?v=ceec88f9:11:35272)\n' +
+      '    at async x (http://127.0.0.1:1/a.js:1:2)';
+    expect(pageErrorMessage(m)).toBe("Can't create a session. ERROR_CODE: 7, ERROR_MESSAGE: Failed to load model because protobuf parsing failed.");
+    expect(pageErrorMessage('Error: no adapter\nsecond line')).toBe('no adapter\nsecond line');
   });
 });
 
