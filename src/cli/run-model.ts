@@ -26,6 +26,18 @@ export interface RunModelReport {
   medianMs: number;
   info: Pick<SessionInfo, 'inputs' | 'outputs' | 'nodes' | 'memory' | 'creationMs' | 'passes'>;
   outputs: OutputSummary[];
+  /** The engine's adapter: 'vendor / architecture / device / description' (empty parts dropped), when known. */
+  adapter?: string;
+}
+
+/** The adapter line from the engine's adapterKey (src/engine/tuner.ts), or undefined. */
+function adapterName(engine: Engine): string | undefined {
+  try {
+    const a = (JSON.parse((engine as { adapterKey?: string }).adapterKey ?? '') as { adapter?: unknown }).adapter;
+    return Array.isArray(a) ? a.filter((x) => typeof x === 'string' && x).join(' / ') || undefined : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export const ARGMAX_LIMIT = 100_000;
@@ -89,7 +101,7 @@ export async function runModel(engine: Engine, model: Uint8Array, inputs: Record
     const { inputs: ins, outputs: outs, nodes, memory, creationMs, passes } = session.info;
     const info = structuredClone({ inputs: ins, outputs: outs, nodes, memory, creationMs, passes });
     const summaries = outs.map((o) => summarize(o.name, o.shape, outputs[o.name]));
-    return { report: { createMs, firstRunMs, steadyMs, medianMs: median(steadyMs), info, outputs: summaries }, outputs };
+    return { report: { createMs, firstRunMs, steadyMs, medianMs: median(steadyMs), info, outputs: summaries, adapter: adapterName(engine) }, outputs };
   } finally {
     session.destroy();
   }

@@ -1,10 +1,20 @@
 /**
  * `winoconv run MODEL.onnx [--input NAME=FILE ...] [--input-shape NAME=1x3x224x224 ...] [--browser] [--profile]
- * [--runs N] [--output-dir DIR] [image preprocessing flags]` (DESIGN.md §6).
+ * [--runs N] [--output-dir DIR] [--peers ort-webgpu,ort-wasm [--peer-runs N] [--peer-timeout S]] [--json FILE]
+ * [image preprocessing flags]` (DESIGN.md §6). The peers: src/cli/peers.ts.
  */
 import type { Verb } from './main.ts';
 import type { Tensor } from '../graph/ir.ts';
 import type { ImagePreprocess } from '../node/tensor-files.ts';
+import type { RunModelReport } from './run-model.ts';
+import type { PeerEvent, PeerName, PeerResult } from './peers.ts';
+
+interface PeerOptions {
+  peers: PeerName[];
+  /** Steady runs after the first. */
+  runs: number;
+  timeoutS: number;
+}
 
 export const runVerb: Verb = {
   summary:
@@ -13,9 +23,16 @@ export const runVerb: Verb = {
     'inputs not given get seeded uniform [0, 1) data (--seed N, default 1) of their shape (--input-shape NAME=1x3x224x224 ' +
     'binds symbolic dims). Prints session creation time, first-run latency and the median of --runs N (default 5) steady ' +
     'runs, and each output\'s name, shape, min, max, mean, std (argmax for outputs of ≤ 100000 elements). --profile adds ' +
-    'the per-node table (op, output shape, algorithm, GPU ms) and the memory line. --output-dir DIR writes output_K.pb.',
+    'the per-node table (op, output shape, algorithm, GPU ms) and the memory line. --output-dir DIR writes output_K.pb. ' +
+    '--peers ort-webgpu,ort-wasm then runs the same model on the same inputs in ONNX Runtime Web (ort-webgpu: its WebGPU ' +
+    'execution provider, in the page, needs --browser; ort-wasm: its wasm backend, SIMD, one thread, in the page with ' +
+    '--browser, else in a Node worker) and prints per peer session creation ms, first-run ms, the median of --peer-runs N ' +
+    '(default 1) steady runs, its ratio to winoconv\'s steady median, and each output\'s max abs / max rel difference ' +
+    'from winoconv\'s; a peer still running after --peer-timeout SECONDS (default 600) is reported as timed out. ' +
+    '--json FILE writes {model, adapter, browser, winoconv, peers} (README).',
   usage:
     'winoconv run MODEL.onnx [--input NAME=FILE ...] [--input-shape NAME=SHAPE ...] [--browser] [--profile] [--runs N] [--output-dir DIR] ' +
+    '[--peers ort-webgpu,ort-wasm] [--peer-runs N] [--peer-timeout SECONDS] [--json FILE] ' +
     '[--seed N] [--size HxW] [--layout nchw|nhwc] [--scale S] [--mean M] [--std S] [--bgr]',
   options: {
     input: { type: 'string', multiple: true },
@@ -31,20 +48,35 @@ export const runVerb: Verb = {
     mean: { type: 'string' },
     std: { type: 'string' },
     bgr: { type: 'boolean' },
+    peers: { type: 'string' },
+    'peer-runs': { type: 'string' },
+    'peer-timeout': { type: 'string' },
+    json: { type: 'string' },
   },
   gpu: (v) => (v.browser ? { browser: true } : { node: true }),
   allowPositionals: true,
   async run(values, positionals) {
     if (positionals.length !== 1) throw new Error('give one model: winoconv run MODEL.onnx [--input NAME=FILE ...]');
-    const prepared = await prepareRun(positionals[0], values);
     const runs = values.runs === undefined ? 5 : Number(values.runs);
     if (!Number.isSafeInteger(runs) || runs < 0) throw new Error(`--runs ${String(values.runs)}: expected an integer ≥ 0`);
     const profile = Boolean(values.profile);
+    const { parsePeers, parseSeconds } = await import('./peers.ts');
+    const peers = values.peers === undefined ? [] : parsePeers(values.peers as string, Boolean(values.browser));
+    const peerRuns = values['peer-runs'] === undefined ? 1 : Number(values['peer-runs']);
+    if (!Number.isSafeInteger(peerRuns) || peerRuns < 0) throw new Error(`--peer-runs ${String(values['peer-runs'])}: expected an integer ≥ 0`);
+    const peerTimeoutS = values['peer-timeout'] === undefined ? 600 : parseSeconds(values['peer-timeout'], '--peer-timeout');
+    const peerOpts: PeerOptions = { peers, runs: peerRuns, timeoutS: peerTimeoutS };
+    const prepared = await prepareRun(positionals[0], values);
     const { formatRunReport } = await import('./run-model.ts');
     for (const l of prepared.notes) console.log(l);
     let report;
     let outputs: Record<string, Float32Array>;
-    if (values.browser) ({ report, outputs } = await runInBrowser(prepared, runs, profile, values['output-dir'] !== undefined));
+    let peerResults: PeerResult[] = [];
+    let browserVersion: string | undefined;
+    const printReport = (r: RunModelReport) => {
+      for (const l of formatRunReport(r, profile)) console.log(l);
+    };
+    if (values.browser) ({ report, outputs, peerResults, browserVersion } = await runInBrowser(prepared, runs, profile, values['output-dir'] !== undefined || peers.length > 0, peerOpts, printReport));
     else {
       const { createNodeEngine } = await import('../node/engine.ts');
       const { runModel } = await import('./run-model.ts');
@@ -54,8 +86,20 @@ export const runVerb: Verb = {
       } finally {
         engine.destroy();
       }
+      printReport(report);
+      peerResults = await runNodePeers(prepared, report, outputs, peerOpts);
     }
-    for (const l of formatRunReport(report, profile)) console.log(l);
+    const ours = { createMs: report.createMs, firstMs: report.firstRunMs, runMs: report.steadyMs };
+    if (peers.length) {
+      const { formatPeerReport } = await import('./peers.ts');
+      for (const l of formatPeerReport(ours, peerResults)) console.log(l);
+    }
+    if (values.json !== undefined) {
+      const { writeFile } = await import('node:fs/promises');
+      const { runJson } = await import('./peers.ts');
+      await writeFile(values.json as string, JSON.stringify(runJson(prepared.modelPath, report.adapter, browserVersion, ours, peerResults), null, 2) + '\n');
+      console.log(`wrote ${values.json as string}`);
+    }
     const dir = values['output-dir'] as string | undefined;
     if (dir) {
       const { mkdir } = await import('node:fs/promises');
@@ -163,9 +207,45 @@ export async function prepareRun(modelPath: string, values: Record<string, unkno
   return { modelPath, model, inputs, inputShapes, notes };
 }
 
-async function runInBrowser(p: PreparedRun, runs: number, profile: boolean, wantOutputs: boolean) {
+/** Prints a line every 30 s while a peer runs (its own events print as they come). */
+function heartbeat(name: PeerName, stage: () => string): () => void {
+  const t0 = performance.now();
+  const id = setInterval(() => console.log(`${name}: still running after ${((performance.now() - t0) / 1000).toFixed(0)} s (${stage()})`), 30_000);
+  return () => clearInterval(id);
+}
+
+async function runNodePeers(p: PreparedRun, report: RunModelReport, ours: Record<string, Float32Array>, o: PeerOptions): Promise<PeerResult[]> {
+  const { applyPeerEvent, failedPeer, formatPeerEvent, peerResult, peerStage } = await import('./peers.ts');
+  const { runWasmPeerInWorker } = await import('../node/ort-peer-worker.ts');
+  const results: PeerResult[] = [];
+  const inputs = Object.fromEntries(Object.entries(p.inputs).map(([n, data]) => [n, { dims: p.inputShapes[n], data }]));
+  const order = report.info.outputs.map((x) => x.name);
+  for (const name of o.peers) {
+    // parsePeers lets only ort-wasm through without --browser
+    const backend = 'onnxruntime-web wasm backend, SIMD, 1 thread, in a Node worker';
+    console.log(`${name}: running (${backend}; first run + ${o.runs} steady run(s); timeout ${o.timeoutS} s)…`);
+    const partial: { createMs?: number; firstMs?: number; runMs: number[] } = { runMs: [] };
+    const stop = heartbeat(name, () => peerStage(partial, o.runs));
+    let r;
+    try {
+      r = await runWasmPeerInWorker(p.model, inputs, o.runs, o.timeoutS * 1000, (e: PeerEvent) => {
+        applyPeerEvent(partial, e);
+        console.log(formatPeerEvent(name, e));
+      });
+    } finally {
+      stop();
+    }
+    if (r.status === 'ok') results.push(peerResult(name, r.run, ours, order, `onnxruntime-web ${r.run.version} wasm, SIMD, 1 thread, Node worker`));
+    else if (r.status === 'timeout') results.push(failedPeer(name, 'timeout', `timed out after ${o.timeoutS} s (${peerStage(partial, o.runs)})`, partial, backend));
+    else results.push(failedPeer(name, 'error', r.message, partial, backend));
+  }
+  return results;
+}
+
+async function runInBrowser(p: PreparedRun, runs: number, profile: boolean, wantOutputs: boolean, o: PeerOptions, printReport: (r: RunModelReport) => void) {
   const { openBrowserSession } = await import('../node/browser-session.ts');
   const { encodeTensorProto, decodeTensorProto } = await import('../graph/test-data.ts');
+  const { PEER_PROGRESS_PREFIX, applyPeerEvent, failedPeer, formatPeerEvent, pageErrorMessage, peerResult, peerStage } = await import('./peers.ts');
   const served = new Map<string, string | Uint8Array>([['/__winoconv/run/model.onnx', p.modelPath]]);
   const inputUrls: Record<string, string> = {};
   for (const [k, [name, data]] of Object.entries(p.inputs).entries()) {
@@ -173,15 +253,82 @@ async function runInBrowser(p: PreparedRun, runs: number, profile: boolean, want
     served.set(url, encodeTensorProto({ name, dtype: 'float32', dims: p.inputShapes[name], data }));
     inputUrls[name] = url;
   }
-  const session = await openBrowserSession({ page: 'src/cli/browser/index.html', readyGlobal: '__winoconvCli', install: true, prebundle: ['protobufjs/light.js'], serve: (u) => served.get(u) });
+  // Progress events of the peer running now (the page logs them as JSON after PEER_PROGRESS_PREFIX).
+  let onEvent: ((e: PeerEvent) => void) | undefined;
+  const verbose = Boolean(process.env.WINOCONV_VERBOSE);
+  const onConsole = (l: string) => {
+    if (l.startsWith(PEER_PROGRESS_PREFIX)) {
+      try {
+        onEvent?.(JSON.parse(l.slice(PEER_PROGRESS_PREFIX.length)) as PeerEvent);
+      } catch {
+        // not an event: ignore
+      }
+    } else if (verbose) console.log(`[page] ${l}`);
+  };
+  const open = () =>
+    openBrowserSession({ page: 'src/cli/browser/index.html', readyGlobal: '__winoconvCli', install: true, prebundle: ['protobufjs/light.js'], serve: (u) => served.get(u), onConsole });
+  // Everything the page loads (ORT's bundle and .wasm, the model, the inputs) comes from the local dev server: a
+  // request for anything else is printed (none is expected).
+  const watch = (sess: Awaited<ReturnType<typeof open>>) => {
+    const origin = new URL(sess.url).origin;
+    sess.page.on('request', (req) => {
+      const u = req.url();
+      if (!u.startsWith(origin + '/') && !/^(data|blob):/.test(u)) console.log(`warning: the page requested ${u} (not the local server)`);
+    });
+    return sess;
+  };
+  let session = watch(await open());
   try {
+    const browserVersion = session.version;
     const r = await session.page.evaluate(
       (a) => window.__winoconvCli!.runModel(a),
       { model: '/__winoconv/run/model.onnx', inputs: inputUrls, inputShapes: p.inputShapes, runs, profile, returnOutputs: wantOutputs },
     );
     const outputs: Record<string, Float32Array> = {};
     for (const [n, b64] of Object.entries(r.outputs)) outputs[n] = decodeTensorProto(Buffer.from(b64, 'base64'), n).data as Float32Array;
-    return { report: r.report, outputs };
+    printReport(r.report);
+    const peerResults: PeerResult[] = [];
+    const order = r.report.info.outputs.map((x) => x.name);
+    for (const name of o.peers) {
+      const backend = name === 'ort-webgpu' ? 'onnxruntime-web webgpu EP, in the page' : 'onnxruntime-web wasm backend, SIMD, 1 thread, in the page';
+      console.log(`${name}: running (${backend}; first run + ${o.runs} steady run(s); timeout ${o.timeoutS} s)…`);
+      const partial: { createMs?: number; firstMs?: number; runMs: number[] } = { runMs: [] };
+      onEvent = (e) => {
+        applyPeerEvent(partial, e);
+        console.log(formatPeerEvent(name, e));
+      };
+      const stop = heartbeat(name, () => peerStage(partial, o.runs));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), o.timeoutS * 1000)));
+      try {
+        const run = session.page.evaluate((a) => window.__winoconvCli!.ortPeer(a), { name, model: '/__winoconv/run/model.onnx', inputs: inputUrls, runs: o.runs });
+        run.catch(() => undefined); // a run abandoned at the timeout rejects when its page closes
+        const got = await Promise.race([run, timedOut]);
+        if (got === 'timeout') {
+          peerResults.push(failedPeer(name, 'timeout', `timed out after ${o.timeoutS} s (${peerStage(partial, o.runs)})`, partial, backend));
+          // The page may still be busy with it (a wasm run holds its thread, WebGPU work its device): a new browser
+          // for the peers still to run.
+          await session.close();
+          if (o.peers.indexOf(name) < o.peers.length - 1) {
+            console.log(`${name}: timed out; a new browser for the next peer`);
+            session = watch(await open());
+          }
+          continue;
+        }
+        const outs = Object.fromEntries(Object.entries(got.outputs).map(([n, x]) => {
+          const b = Buffer.from(x.data, 'base64');
+          return [n, { dims: x.dims, data: new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)) }];
+        }));
+        peerResults.push(peerResult(name, { ...got, outputs: outs }, outputs, order, `onnxruntime-web ${got.version} ${name === 'ort-webgpu' ? 'webgpu EP' : 'wasm, SIMD, 1 thread'}, in the page`));
+      } catch (e) {
+        peerResults.push(failedPeer(name, 'error', pageErrorMessage((e as Error).message ?? String(e)), partial, backend));
+      } finally {
+        clearTimeout(timer);
+        stop();
+        onEvent = undefined;
+      }
+    }
+    return { report: r.report, outputs, peerResults, browserVersion };
   } finally {
     await session.close();
   }

@@ -8,6 +8,7 @@ import type { BenchResults } from '../../../bench/types.ts';
 // Imported on use (protobufjs is CommonJS: the dev server pre-bundles it only for the pages of onnx-test/run --browser).
 import type { DataSetFiles, OnnxTestRow, Tolerance } from '../../graph/test-data.ts';
 import type { RunModelReport } from '../run-model.ts';
+import { PEER_PROGRESS_PREFIX, type OrtPeerRun, type PeerName } from '../peers.ts';
 
 /** What `winoconv run --browser` hands the page: URLs the CLI serves (src/node/browser-session.ts `serve`). */
 interface PageRunArgs {
@@ -19,6 +20,14 @@ interface PageRunArgs {
   returnOutputs: boolean;
 }
 
+/** What `winoconv run --browser --peers` hands the page for one peer (the same served model and inputs). */
+interface PagePeerArgs {
+  name: PeerName;
+  model: string;
+  inputs: Record<string, string>;
+  runs: number;
+}
+
 declare global {
   interface Window {
     __winoconvCli?: {
@@ -28,6 +37,8 @@ declare global {
       onnxTest(files: DataSetFiles, tol: Tolerance): Promise<OnnxTestRow>;
       /** Outputs come back as base64 TensorProto bytes (only with returnOutputs). */
       runModel(args: PageRunArgs): Promise<{ report: RunModelReport; outputs: Record<string, string> }>;
+      /** ONNX Runtime Web on the same model; outputs as base64 float32 bytes. */
+      ortPeer(args: PagePeerArgs): Promise<Omit<OrtPeerRun, 'outputs'> & { outputs: Record<string, { dims: number[]; data: string }> }>;
       userAgent: string;
     };
   }
@@ -61,6 +72,18 @@ window.__winoconvCli = {
     const out: Record<string, string> = {};
     if (a.returnOutputs) for (const o of report.info.outputs) out[o.name] = toBase64(encodeTensorProto({ name: o.name, dtype: 'float32', dims: o.shape, data: outputs[o.name] }));
     return { report, outputs: out };
+  },
+  ortPeer: async (a) => {
+    const [{ runPagePeer }, { decodeTensorProto }] = await Promise.all([import('./ort-peer.ts'), import('../../graph/test-data.ts')]);
+    const inputs: Record<string, { dims: number[]; data: Float32Array }> = {};
+    for (const [n, url] of Object.entries(a.inputs)) {
+      const t = decodeTensorProto(await fetchBytes(url), n);
+      inputs[n] = { dims: t.dims, data: t.data as Float32Array };
+    }
+    const r = await runPagePeer(a.name, await fetchBytes(a.model), inputs, a.runs, (e) => console.log(PEER_PROGRESS_PREFIX + JSON.stringify(e)));
+    const outputs: Record<string, { dims: number[]; data: string }> = {};
+    for (const [n, o] of Object.entries(r.outputs)) outputs[n] = { dims: o.dims, data: toBase64(new Uint8Array(o.data.buffer, o.data.byteOffset, o.data.byteLength)) };
+    return { ...r, outputs };
   },
   userAgent: navigator.userAgent,
   info: () => {

@@ -178,6 +178,27 @@ describe('the verbs end to end (stand-in engine and session)', () => {
     await expect(runVerb.run({ runs: '-1' }, [m])).rejects.toThrow(/--runs -1/);
   });
 
+  it('run --peers ort-wasm (a Node worker) --json: peer lines and the JSON document; flag errors', async () => {
+    const m = path.join(tmp, 'peers.onnx');
+    writeFileSync(m, model());
+    const json = path.join(tmp, 'peers.json');
+    const { code, out } = await captured(() => runVerb.run({ runs: '2', peers: 'ort-wasm', 'peer-runs': '2', json }, [m]));
+    expect(code).toBe(0);
+    expect(out).toMatch(/\nort-wasm: session created in [\d.]+ ms; first run…\nort-wasm: first run [\d.]+ ms\nort-wasm: steady run 1\/2 [\d.]+ ms\nort-wasm: steady run 2\/2/);
+    expect(out).toMatch(/\n {2}ort-wasm \(onnxruntime-web [\d.]+ wasm, SIMD, 1 thread, Node worker\): created in [\d.]+ ms; first run [\d.]+ ms; steady median [\d.]+ ms over 2 run\(s\); [\d.e+-]+× winoconv's/);
+    // the stand-in session is ORT itself (graph optimizations 'basic' against the peer's 'all'): the same numbers
+    expect(out).toMatch(/\n {4}max abs diff (0|[\d.]+e-[\d]+), max rel diff (0|[\d.]+e-[\d]+)\n/);
+    const j = JSON.parse(readFileSync(json, 'utf8'));
+    expect(j).toMatchObject({ model: m, adapter: null, browser: null, winoconv: { runs: 2 } });
+    expect(j.peers).toHaveLength(1);
+    expect(j.peers[0]).toMatchObject({ name: 'ort-wasm', status: 'ok', runs: 2, outputs: [{ name: 'y' }] });
+    expect(j.peers[0].maxRelDiff).toBeLessThan(1e-6);
+    expect(j.peers[0].runMs).toHaveLength(2);
+    await expect(runVerb.run({ peers: 'ort-webgpu' }, [m])).rejects.toThrow(/add --browser/);
+    await expect(runVerb.run({ peers: 'ort-wasm', 'peer-runs': 'x' }, [m])).rejects.toThrow(/--peer-runs x/);
+    await expect(runVerb.run({ peers: 'ort-wasm', 'peer-timeout': '-1' }, [m])).rejects.toThrow(/--peer-timeout -1/);
+  });
+
   it('both are registered verbs with --help', async () => {
     const { main } = await import('../../../src/cli/main.ts');
     const { code, out } = await captured(() => main(['run', '--help']));
