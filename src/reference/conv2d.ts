@@ -123,6 +123,20 @@ export function expandBroadcast(t: BroadcastTensor, layout: Layout, n: number, c
  * of x·w. Padded positions contribute nothing.
  */
 export function directConvNCHW(g: ConvGeometry, x: ArrayLike<number>, w: ArrayLike<number>, absolute = false): Float64Array {
+  const xs = Float64Array.from(x, absolute ? Math.abs : (v) => v);
+  const ws = Float64Array.from(w, absolute ? Math.abs : (v) => v);
+  return convLoops(g, xs, ws, undefined).sum;
+}
+
+/** Σ x·w and Σ |x·w| of every output in one sweep (the verification gate needs both). */
+export function directConvNCHWWithAbs(g: ConvGeometry, x: ArrayLike<number>, w: ArrayLike<number>): { sum: Float64Array; abs: Float64Array } {
+  const xs = Float64Array.from(x);
+  const ws = Float64Array.from(w);
+  const r = convLoops(g, xs, ws, { x: xs.map(Math.abs), w: ws.map(Math.abs) });
+  return { sum: r.sum, abs: r.abs! };
+}
+
+function convLoops(g: ConvGeometry, xs: Float64Array, ws: Float64Array, absOf?: { x: Float64Array; w: Float64Array }): { sum: Float64Array; abs?: Float64Array } {
   const { outHeight: oh, outWidth: ow } = outputSize(g);
   const { batch, inChannels: cin, outChannels: cout, inHeight: ih, inWidth: iw, kernelH: kh, kernelW: kw, groups } = g;
   const [sh, sw] = g.strides;
@@ -130,12 +144,13 @@ export function directConvNCHW(g: ConvGeometry, x: ArrayLike<number>, w: ArrayLi
   const [pt, pl] = g.pads;
   const cinG = cin / groups;
   const coutG = cout / groups;
-  // Float64 copies (|x|, |w| for the absolute sum: |x·w| = |x|·|w|) keep the loops monomorphic. Each output sums
+  // Float64 operands (|x|, |w| for the absolute sum: |x·w| = |x|·|w|) keep the loops monomorphic. Each output sums
   // its terms in (ci, ky, kx) order, as a per-output loop would; the loops run weight by weight over output rows so
   // the innermost loop walks contiguous memory (the verification gate's reference on 512-channel layers).
-  const xs = Float64Array.from(x, absolute ? Math.abs : (v) => v);
-  const ws = Float64Array.from(w, absolute ? Math.abs : (v) => v);
   const out = new Float64Array(batch * cout * oh * ow);
+  const outAbs = absOf ? new Float64Array(out.length) : undefined;
+  const xa = absOf?.x;
+  const wa = absOf?.w;
   for (let n = 0; n < batch; n++) {
     for (let o = 0; o < cout; o++) {
       const c0 = Math.floor(o / coutG) * cinG;
@@ -146,6 +161,7 @@ export function directConvNCHW(g: ConvGeometry, x: ArrayLike<number>, w: ArrayLi
         for (let ky = 0; ky < kh; ky++) {
           for (let kx = 0; kx < kw; kx++) {
             const wv = ws[(wBase + ky) * kw + kx];
+            const wav = wa ? wa[(wBase + ky) * kw + kx] : 0;
             const off = kx * dw - pl;
             // xo with 0 <= xo·sw + off < iw
             const lo = Math.max(0, Math.ceil(-off / sw));
@@ -156,13 +172,14 @@ export function directConvNCHW(g: ConvGeometry, x: ArrayLike<number>, w: ArrayLi
               const xRow = (xBase + iy) * iw + off;
               const oRow = oBase + y * ow;
               for (let xo = lo; xo <= hi; xo++) out[oRow + xo] += xs[xRow + xo * sw] * wv;
+              if (outAbs) for (let xo = lo; xo <= hi; xo++) outAbs[oRow + xo] += xa![xRow + xo * sw] * wav;
             }
           }
         }
       }
     }
   }
-  return out;
+  return { sum: out, abs: outAbs };
 }
 
 const ACTIVATION_TYPES: readonly ActivationType[] = ['linear', 'relu', 'relu6', 'leakyrelu', 'prelu', 'elu', 'sigmoid', 'clip', 'hardsigmoid', 'hardswish'];
@@ -226,13 +243,37 @@ export function nchwOperands(
   return { x, w };
 }
 
+/**
+ * The raw sums (or absolute sums) of a convolution in NCHW, remembered for the last operands: the verification gate
+ * asks for the same convolution with and without its activation, and for Σ|x·w|, on the same arrays.
+ */
+let lastSums: { input: Float64Array; weight: Float64Array; key: string; sum?: Float64Array; abs?: Float64Array } | undefined;
+/** Same values (NaN equal to NaN): the remembered copy still describes the caller's array (it may have been refilled). */
+function sameValues(a: Float64Array, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
+  return true;
+}
+function convSums(g: ConvGeometry, ops: Pick<ConvOperands, 'input' | 'inputLayout' | 'weight' | 'weightLayout'>, absolute: boolean): Float64Array {
+  const key = `${JSON.stringify(g)}|${ops.inputLayout}|${ops.weightLayout}`;
+  if (!lastSums || lastSums.key !== key || !sameValues(lastSums.input, ops.input) || !sameValues(lastSums.weight, ops.weight)) {
+    lastSums = { input: Float64Array.from(ops.input), weight: Float64Array.from(ops.weight), key };
+  }
+  const have = absolute ? lastSums.abs : lastSums.sum;
+  if (have) return have.slice();
+  const { x, w } = nchwOperands(g, ops);
+  const r = directConvNCHWWithAbs(g, x, w);
+  lastSums.sum = r.sum;
+  lastSums.abs = r.abs;
+  return (absolute ? r.abs : r.sum).slice();
+}
+
 /** Float64 direct convolution with bias and activation; the output is in the input's layout. */
 export function conv2dReference(g: ConvGeometry, ops: ConvOperands): ConvOutput {
   const preluWeights = checkActivation(ops.activation);
   const shape = validateConvTensors(g, { ...ops, preluWeights });
   const { outHeight: oh, outWidth: ow } = outputSize(g);
-  const { x, w } = nchwOperands(g, ops);
-  const data = toLayout(directConvNCHW(g, x, w), ops.inputLayout, g.batch, g.outChannels, oh, ow);
+  const data = toLayout(convSums(g, ops, false), ops.inputLayout, g.batch, g.outChannels, oh, ow);
   const bias = ops.bias ? expandBroadcast(ops.bias, ops.inputLayout, g.batch, g.outChannels, oh, ow) : undefined;
   const slopes = preluWeights ? expandBroadcast(preluWeights, ops.inputLayout, g.batch, g.outChannels, oh, ow) : undefined;
   const res = ops.residual;
@@ -259,8 +300,7 @@ export interface MaxAbsDot {
 export function maxAbsDot(g: ConvGeometry, ops: ConvOperands): MaxAbsDot {
   validateConvTensors(g, ops);
   const { outHeight: oh, outWidth: ow } = outputSize(g);
-  const { x, w } = nchwOperands(g, ops);
-  const perOutput = toLayout(directConvNCHW(g, x, w, true), ops.inputLayout, g.batch, g.outChannels, oh, ow);
+  const perOutput = toLayout(convSums(g, ops, true), ops.inputLayout, g.batch, g.outChannels, oh, ow);
   const bias = ops.bias ? expandBroadcast(ops.bias, ops.inputLayout, g.batch, g.outChannels, oh, ow) : undefined;
   let max = 0;
   for (let i = 0; i < perOutput.length; i++) {
