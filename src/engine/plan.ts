@@ -5,7 +5,7 @@
  */
 import { checkEpilogueTensor, outputShapePattern, type NormalizedDesc } from '../conv/desc.ts';
 import { checkRunInput, checkSize } from '../conv/options.ts';
-import { rejectUnknownKeys, requireObject } from '../conv/validate.ts';
+import { rejectUnknownKeys, requireNumberArray, requireNumberElements, requireObject } from '../conv/validate.ts';
 import type { BroadcastTensor } from '../conv/types.ts';
 import type { NormalizedQuant } from '../conv/quant-options.ts';
 import { packInt8Activations, packedActivationWords, unpackInt8Activations } from '../kernels/int8/format.ts';
@@ -368,7 +368,11 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
     if (extra !== undefined) rejectUnknownKeys('extra', requireObject('extra', extra, 'an object {residual}'), ['residual']);
     if (this.options.residual) {
       const outCount = at.batch * this.desc.outChannels * this.outputHW(at).reduce((a, b) => a * b, 1);
-      checkRunInput(extra?.residual, outCount, `the output's element count${shape ? '' : ' at the current size'}`, 'float32');
+      const r = extra?.residual;
+      if (r === undefined) throw new ConvDescError('extra.residual', undefined, 'is required: this plan was created with residual: true (run(x, shape, { residual }))');
+      const data = requireNumberArray('extra.residual', r, "an array or typed array of numbers (the output's shape, in the plan's layout)");
+      if (data.length !== outCount) throw new ConvDescError('extra.residual.length', data.length, `must equal the output's element count${shape ? '' : ' at the current size'} = ${outCount}`);
+      requireNumberElements('extra.residual', data);
     } else if (extra?.residual !== undefined) throw new ConvDescError('extra.residual', 'given', 'this plan has no residual input (option residual)');
     if (shape) this.resize(shape);
     const n = this.sizes();
