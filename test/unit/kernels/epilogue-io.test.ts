@@ -94,6 +94,7 @@ describe('activation options and the float64 reference epilogue', () => {
   it('normalizes parameters with defaults and refuses misplaced or bad ones, naming the field', () => {
     expect(normalizeActivation('hardsigmoid')).toEqual({ type: 'hardsigmoid', alpha: 0.2, beta: 0.5 });
     expect(normalizeActivation({ type: 'clip', min: 0, max: 6 })).toEqual({ type: 'clip', min: 0, max: 6 });
+    expect(normalizeActivation({ type: 'clip', min: -Infinity, max: Infinity })).toEqual({ type: 'clip', min: -3.4028234663852886e38, max: 3.4028234663852886e38 });
     const field = (f: () => unknown) => {
       try {
         f();
@@ -105,6 +106,7 @@ describe('activation options and the float64 reference epilogue', () => {
     };
     expect(field(() => normalizeActivation({ type: 'clip', min: 2, max: 1 }))).toMatch(/^activation\.min: .*must be <= max/);
     expect(field(() => normalizeActivation({ type: 'clip', min: NaN }))).toMatch(/^activation\.min: .*finite/);
+    expect(field(() => normalizeActivation({ type: 'clip', max: -Infinity }))).toMatch(/^activation\.max: .*finite/);
     expect(field(() => normalizeActivation({ type: 'relu', beta: 1 }))).toMatch(/^activation\.beta: .*applies only to hardsigmoid/);
     expect(field(() => normalizeActivation({ type: 'hardswish', alpha: 1 }))).toMatch(/^activation\.alpha: .*applies only to leakyrelu and hardsigmoid/);
     expect(field(() => normalizeActivation({ type: 'hardsigmoid', alpha: Infinity }, 'preActivation'))).toMatch(/^preActivation\.alpha: /);
