@@ -171,6 +171,47 @@ async function sharedBuffers(t: GpuTestContext): Promise<void> {
   }
 }
 
+/**
+ * A batch split into chunks (lowered maxStorageBufferBindingSize) with a residual and an external workspace, all
+ * given as ranges at nonzero offsets: each chunk's residual range follows its output range; equals the unsplit plan.
+ */
+async function splitWithResidual(t: GpuTestContext): Promise<void> {
+  const align = t.device.limits.minStorageBufferOffsetAlignment;
+  const up = (n: number) => Math.ceil(n / align) * align;
+  const split = new Engine(t.device, { limits: { maxStorageBufferBindingSize: 32768 } });
+  const whole = new Engine(t.device);
+  for (const [algorithm, batch] of [['winograd2', 4], ['direct', 20], ['im2col', 20]] as const) {
+    const d: Conv2dDesc = { inChannels: 4, outChannels: 16, kernelSize: 3, pads: 1, algorithm, activation: 'relu' };
+    const opts = { weights: weightsFor(d, 30), residual: true, preActivation: 'hardswish' as const, workspace: 'external' as const };
+    const a = await split.createConv2d(d, opts);
+    const b = await whole.createConv2d(d, opts);
+    const size = { batch, height: 8, width: 8 };
+    const ra = a.resize(size);
+    b.resize(size);
+    if (!a.info.notes.some((n) => /split into/.test(n))) throw new Error(`${algorithm}: expected a split batch, notes: ${a.info.notes.join('; ')}`);
+    const bytes = a.byteSizes();
+    const x = randomF32(bytes.input / 4, mulberry32(31));
+    const res = randomF32(bytes.output / 4, mulberry32(32));
+    const want = (await b.run(x, undefined, { residual: res })) as Float32Array;
+    const inOff = align;
+    const resOff = up(inOff + bytes.input);
+    const wsOff = up(resOff + bytes.output);
+    const src = t.buffer({ size: wsOff + Math.max(16, ra.workspaceBytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    t.device.queue.writeBuffer(src, inOff, x);
+    t.device.queue.writeBuffer(src, resOff, res);
+    const output = t.buffer({ size: align + bytes.output, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    const io: ConvIo = { input: { buffer: src, offset: inOff, size: bytes.input }, residual: { buffer: src, offset: resOff, size: bytes.output }, output: { buffer: output, offset: align }, workspace: { buffer: src, offset: wsOff } };
+    const split2 = await split.createConv2d(d, { ...opts, sharedBuffers: true });
+    split2.resize(size);
+    const got = await submitAndRead(t, (enc) => split2.encode(enc, io), output, align, want.length);
+    sameValues(`${algorithm} batch ${batch} in chunks (${a.info.notes.join('; ')})`, got, want);
+    t.log(`${algorithm}: ${a.info.notes.join('; ')}`);
+    for (const p of [a, b, split2]) p.destroy();
+  }
+  split.destroy();
+  whole.destroy();
+}
+
 const EPILOGUE_ALGOS: { name: string; desc: Partial<Conv2dDesc> & { algorithm: Conv2dDesc['algorithm'] } }[] = [
   { name: 'direct', desc: { algorithm: 'direct' } },
   { name: 'depthwise', desc: { algorithm: 'direct', inChannels: 13, groups: 13 } },
@@ -267,6 +308,7 @@ export const engineIoCases: GpuCase[] = [
   { name: 'engine-io: byte ranges, encode into the caller pass or encoder, equal run() (every fp32 algorithm)', run: byteRanges },
   { name: 'engine-io: external workspace carved from the caller range (every fp32 algorithm)', run: externalWorkspace },
   { name: 'engine-io: sharedBuffers binds input, output, residual and workspace as ranges of one buffer', run: sharedBuffers },
+  { name: 'engine-io: split batches bind residual and workspace ranges per chunk', run: splitWithResidual },
   ...EPILOGUE_ALGOS.map((a, i) => ({ name: `engine-io: epilogues clip, hardsigmoid, hardswish, residual (+ preActivation) vs float64: ${a.name}`, run: (t: GpuTestContext) => epilogues(t, a, i) })),
   { name: 'engine-io: epilogue refusals (int8, preActivation without residual, run() without residual)', run: epilogueRefusals },
   { name: 'engine-io: 20 plans created concurrently share pipeline compilations', run: concurrentPlans },
