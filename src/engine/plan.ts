@@ -45,7 +45,10 @@ function isGpuBuffer(b: unknown): b is GPUBuffer {
   return typeof GPUBuffer === 'function' ? b instanceof GPUBuffer : b !== null && typeof b === 'object' && typeof (b as GPUBuffer).destroy === 'function' && typeof (b as GPUBuffer).size === 'number';
 }
 
-/** One io entry checked: a GPUBuffer with STORAGE usage, or a range of one that is aligned, inside it and large enough. */
+/**
+ * One io entry checked: a GPUBuffer with STORAGE usage, or a range of one that is aligned, inside it and large
+ * enough. The range returned binds the bytes needed when no size is given.
+ */
 export function checkIoRange(name: string, v: unknown, bytes: number, align: number): IoRange {
   let buffer: unknown = v;
   let offset = 0;
@@ -76,7 +79,9 @@ export function checkIoRange(name: string, v: unknown, bytes: number, align: num
     const what = size !== undefined ? `${name}.size` : offset ? `${name}.offset` : `${name}.size`;
     throw new ConvDescError(what, size ?? (offset ? offset : buffer.size), `must leave >= ${bytes} bytes at the current size (${avail} available${size === undefined && offset ? ` from offset ${offset} to the buffer's end` : ''}; call resize first if the shape changed)`);
   }
-  return { buffer, offset, size };
+  // Without a size the binding covers the bytes needed, not the rest of the buffer: an arena may be larger than
+  // maxStorageBufferBindingSize.
+  return { buffer, offset, size: size ?? (bytes > 0 ? Math.min(Math.ceil(bytes / 4) * 4, avail) : undefined) };
 }
 
 export interface PlanInfo {
