@@ -103,7 +103,7 @@ async function externalWorkspace(t: GpuTestContext): Promise<void> {
     internal.resize(SIZE);
     const r = plan.resize(SIZE);
     if (plan.info.kernels.map((k) => k.replace(/_wsrw$/, '')).join() !== internal.info.kernels.join()) throw new Error(`${algorithm}: external-workspace kernels ${plan.info.kernels} differ from ${internal.info.kernels}`);
-    if (algorithm.startsWith('winograd') && !(r.workspaceBytes > 0)) throw new Error(`${algorithm}: workspaceBytes ${r.workspaceBytes} for an external workspace`);
+    if (algorithm.startsWith('winograd') !== r.workspaceBytes > 0) throw new Error(`${algorithm}: workspaceBytes ${r.workspaceBytes} for an external workspace`);
     const x = randomF32(SIZE.batch * SIZE.height * SIZE.width * 3, mulberry32(7));
     const want = (await internal.run(x)) as Float32Array;
     sameValues(`${algorithm}: run() with a temporary external workspace`, (await plan.run(x)) as Float32Array, want);
@@ -212,6 +212,50 @@ async function splitWithResidual(t: GpuTestContext): Promise<void> {
   whole.destroy();
 }
 
+/** int8 plans (direct, im2col, exact Winograd with its stage workspaces): external workspace and shared buffers give run()'s values. */
+async function int8Io(t: GpuTestContext): Promise<void> {
+  const engine = new Engine(t.device);
+  const align = t.device.limits.minStorageBufferOffsetAlignment;
+  const up = (n: number) => Math.ceil(n / align) * align;
+  for (const algorithm of ['direct', 'im2col', 'winograd2-exact'] as const) {
+    const d: Conv2dDesc = { inChannels: 4, outChannels: 5, kernelSize: 3, pads: 1, dtype: 'uint8', algorithm };
+    const weights = Array.from({ length: 5 * 4 * 9 }, (_, i) => ((i * 7) % 7) - 3);
+    const quant = { output: 'uint8' as const, xScale: 0.1, wScale: 0.1, yScale: 0.5, yZeroPoint: 3 };
+    const plain = await engine.createConv2d(d, { weights, quant });
+    const plan = await engine.createConv2d(d, { weights, quant, workspace: 'external', sharedBuffers: true });
+    const size = { batch: 2, height: 7, width: 5 };
+    plain.resize(size);
+    const r = plan.resize(size);
+    const x = Array.from({ length: 2 * 7 * 5 * 4 }, (_, i) => (i * 37) % 256);
+    const want = await plain.run(x);
+    const packed = (await plan.run(x)) as Int32Array;
+    if (packed.join() !== (want as Int32Array).join()) throw new Error(`${algorithm}: run() with an external workspace differs from the internal plan`);
+    const bytes = plan.byteSizes();
+    const one = t.buffer({ size: up(bytes.input) + up(bytes.output) + Math.max(16, r.workspaceBytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+    const inputData = new Uint32Array(bytes.input / 4);
+    const staged = t.buffer({ size: bytes.input, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const plainOut = t.buffer({ size: bytes.output, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    t.device.queue.writeBuffer(staged, 0, inputData.map((_, i) => (i * 2654435761) >>> 0));
+    const enc0 = t.device.createCommandEncoder();
+    enc0.copyBufferToBuffer(staged, 0, one, 0, bytes.input);
+    plain.encode(enc0, { input: staged, output: plainOut });
+    t.device.queue.submit([enc0.finish()]);
+    const ref = new Uint32Array(await t.read(plainOut, bytes.output));
+    t.device.pushErrorScope('validation');
+    const enc = t.device.createCommandEncoder();
+    plan.encode(enc, { input: { buffer: one, offset: 0, size: bytes.input }, output: { buffer: one, offset: up(bytes.input), size: bytes.output }, workspace: { buffer: one, offset: up(bytes.input) + up(bytes.output) } });
+    t.device.queue.submit([enc.finish()]);
+    const err = await t.device.popErrorScope();
+    if (err) throw new Error(`${algorithm}: validation error with one shared buffer: ${err.message}`);
+    const got = new Uint32Array((await t.read(one, up(bytes.input) + bytes.output)).slice(up(bytes.input)));
+    if (got.join() !== ref.join()) throw new Error(`${algorithm}: shared-buffer output differs from the plain plan's`);
+    if ((algorithm === 'winograd2-exact') !== r.workspaceBytes > 0) throw new Error(`${algorithm}: workspaceBytes ${r.workspaceBytes} for an external workspace`);
+    t.log(`${algorithm}: ${plan.info.kernels.join(', ')} (workspace ${r.workspaceBytes} bytes) ok`);
+    plan.destroy();
+    plain.destroy();
+  }
+}
+
 const EPILOGUE_ALGOS: { name: string; desc: Partial<Conv2dDesc> & { algorithm: Conv2dDesc['algorithm'] } }[] = [
   { name: 'direct', desc: { algorithm: 'direct' } },
   { name: 'depthwise', desc: { algorithm: 'direct', inChannels: 13, groups: 13 } },
@@ -309,6 +353,7 @@ export const engineIoCases: GpuCase[] = [
   { name: 'engine-io: external workspace carved from the caller range (every fp32 algorithm)', run: externalWorkspace },
   { name: 'engine-io: sharedBuffers binds input, output, residual and workspace as ranges of one buffer', run: sharedBuffers },
   { name: 'engine-io: split batches bind residual and workspace ranges per chunk', run: splitWithResidual },
+  { name: 'engine-io: int8 plans with external workspace and shared buffers', run: int8Io },
   ...EPILOGUE_ALGOS.map((a, i) => ({ name: `engine-io: epilogues clip, hardsigmoid, hardswish, residual (+ preActivation) vs float64: ${a.name}`, run: (t: GpuTestContext) => epilogues(t, a, i) })),
   { name: 'engine-io: epilogue refusals (int8, preActivation without residual, run() without residual)', run: epilogueRefusals },
   { name: 'engine-io: 20 plans created concurrently share pipeline compilations', run: concurrentPlans },
