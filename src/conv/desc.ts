@@ -125,7 +125,8 @@ const ACTIVATION_PARAMS: Record<'alpha' | 'beta' | 'min' | 'max', ActivationType
 /**
  * An activation field (`field`: 'activation', or the options' 'preActivation'): a type name or {type, alpha?,
  * beta?, min?, max?, preluWeights?}; each number parameter only with the activations that take it (alpha:
- * leakyrelu, hardsigmoid; beta: hardsigmoid; min, max: clip, min <= max), finite; slopes only with prelu.
+ * leakyrelu, hardsigmoid; beta: hardsigmoid; min, max: clip, min <= max), finite float32 values (clip's min may
+ * be -Infinity and max +Infinity: no bound, kept as ∓ the largest float32); slopes only with prelu.
  */
 export function normalizeActivation(v: unknown, field = 'activation'): Activation {
   if (v === undefined) return { type: 'linear' };
@@ -142,6 +143,8 @@ export function normalizeActivation(v: unknown, field = 'activation'): Activatio
     const takers = ACTIVATION_PARAMS[k];
     if (a[k] === undefined) continue;
     if (!takers.includes(type)) throw new ConvDescError(`${field}.${k}`, a[k], `applies only to ${takers.join(' and ')}, not ${type}${k === 'alpha' ? ' (elu is fixed at alpha 1)' : ''}`);
+    // ONNX Clip's unbounded defaults: -Infinity for min, +Infinity for max mean no bound (∓ the largest float32).
+    if ((k === 'min' && a[k] === -Infinity) || (k === 'max' && a[k] === Infinity)) continue;
     if (typeof a[k] !== 'number' || !Number.isFinite(a[k])) throw new ConvDescError(`${field}.${k}`, a[k], 'must be a finite number');
     if (Math.abs(a[k] as number) > F32_MAX) throw new ConvDescError(`${field}.${k}`, a[k], `must be a float32 value (|${k}| <= ${F32_MAX})`);
     act[k] = a[k] as number;

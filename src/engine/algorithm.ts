@@ -53,7 +53,10 @@ export interface TuningConfig {
 export interface ResizeResult {
   outHeight: number;
   outWidth: number;
-  /** Bytes of GPU memory this plan holds for intermediate data at this shape. */
+  /**
+   * Bytes of GPU memory this plan holds for intermediate data at this shape; with an external workspace, the size
+   * of the one range the caller gives as io.workspace (alignment padding included; 0 when no kernel needs one).
+   */
   workspaceBytes: number;
   /** Lines for plan.info: splits, limits consulted. */
   notes: string[];

@@ -4,8 +4,9 @@
  * process), and limit checks.
  */
 import type { KernelSource } from '../kernels/types.ts';
-import { createBindGroupLayout, type BuiltPipeline } from '../runtime/pipeline.ts';
+import { createKernelPipelineAsync, type BuiltPipeline } from '../runtime/pipeline.ts';
 import { DeviceLostError } from './errors.ts';
+import type { VerifyResult } from './verify.ts';
 
 /** Bumped whenever generated code changes meaning, so cached pipelines and tuned configs are not reused across versions. */
 export const ENGINE_VERSION = '0.1.1';
@@ -30,6 +31,8 @@ export class EngineCore {
   readonly verified = new Map<string, { ok: boolean; detail: string }>();
   /** Kernel sets (with their descriptor) that failed on seeded random data too: the kernels' own failures. */
   readonly kernelFailures = new Map<string, { ok: boolean; detail: string }>();
+  /** Verifications in flight, by the same key as `verified`: plans created together with the same kernels and data share one. */
+  readonly verifying = new Map<string, Promise<VerifyResult>>();
   readonly stats: PipelineStats = { compiled: 0, cacheHits: 0, compileMs: 0 };
 
   private readonly effectiveLimits: LimitOverrides & GPUSupportedLimits;
@@ -89,16 +92,10 @@ export class EngineCore {
     }
     const p = (async () => {
       const t0 = performance.now();
-      const layout = createBindGroupLayout(this.device, kernel.bindings, kernel.id);
-      const module = this.device.createShaderModule({ label: kernel.id, code: kernel.code });
-      const pipeline = await this.device.createComputePipelineAsync({
-        label: kernel.id,
-        layout: this.device.createPipelineLayout({ label: kernel.id, bindGroupLayouts: [layout] }),
-        compute: { module, entryPoint: kernel.entryPoint, constants: kernel.constants },
-      });
+      const built = await createKernelPipelineAsync(this.device, kernel);
       this.stats.compiled++;
       this.stats.compileMs += performance.now() - t0;
-      return { kernel, pipeline, layout };
+      return built;
     })();
     p.catch(() => this.pipelines.delete(key));
     this.pipelines.set(key, p);

@@ -458,24 +458,39 @@ export class Engine {
       if (kernelFailure) return { prepared, record: kernelFailure };
       let record = this.core.verified.get(keys.full);
       if (!record) {
-        record = await this.verifyOnce(impl, ctx, prepared);
-        if (record.ok) this.core.verified.set(keys.full, record);
-        else {
-          const synthetic = syntheticDataContext(ctx);
-          const again = await this.verifyOnce(impl, synthetic);
-          if (!again.ok) {
-            record = { ...again, detail: `${again.detail}\n(the kernels fail on seeded random data too: recorded for this engine)` };
-            this.core.kernelFailures.set(keys.kernel, record);
-          } else {
-            record = { ...record, detail: `${record.detail}\n(with this plan's weights/bias/slopes; the same kernels pass on seeded random data (${again.detail.split('\n')[0]}), so the data is at fault, e.g. a NaN, Inf or overflowing value; not cached)` };
-          }
+        // Plans created together (Promise.all over a model's layers) with the same kernels and data share one check.
+        let pending = this.core.verifying.get(keys.full);
+        if (!pending) {
+          pending = this.verifyRecord(impl, ctx, prepared, keys);
+          this.core.verifying.set(keys.full, pending);
+          pending.then(() => this.core.verifying.delete(keys.full), () => this.core.verifying.delete(keys.full));
         }
+        record = await pending;
       }
       return { prepared, record };
     } catch (e) {
       prepared.destroy();
       throw (await this.core.lostError('createConv2d', 50)) ?? e;
     }
+  }
+
+  /**
+   * The check of a kernel set with the plan's data; on a failure, again with seeded random data to tell the kernels'
+   * failure (recorded for the engine) from the data's (not cached).
+   */
+  private async verifyRecord(impl: AlgorithmImpl, ctx: PrepareContext, prepared: PreparedConv, keys: { kernel: string; full: string }): Promise<VerifyResult> {
+    const record = await this.verifyOnce(impl, ctx, prepared);
+    if (record.ok) {
+      this.core.verified.set(keys.full, record);
+      return record;
+    }
+    const again = await this.verifyOnce(impl, syntheticDataContext(ctx));
+    if (!again.ok) {
+      const failed = { ...again, detail: `${again.detail}\n(the kernels fail on seeded random data too: recorded for this engine)` };
+      this.core.kernelFailures.set(keys.kernel, failed);
+      return failed;
+    }
+    return { ...record, detail: `${record.detail}\n(with this plan's weights/bias/slopes; the same kernels pass on seeded random data (${again.detail.split('\n')[0]}), so the data is at fault, e.g. a NaN, Inf or overflowing value; not cached)` };
   }
 
   /** One verification run of `ctx` (on `prepared`, or on its own instance when the data needs one). */

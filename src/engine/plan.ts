@@ -5,7 +5,7 @@
  */
 import { checkEpilogueTensor, outputShapePattern, type NormalizedDesc } from '../conv/desc.ts';
 import { checkRunInput, checkSize } from '../conv/options.ts';
-import { rejectUnknownKeys, requireObject } from '../conv/validate.ts';
+import { rejectUnknownKeys, requireNumberArray, requireNumberElements, requireObject } from '../conv/validate.ts';
 import type { BroadcastTensor } from '../conv/types.ts';
 import type { NormalizedQuant } from '../conv/quant-options.ts';
 import { packInt8Activations, packedActivationWords, unpackInt8Activations } from '../kernels/int8/format.ts';
@@ -45,7 +45,10 @@ function isGpuBuffer(b: unknown): b is GPUBuffer {
   return typeof GPUBuffer === 'function' ? b instanceof GPUBuffer : b !== null && typeof b === 'object' && typeof (b as GPUBuffer).destroy === 'function' && typeof (b as GPUBuffer).size === 'number';
 }
 
-/** One io entry checked: a GPUBuffer with STORAGE usage, or a range of one that is aligned, inside it and large enough. */
+/**
+ * One io entry checked: a GPUBuffer with STORAGE usage, or a range of one that is aligned, inside it and large
+ * enough. The range returned binds the bytes needed when no size is given.
+ */
 export function checkIoRange(name: string, v: unknown, bytes: number, align: number): IoRange {
   let buffer: unknown = v;
   let offset = 0;
@@ -76,7 +79,9 @@ export function checkIoRange(name: string, v: unknown, bytes: number, align: num
     const what = size !== undefined ? `${name}.size` : offset ? `${name}.offset` : `${name}.size`;
     throw new ConvDescError(what, size ?? (offset ? offset : buffer.size), `must leave >= ${bytes} bytes at the current size (${avail} available${size === undefined && offset ? ` from offset ${offset} to the buffer's end` : ''}; call resize first if the shape changed)`);
   }
-  return { buffer, offset, size };
+  // Without a size the binding covers the bytes needed, not the rest of the buffer: an arena may be larger than
+  // maxStorageBufferBindingSize.
+  return { buffer, offset, size: size ?? (bytes > 0 ? Math.min(Math.ceil(bytes / 4) * 4, avail) : undefined) };
 }
 
 export interface PlanInfo {
@@ -368,7 +373,11 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
     if (extra !== undefined) rejectUnknownKeys('extra', requireObject('extra', extra, 'an object {residual}'), ['residual']);
     if (this.options.residual) {
       const outCount = at.batch * this.desc.outChannels * this.outputHW(at).reduce((a, b) => a * b, 1);
-      checkRunInput(extra?.residual, outCount, `the output's element count${shape ? '' : ' at the current size'}`, 'float32');
+      const r = extra?.residual;
+      if (r === undefined) throw new ConvDescError('extra.residual', undefined, 'is required: this plan was created with residual: true (run(x, shape, { residual }))');
+      const data = requireNumberArray('extra.residual', r, "an array or typed array of numbers (the output's shape, in the plan's layout)");
+      if (data.length !== outCount) throw new ConvDescError('extra.residual.length', data.length, `must equal the output's element count${shape ? '' : ' at the current size'} = ${outCount}`);
+      requireNumberElements('extra.residual', data);
     } else if (extra?.residual !== undefined) throw new ConvDescError('extra.residual', 'given', 'this plan has no residual input (option residual)');
     if (shape) this.resize(shape);
     const n = this.sizes();

@@ -31,6 +31,21 @@ export function createKernelPipeline(device: GPUDevice, kernel: KernelSource): B
   return { kernel, pipeline, layout };
 }
 
+/**
+ * The same pipeline compiled with createComputePipelineAsync: the compilation does not block the thread, so
+ * several (the pipelines of many plans created together) proceed in parallel.
+ */
+export async function createKernelPipelineAsync(device: GPUDevice, kernel: KernelSource): Promise<BuiltPipeline> {
+  const layout = createBindGroupLayout(device, kernel.bindings, kernel.id);
+  const module = device.createShaderModule({ label: kernel.id, code: kernel.code });
+  const pipeline = await device.createComputePipelineAsync({
+    label: kernel.id,
+    layout: device.createPipelineLayout({ label: kernel.id, bindGroupLayouts: [layout] }),
+    compute: { module, entryPoint: kernel.entryPoint, constants: kernel.constants },
+  });
+  return { kernel, pipeline, layout };
+}
+
 /** Binds buffers by binding name; every binding of the table must be given. */
 export function createKernelBindGroup(device: GPUDevice, built: BuiltPipeline, buffers: Record<string, GPUBuffer | GPUBufferBinding>): GPUBindGroup {
   const entries: GPUBindGroupEntry[] = built.kernel.bindings.map((b) => {

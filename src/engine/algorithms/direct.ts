@@ -25,7 +25,7 @@ export const directImpl: AlgorithmImpl = {
     const built = await core.pipeline(kernel);
     const opts = { maxWorkgroupsPerDimension: core.limits.maxComputeWorkgroupsPerDimension, alpha: epi.params() };
     return singleKernelPrepared({
-      algorithm: 'direct', core, desc: d, built, weights, epi,
+      algorithm: 'direct', core, desc: d, built, weights, epi, externalWorkspace: ctx.workspace === 'external',
       dispatch: (g) => (cfgDw ? depthwiseDispatch(cfgDw, g, opts) : directDispatch(cfgDi!, g, opts)),
     });
   },

@@ -27,7 +27,7 @@ export const im2colImpl: AlgorithmImpl = {
     const weights = core.createBufferFrom(packGroupedWeights(ctx.weightsOIHW, 'OIHW', g0), GPUBufferUsage.STORAGE, `${kernel.id} weights`);
     const built = await core.pipeline(kernel);
     return singleKernelPrepared({
-      algorithm: 'im2col', core, desc: d, built, weights, epi,
+      algorithm: 'im2col', core, desc: d, built, weights, epi, externalWorkspace: ctx.workspace === 'external',
       dispatch(g) {
         const shape = im2colGemmShape(g);
         return { uniforms: pickUniforms(kernel.uniforms, im2colGemmUniforms(cfg, g, epi.params())), workgroups: gemmDispatch(tile, shape.m, shape.n, shape.batches) };

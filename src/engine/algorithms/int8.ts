@@ -69,7 +69,8 @@ export async function prepareInt8(ctx: PrepareContext, kind: 'direct' | 'im2col'
       }
       const disp = directCfg ? directI8Dispatch(directCfg, g, call, maxPerDim) : im2colI8Dispatch(im2colCfg!, g, call, maxPerDim);
       steps.set([{ built, buffers: { input: INPUT, weights, qchan, output: OUTPUT }, uniforms: disp.uniforms, workgroups: disp.workgroups }]);
-      return { outHeight, outWidth, workspaceBytes: weights.size + qchan.size, notes: [`int8 dot path: ${dot}`], inputBytes, outputBytes };
+      // An external workspace's size: these kernels use none.
+      return { outHeight, outWidth, workspaceBytes: ctx.workspace === 'external' ? 0 : weights.size + qchan.size, notes: [`int8 dot path: ${dot}`], inputBytes, outputBytes };
     },
     stepKernelIds: () => steps.kernelIds(),
     releaseRetired: () => steps.releaseRetired(),

@@ -21,6 +21,8 @@ export interface SingleKernelPlan {
   epi: EpilogueBuffers;
   /** Uniform values and workgroup counts for a chunk of `g.batch` images. */
   dispatch(g: ConvGeometry): { uniforms: Record<string, number>; workgroups: [number, number, number] };
+  /** Option workspace 'external': workspaceBytes is then the caller's range, 0 (these kernels use no workspace). */
+  externalWorkspace?: boolean;
   /** The largest batch one dispatch may take (its own limits), with the reason. */
   maxBatch?(outHeight: number, outWidth: number): { batch: number; reason: string };
 }
@@ -41,7 +43,7 @@ export function singleKernelPrepared(p: SingleKernelPlan): PreparedConv {
         const io = chunkIo(c, per, plan.chunks.length > 1);
         return { built, buffers: { input: io.input, output: io.output, weights, ...epi.bindings(io.residual) }, uniforms: disp.uniforms, workgroups: disp.workgroups };
       }));
-      return { outHeight, outWidth, workspaceBytes: epiBytes, notes: plan.note ? [plan.note] : [] };
+      return { outHeight, outWidth, workspaceBytes: p.externalWorkspace ? 0 : epiBytes, notes: plan.note ? [plan.note] : [] };
     },
     stepKernelIds: () => steps.kernelIds(),
     releaseRetired: () => steps.releaseRetired(),

@@ -3,7 +3,9 @@
  * command encoder or compute pass, buffers as byte ranges, external workspace, shared-buffer bindings, the
  * fused epilogue's residual input and parametric activations, concurrent plan creation.
  */
-import type { Conv2dDesc } from '../../../src/conv/desc.ts';
+import { normalizeActivation, type Conv2dDesc } from '../../../src/conv/desc.ts';
+import type { ConvGeometry } from '../../../src/conv/types.ts';
+import { compareWithEngineTolerance } from '../../../src/engine/verify.ts';
 import { ConvDescError } from '../../../src/conv/validate.ts';
 import { Engine } from '../../../src/engine/engine.ts';
 import type { ConvIo } from '../../../src/engine/plan.ts';
@@ -101,7 +103,7 @@ async function externalWorkspace(t: GpuTestContext): Promise<void> {
     internal.resize(SIZE);
     const r = plan.resize(SIZE);
     if (plan.info.kernels.map((k) => k.replace(/_wsrw$/, '')).join() !== internal.info.kernels.join()) throw new Error(`${algorithm}: external-workspace kernels ${plan.info.kernels} differ from ${internal.info.kernels}`);
-    if (algorithm.startsWith('winograd') && !(r.workspaceBytes > 0)) throw new Error(`${algorithm}: workspaceBytes ${r.workspaceBytes} for an external workspace`);
+    if (algorithm.startsWith('winograd') !== r.workspaceBytes > 0) throw new Error(`${algorithm}: workspaceBytes ${r.workspaceBytes} for an external workspace`);
     const x = randomF32(SIZE.batch * SIZE.height * SIZE.width * 3, mulberry32(7));
     const want = (await internal.run(x)) as Float32Array;
     sameValues(`${algorithm}: run() with a temporary external workspace`, (await plan.run(x)) as Float32Array, want);
@@ -169,8 +171,190 @@ async function sharedBuffers(t: GpuTestContext): Promise<void> {
   }
 }
 
+/**
+ * A batch split into chunks (lowered maxStorageBufferBindingSize) with a residual and an external workspace, all
+ * given as ranges at nonzero offsets: each chunk's residual range follows its output range; equals the unsplit plan.
+ */
+async function splitWithResidual(t: GpuTestContext): Promise<void> {
+  const align = t.device.limits.minStorageBufferOffsetAlignment;
+  const up = (n: number) => Math.ceil(n / align) * align;
+  const split = new Engine(t.device, { limits: { maxStorageBufferBindingSize: 32768 } });
+  const whole = new Engine(t.device);
+  for (const [algorithm, batch] of [['winograd2', 4], ['direct', 20], ['im2col', 20]] as const) {
+    const d: Conv2dDesc = { inChannels: 4, outChannels: 16, kernelSize: 3, pads: 1, algorithm, activation: 'relu' };
+    const opts = { weights: weightsFor(d, 30), residual: true, preActivation: 'hardswish' as const, workspace: 'external' as const };
+    const a = await split.createConv2d(d, opts);
+    const b = await whole.createConv2d(d, opts);
+    const size = { batch, height: 8, width: 8 };
+    const ra = a.resize(size);
+    b.resize(size);
+    if (!a.info.notes.some((n) => /split into/.test(n))) throw new Error(`${algorithm}: expected a split batch, notes: ${a.info.notes.join('; ')}`);
+    const bytes = a.byteSizes();
+    const x = randomF32(bytes.input / 4, mulberry32(31));
+    const res = randomF32(bytes.output / 4, mulberry32(32));
+    const want = (await b.run(x, undefined, { residual: res })) as Float32Array;
+    const inOff = align;
+    const resOff = up(inOff + bytes.input);
+    const wsOff = up(resOff + bytes.output);
+    const src = t.buffer({ size: wsOff + Math.max(16, ra.workspaceBytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    t.device.queue.writeBuffer(src, inOff, x);
+    t.device.queue.writeBuffer(src, resOff, res);
+    const output = t.buffer({ size: align + bytes.output, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    const io: ConvIo = { input: { buffer: src, offset: inOff, size: bytes.input }, residual: { buffer: src, offset: resOff, size: bytes.output }, output: { buffer: output, offset: align }, workspace: { buffer: src, offset: wsOff } };
+    const split2 = await split.createConv2d(d, { ...opts, sharedBuffers: true });
+    split2.resize(size);
+    const got = await submitAndRead(t, (enc) => split2.encode(enc, io), output, align, want.length);
+    sameValues(`${algorithm} batch ${batch} in chunks (${a.info.notes.join('; ')})`, got, want);
+    t.log(`${algorithm}: ${a.info.notes.join('; ')}`);
+    for (const p of [a, b, split2]) p.destroy();
+  }
+  split.destroy();
+  whole.destroy();
+}
+
+/** int8 plans (direct, im2col, exact Winograd with its stage workspaces): external workspace and shared buffers give run()'s values. */
+async function int8Io(t: GpuTestContext): Promise<void> {
+  const engine = new Engine(t.device);
+  const align = t.device.limits.minStorageBufferOffsetAlignment;
+  const up = (n: number) => Math.ceil(n / align) * align;
+  for (const algorithm of ['direct', 'im2col', 'winograd2-exact'] as const) {
+    const d: Conv2dDesc = { inChannels: 4, outChannels: 5, kernelSize: 3, pads: 1, dtype: 'uint8', algorithm };
+    const weights = Array.from({ length: 5 * 4 * 9 }, (_, i) => ((i * 7) % 7) - 3);
+    const quant = { output: 'uint8' as const, xScale: 0.1, wScale: 0.1, yScale: 0.5, yZeroPoint: 3 };
+    const plain = await engine.createConv2d(d, { weights, quant });
+    const plan = await engine.createConv2d(d, { weights, quant, workspace: 'external', sharedBuffers: true });
+    const size = { batch: 2, height: 7, width: 5 };
+    plain.resize(size);
+    const r = plan.resize(size);
+    const x = Array.from({ length: 2 * 7 * 5 * 4 }, (_, i) => (i * 37) % 256);
+    const want = await plain.run(x);
+    const packed = (await plan.run(x)) as Int32Array;
+    if (packed.join() !== (want as Int32Array).join()) throw new Error(`${algorithm}: run() with an external workspace differs from the internal plan`);
+    const bytes = plan.byteSizes();
+    const one = t.buffer({ size: up(bytes.input) + up(bytes.output) + Math.max(16, r.workspaceBytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+    const inputData = new Uint32Array(bytes.input / 4);
+    const staged = t.buffer({ size: bytes.input, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const plainOut = t.buffer({ size: bytes.output, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    t.device.queue.writeBuffer(staged, 0, inputData.map((_, i) => (i * 2654435761) >>> 0));
+    const enc0 = t.device.createCommandEncoder();
+    enc0.copyBufferToBuffer(staged, 0, one, 0, bytes.input);
+    plain.encode(enc0, { input: staged, output: plainOut });
+    t.device.queue.submit([enc0.finish()]);
+    const ref = new Uint32Array(await t.read(plainOut, bytes.output));
+    t.device.pushErrorScope('validation');
+    const enc = t.device.createCommandEncoder();
+    plan.encode(enc, { input: { buffer: one, offset: 0, size: bytes.input }, output: { buffer: one, offset: up(bytes.input), size: bytes.output }, workspace: { buffer: one, offset: up(bytes.input) + up(bytes.output) } });
+    t.device.queue.submit([enc.finish()]);
+    const err = await t.device.popErrorScope();
+    if (err) throw new Error(`${algorithm}: validation error with one shared buffer: ${err.message}`);
+    const got = new Uint32Array((await t.read(one, up(bytes.input) + bytes.output)).slice(up(bytes.input)));
+    if (got.join() !== ref.join()) throw new Error(`${algorithm}: shared-buffer output differs from the plain plan's`);
+    if ((algorithm === 'winograd2-exact') !== r.workspaceBytes > 0) throw new Error(`${algorithm}: workspaceBytes ${r.workspaceBytes} for an external workspace`);
+    t.log(`${algorithm}: ${plan.info.kernels.join(', ')} (workspace ${r.workspaceBytes} bytes) ok`);
+    plan.destroy();
+    plain.destroy();
+  }
+}
+
+const EPILOGUE_ALGOS: { name: string; desc: Partial<Conv2dDesc> & { algorithm: Conv2dDesc['algorithm'] } }[] = [
+  { name: 'direct', desc: { algorithm: 'direct' } },
+  { name: 'depthwise', desc: { algorithm: 'direct', inChannels: 13, groups: 13 } },
+  { name: 'im2col', desc: { algorithm: 'im2col' } },
+  { name: 'gemm 1×1', desc: { algorithm: 'im2col', kernelSize: 1, pads: [0, 0, 0, 0] } },
+  { name: 'winograd2', desc: { algorithm: 'winograd2' } },
+  { name: 'winograd4', desc: { algorithm: 'winograd4' } },
+  { name: 'winograd6', desc: { algorithm: 'winograd6' } },
+];
+
+const EPILOGUE_CASES: { name: string; activation: Conv2dDesc['activation']; residual?: boolean; preActivation?: Conv2dDesc['activation'] }[] = [
+  { name: 'clip', activation: { type: 'clip', min: -0.3, max: 0.4 } },
+  { name: 'hardsigmoid', activation: { type: 'hardsigmoid', alpha: 0.7, beta: 0.4 } },
+  { name: 'hardswish', activation: 'hardswish' },
+  { name: 'residual + relu', activation: 'relu', residual: true },
+  { name: 'residual with preActivation', activation: 'hardswish', residual: true, preActivation: { type: 'leakyrelu', alpha: 0.1 } },
+];
+
+/** One fp32 algorithm × the new epilogues on ugly shapes (C = 3 → 13, 9×7, batch 2, both layouts) against float64. */
+async function epilogues(t: GpuTestContext, a: (typeof EPILOGUE_ALGOS)[number], ai: number): Promise<void> {
+  const engine = new Engine(t.device);
+  let k = ai * EPILOGUE_CASES.length;
+  {
+    for (const e of EPILOGUE_CASES) {
+      const layout = k++ % 2 ? 'NCHW' : 'NHWC';
+      const d = descFor(a.desc.algorithm!, { ...a.desc, layout, activation: e.activation });
+      const w = weightsFor(d, 20 + k);
+      const bias = randomF32(13, mulberry32(40 + k), -0.5, 0.5);
+      const plan = await engine.createConv2d(d, { weights: w, bias, residual: e.residual, preActivation: e.preActivation });
+      const { outputShape } = plan.resize(SIZE);
+      const where = `${a.name} × ${e.name} (${layout}, output ${outputShape}, ${plan.info.kernels.join(', ')})`;
+      const x = randomF32(SIZE.batch * SIZE.height * SIZE.width * d.inChannels, mulberry32(60 + k));
+      const res = e.residual ? randomF32(outputShape.reduce((p, q) => p * q, 1), mulberry32(80 + k)) : undefined;
+      const got = (await plan.run(x, undefined, res ? { residual: res } : undefined)) as Float32Array;
+      const g: ConvGeometry = { batch: SIZE.batch, inChannels: d.inChannels, outChannels: 13, inHeight: SIZE.height, inWidth: SIZE.width, kernelH: plan.desc.kernelH, kernelW: plan.desc.kernelW, strides: plan.desc.strides, pads: plan.desc.pads, dilations: plan.desc.dilations, groups: plan.desc.groups };
+      const cmp = compareWithEngineTolerance(got, g, {
+        input: x, inputLayout: layout, weight: w, weightLayout: 'OIHW', bias: { shape: [13], data: bias, broadcast: 'channel' },
+        activation: plan.desc.activation, residual: res, preActivation: e.preActivation === undefined ? undefined : normalizeActivation(e.preActivation, 'preActivation'),
+      }, plan.info.algorithm, plan.desc);
+      if (!cmp.pass) throw new Error(`${where}: ${cmp.message}`);
+      const idPart = e.residual ? 'res' : (plan.desc.activation.type as string);
+      if (!plan.info.kernels.some((id) => id.includes(idPart))) throw new Error(`${where}: no kernel ID carries '${idPart}'`);
+      t.log(`${where}: error/bound ${cmp.worstRatio.toFixed(3)}`);
+      plan.destroy();
+    }
+  }
+}
+
+/** The epilogue options' refusals: int8 plans, preActivation without residual, run() without the residual. */
+async function epilogueRefusals(t: GpuTestContext): Promise<void> {
+  const engine = new Engine(t.device);
+  const dq: Conv2dDesc = { inChannels: 4, outChannels: 4, kernelSize: 3, dtype: 'int8' };
+  const quant = { output: 'int8' as const, xScale: 0.1, wScale: 0.1, yScale: 1 };
+  const qw = Array.from({ length: 144 }, (_, i) => (i % 7) - 3);
+  await expectFieldError('int8 residual', () => engine.createConv2d(dq, { weights: qw, quant, residual: true }), 'residual', /float32 plans/);
+  await expectFieldError('int8 hardswish', () => engine.createConv2d({ ...dq, activation: 'hardswish' }, { weights: qw, quant }), 'activation.type', /not supported by int8/);
+  await expectFieldError('preActivation without residual', () => engine.createConv2d(descFor('direct'), { weights: weightsFor(descFor('direct'), 1), preActivation: 'relu' }), 'preActivation', /only with residual/);
+  await expectFieldError('run without residual', async () => {
+    const p = await engine.createConv2d(descFor('direct'), { weights: weightsFor(descFor('direct'), 1), residual: true });
+    try {
+      await p.run(new Float32Array(2 * 9 * 7 * 3), SIZE);
+    } finally {
+      p.destroy();
+    }
+  }, 'extra.residual', /is required/);
+}
+
+/** ~20 plans created at once (a runtime's Promise.all over its layers) share compilations and each gives right values. */
+async function concurrentPlans(t: GpuTestContext): Promise<void> {
+  const engine = new Engine(t.device);
+  const algos = ['direct', 'im2col', 'winograd2', 'winograd4', 'direct'] as const;
+  const specs = Array.from({ length: 20 }, (_, i) => {
+    const d = descFor(algos[i % algos.length], { outChannels: i % 3 === 0 ? 8 : 13, layout: i % 2 ? 'NCHW' : 'NHWC', activation: i % 4 === 0 ? 'relu' : 'linear' });
+    return { d, w: weightsFor(d, 100 + i) };
+  });
+  const before = engine.core.stats.compiled;
+  const plans = await Promise.all(specs.map((s) => engine.createConv2d(s.d, { weights: s.w })));
+  const ids = new Set(plans.flatMap((p) => p.info.kernels));
+  const compiled = engine.core.stats.compiled - before;
+  if (compiled !== ids.size) throw new Error(`${plans.length} concurrent plans use ${ids.size} distinct kernels but ${compiled} pipelines were compiled (in-flight compilations must be shared)`);
+  for (const [i, plan] of plans.entries()) {
+    const x = randomF32(SIZE.batch * SIZE.height * SIZE.width * 3, mulberry32(200 + i));
+    const got = (await plan.run(x, SIZE)) as Float32Array;
+    const d = plan.desc;
+    const g: ConvGeometry = { batch: SIZE.batch, inChannels: 3, outChannels: d.outChannels, inHeight: SIZE.height, inWidth: SIZE.width, kernelH: 3, kernelW: 3, strides: d.strides, pads: d.pads, dilations: d.dilations, groups: 1 };
+    const cmp = compareWithEngineTolerance(got, g, { input: x, inputLayout: d.layout, weight: specs[i].w, weightLayout: 'OIHW', activation: d.activation }, plan.info.algorithm, d);
+    if (!cmp.pass) throw new Error(`plan ${i} (${plan.info.kernels.join(', ')}): ${cmp.message}`);
+    plan.destroy();
+  }
+  t.log(`${plans.length} plans, ${ids.size} distinct kernels, ${compiled} compilations`);
+}
+
 export const engineIoCases: GpuCase[] = [
   { name: 'engine-io: byte ranges, encode into the caller pass or encoder, equal run() (every fp32 algorithm)', run: byteRanges },
   { name: 'engine-io: external workspace carved from the caller range (every fp32 algorithm)', run: externalWorkspace },
   { name: 'engine-io: sharedBuffers binds input, output, residual and workspace as ranges of one buffer', run: sharedBuffers },
+  { name: 'engine-io: split batches bind residual and workspace ranges per chunk', run: splitWithResidual },
+  { name: 'engine-io: int8 plans with external workspace and shared buffers', run: int8Io },
+  ...EPILOGUE_ALGOS.map((a, i) => ({ name: `engine-io: epilogues clip, hardsigmoid, hardswish, residual (+ preActivation) vs float64: ${a.name}`, run: (t: GpuTestContext) => epilogues(t, a, i) })),
+  { name: 'engine-io: epilogue refusals (int8, preActivation without residual, run() without residual)', run: epilogueRefusals },
+  { name: 'engine-io: 20 plans created concurrently share pipeline compilations', run: concurrentPlans },
 ];
