@@ -7,7 +7,7 @@
 import { OnnxLoadError } from './errors.ts';
 import {
   BYTES_PER_ELEMENT, type Attribute, type DType, type Dim, type Graph, type Node, type Tensor, type TensorArray,
-  type ValueInfo, allocate, dtypeFromCode, fromRawData, onnxTypeName,
+  type ValueInfo, allocate, dtypeFromCode, formatShape, fromRawData, onnxTypeName,
 } from './ir.ts';
 import { type Int64Like, int64ToBigInt, int64ToNumber, onnxType } from './onnx-proto.ts';
 import { inferShapes, unsupportedNodes } from './shape-inference.ts';
@@ -21,6 +21,11 @@ const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
 export interface ImportOptions {
   /** Sizes for the model inputs, by name: binds their symbolic dims (dim_param) and checks the fixed ones. */
   inputShapes?: Record<string, readonly number[]>;
+  /**
+   * Model inputs whose values are fixed at load: they become initializers (shapes, axes, weights that a model takes
+   * as inputs, as ONNX's node tests do). Each must match the input's dtype and declared shape.
+   */
+  constantInputs?: Record<string, { dims: readonly number[]; data: Tensor['data'] }>;
 }
 
 // The decoded messages, as far as this file reads them (protobufjs fills absent fields with defaults).
@@ -56,6 +61,7 @@ const text = (b: Uint8Array | unknown): string => (b instanceof Uint8Array ? utf
 /** Decodes and checks an ONNX model, then infers every value's shape. Throws OnnxLoadError naming what failed. */
 export function importOnnx(bytes: ArrayBuffer | Uint8Array, options: ImportOptions = {}): Graph {
   const graph = decodeOnnx(bytes);
+  if (options.constantInputs) freezeInputs(graph, options.constantInputs);
   const unsupported = unsupportedNodes(graph);
   if (unsupported.length > 0) {
     throw new OnnxLoadError(
@@ -70,6 +76,24 @@ export function importOnnx(bytes: ArrayBuffer | Uint8Array, options: ImportOptio
     throw new OnnxLoadError(`shape inference failed: ${(e as Error).message}`, { cause: e });
   }
   return graph;
+}
+
+function freezeInputs(graph: Graph, given: NonNullable<ImportOptions['constantInputs']>): void {
+  for (const [name, t] of Object.entries(given)) {
+    const inp = graph.inputs.find((i) => i.name === name);
+    if (!inp) throw new OnnxLoadError(`constantInputs names '${name}', which is not a model input (inputs: ${graph.inputs.map((i) => `'${i.name}'`).join(', ')})`);
+    const dims = [...t.dims];
+    const count = dims.reduce((a, b) => a * b, 1);
+    if (!t.data || t.data.length !== count) throw new OnnxLoadError(`constantInputs['${name}']: ${t.data?.length} values for dims [${dims.join(', ')}] (${count})`);
+    const want = allocate(inp.dtype, 0).constructor;
+    if (t.data.constructor !== want) throw new OnnxLoadError(`constantInputs['${name}']: a ${t.data.constructor.name} for a ${inp.dtype} input (needs a ${want.name})`);
+    if (inp.shape && (inp.shape.length !== dims.length || inp.shape.some((d, i) => typeof d === 'number' && d !== dims[i]))) {
+      throw new OnnxLoadError(`constantInputs['${name}']: dims [${dims.join(', ')}] do not match the declared shape ${formatShape(inp.shape)}`);
+    }
+    graph.initializers.set(name, { name, dtype: inp.dtype, dims, data: t.data });
+    graph.values.set(name, { name, dtype: inp.dtype, shape: dims });
+    graph.inputs = graph.inputs.filter((i) => i.name !== name);
+  }
 }
 
 /** Decodes and checks the bytes into an IR whose values carry only the shapes the file declares (no inference). */

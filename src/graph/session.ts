@@ -33,9 +33,14 @@ export interface SessionOptions {
   algorithms?: Record<string, string>;
   /** Time each node with timestamp queries (info.nodes[i].gpuMs after each run). */
   profile?: boolean;
+  /**
+   * Model inputs fixed at load, folded like initializers (weights, shapes or axes a model takes as inputs, as ONNX's
+   * node tests do); each must match the input's dtype (typed array kind) and declared shape.
+   */
+  constantInputs?: Record<string, { dims: readonly number[]; data: Tensor['data'] }>;
 }
 
-const SESSION_OPTION_KEYS = ['inputShapes', 'algorithms', 'profile'];
+const SESSION_OPTION_KEYS = ['inputShapes', 'algorithms', 'profile', 'constantInputs'];
 
 /** A failure of a session's creation or run that is not a refusal of the model itself. */
 export class SessionError extends Error {
@@ -253,8 +258,10 @@ export async function createSession(engine: Engine, model: ArrayBuffer | Uint8Ar
   for (const k of Object.keys(opts)) {
     if (!SESSION_OPTION_KEYS.includes(k)) throw new OnnxLoadError(`createSession options.${k}: unknown key (known: ${SESSION_OPTION_KEYS.join(', ')})`);
   }
-  const imported = importOnnx(model, { inputShapes: opts.inputShapes });
+  const imported = importOnnx(model, { inputShapes: opts.inputShapes, constantInputs: opts.constantInputs });
   const { graph: g, report } = runPasses(imported);
+  // Nodes whose every output is known at load (a Constant or a folded Shape that is a graph output) do not run.
+  g.nodes = g.nodes.filter((n) => !n.outputs.every((o) => !o || isConstant(g, o)));
   checkRuntimeValues(g);
 
   // Epilogues the engine cannot take are split back into Conv + op nodes.

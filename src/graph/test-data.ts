@@ -199,7 +199,8 @@ export interface OpenModel {
 }
 
 export interface TestRunner {
-  open(model: Uint8Array, inputShapes: Record<string, number[]>): Promise<OpenModel>;
+  /** `inputs`: the data set's input tensors (a runner may fix some at load, see sessionRunner). */
+  open(model: Uint8Array, inputShapes: Record<string, number[]>, inputs?: Record<string, Tensor>): Promise<OpenModel>;
 }
 
 export interface OnnxTestRow {
@@ -248,7 +249,7 @@ export async function runDataSet(files: DataSetFiles, read: (ref: string) => Pro
       named[n] = t;
     }
     stage = 'creating the session';
-    open = await runner.open(model, inputShapes);
+    open = await runner.open(model, inputShapes, named);
     stage = 'running';
     const ys = await open.run(named);
     stage = 'judging';
@@ -289,6 +290,27 @@ export function toFloat32(t: Tensor): Float32Array {
   return t.data instanceof Float32Array ? t.data : Float32Array.from(toNumbers(t));
 }
 
+/** Node inputs that are parameters, not data: a runtime needs them at load (weights, shapes, axes, pads, scales). */
+const PARAMETER_SLOTS: Record<string, number[]> = {
+  Conv: [1, 2], ConvTranspose: [1, 2], BatchNormalization: [1, 2, 3, 4], Reshape: [1], Slice: [1, 2, 3, 4], Pad: [1, 2, 3],
+  Resize: [1, 2, 3], Split: [1], Squeeze: [1], Unsqueeze: [1], ConstantOfShape: [0], ReduceMean: [1], Gather: [1],
+};
+
+/**
+ * The model inputs a session takes as constants: those feeding a parameter slot (ONNX's node tests pass weights,
+ * shapes and axes as inputs) and those that are not float32 (the runtime computes in float32 only).
+ */
+export function parameterInputs(model: Uint8Array): string[] {
+  const g = decodeOnnx(model);
+  const names = new Set<string>();
+  for (const inp of g.inputs) if (inp.dtype !== 'float32') names.add(inp.name);
+  for (const n of g.nodes) {
+    if (n.domain !== '' && n.domain !== 'ai.onnx') continue;
+    for (const k of PARAMETER_SLOTS[n.opType] ?? []) if (n.inputs[k] && g.inputs.some((i) => i.name === n.inputs[k])) names.add(n.inputs[k]);
+  }
+  return [...names];
+}
+
 /**
  * The TestRunner over winoconv sessions (createSession on `engine`). The last session is kept for the next data set
  * of the same model bytes and input shapes (data sets of one directory share one session, as a user's runs would);
@@ -297,19 +319,22 @@ export function toFloat32(t: Tensor): Float32Array {
 export function sessionRunner(engine: import('../engine/engine.ts').Engine): TestRunner {
   let last: { model: Uint8Array; key: string; session: import('./runtime-types.ts').Session } | undefined;
   return {
-    async open(model, inputShapes) {
+    async open(model, inputShapes, inputs = {}) {
       const { createSession } = await import('./session.ts');
-      const key = JSON.stringify(Object.entries(inputShapes).sort());
+      const fixed = parameterInputs(model).filter((n) => inputs[n]);
+      const constantInputs = Object.fromEntries(fixed.map((n) => [n, { dims: inputs[n].dims, data: inputs[n].data }]));
+      const shapes = Object.fromEntries(Object.entries(inputShapes).filter(([n]) => !fixed.includes(n)));
+      const key = JSON.stringify([Object.entries(shapes).sort(), fixed.map((n) => [n, inputs[n].dims, Array.from(inputs[n].data as ArrayLike<number | bigint>, String)])]);
       if (!last || last.model !== model || last.key !== key) {
         last?.session.destroy();
         last = undefined;
-        last = { model, key, session: await createSession(engine, model, { inputShapes }) };
+        last = { model, key, session: await createSession(engine, model, { inputShapes: shapes, constantInputs }) };
       }
       const s = last.session;
       return {
         async run(inputs) {
           const f: Record<string, Float32Array> = {};
-          for (const [n, t] of Object.entries(inputs)) f[n] = toFloat32(t);
+          for (const [n, t] of Object.entries(inputs)) if (s.info.inputs.some((i) => i.name === n)) f[n] = toFloat32(t);
           const ys = await s.run(f);
           const out: Record<string, RunOutput> = {};
           for (const o of s.info.outputs) if (ys[o.name]) out[o.name] = { data: ys[o.name], dims: o.shape };
