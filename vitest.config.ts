@@ -48,6 +48,19 @@ export default defineConfig({
         },
       },
       {
+        // Whole models through `winoconv onnx-test` (test data generated from ONNX Runtime; libonnx-testdata).
+        resolve: { alias },
+        test: {
+          name: 'models',
+          include: ['test/models/**/*.test.ts'],
+          environment: 'node',
+          pool: 'forks',
+          globalSetup: gpuSetup,
+          testTimeout: 120_000,
+          hookTimeout: 1_800_000,
+        },
+      },
+      {
         // The package as a user gets it: npm pack (the build runs in prepack), installed into a new project.
         resolve: { alias },
         test: {

@@ -298,12 +298,12 @@ const PARAMETER_SLOTS: Record<string, number[]> = {
 
 /**
  * The model inputs a session takes as constants: those feeding a parameter slot (ONNX's node tests pass weights,
- * shapes and axes as inputs) and those that are not float32 (the runtime computes in float32 only).
+ * shapes, axes, pads and scales as inputs). Data inputs stay inputs, whatever their type: a test whose data is not
+ * float32 is refused at load (and listed as skipped), never folded away on the CPU.
  */
 export function parameterInputs(model: Uint8Array): string[] {
   const g = decodeOnnx(model);
   const names = new Set<string>();
-  for (const inp of g.inputs) if (inp.dtype !== 'float32') names.add(inp.name);
   for (const n of g.nodes) {
     if (n.domain !== '' && n.domain !== 'ai.onnx') continue;
     for (const k of PARAMETER_SLOTS[n.opType] ?? []) if (n.inputs[k] && g.inputs.some((i) => i.name === n.inputs[k])) names.add(n.inputs[k]);

@@ -15,6 +15,7 @@ import { vulkanLoaderEnv } from '../../src/node/vulkan-env.ts';
 const NEEDS: Record<string, { node?: boolean; browser?: boolean }> = {
   'gpu-node': { node: true },
   'gpu-browser': { browser: true },
+  models: { node: true, browser: true },
   consumer: { node: true, browser: true },
 };
 
