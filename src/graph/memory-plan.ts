@@ -40,21 +40,22 @@ export function planMemory(blocks: readonly MemoryBlock[], alignment: number): M
     if (!(b.first <= b.last)) throw new Error(`memory plan: block '${b.name}' has first step ${b.first} after last ${b.last}`);
   }
   const sized = blocks.map((b) => ({ ...b, size: alignUp(Math.max(b.bytes, 4), alignment) }));
-  const order = [...sized].sort((a, b) => b.size - a.size || a.first - b.first || (a.name < b.name ? -1 : 1));
-  const placed: { first: number; last: number; offset: number; size: number }[] = [];
-  const offsets = new Map<string, number>();
-  let arenaBytes = 0;
-  for (const b of order) {
-    const conflicts = placed.filter((p) => p.first <= b.last && b.first <= p.last).sort((x, y) => x.offset - y.offset);
-    let offset = 0;
-    for (const p of conflicts) {
-      if (offset + b.size <= p.offset) break;
-      offset = Math.max(offset, p.offset + p.size);
+  const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  // Greedy placement depends on the order; a few classic orders are tried and the smallest arena is kept.
+  const orders = [
+    [...sized].sort((a, b) => b.size - a.size || a.first - b.first || byName(a, b)),
+    [...sized].sort((a, b) => a.first - b.first || b.size - a.size || byName(a, b)),
+    [...sized].sort((a, b) => b.size * (b.last - b.first + 1) - a.size * (a.last - a.first + 1) || byName(a, b)),
+    [...sized].sort((a, b) => b.last - b.first - (a.last - a.first) || b.size - a.size || byName(a, b)),
+  ];
+  let best: { offsets: Map<string, number>; arenaBytes: number } | undefined;
+  for (const order of orders) {
+    for (const bestFit of [false, true]) {
+      const r = place(order, bestFit);
+      if (!best || r.arenaBytes < best.arenaBytes) best = r;
     }
-    placed.push({ first: b.first, last: b.last, offset, size: b.size });
-    offsets.set(b.name, offset);
-    arenaBytes = Math.max(arenaBytes, offset + b.size);
   }
+  const { offsets, arenaBytes } = best ?? { offsets: new Map<string, number>(), arenaBytes: 0 };
   const events = new Map<number, number>();
   for (const b of sized) {
     events.set(b.first, (events.get(b.first) ?? 0) + b.size);
@@ -67,6 +68,41 @@ export function planMemory(blocks: readonly MemoryBlock[], alignment: number): M
     peakLiveBytes = Math.max(peakLiveBytes, live);
   }
   return { offsets, sizes: new Map(sized.map((b) => [b.name, b.size])), arenaBytes, peakLiveBytes };
+}
+
+/**
+ * Places blocks in the given order: each at the lowest aligned offset (first fit) or in the smallest gap that holds
+ * it (best fit, else above everything) among the placed blocks whose lifetimes intersect its own.
+ */
+function place(order: readonly (MemoryBlock & { size: number })[], bestFit: boolean): { offsets: Map<string, number>; arenaBytes: number } {
+  const placed: { first: number; last: number; offset: number; size: number }[] = [];
+  const offsets = new Map<string, number>();
+  let arenaBytes = 0;
+  for (const b of order) {
+    const conflicts = placed.filter((p) => p.first <= b.last && b.first <= p.last).sort((x, y) => x.offset - y.offset);
+    let offset = -1;
+    let gapSize = Infinity;
+    let cursor = 0;
+    for (const p of conflicts) {
+      if (p.offset >= cursor + b.size) {
+        const gap = p.offset - cursor;
+        if (!bestFit) {
+          offset = cursor;
+          break;
+        }
+        if (gap < gapSize) {
+          gapSize = gap;
+          offset = cursor;
+        }
+      }
+      cursor = Math.max(cursor, p.offset + p.size);
+    }
+    if (offset < 0) offset = cursor;
+    placed.push({ first: b.first, last: b.last, offset, size: b.size });
+    offsets.set(b.name, offset);
+    arenaBytes = Math.max(arenaBytes, offset + b.size);
+  }
+  return { offsets, arenaBytes };
 }
 
 /** Checks a plan: every pair of blocks live at a common step is disjoint in the arena (used by tests and debug). */
