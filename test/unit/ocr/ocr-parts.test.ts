@@ -121,4 +121,10 @@ describe('src/ocr is pure', () => {
     );
     expect(bad).toEqual([]);
   });
+  it('the package entry (src/index.ts, so also winoconv/node) exports readText and ctcCharacters', async () => {
+    const entry = await import('../../../src/index.ts');
+    const ocr = await import('../../../src/ocr/index.ts');
+    expect(entry.readText).toBe(ocr.readText);
+    expect(entry.ctcCharacters).toBe(ocr.ctcCharacters);
+  });
 });
