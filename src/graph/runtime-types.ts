@@ -137,6 +137,11 @@ export interface Session {
    * buffer (range). Buffers need COPY_SRC (inputs) / COPY_DST (outputs). Not to be interleaved with run().
    */
   encode(encoder: GPUCommandEncoder, io: SessionEncodeIO): void;
+  /**
+   * Re-plans the session for new input shapes (symbolic dims bound anew): layouts, kernels' sizes, the memory plan.
+   * Runs already queued finish on the old plan first.
+   */
+  resize(inputShapes: Record<string, readonly number[]>): Promise<void>;
   destroy(): void;
 }
 

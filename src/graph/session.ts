@@ -253,6 +253,51 @@ type Step = ConvStep | OpStep;
 const ALIGN_FALLBACK = 256;
 
 export async function createSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts: SessionOptions = {}): Promise<Session> {
+  return new SessionHandle(engine, model, opts, await planSession(engine, model, opts));
+}
+
+/**
+ * The public session: the planned runtime for the current input shapes, re-planned by resize() (the engine's
+ * verification results are cached by kernels, descriptor and weights, so a new size re-verifies nothing).
+ */
+class SessionHandle implements Session {
+  constructor(
+    private readonly engine: Engine,
+    private readonly model: ArrayBuffer | Uint8Array,
+    private opts: SessionOptions,
+    private rt: SessionRuntime,
+  ) {}
+
+  get info(): SessionInfo {
+    return this.rt.info;
+  }
+
+  run(inputs: SessionInputs): Promise<Record<string, Float32Array>>;
+  run(inputs: SessionInputs, opts: { keepOnGpu: true }): Promise<Record<string, GPUBuffer>>;
+  run(inputs: SessionInputs, opts: SessionRunOptions = {}): Promise<Record<string, Float32Array> | Record<string, GPUBuffer>> {
+    return this.rt.run(inputs, opts as { keepOnGpu: true });
+  }
+
+  encode(encoder: GPUCommandEncoder, io: SessionEncodeIO): void {
+    this.rt.encode(encoder, io);
+  }
+
+  async resize(inputShapes: Record<string, readonly number[]>): Promise<void> {
+    if (this.rt.isDestroyed) throw new SessionError('resize(): the session was destroyed');
+    const opts = { ...this.opts, inputShapes };
+    const next = await planSession(this.engine, this.model, opts);
+    await this.rt.idle();
+    this.rt.destroy();
+    this.rt = next;
+    this.opts = opts;
+  }
+
+  destroy(): void {
+    this.rt.destroy();
+  }
+}
+
+async function planSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts: SessionOptions): Promise<SessionRuntime> {
   const t0 = performance.now();
   if (opts === null || typeof opts !== 'object') throw new OnnxLoadError(`createSession options: expected an object, got ${String(opts)}`);
   for (const k of Object.keys(opts)) {
@@ -369,7 +414,7 @@ function checkRuntimeValues(g: Graph): void {
   if (bad.length) throw new OnnxLoadError(`model not supported at run time (only float32 values are computed on the GPU): ${bad.join('; ')}`);
 }
 
-class SessionRuntime implements Session {
+class SessionRuntime {
   readonly info: SessionInfo;
   private readonly device: GPUDevice;
   private arena?: GPUBuffer;
@@ -382,6 +427,15 @@ class SessionRuntime implements Session {
   private queryRead?: GPUBuffer;
   private chain: Promise<unknown> = Promise.resolve();
   private destroyed = false;
+
+  get isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  /** Resolves when every queued run has finished. */
+  idle(): Promise<unknown> {
+    return this.chain;
+  }
 
   constructor(
     private readonly engine: Engine,

@@ -15,7 +15,8 @@ const skipReason = !requireBrowser && !findChromium().path ? INSTALL_HINT : unde
 
 beforeAll(async () => {
   if (skipReason) return;
-  session = await openBrowserSession({ page: 'test/gpu/browser/index.html', readyGlobal: '__winoconvTests' });
+  // protobufjs (the session cases write their models with the repo's ONNX writer) is CommonJS: pre-bundled for the page.
+  session = await openBrowserSession({ page: 'test/gpu/browser/index.html', readyGlobal: '__winoconvTests', prebundle: ['protobufjs/light.js'] });
   const adapter = await session.page.evaluate(() => window.__winoconvTests!.adapter());
   console.log(`gpu-browser: ${session.version} adapter: ${adapter}`);
   const page = session.page;

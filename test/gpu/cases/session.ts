@@ -116,6 +116,15 @@ async function runChecksAndGpuOutputs(t: GpuTestContext): Promise<void> {
   out.y.destroy();
   const e = maxRel(y, reference(x));
   if (!(e.rel <= 1e-4)) throw new Error(`GPU input/output: max rel error ${e.rel}`);
+  // A new input shape re-plans the session (resize): batch 1, then the old size again.
+  await session.resize({ x: [1, C, H, W] });
+  if (session.info.inputs[0].shape[0] !== 1) throw new Error(`after resize: input shape ${session.info.inputs[0].shape}`);
+  const x1 = x.subarray(0, C * H * W);
+  const y1 = (await session.run({ x: x1 })).y;
+  const ref1 = reference(x).subarray(0, K * H * W);
+  const e1 = maxRel(y1, ref1);
+  if (!(e1.rel <= 1e-4)) throw new Error(`after resize to batch 1: max rel error ${e1.rel}`);
+  await expectRefusal('old size after resize', () => session.run({ x }), /'x' has \d+ elements; its shape \[1, 5, 9, 11\] needs 495/);
   session.destroy();
   await expectRefusal('run after destroy', () => session.run({ x }), /destroyed/);
   await expectRefusal('unknown option', () => createSession(engine, bytes, { inputShape: {} } as never), /options\.inputShape: unknown key/);

@@ -69,7 +69,7 @@ describe('OCR pipeline on ONNX Runtime: rendered text', () => {
       const shape = [...shapes.x];
       const probe = await run(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
       const info = { inputs: [{ name: 'x', shape, dtype: 'float32' as const }], outputs: [{ name: 'y', shape: probe.shape, dtype: 'float32' as const }], nodes: [], memory: { weightBytes: 0, arenaBytes: 0, peakLiveBytes: 0 }, creationMs: 0, passes: {} };
-      return { info, run: (async (inputs: Record<string, Float32Array>) => ({ y: (await run(inputs.x, shape)).data })) as unknown as Session['run'], encode: () => {}, destroy: () => {} };
+      return { info, run: (async (inputs: Record<string, Float32Array>) => ({ y: (await run(inputs.x, shape)).data })) as unknown as Session['run'], encode: () => {}, resize: async () => {}, destroy: () => {} };
     };
     const det = sessionRunner(fake(runners.det)), cls = sessionRunner(fake(runners.cls!)), rec = sessionRunner(fake(runners.rec));
     const r = await readText(img, { det, cls, rec }, { characters, rec: { widthMultiple: 160 } });
