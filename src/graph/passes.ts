@@ -9,7 +9,7 @@ import { WINOCONV_DOMAIN } from './shape-inference.ts';
 
 export { WINOCONV_DOMAIN };
 
-export const PASS_NAMES = ['foldConstants', 'dropIdentity', 'foldPad', 'foldBatchNorm', 'fuseConv', 'dropDeadNodes'] as const;
+export const PASS_NAMES = ['foldConstants', 'dropIdentity', 'foldPad', 'foldBatchNorm', 'fuseHardSwish', 'fuseConv', 'dropDeadNodes'] as const;
 export type PassName = (typeof PASS_NAMES)[number];
 
 export interface PassOptions {
@@ -335,6 +335,104 @@ function fuseConv(g: G): number {
   return count;
 }
 
+/** The single float value of a constant scalar (one element) input, or undefined. */
+function scalarOf(g: G, name: string): number | undefined {
+  const t = constOf(g, name);
+  return t && t.dtype === 'float32' && t.data.length === 1 && t.dims.length <= 1 ? (t.data[0] as number) : undefined;
+}
+
+const isOp = (n: Node | undefined, op: string): n is Node => n !== undefined && n.domain === '' && n.opType === op && n.outputs.length === 1;
+
+/** Binary node `n` = op(v, c) or op(c, v) with c a constant scalar equal to `value` (commutative ops only for c first). */
+function otherOperand(g: G, n: Node, value: number, commutative: boolean): string | undefined {
+  if (n.inputs.length !== 2) return undefined;
+  if (scalarOf(g, n.inputs[1]) === value) return n.inputs[0];
+  if (commutative && scalarOf(g, n.inputs[0]) === value) return n.inputs[1];
+  return undefined;
+}
+
+/** `name` = Clip(Add(x, 3), 0, 6) (opset < 11 attributes or constant inputs), with single-use intermediates: x, or undefined. */
+function relu6PlusThree(g: G, name: string, chain: Node[]): string | undefined {
+  const clip = producer(g, name);
+  if (!isOp(clip, 'Clip') || singleUse(g, name) === undefined) return undefined;
+  const act = activationOf(g, clip);
+  if (!act || act.params[0] !== 0 || act.params[1] !== 6 || !clip.inputs[0]) return undefined;
+  const add = producer(g, clip.inputs[0]);
+  if (!isOp(add, 'Add') || singleUse(g, add.outputs[0]) !== clip) return undefined;
+  const x = otherOperand(g, add, 3, true);
+  if (x === undefined || !sameShape(g, x, add.outputs[0]) || !sameShape(g, x, name)) return undefined;
+  chain.push(add, clip);
+  return x;
+}
+
+const SIXTH = Math.fround(1 / 6);
+
+/** `name` = D / 6 or D · (1/6) (either order for Mul), D single-use: D, or undefined. */
+function overSix(g: G, n: Node): string | undefined {
+  if (isOp(n, 'Div')) return otherOperand(g, n, 6, false);
+  if (isOp(n, 'Mul')) return otherOperand(g, n, SIXTH, true);
+  return undefined;
+}
+
+/**
+ * HardSwish spelled out, rewritten as one HardSwish node: x·Clip(x+3, 0, 6)/6 (grouped as (x·c)/6 or x·(c/6), the
+ * division a Div by 6 or a Mul by float32(1/6)), and x·HardSigmoid(x) with alpha = float32(1/6), beta = 0.5. Every
+ * intermediate value must have one consumer and not be a graph output; constants must be exact float32 scalars, and
+ * no broadcast may change x's shape.
+ */
+function fuseHardSwish(g: G): number {
+  let count = 0;
+  for (const last of [...g.nodes]) {
+    if (!g.nodes.includes(last) || g.values.get(last.outputs[0])?.dtype !== 'float32') continue;
+    const chain: Node[] = [];
+    let x: string | undefined;
+    const mulOf = (m: Node): string | undefined => {
+      // m = Mul(x, r) with r's producer matched by `inner`: returns x
+      if (!isOp(m, 'Mul') || m.inputs.length !== 2) return undefined;
+      for (const [a, b] of [[m.inputs[0], m.inputs[1]], [m.inputs[1], m.inputs[0]]]) {
+        if (a === b) continue;
+        const sub: Node[] = [];
+        const p = producer(g, b);
+        if (!p || singleUse(g, b) !== m) continue;
+        if (isOp(p, 'HardSigmoid') && p.inputs[0] === a && Math.fround(floatAttr(p, 'alpha', 0.2)) === SIXTH && floatAttr(p, 'beta', 0.5) === 0.5) {
+          sub.push(p);
+        } else if (relu6PlusThree(g, b, sub) === a) {
+          // x · Clip(x + 3, 0, 6), divided by 6 outside
+          chain.push(...sub);
+          return `clip:${a}`;
+        } else {
+          const d = overSix(g, p);
+          if (d === undefined || singleUse(g, d) !== p || relu6PlusThree(g, d, sub) !== a) continue;
+          sub.push(p);
+        }
+        chain.push(...sub);
+        return a;
+      }
+      return undefined;
+    };
+    const m = mulOf(last);
+    if (m !== undefined && !m.startsWith('clip:')) {
+      x = m;
+    } else {
+      chain.length = 0;
+      const inner = overSix(g, last);
+      const mul = inner !== undefined ? producer(g, inner) : undefined;
+      if (!mul || singleUse(g, inner!) !== last) continue;
+      const r = mulOf(mul);
+      if (r === undefined || !r.startsWith('clip:')) continue;
+      x = r.slice(5);
+      chain.push(mul);
+    }
+    if (x === undefined || !sameShape(g, x, last.outputs[0]) || g.values.get(x)?.dtype !== 'float32') continue;
+    chain.push(last);
+    const hs: Node = { name: last.name || `${x}_hardswish`, opType: 'HardSwish', domain: '', inputs: [x], outputs: [last.outputs[0]], attributes: {} };
+    for (const n of chain.slice(0, -1)) g.values.delete(n.outputs[0]);
+    g.nodes = g.nodes.flatMap((n) => (n === last ? [hs] : chain.includes(n) ? [] : [n]));
+    count++;
+  }
+  return count;
+}
+
 /** Nodes none of whose outputs is read or a graph output (after folding: Shape/Constant chains); unused initializers. */
 function dropDeadNodes(g: G): number {
   let count = 0;
@@ -355,7 +453,7 @@ function dropDeadNodes(g: G): number {
   }
 }
 
-const PASSES: Record<PassName, (g: G) => number> = { foldConstants, dropIdentity, foldPad, foldBatchNorm, fuseConv, dropDeadNodes };
+const PASSES: Record<PassName, (g: G) => number> = { foldConstants, dropIdentity, foldPad, foldBatchNorm, fuseHardSwish, fuseConv, dropDeadNodes };
 
 /** Runs the passes in PASS_NAMES order on a copy of `graph` (shapes inferred). Idempotent; inputs/outputs unchanged. */
 export function runPasses(graph: Graph, opts: PassOptions = {}): { graph: Graph; report: PassReport } {
