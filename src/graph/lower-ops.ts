@@ -245,6 +245,9 @@ export function collapseDims(shape: readonly number[], strides: readonly (readon
   return { shape: outShape, strides: outStrides };
 }
 
+/** Elements per invocation of the elementwise fast path. */
+export const EW_PER_THREAD = 4;
+
 function elementwise(c: Lowering, op: ElementwiseOp, operandsIn: { binding: OpBinding; kind: OperandKind; strides: number[]; base: number }[], outIn: View, outName: string, params: number[] = []): OpDispatch {
   const merged = collapseDims(outIn.shape, [outIn.strides, ...operandsIn.map((o) => o.strides)]);
   const out: View = { shape: merged.shape, strides: merged.strides[0], base: outIn.base };
@@ -255,9 +258,15 @@ function elementwise(c: Lowering, op: ElementwiseOp, operandsIn: { binding: OpBi
     const j = 'value' in o.binding ? operands.findIndex((p) => 'value' in p.binding && p.binding.value === (o.binding as { value: string }).value) : k;
     return j;
   });
-  const kernel = generateElementwiseKernel({ op, inputs: operands.map((o) => o.kind), rank: r, sources });
-  const w = c.work(elementCount(out.shape));
+  // Fast path: a flat run (rank ≤ 1) or rows with a per-row operand (per-channel broadcasts: [C, H·W], [N, C, H·W]),
+  // several elements of the last dim per invocation; deeper or narrow views keep one element per invocation.
+  const last = out.shape[r - 1] ?? 1;
+  const perThread = r >= 1 && r <= 3 && last >= EW_PER_THREAD ? EW_PER_THREAD : 1;
+  const kernel = generateElementwiseKernel({ op, inputs: operands.map((o) => o.kind), rank: r, sources, perThread });
+  const chunks = Math.ceil(last / perThread);
+  const w = c.work(perThread > 1 ? (elementCount(out.shape) / last) * chunks : elementCount(out.shape));
   const u: Record<string, number> = { ...w.uniforms, ...fieldValues('os', out.shape), ...fieldValues('ost', out.strides), obase: out.base };
+  if (perThread > 1) u.chunks = chunks;
   const buffers: Record<string, OpBinding> = { out: { value: outName } };
   operands.forEach((o, k) => {
     Object.assign(u, fieldValues(`i${k}st`, o.strides), { [`i${k}base`]: o.base });

@@ -82,7 +82,12 @@ describe('lowerOp', () => {
     const [d] = lowerOp(contextFor(oneNode(y.op, y.ins, {}, {}), {}, y.limits)).dispatches;
     expect(d.workgroups).toEqual([2, 2, 1]);
     expect(d.uniforms.pitch).toBe(128);
-    const big = oneNode('Relu', [f([1, 64 * 4 * 4 + 1])]);
+    const fast = OP_CASES.find((x) => x.name === 'Relu fast y-split dispatch')!;
+    const [fd] = lowerOp(contextFor(oneNode(fast.op, fast.ins, {}, {}), {}, fast.limits)).dispatches;
+    expect(fd.kernel.id).toBe('ew_relu_f32_r1_v_x4');
+    expect([fd.workgroups, fd.uniforms.total, fd.uniforms.chunks, fd.uniforms.pitch]).toEqual([[2, 2, 1], 201, 201, 128]);
+    // 4 elements per invocation: 4 · 1024 + 1 elements are 1025 invocations
+    const big = oneNode('Relu', [f([1, 4 * 64 * 4 * 4 + 1])]);
     expect(() => lowerOp(contextFor(big, {}, { maxComputeWorkgroupsPerDimension: 4, maxStorageBufferBindingSize: 1 << 20 }))).toThrow(/node 'n0' \(Relu\): dispatch of 1025 invocations exceeds/);
   });
 
