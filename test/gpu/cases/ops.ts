@@ -157,6 +157,13 @@ export const OP_CASES: OpCase[] = [
   { name: 'Sub fast batch per-channel', op: 'Sub', ins: [f([2, 3, 5, 5]), f([1, 3, 1, 1])] },
   { name: 'Add fast last dim 5', op: 'Add', ins: [f([2, 3, 5]), f([3, 5])] },
   { name: 'HardSwish fast flat 6', op: 'HardSwish', ins: [f([6])], range: [-8, 8] },
+  // vec4 form (last dim a multiple of 4, aligned rows): flat, per-channel operand first or second, scalar, batch
+  { name: 'Mul vec4 flat', op: 'Mul', ins: [f([1, 2, 4, 6]), f([1, 2, 4, 6])] },
+  { name: 'Add vec4 per-channel constant', op: 'Add', ins: [f([1, 3, 4, 4]), cf([3, 1, 1], [0.5, -1, 2])] },
+  { name: 'Div vec4 per-channel value first', op: 'Div', ins: [f([1, 3, 1, 1]), f([1, 3, 2, 4])], range: [0.5, 3] },
+  { name: 'Sub vec4 batch per-channel', op: 'Sub', ins: [f([2, 3, 4, 2]), f([1, 3, 1, 1])] },
+  { name: 'Clip vec4 scalar bounds', op: 'Clip', ins: [f([1, 5, 4, 4]), cf([], [-0.5]), cf([], [0.75])], opset: 13 },
+  { name: 'Sigmoid vec4 flat', op: 'Sigmoid', ins: [f([1, 1, 8, 8])], range: [-8, 8] },
   { name: 'Relu fast y-split dispatch', op: 'Relu', ins: [f([1, 1, 3, 267])], limits: { maxComputeWorkgroupsPerDimension: 2, maxStorageBufferBindingSize: 1 << 27 } },
   { name: 'Gemm B in column chunks', op: 'Gemm', ins: [f([6, 13]), cf([23, 13], seq(299)), cf([1, 23], seq(23, 2))], attrs: { transB: attr.int(1) }, limits: { maxComputeWorkgroupsPerDimension: 65535, maxStorageBufferBindingSize: 13 * 16 * 2 }, tol: 1e-5 },
   { name: 'ConstantOfShape not folded', op: 'ConstantOfShape', ins: [ci([3, 25000])], attrs: { value: { type: 'tensor', value: fromNumbers('v', 'float32', [1], [2.5]) } } },
