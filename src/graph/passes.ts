@@ -9,7 +9,7 @@ import { WINOCONV_DOMAIN } from './shape-inference.ts';
 
 export { WINOCONV_DOMAIN };
 
-export const PASS_NAMES = ['foldConstants', 'dropIdentity', 'foldPad', 'foldBatchNorm', 'fuseHardSwish', 'fuseConv', 'dropDeadNodes'] as const;
+export const PASS_NAMES = ['foldConstants', 'dropIdentity', 'foldPad', 'foldBatchNorm', 'foldConvAffine', 'fuseHardSwish', 'fuseConv', 'dropDeadNodes'] as const;
 export type PassName = (typeof PASS_NAMES)[number];
 
 export interface PassOptions {
@@ -335,6 +335,68 @@ function fuseConv(g: G): number {
   return count;
 }
 
+/** A constant float32 operand as one value per output channel of a rank-`rank` NCHW-like output with `m` channels. */
+function perChannel(g: G, name: string, rank: number, m: number): number[] | undefined {
+  const t = constOf(g, name);
+  if (!t || t.dtype !== 'float32' || t.dims.length > rank) return undefined;
+  const v = toNumbers(t);
+  if (v.length === 1) return new Array<number>(m).fill(v[0]);
+  const dims = [...new Array<number>(rank - t.dims.length).fill(1), ...t.dims];
+  return dims.every((d, i) => (i === 1 ? d === m : d === 1)) ? v : undefined;
+}
+
+/**
+ * Conv → Mul(constant) → Add(constant) (either or both; scalars or one value per output channel, operands in either
+ * order), as PP-LCNet's learnable affine blocks spell them: W and B rescaled and shifted (float64 math), the
+ * Mul/Add gone, so an activation after them can fuse. Intermediate values must have one consumer.
+ */
+function foldConvAffine(g: G): number {
+  let count = 0;
+  for (const conv of [...g.nodes]) {
+    if (!isConv(conv) || !g.nodes.includes(conv)) continue;
+    const w = constOf(g, conv.inputs[1]);
+    const b = conv.inputs[2] ? constOf(g, conv.inputs[2]) : undefined;
+    const out = g.values.get(conv.outputs[0]);
+    if (!w || w.dtype !== 'float32' || (conv.inputs[2] && (!b || b.dtype !== 'float32')) || out?.dtype !== 'float32' || !out.shape) continue;
+    const m = w.dims[0];
+    const rank = out.shape.length;
+    const scale = new Array<number>(m).fill(1);
+    const shift = new Array<number>(m).fill(0);
+    const chain: Node[] = [];
+    let cur = conv.outputs[0];
+    for (const op of ['Mul', 'Add'] as const) {
+      const next = singleUse(g, cur);
+      if (!isOp(next, op) || next.inputs.length !== 2 || next.inputs[0] === next.inputs[1]) continue;
+      const other = next.inputs[0] === cur ? next.inputs[1] : next.inputs[0];
+      const v = perChannel(g, other, rank, m);
+      if (!v || !sameShape(g, next.outputs[0], cur)) continue;
+      if (op === 'Mul') v.forEach((k, o) => (scale[o] = k));
+      else v.forEach((k, o) => (shift[o] = k));
+      chain.push(next);
+      cur = next.outputs[0];
+    }
+    if (chain.length === 0) continue;
+    const per = w.data.length / m;
+    const wf = new Float32Array(w.data.length);
+    const bf = new Float32Array(m);
+    for (let o = 0; o < m; o++) {
+      for (let j = 0; j < per; j++) wf[o * per + j] = (w.data[o * per + j] as number) * scale[o];
+      bf[o] = (b ? (b.data[o] as number) : 0) * scale[o] + shift[o];
+    }
+    const wName = uniqueName(g, `${conv.inputs[1]}_affine`);
+    addInitializer(g, { name: wName, dtype: 'float32', dims: [...w.dims], data: wf });
+    const bName = uniqueName(g, `${conv.inputs[2] || `${conv.name}_B`}_affine`);
+    addInitializer(g, { name: bName, dtype: 'float32', dims: [m], data: bf });
+    g.values.delete(conv.outputs[0]);
+    for (const n of chain.slice(0, -1)) g.values.delete(n.outputs[0]);
+    conv.inputs = [conv.inputs[0], wName, bName];
+    conv.outputs = [cur];
+    g.nodes = g.nodes.filter((n) => !chain.includes(n));
+    count++;
+  }
+  return count;
+}
+
 /** The single float value of a constant scalar (one element) input, or undefined. */
 function scalarOf(g: G, name: string): number | undefined {
   const t = constOf(g, name);
@@ -453,7 +515,7 @@ function dropDeadNodes(g: G): number {
   }
 }
 
-const PASSES: Record<PassName, (g: G) => number> = { foldConstants, dropIdentity, foldPad, foldBatchNorm, fuseHardSwish, fuseConv, dropDeadNodes };
+const PASSES: Record<PassName, (g: G) => number> = { foldConstants, dropIdentity, foldPad, foldBatchNorm, foldConvAffine, fuseHardSwish, fuseConv, dropDeadNodes };
 
 /** Runs the passes in PASS_NAMES order on a copy of `graph` (shapes inferred). Idempotent; inputs/outputs unchanged. */
 export function runPasses(graph: Graph, opts: PassOptions = {}): { graph: Graph; report: PassReport } {
