@@ -245,6 +245,9 @@ export function collapseDims(shape: readonly number[], strides: readonly (readon
   return { shape: outShape, strides: outStrides };
 }
 
+/** Elements per invocation of the elementwise fast path. */
+export const EW_PER_THREAD = 4;
+
 function elementwise(c: Lowering, op: ElementwiseOp, operandsIn: { binding: OpBinding; kind: OperandKind; strides: number[]; base: number }[], outIn: View, outName: string, params: number[] = []): OpDispatch {
   const merged = collapseDims(outIn.shape, [outIn.strides, ...operandsIn.map((o) => o.strides)]);
   const out: View = { shape: merged.shape, strides: merged.strides[0], base: outIn.base };
@@ -255,12 +258,25 @@ function elementwise(c: Lowering, op: ElementwiseOp, operandsIn: { binding: OpBi
     const j = 'value' in o.binding ? operands.findIndex((p) => 'value' in p.binding && p.binding.value === (o.binding as { value: string }).value) : k;
     return j;
   });
-  const kernel = generateElementwiseKernel({ op, inputs: operands.map((o) => o.kind), rank: r, sources });
-  const w = c.work(elementCount(out.shape));
-  const u: Record<string, number> = { ...w.uniforms, ...fieldValues('os', out.shape), ...fieldValues('ost', out.strides), obase: out.base };
+  // Fast path: a flat run (rank ≤ 1) or rows with a per-row operand (per-channel broadcasts: [C, H·W], [N, C, H·W]),
+  // several elements of the last dim per invocation; deeper or narrow views keep one element per invocation.
+  const last = out.shape[r - 1] ?? 1;
+  // vec4 form: the output and each operand walk the last dim with stride 1 from vec4-aligned rows, or broadcast it.
+  const aligned = (v: { strides: number[]; base: number }) => v.strides[r - 1] === 1 && v.base % 4 === 0 && v.strides.every((st, d) => d === r - 1 || st % 4 === 0);
+  const vec4 = r >= 1 && r <= 3 && last % 4 === 0 && aligned(out) && operands.every((o) => aligned(o) || o.strides[r - 1] === 0)
+    ? operands.map((o) => o.strides[r - 1] !== 0) : undefined;
+  const useVec4 = vec4 !== undefined && vec4.every((v, k) => v === vec4[sources[k]]);
+  const perThread = !useVec4 && r >= 1 && r <= 3 && last >= EW_PER_THREAD ? EW_PER_THREAD : 1;
+  const kernel = generateElementwiseKernel({ op, inputs: operands.map((o) => o.kind), rank: r, sources, perThread, vec4: useVec4 ? vec4 : undefined });
+  const chunks = Math.ceil(last / (useVec4 ? 4 : perThread));
+  const w = c.work(perThread > 1 || useVec4 ? (elementCount(out.shape) / last) * chunks : elementCount(out.shape));
+  const q = (v: number, isVec: boolean, d = -1) => (isVec && d !== r - 1 ? v / 4 : v);
+  const u: Record<string, number> = { ...w.uniforms, ...fieldValues('os', out.shape), ...fieldValues('ost', out.strides.map((st, d) => q(st, useVec4, d))), obase: q(out.base, useVec4) };
+  if (perThread > 1 || useVec4) u.chunks = chunks;
   const buffers: Record<string, OpBinding> = { out: { value: outName } };
   operands.forEach((o, k) => {
-    Object.assign(u, fieldValues(`i${k}st`, o.strides), { [`i${k}base`]: o.base });
+    const isVec = useVec4 && vec4![k];
+    Object.assign(u, fieldValues(`i${k}st`, o.strides.map((st, d) => q(st, isVec, d))), { [`i${k}base`]: q(o.base, isVec) });
     if (sources[k] === k) buffers[`in${k}`] = o.binding;
   });
   params.forEach((p, k) => (u[`p${k}`] = p));

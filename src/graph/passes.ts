@@ -9,7 +9,7 @@ import { WINOCONV_DOMAIN } from './shape-inference.ts';
 
 export { WINOCONV_DOMAIN };
 
-export const PASS_NAMES = ['foldConstants', 'dropIdentity', 'foldPad', 'foldBatchNorm', 'fuseConv', 'dropDeadNodes'] as const;
+export const PASS_NAMES = ['foldConstants', 'dropIdentity', 'foldPad', 'foldBatchNorm', 'foldConvAffine', 'fuseHardSwish', 'fuseConv', 'dropDeadNodes'] as const;
 export type PassName = (typeof PASS_NAMES)[number];
 
 export interface PassOptions {
@@ -335,6 +335,166 @@ function fuseConv(g: G): number {
   return count;
 }
 
+/** A constant float32 operand as one value per output channel of a rank-`rank` NCHW-like output with `m` channels. */
+function perChannel(g: G, name: string, rank: number, m: number): number[] | undefined {
+  const t = constOf(g, name);
+  if (!t || t.dtype !== 'float32' || t.dims.length > rank) return undefined;
+  const v = toNumbers(t);
+  if (v.length === 1) return new Array<number>(m).fill(v[0]);
+  const dims = [...new Array<number>(rank - t.dims.length).fill(1), ...t.dims];
+  return dims.every((d, i) => (i === 1 ? d === m : d === 1)) ? v : undefined;
+}
+
+/**
+ * Conv → Mul(constant) → Add(constant) (either or both; scalars or one value per output channel, operands in either
+ * order), as PP-LCNet's learnable affine blocks spell them: W and B rescaled and shifted (float64 math), the
+ * Mul/Add gone, so an activation after them can fuse. Intermediate values must have one consumer.
+ */
+function foldConvAffine(g: G): number {
+  let count = 0;
+  for (const conv of [...g.nodes]) {
+    if (!isConv(conv) || !g.nodes.includes(conv)) continue;
+    const w = constOf(g, conv.inputs[1]);
+    const b = conv.inputs[2] ? constOf(g, conv.inputs[2]) : undefined;
+    const out = g.values.get(conv.outputs[0]);
+    if (!w || w.dtype !== 'float32' || (conv.inputs[2] && (!b || b.dtype !== 'float32')) || out?.dtype !== 'float32' || !out.shape) continue;
+    const m = w.dims[0];
+    const rank = out.shape.length;
+    const scale = new Array<number>(m).fill(1);
+    const shift = new Array<number>(m).fill(0);
+    const chain: Node[] = [];
+    let cur = conv.outputs[0];
+    for (const op of ['Mul', 'Add'] as const) {
+      const next = singleUse(g, cur);
+      if (!isOp(next, op) || next.inputs.length !== 2 || next.inputs[0] === next.inputs[1]) continue;
+      const other = next.inputs[0] === cur ? next.inputs[1] : next.inputs[0];
+      const v = perChannel(g, other, rank, m);
+      if (!v || !sameShape(g, next.outputs[0], cur)) continue;
+      if (op === 'Mul') v.forEach((k, o) => (scale[o] = k));
+      else v.forEach((k, o) => (shift[o] = k));
+      chain.push(next);
+      cur = next.outputs[0];
+    }
+    if (chain.length === 0) continue;
+    const per = w.data.length / m;
+    const wf = new Float32Array(w.data.length);
+    const bf = new Float32Array(m);
+    for (let o = 0; o < m; o++) {
+      for (let j = 0; j < per; j++) wf[o * per + j] = (w.data[o * per + j] as number) * scale[o];
+      bf[o] = (b ? (b.data[o] as number) : 0) * scale[o] + shift[o];
+    }
+    const wName = uniqueName(g, `${conv.inputs[1]}_affine`);
+    addInitializer(g, { name: wName, dtype: 'float32', dims: [...w.dims], data: wf });
+    const bName = uniqueName(g, `${conv.inputs[2] || `${conv.name}_B`}_affine`);
+    addInitializer(g, { name: bName, dtype: 'float32', dims: [m], data: bf });
+    g.values.delete(conv.outputs[0]);
+    for (const n of chain.slice(0, -1)) g.values.delete(n.outputs[0]);
+    conv.inputs = [conv.inputs[0], wName, bName];
+    conv.outputs = [cur];
+    g.nodes = g.nodes.filter((n) => !chain.includes(n));
+    count++;
+  }
+  return count;
+}
+
+/** The single float value of a constant scalar (one element) input, or undefined. */
+function scalarOf(g: G, name: string): number | undefined {
+  const t = constOf(g, name);
+  return t && t.dtype === 'float32' && t.data.length === 1 && t.dims.length <= 1 ? (t.data[0] as number) : undefined;
+}
+
+const isOp = (n: Node | undefined, op: string): n is Node => n !== undefined && n.domain === '' && n.opType === op && n.outputs.length === 1;
+
+/** Binary node `n` = op(v, c) or op(c, v) with c a constant scalar equal to `value` (commutative ops only for c first). */
+function otherOperand(g: G, n: Node, value: number, commutative: boolean): string | undefined {
+  if (n.inputs.length !== 2) return undefined;
+  if (scalarOf(g, n.inputs[1]) === value) return n.inputs[0];
+  if (commutative && scalarOf(g, n.inputs[0]) === value) return n.inputs[1];
+  return undefined;
+}
+
+/** `name` = Clip(Add(x, 3), 0, 6) (opset < 11 attributes or constant inputs), with single-use intermediates: x, or undefined. */
+function relu6PlusThree(g: G, name: string, chain: Node[]): string | undefined {
+  const clip = producer(g, name);
+  if (!isOp(clip, 'Clip') || singleUse(g, name) === undefined) return undefined;
+  const act = activationOf(g, clip);
+  if (!act || act.params[0] !== 0 || act.params[1] !== 6 || !clip.inputs[0]) return undefined;
+  const add = producer(g, clip.inputs[0]);
+  if (!isOp(add, 'Add') || singleUse(g, add.outputs[0]) !== clip) return undefined;
+  const x = otherOperand(g, add, 3, true);
+  if (x === undefined || !sameShape(g, x, add.outputs[0]) || !sameShape(g, x, name)) return undefined;
+  chain.push(add, clip);
+  return x;
+}
+
+const SIXTH = Math.fround(1 / 6);
+
+/** `name` = D / 6 or D · (1/6) (either order for Mul), D single-use: D, or undefined. */
+function overSix(g: G, n: Node): string | undefined {
+  if (isOp(n, 'Div')) return otherOperand(g, n, 6, false);
+  if (isOp(n, 'Mul')) return otherOperand(g, n, SIXTH, true);
+  return undefined;
+}
+
+/**
+ * HardSwish spelled out, rewritten as one HardSwish node: x·Clip(x+3, 0, 6)/6 (grouped as (x·c)/6 or x·(c/6), the
+ * division a Div by 6 or a Mul by float32(1/6)), and x·HardSigmoid(x) with alpha = float32(1/6), beta = 0.5. Every
+ * intermediate value must have one consumer and not be a graph output; constants must be exact float32 scalars, and
+ * no broadcast may change x's shape.
+ */
+function fuseHardSwish(g: G): number {
+  let count = 0;
+  for (const last of [...g.nodes]) {
+    if (!g.nodes.includes(last) || g.values.get(last.outputs[0])?.dtype !== 'float32') continue;
+    const chain: Node[] = [];
+    let x: string | undefined;
+    const mulOf = (m: Node): string | undefined => {
+      // m = Mul(x, r) with r's producer matched by `inner`: returns x
+      if (!isOp(m, 'Mul') || m.inputs.length !== 2) return undefined;
+      for (const [a, b] of [[m.inputs[0], m.inputs[1]], [m.inputs[1], m.inputs[0]]]) {
+        if (a === b) continue;
+        const sub: Node[] = [];
+        const p = producer(g, b);
+        if (!p || singleUse(g, b) !== m) continue;
+        if (isOp(p, 'HardSigmoid') && p.inputs[0] === a && Math.fround(floatAttr(p, 'alpha', 0.2)) === SIXTH && floatAttr(p, 'beta', 0.5) === 0.5) {
+          sub.push(p);
+        } else if (relu6PlusThree(g, b, sub) === a) {
+          // x · Clip(x + 3, 0, 6), divided by 6 outside
+          chain.push(...sub);
+          return `clip:${a}`;
+        } else {
+          const d = overSix(g, p);
+          if (d === undefined || singleUse(g, d) !== p || relu6PlusThree(g, d, sub) !== a) continue;
+          sub.push(p);
+        }
+        chain.push(...sub);
+        return a;
+      }
+      return undefined;
+    };
+    const m = mulOf(last);
+    if (m !== undefined && !m.startsWith('clip:')) {
+      x = m;
+    } else {
+      chain.length = 0;
+      const inner = overSix(g, last);
+      const mul = inner !== undefined ? producer(g, inner) : undefined;
+      if (!mul || singleUse(g, inner!) !== last) continue;
+      const r = mulOf(mul);
+      if (r === undefined || !r.startsWith('clip:')) continue;
+      x = r.slice(5);
+      chain.push(mul);
+    }
+    if (x === undefined || !sameShape(g, x, last.outputs[0]) || g.values.get(x)?.dtype !== 'float32') continue;
+    chain.push(last);
+    const hs: Node = { name: last.name || `${x}_hardswish`, opType: 'HardSwish', domain: '', inputs: [x], outputs: [last.outputs[0]], attributes: {} };
+    for (const n of chain.slice(0, -1)) g.values.delete(n.outputs[0]);
+    g.nodes = g.nodes.flatMap((n) => (n === last ? [hs] : chain.includes(n) ? [] : [n]));
+    count++;
+  }
+  return count;
+}
+
 /** Nodes none of whose outputs is read or a graph output (after folding: Shape/Constant chains); unused initializers. */
 function dropDeadNodes(g: G): number {
   let count = 0;
@@ -355,7 +515,7 @@ function dropDeadNodes(g: G): number {
   }
 }
 
-const PASSES: Record<PassName, (g: G) => number> = { foldConstants, dropIdentity, foldPad, foldBatchNorm, fuseConv, dropDeadNodes };
+const PASSES: Record<PassName, (g: G) => number> = { foldConstants, dropIdentity, foldPad, foldBatchNorm, foldConvAffine, fuseHardSwish, fuseConv, dropDeadNodes };
 
 /** Runs the passes in PASS_NAMES order on a copy of `graph` (shapes inferred). Idempotent; inputs/outputs unchanged. */
 export function runPasses(graph: Graph, opts: PassOptions = {}): { graph: Graph; report: PassReport } {

@@ -42,11 +42,26 @@ export interface ElementwiseConfig {
   rank: number;
   /** Operand k reads binding in<sources[k]> (sources[k] ≤ k; the same arena value bound once). Default: its own. */
   sources?: number[];
+  /**
+   * Elements per invocation along the last output dimension (≥ 2; rank ≥ 1): invocation t handles row t / chunks
+   * (decomposed over the leading dims) and columns (t % chunks) · perThread + 0..perThread-1 of the last dim, so the
+   * div/mod cost is paid once per `perThread` elements. Default: one element per invocation.
+   */
+  perThread?: number;
+  /**
+   * vec4 form (rank ≥ 1; the output's last dim a multiple of 4, walked with stride 1): the output and every operand
+   * marked true are bound as array<vec4<f32>> and addressed in vec4 units (base and strides / 4, last stride 1);
+   * operands marked false are read once per invocation (last stride 0) and broadcast over the 4 lanes. Invocation t
+   * writes vec4 t % chunks of row t / chunks. Exclusive with perThread.
+   */
+  vec4?: boolean[];
 }
 
 export function elementwiseKernelId(c: ElementwiseConfig): string {
   const src = c.sources && c.sources.some((s, k) => s !== k) ? `_s${c.sources.join('')}` : '';
-  return `ew_${c.op}_f32_r${c.rank}_${kindsId(c.inputs)}${src}`;
+  const per = c.perThread && c.perThread > 1 ? `_x${c.perThread}` : '';
+  const v4 = c.vec4 ? `_q${c.vec4.map((v) => (v ? 'v' : 's')).join('')}` : '';
+  return `ew_${c.op}_f32_r${c.rank}_${kindsId(c.inputs)}${src}${per}${v4}`;
 }
 
 function expression(op: ElementwiseOp, n: number): string {
@@ -99,22 +114,74 @@ export function generateElementwiseKernel(c: ElementwiseConfig): KernelSource {
   if (sources.length !== n || sources.some((s, k) => !(Number.isInteger(s) && s >= 0 && s <= k && sources[s] === s && c.inputs[s] === c.inputs[k]))) {
     throw new Error(`elementwise ${c.op}: sources [${sources.join(', ')}] must map each operand to an earlier (or its own) binding of the same kind`);
   }
+  const per = c.perThread ?? 1;
+  if (!(Number.isInteger(per) && per >= 1 && per <= 16) || (per > 1 && r < 1)) throw new Error(`elementwise ${c.op}: perThread ${per} must be 1..16 (above 1 only with rank ≥ 1)`);
   const uniforms: UniformField[] = [...LINEAR_UNIFORMS, ...fields('os', r, 'u32'), ...fields('ost', r, 'i32'), { name: 'obase', type: 'i32' }];
+  const v4 = c.vec4;
+  if (v4 && (v4.length !== n || r < 1 || per > 1 || v4.some((v, k) => v !== v4[sources[k]]))) {
+    throw new Error(`elementwise ${c.op}: vec4 [${v4.join(', ')}] needs one flag per operand (the same for a shared binding), rank ≥ 1, no perThread`);
+  }
+  if (per > 1 || v4) uniforms.push({ name: 'chunks', type: 'u32' });
   for (let k = 0; k < n; k++) uniforms.push(...fields(`i${k}st`, r, 'i32'), { name: `i${k}base`, type: 'i32' });
   for (let p = 0; p < spec.params; p++) uniforms.push({ name: `p${p}`, type: 'f32' });
   const part: WgslPart = {
     idPart: '',
-    bindings: [...c.inputs.flatMap((k, i) => (sources[i] === i ? [operandBinding(`in${i}`, k)] : [])), operandBinding('out', 'value')],
+    bindings: [
+      ...c.inputs.flatMap((k, i) => (sources[i] === i ? [operandBinding(`in${i}`, k, v4?.[i] ? 'array<vec4<f32>>' : 'array<f32>')] : [])),
+      operandBinding('out', 'value', v4 ? 'array<vec4<f32>>' : 'array<f32>'),
+    ],
     uniforms,
     code: c.op === 'pow' ? POW_CODE : '',
   };
-  const loads = c.inputs.map((_, k) => `  let x${k} = in${sources[k]}[${offsetExpr('c', `i${k}st`, r, `params.i${k}base`)}];`).join('\n');
-  const body = [decompose('i', 'os', 'c', r), loads, `  out[${offsetExpr('c', 'ost', r, 'params.obase')}] = ${expression(c.op, n)};`].filter(Boolean).join('\n');
+  let body: string;
+  if (v4) {
+    const l = r - 1;
+    const lanes = ['x', 'y', 'z', 'w'].map((lane) => {
+      const xs = c.inputs.map((_, k) => `let x${k} = ${v4[k] ? `v${k}.${lane}` : `v${k}`};`).join(' ');
+      return `  { ${xs} r.${lane} = ${expression(c.op, n)}; }`;
+    });
+    body = [
+      '  let row = i / params.chunks;',
+      '  let q = i32(i % params.chunks);',
+      decompose('row', 'os', 'c', l),
+      ...c.inputs.map((_, k) => `  let v${k} = in${sources[k]}[${offsetExpr('c', `i${k}st`, l, `params.i${k}base`)}${v4[k] ? ' + q' : ''}];`),
+      '  var r: vec4<f32>;',
+      ...lanes,
+      `  out[${offsetExpr('c', 'ost', l, 'params.obase')} + q] = r;`,
+    ].filter(Boolean).join('\n');
+  } else if (per === 1) {
+    const loads = c.inputs.map((_, k) => `  let x${k} = in${sources[k]}[${offsetExpr('c', `i${k}st`, r, `params.i${k}base`)}];`).join('\n');
+    body = [decompose('i', 'os', 'c', r), loads, `  out[${offsetExpr('c', 'ost', r, 'params.obase')}] = ${expression(c.op, n)};`].filter(Boolean).join('\n');
+  } else {
+    // Row offsets once per invocation, then `per` columns of the last dim: no div/mod per element.
+    const l = r - 1;
+    const rowBases = [
+      `  let ob = ${offsetExpr('c', 'ost', l, 'params.obase')};`,
+      ...c.inputs.map((_, k) => `  let b${k} = ${offsetExpr('c', `i${k}st`, l, `params.i${k}base`)};`),
+    ].join('\n');
+    const loads = c.inputs.map((_, k) => `    let x${k} = in${sources[k]}[b${k} + col * params.i${k}st${l}];`).join('\n');
+    body = [
+      '  let row = i / params.chunks;',
+      `  let col0 = i32((i % params.chunks) * ${per}u);`,
+      decompose('row', 'os', 'c', l),
+      rowBases,
+      `  let cols = min(${per}, i32(params.os${l}) - col0);`,
+      '  for (var j = 0; j < cols; j++) {',
+      '    let col = col0 + j;',
+      loads,
+      `    out[ob + col * params.ost${l}] = ${expression(c.op, n)};`,
+      '  }',
+    ].filter(Boolean).join('\n');
+  }
   return composeKernel({
     id: elementwiseKernelId(c),
     header: `Elementwise ${c.op} over a rank-${r} output, ${n} input(s), float32.
-One invocation per output element: i = gid.x + gid.y · pitch (linear, last dim fastest) → coordinates c;
-each operand is read at base + Σ c_d · stride_d (stride 0 broadcasts), the output written likewise.
+${v4 ? `vec4 form: invocation i = gid.x + gid.y · pitch writes vec4 i % chunks of row i / chunks (coordinates c of the
+leading dims); output and vec4 operands are addressed in vec4 units (base + Σ c_d · stride_d + i % chunks), the
+others read once per row (base + Σ c_d · stride_d) and broadcast over the 4 lanes; total = rows · chunks.` : per === 1 ? `One invocation per output element: i = gid.x + gid.y · pitch (linear, last dim fastest) → coordinates c;
+each operand is read at base + Σ c_d · stride_d (stride 0 broadcasts), the output written likewise.` : `${per} elements of the last dim per invocation: i = gid.x + gid.y · pitch → row i / chunks (coordinates c of the
+leading dims) and columns (i % chunks) · ${per} + 0..${per - 1}; each operand is read at base + Σ c_d · stride_d
+(stride 0 broadcasts), the output written likewise; total = rows · chunks, chunks = ceil(last dim / ${per}).`}
 No workgroup memory, no barriers. Dispatch: linearWork(total, ${OP_WORKGROUP}) → [ceil(total / ${OP_WORKGROUP}) split over x·y, 1].`,
     parts: [part],
     main: linearMain(body),

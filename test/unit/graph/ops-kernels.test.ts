@@ -25,6 +25,10 @@ function all(): KernelSource[] {
   }
   out.push(generateElementwiseKernel({ op: 'add', rank: 2, inputs: ['value', 'value'], sources: [0, 0] }));
   out.push(generateElementwiseKernel({ op: 'max', rank: 3, inputs: ['value', 'constant', 'value', 'value'], sources: [0, 1, 0, 3] }));
+  for (const rank of [1, 2, 3]) out.push(generateElementwiseKernel({ op: 'affine', rank, inputs: ['value', 'constant', 'constant'], perThread: 4 }));
+  out.push(generateElementwiseKernel({ op: 'mul', rank: 2, inputs: ['value', 'value'], sources: [0, 0], perThread: 4 }));
+  for (const rank of [1, 2, 3]) out.push(generateElementwiseKernel({ op: 'affine', rank, inputs: ['value', 'constant', 'constant'], vec4: [true, false, true] }));
+  out.push(generateElementwiseKernel({ op: 'max', rank: 2, inputs: ['value', 'value', 'value'], sources: [0, 1, 0], vec4: [true, false, true] }));
   for (const rank of [0, 1, 3, 4, 6]) {
     out.push(generateCopyKernel({ rank, input: 'value' }), generateCopyKernel({ rank, input: 'constant' }));
     out.push(generateCopyKernel({ rank, inRank: 6 - rank, input: 'value' }));
@@ -91,6 +95,10 @@ describe('op kernel generators', () => {
   it('refuses bad configs, naming what is wrong', () => {
     expect(() => generateElementwiseKernel({ op: 'add', rank: 2, inputs: ['value'] })).toThrow(/1 inputs, expected 2/);
     expect(() => generateElementwiseKernel({ op: 'relu', rank: 7, inputs: ['value'] })).toThrow(/rank 7/);
+    expect(() => generateElementwiseKernel({ op: 'relu', rank: 0, inputs: ['value'], perThread: 4 })).toThrow(/perThread 4/);
+    expect(() => generateElementwiseKernel({ op: 'relu', rank: 1, inputs: ['value'], perThread: 0 })).toThrow(/perThread 0/);
+    expect(() => generateElementwiseKernel({ op: 'add', rank: 2, inputs: ['value', 'value'], sources: [0, 0], vec4: [true, false] })).toThrow(/vec4/);
+    expect(() => generateElementwiseKernel({ op: 'relu', rank: 0, inputs: ['value'], vec4: [true] })).toThrow(/vec4/);
     expect(() => generateElementwiseKernel({ op: 'add', rank: 2, inputs: ['value', 'constant'], sources: [0, 0] })).toThrow(/sources/);
     expect(() => generateMatmulKernel({ tm: 2 as 4, batchRank: 0, a: 'value', b: 'value', bias: 'none' })).toThrow(/tm 2/);
     expect(() => generateMatmulKernel({ tm: 4, batchRank: 0, a: 'value', b: 'value', bias: 'none', packedB: true })).toThrow(/packedB needs a constant B/);

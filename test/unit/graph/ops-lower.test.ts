@@ -82,7 +82,22 @@ describe('lowerOp', () => {
     const [d] = lowerOp(contextFor(oneNode(y.op, y.ins, {}, {}), {}, y.limits)).dispatches;
     expect(d.workgroups).toEqual([2, 2, 1]);
     expect(d.uniforms.pitch).toBe(128);
-    const big = oneNode('Relu', [f([1, 64 * 4 * 4 + 1])]);
+    const fast = OP_CASES.find((x) => x.name === 'Relu fast y-split dispatch')!;
+    const [fd] = lowerOp(contextFor(oneNode(fast.op, fast.ins, {}, {}), {}, fast.limits)).dispatches;
+    expect(fd.kernel.id).toBe('ew_relu_f32_r1_v_x4');
+    expect([fd.workgroups, fd.uniforms.total, fd.uniforms.chunks, fd.uniforms.pitch]).toEqual([[2, 2, 1], 201, 201, 128]);
+    const idOf = (name: string) => {
+      const k = OP_CASES.find((x) => x.name === name)!;
+      return lowerOp(contextFor(oneNode(k.op, k.ins, k.attrs ?? {}, { opset: k.opset }))).dispatches[0].kernel.id;
+    };
+    expect(idOf('Mul vec4 flat')).toBe('ew_mul_f32_r1_vv_qvv');
+    expect(idOf('Div vec4 per-channel value first')).toBe('ew_div_f32_r2_vv_qsv');
+    expect(idOf('Add vec4 per-channel constant')).toBe('ew_add_f32_r2_vc_qvs');
+    expect(idOf('Sub vec4 batch per-channel')).toBe('ew_sub_f32_r3_vv_qvs');
+    expect(idOf('Mul fast flat odd length')).toBe('ew_mul_f32_r1_vv_x4');
+    expect(idOf('Mul fast per-channel constant')).toBe('ew_mul_f32_r2_vc_x4');
+    // 4 elements per invocation: 4 · 1024 + 1 elements are 1025 invocations
+    const big = oneNode('Relu', [f([1, 4 * 64 * 4 * 4 + 1])]);
     expect(() => lowerOp(contextFor(big, {}, { maxComputeWorkgroupsPerDimension: 4, maxStorageBufferBindingSize: 1 << 20 }))).toThrow(/node 'n0' \(Relu\): dispatch of 1025 invocations exceeds/);
   });
 

