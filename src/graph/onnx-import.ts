@@ -29,7 +29,7 @@ export interface ImportOptions {
 }
 
 // The decoded messages, as far as this file reads them (protobufjs fills absent fields with defaults).
-interface PTensor {
+export interface PTensor {
   dims: Int64Like[]; dataType: number; segment?: object | null; floatData: number[]; int32Data: number[];
   stringData: Uint8Array[]; int64Data: Int64Like[]; name: string; rawData: Uint8Array; externalData: { key: string; value: string }[];
   dataLocation: number; doubleData: number[]; uint64Data: Int64Like[];
@@ -218,9 +218,14 @@ function convertValueInfo(vi: PValueInfo, what: string): ValueInfo {
   return { name, dtype, shape };
 }
 
-function convertTensor(t: PTensor, what: string): Tensor {
+/**
+ * A decoded TensorProto as a Tensor (raw_data or the typed *_data fields, little-endian), checked: external data,
+ * segments, unsupported types, bad dims and data lengths are OnnxLoadErrors naming `what` and the tensor's name.
+ * Also reads `.pb` tensor files (src/graph/test-data.ts).
+ */
+export function convertTensor(t: PTensor, what: string): Tensor {
   const name = t.name;
-  const label = `${what} '${name}'`;
+  const label = name ? `${what} '${name}'` : what;
   if (t.dataLocation === 1 || t.externalData.length > 0) {
     const loc = t.externalData.find((e) => e.key === 'location')?.value;
     throw new OnnxLoadError(`${label} stores its data externally${loc ? ` (location '${loc}')` : ''}; external data is not supported`);
@@ -239,12 +244,13 @@ function convertTensor(t: PTensor, what: string): Tensor {
     if (count > MAX_TENSOR_ELEMENTS) throw new OnnxLoadError(`${label}: shape [${dims.join(', ')}] has more than ${MAX_TENSOR_ELEMENTS} elements`);
   }
   let data: TensorArray;
-  if (t.rawData.length > 0) {
+  const raw = t.rawData instanceof Uint8Array ? t.rawData : new Uint8Array(0);
+  if (raw.length > 0) {
     const need = count * BYTES_PER_ELEMENT[dtype];
-    if (t.rawData.length !== need) {
-      throw new OnnxLoadError(`${label}: raw_data has ${t.rawData.length} bytes; ${dtype} [${dims.join(', ')}] needs ${need}`);
+    if (raw.length !== need) {
+      throw new OnnxLoadError(`${label}: raw_data has ${raw.length} bytes; ${dtype} [${dims.join(', ')}] needs ${need}`);
     }
-    data = fromRawData(dtype, t.rawData, count);
+    data = fromRawData(dtype, raw, count);
   } else {
     const [field, src] = typedField(t, dtype);
     if (src.length !== count) {

@@ -6,22 +6,13 @@
  * tests, ONNX Runtime's onnx_test_runner). input_K/output_K map to the model's graph inputs/outputs in order, or by
  * the TensorProto's name when it names one of them.
  */
-import {
-  BYTES_PER_ELEMENT, ONNX_DTYPE_CODES, type DType, type Tensor, type TensorArray, allocate, dtypeFromCode,
-  fromRawData, onnxTypeName, toNumbers, toRawData,
-} from './ir.ts';
-import { type Int64Like, int64ToBigInt, int64ToNumber, onnxType } from './onnx-proto.ts';
-import { decodeOnnx } from './onnx-import.ts';
+import { ONNX_DTYPE_CODES, type DType, type Tensor, toNumbers, toRawData } from './ir.ts';
+import { onnxType } from './onnx-proto.ts';
+import { type PTensor, convertTensor, decodeOnnx } from './onnx-import.ts';
 
 // ---------------------------------------------------------------------------------------------- TensorProto
 
-interface PTensor {
-  dims: Int64Like[]; dataType: number; segment?: object | null; floatData: number[]; int32Data: number[];
-  stringData: Uint8Array[]; int64Data: Int64Like[]; name: string; rawData: Uint8Array; externalData: { key: string; value: string }[];
-  dataLocation: number; doubleData: number[]; uint64Data: Int64Like[];
-}
-
-/** Decodes a serialized TensorProto (a `.pb` file): raw_data or the typed *_data fields, little-endian. */
+/** Decodes a serialized TensorProto (a `.pb` file) with the model importer's tensor rules (convertTensor). */
 export function decodeTensorProto(bytes: Uint8Array, what = 'tensor'): Tensor {
   let t: PTensor;
   try {
@@ -30,47 +21,7 @@ export function decodeTensorProto(bytes: Uint8Array, what = 'tensor'): Tensor {
   } catch (e) {
     throw new Error(`${what}: not a TensorProto (${(e as Error).message})`);
   }
-  const label = `${what}${t.name ? ` '${t.name}'` : ''}`;
-  if (t.dataLocation === 1 || t.externalData.length > 0) {
-    const loc = t.externalData.find((e) => e.key === 'location')?.value;
-    throw new Error(`${label} stores its data externally${loc ? ` (location '${loc}')` : ''}; external data is not supported in .pb files`);
-  }
-  if (t.segment) throw new Error(`${label} is a segment of a larger tensor; segmented tensors are not supported`);
-  if (t.dataType === 8) throw new Error(`${label} is a STRING tensor; only numeric tensors are supported`);
-  const dtype = dtypeFromCode(t.dataType);
-  if (!dtype) throw new Error(`${label} has data type ${onnxTypeName(t.dataType)}, which is not supported`);
-  const dims = t.dims.map((d, i) => {
-    const v = int64ToNumber(d);
-    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${label}: dim ${i} = ${v} is not a valid size`);
-    return v;
-  });
-  const count = dims.reduce((a, b) => a * b, 1);
-  let data: TensorArray;
-  const raw = t.rawData instanceof Uint8Array ? t.rawData : new Uint8Array(0);
-  if (raw.length > 0) {
-    const need = count * BYTES_PER_ELEMENT[dtype];
-    if (raw.length !== need) throw new Error(`${label}: raw_data has ${raw.length} bytes; ${dtype} [${dims.join(', ')}] needs ${need}`);
-    data = fromRawData(dtype, raw, count);
-  } else {
-    const [field, src] = typedField(t, dtype);
-    if (src.length !== count) throw new Error(`${label}: ${field} has ${src.length} values; [${dims.join(', ')}] needs ${count}`);
-    data = allocate(dtype, count);
-    if (data instanceof BigInt64Array) for (let i = 0; i < count; i++) data[i] = int64ToBigInt(src[i] as Int64Like);
-    else if (data instanceof BigUint64Array) for (let i = 0; i < count; i++) data[i] = BigInt.asUintN(64, int64ToBigInt(src[i] as Int64Like));
-    else if (dtype === 'uint32') for (let i = 0; i < count; i++) data[i] = Number(BigInt.asUintN(32, int64ToBigInt(src[i] as Int64Like)));
-    else (data as Float32Array).set(src as number[]);
-  }
-  return { name: t.name, dtype, dims, data };
-}
-
-function typedField(t: PTensor, dtype: DType): [string, ArrayLike<number | Int64Like>] {
-  switch (dtype) {
-    case 'float32': return ['float_data', t.floatData];
-    case 'float64': return ['double_data', t.doubleData];
-    case 'int64': return ['int64_data', t.int64Data];
-    case 'uint32': case 'uint64': return ['uint64_data', t.uint64Data];
-    default: return ['int32_data', t.int32Data];
-  }
+  return convertTensor(t, what);
 }
 
 /** Serializes a tensor as a TensorProto with raw_data (what ONNX's own test data uses). */
