@@ -72,6 +72,8 @@ export async function openBenchPage(opts: BenchPageOptions = {}): Promise<BenchP
       userDataDir,
       args: chromiumArgs({ swiftshader }).filter((a) => a !== '--headless'),
       protocolTimeout: timeout,
+      // Chromium's start (puppeteer waits 30 s by default) took longer than that on a loaded 2-core machine.
+      timeout: 180_000,
       defaultViewport: { width: 1280, height: 900 },
     });
     const page = await browser.newPage();

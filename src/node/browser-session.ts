@@ -123,6 +123,8 @@ export async function openBrowserSession(opts: BrowserSessionOptions): Promise<B
     userDataDir,
     args: chromiumArgs({ swiftshader }).filter((a) => a !== '--headless'),
     protocolTimeout: opts.timeoutMs ?? 600_000,
+    // Chromium's start (puppeteer waits 30 s by default) took longer than that on a loaded 2-core machine.
+    timeout: 180_000,
   });
   const close = async () => {
     await browser.close().catch(() => undefined);

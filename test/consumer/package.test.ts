@@ -181,7 +181,8 @@ describe('the npm package, installed into a new project', () => {
     const puppeteer = (await import('puppeteer-core')).default;
     const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'winoconv-consumer-chromium-'));
     const t0 = performance.now();
-    const browser = await puppeteer.launch({ executablePath: chrome, headless: true, userDataDir, args: chromiumArgs().filter((a) => a !== '--headless') });
+    // timeout: puppeteer's 30 s default for Chromium to start was exceeded once on a loaded 2-core machine.
+    const browser = await puppeteer.launch({ executablePath: chrome, headless: true, userDataDir, args: chromiumArgs().filter((a) => a !== '--headless'), timeout: 180_000 });
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
