@@ -31,7 +31,8 @@ async function expectFieldError(what: string, f: () => unknown, field: string, r
   return err;
 }
 
-async function expectThrows(what: string, f: () => unknown, rule: RegExp): Promise<void> {
+/** `f` must throw (or reject with) an error whose message matches `rule`. */
+export async function expectThrows(what: string, f: () => unknown, rule: RegExp): Promise<void> {
   let err: unknown;
   try {
     await f();

@@ -12,6 +12,7 @@ import { SessionError, createSession } from '../../../src/graph/session.ts';
 import { conv2dReference } from '../../../src/reference/conv2d.ts';
 import { mulberry32, randomF32 } from '../../../src/util/random.ts';
 import type { GpuCase, GpuTestContext } from '../harness/types.ts';
+import { expectThrows } from './api.ts';
 
 const N = 2, C = 5, H = 9, W = 11, K = 6;
 
@@ -64,17 +65,6 @@ function maxRel(y: ArrayLike<number>, ref: ArrayLike<number>): { abs: number; re
   return { abs, rel: abs / (mag || 1) };
 }
 
-async function expectRefusal(what: string, f: () => Promise<unknown>, rule: RegExp): Promise<void> {
-  let err: unknown;
-  try {
-    await f();
-  } catch (e) {
-    err = e;
-  }
-  if (err === undefined) throw new Error(`${what}: expected an error matching ${rule}, but it was accepted`);
-  if (!rule.test((err as Error).message)) throw new Error(`${what}: expected ${rule}, got ${(err as Error).name}: ${(err as Error).message}`);
-}
-
 async function resBlockMatchesReference(t: GpuTestContext): Promise<void> {
   const engine = await createEngine({ device: t.device });
   const { bytes, reference } = resBlock(7);
@@ -106,10 +96,10 @@ async function runChecksAndGpuOutputs(t: GpuTestContext): Promise<void> {
   const { bytes, reference } = resBlock(3);
   const session = await createSession(engine, bytes, { inputShapes: { x: [N, C, H, W] } });
   const x = randomF32(N * C * H * W, mulberry32(5), -1, 1);
-  await expectRefusal('wrong name', () => session.run({ images: x } as never), /'images' is not a model input.*'x'/);
-  await expectRefusal('missing input', () => session.run({}), /'x'.*missing/);
-  await expectRefusal('wrong size', () => session.run({ x: x.subarray(1) }), /'x' has 1088 elements.*needs 1089|'x' has \d+ elements/);
-  await expectRefusal('wrong dtype', () => session.run({ x: new Float64Array(x.length) } as never), /Float32Array or a GPUBuffer, got Float64Array/);
+  await expectThrows('wrong name', () => session.run({ images: x } as never), /'images' is not a model input.*'x'/);
+  await expectThrows('missing input', () => session.run({}), /'x'.*missing/);
+  await expectThrows('wrong size', () => session.run({ x: x.subarray(1) }), /'x' has 1088 elements.*needs 1089|'x' has \d+ elements/);
+  await expectThrows('wrong dtype', () => session.run({ x: new Float64Array(x.length) } as never), /Float32Array or a GPUBuffer, got Float64Array/);
   const src = t.upload(x, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
   const out = await session.run({ x: src }, { keepOnGpu: true });
   const y = await t.readF32(out.y, N * K * H * W);
@@ -124,12 +114,12 @@ async function runChecksAndGpuOutputs(t: GpuTestContext): Promise<void> {
   const ref1 = reference(x).subarray(0, K * H * W);
   const e1 = maxRel(y1, ref1);
   if (!(e1.rel <= 1e-4)) throw new Error(`after resize to batch 1: max rel error ${e1.rel}`);
-  await expectRefusal('old size after resize', () => session.run({ x }), /'x' has \d+ elements; its shape \[1, 5, 9, 11\] needs 495/);
+  await expectThrows('old size after resize', () => session.run({ x }), /'x' has \d+ elements; its shape \[1, 5, 9, 11\] needs 495/);
   session.destroy();
-  await expectRefusal('run after destroy', () => session.run({ x }), /destroyed/);
-  await expectRefusal('unknown option', () => createSession(engine, bytes, { inputShape: {} } as never), /options\.inputShape: unknown key/);
-  await expectRefusal('symbolic batch not given', () => createSession(engine, bytes), /symbolic shape.*inputShapes/);
-  await expectRefusal('bad algorithm node', () => createSession(engine, bytes, { inputShapes: { x: [1, C, H, W] }, algorithms: { relu1: 'direct' } }), /algorithms names 'relu1'/);
+  await expectThrows('run after destroy', () => session.run({ x }), /destroyed/);
+  await expectThrows('unknown option', () => createSession(engine, bytes, { inputShape: {} } as never), /options\.inputShape: unknown key/);
+  await expectThrows('symbolic batch not given', () => createSession(engine, bytes), /symbolic shape.*inputShapes/);
+  await expectThrows('bad algorithm node', () => createSession(engine, bytes, { inputShapes: { x: [1, C, H, W] }, algorithms: { relu1: 'direct' } }), /algorithms names 'relu1'/);
   engine.destroy();
 }
 
