@@ -112,6 +112,10 @@ export interface ModelProfile {
   split: Record<TimeClass | 'total', number> | null;
   /** Per conv layer, when --check-auto ran. */
   autoCheck?: AutoCheckRow[];
+  /** Why there are no GPU times or no layers (no timestamp-query, a failed profile session). */
+  message?: string;
+  /** Why --check-auto gave no rows. */
+  autoCheckError?: string;
 }
 
 export interface ModelSummary {

@@ -329,13 +329,29 @@ export const ZOO: Record<ZooModelName, (opts?: ZooOptions) => Uint8Array> = {
 };
 
 /**
- * Floating-point operations of the Conv and Gemm nodes (2 · multiply-accumulates) of a graph whose shapes are
+ * Floating-point operations of the Conv, ConvTranspose, Gemm and MatMul nodes (2 · multiply-accumulates) of a graph whose shapes are
  * inferred (importOnnx with fixed input sizes). Throws if a Conv or Gemm output shape is not fully numeric.
  */
 export function convFlops(graph: Graph): number {
   let flops = 0;
   for (const n of graph.nodes) {
-    if (n.opType !== 'Conv' && n.opType !== 'Gemm') continue;
+    if (n.opType !== 'Conv' && n.opType !== 'Gemm' && n.opType !== 'ConvTranspose' && n.opType !== 'MatMul') continue;
+    if (n.opType === 'MatMul') {
+      // Per output element: K multiply-adds, K the last dimension of A (a 1-D A is [K]).
+      const a = graph.values.get(n.inputs[0])?.shape ?? graph.initializers.get(n.inputs[0])?.dims;
+      const y = graph.values.get(n.outputs[0])?.shape;
+      if (!a || !y || ![...a, ...y].every((d) => typeof d === 'number')) throw new Error(`convFlops: ${n.name} has no numeric shapes`);
+      flops += 2 * (y as number[]).reduce((p, d) => p * d, 1) * (a[a.length - 1] as number);
+      continue;
+    }
+    if (n.opType === 'ConvTranspose') {
+      // Every input element meets (C_out / group) · kernel elements of the weight [C_in, C_out / group, kH, kW].
+      const x = graph.values.get(n.inputs[0])?.shape;
+      const wt = graph.initializers.get(n.inputs[1])?.dims ?? graph.values.get(n.inputs[1])?.shape;
+      if (!x || !wt || ![...x, ...wt].every((d) => typeof d === 'number')) throw new Error(`convFlops: ${n.name} has no numeric shapes`);
+      flops += 2 * (x as number[]).reduce((p, d) => p * d, 1) * (wt as number[]).slice(1).reduce((p, d) => p * d, 1);
+      continue;
+    }
     const out = graph.values.get(n.outputs[0])?.shape;
     const w = graph.values.get(n.inputs[1])?.shape ?? graph.initializers.get(n.inputs[1])?.dims;
     if (!out || !w || ![...out, ...w].every((d) => typeof d === 'number')) throw new Error(`convFlops: ${n.name} has no numeric shapes`);

@@ -28,8 +28,13 @@ export const benchVerb: Verb = {
     '--peers adds TensorFlow.js WebGPU and ONNX Runtime Web WebGPU side by side there; --dist drives the production build (dist/demo) instead ' +
     '(--peers and --dist need a checkout of the repository; from the npm package --browser runs the CLI page without peers). Prints a table, writes JSON ' +
     '(default ./winoconv-results/<suite>-<env>-<time>.json) and with --html a self-contained report with charts. ' +
-    '--int8 adds int8 rows (Node): every int8 algorithm on the suite\'s layers, GPU time, speed-up over int8 im2col, bit-exactness or SQNR.',
-  usage: 'winoconv bench [--suite NAME] [--impl NAME,...] [--runs N] [--warmup N] [--browser] [--peers] [--no-ceiling] [--json FILE] [--html FILE] [--screenshot FILE.png] [--dist] [--int8]',
+    '--int8 adds int8 rows (Node): every int8 algorithm on the suite\'s layers, GPU time, speed-up over int8 im2col, bit-exactness or SQNR. ' +
+    '--models NAMES|all benchmarks whole ONNX models instead (bench/models/catalog.ts: blazeface-front, ppocr-cls, resnet18, ...): session creation on a cold engine, first run, ' +
+    'median of --runs (default 5) rounds of session.run (Float32Array inputs → outputs on the CPU), max relative error against ONNX Runtime CPU, arena bytes, and a per-node GPU profile ' +
+    '(time split winograd / other conv / non-conv, slowest nodes; --no-profile skips it); --budget S (default 60) caps the seconds per model and implementation; ' +
+    '--check-auto times auto\'s choice per conv layer against the fastest candidate. In Node winoconv alone; --browser --peers adds ONNX Runtime Web WebGPU and wasm with 1 and 2 threads ' +
+    '(demo/models.html, a checkout only). JSON default ./winoconv-results/models-<env>-<time>.json.',
+  usage: 'winoconv bench [--suite NAME] [--impl NAME,...] [--runs N] [--warmup N] [--browser] [--peers] [--no-ceiling] [--json FILE] [--html FILE] [--screenshot FILE.png] [--dist] [--int8]\n       winoconv bench --models NAMES|all [--impl winoconv,ort-webgpu,ort-wasm-1,ort-wasm-2] [--runs N] [--budget S] [--no-profile] [--check-auto] [--browser [--peers]] [--json FILE] [--html FILE]',
   options: {
     suite: { type: 'string' },
     impl: { type: 'string' },
@@ -43,6 +48,10 @@ export const benchVerb: Verb = {
     screenshot: { type: 'string' },
     dist: { type: 'boolean' },
     int8: { type: 'boolean' },
+    models: { type: 'string' },
+    'check-auto': { type: 'boolean' },
+    budget: { type: 'string' },
+    'no-profile': { type: 'boolean' },
   },
   gpu: (v) => (v.browser ? { browser: true } : { node: true }),
   async run(values) {
@@ -52,6 +61,11 @@ export const benchVerb: Verb = {
       if (!Number.isInteger(n) || n < min) throw new Error(`--${name} = ${String(v)}: must be an integer >= ${min}`);
       return n;
     };
+    if (values.models !== undefined) {
+      const { runBenchModels } = await import('./bench-models.ts');
+      return runBenchModels(values, values.runs === undefined ? undefined : count('runs', values.runs, 5, 1));
+    }
+    if (values['check-auto'] || values.budget !== undefined || values['no-profile']) throw new Error('--check-auto, --budget and --no-profile go with --models');
     if (values.peers && !values.browser) throw new Error('--peers needs --browser: the peers (TensorFlow.js, ONNX Runtime Web) run in the browser page');
     if (values.screenshot && !values.browser) throw new Error('--screenshot needs --browser');
     if (values.dist && !values.browser) throw new Error('--dist needs --browser');
