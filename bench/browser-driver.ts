@@ -6,14 +6,21 @@
  *
  * src/node/browser-session.ts serves pages with no Vite config (the tests' pages need none); the benchmark page
  * needs the config's aliases, hence this small driver with the same Chromium flags.
+ *
+ * openModelsPage opens demo/models.html (`winoconv bench --models --browser`) on the same server, with two
+ * additions in the inline config: COOP/COEP headers on every response (a cross-origin-isolated page, so ORT
+ * wasm can use threads: SharedArrayBuffer), and a plugin serving the ONNX test directories of `npm run onnx-tests`
+ * at /__winoconv/onnx-tests/<name>/<file>.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromiumArgs, ensureChromium } from '../src/node/browser.ts';
 import type { BenchOptions } from './runner.ts';
 import type { BenchResults } from './types.ts';
+import type { ModelsBenchOptions } from './models/runner.ts';
+import type { ModelsBenchResults } from './models/types.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -40,6 +47,66 @@ export interface BenchPage {
 }
 
 export async function openBenchPage(opts: BenchPageOptions = {}): Promise<BenchPage> {
+  const p = await openPage('bench', opts);
+  return { ...p, run: (o) => p.page.evaluate((x) => window.__winoconvBench!.run(x), o) };
+}
+
+export interface ModelsPage extends Omit<BenchPage, 'run'> {
+  run(opts: ModelsBenchOptions & { models: string[] }): Promise<ModelsBenchResults>;
+}
+
+/** demo/models.html, cross-origin isolated, with the ONNX test directories served (dev server only). */
+export async function openModelsPage(opts: Omit<BenchPageOptions, 'dist'> = {}): Promise<ModelsPage> {
+  const p = await openPage('models', opts);
+  return {
+    ...p,
+    run: (o) =>
+      p.page.evaluate(
+        (x) => (window as unknown as { __winoconvModelsBench: { run(y: typeof x): Promise<ModelsBenchResults> } }).__winoconvModelsBench.run(x),
+        o,
+      ),
+  };
+}
+
+/** CommonJS dependencies of demo/models.html, pre-bundled by the dev server at start. */
+export const MODELS_PREBUNDLE = ['protobufjs/light.js'];
+
+/** Headers that make a page cross-origin isolated (workers and their scripts included). */
+export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' };
+
+/** A Vite plugin serving `dir`/<name>/<file> at /__winoconv/onnx-tests/<name>/<file> (read-only, no `..`). */
+export function onnxTestsPlugin(dir: string): import('vite').Plugin {
+  return {
+    name: 'winoconv-onnx-tests',
+    configureServer(server) {
+      server.middlewares.use('/__winoconv/onnx-tests/', (req, res, next) => {
+        const rel = decodeURIComponent((req.url ?? '').split('?')[0]).replace(/^\/+/, '');
+        const file = path.resolve(dir, rel);
+        if (!file.startsWith(path.resolve(dir) + path.sep) || rel.split('/').includes('..')) {
+          res.statusCode = 403;
+          res.end('forbidden');
+          return;
+        }
+        let size: number;
+        try {
+          const st = statSync(file);
+          if (!st.isFile()) throw new Error('not a file');
+          size = st.size;
+        } catch {
+          next();
+          return;
+        }
+        res.statusCode = 200;
+        for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
+        res.setHeader('Content-Type', 'application/octet-stream');
+        res.setHeader('Content-Length', String(size));
+        createReadStream(file).pipe(res);
+      });
+    },
+  };
+}
+
+async function openPage(which: 'bench' | 'models', opts: BenchPageOptions): Promise<Omit<BenchPage, 'run'>> {
   const executablePath = ensureChromium({ install: opts.install ?? false });
   const vite = await import('vite');
   const puppeteer = (await import('puppeteer-core')).default;
@@ -48,14 +115,20 @@ export async function openBenchPage(opts: BenchPageOptions = {}): Promise<BenchP
   const common = { configFile, logLevel: 'error' as const, clearScreen: false };
   const server = opts.dist
     ? await vite.preview({ ...common, preview: { host: '127.0.0.1', port: 0, strictPort: false } })
-    : await vite.createServer({ ...common, mode: 'development', server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null } });
+    : await vite.createServer({
+        ...common,
+        mode: 'development',
+        server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null, ...(which === 'models' ? { headers: ISOLATION_HEADERS } : {}) },
+        // protobufjs (ONNX decoding in the page) is CommonJS: pre-bundled at start, as src/node/browser-session.ts does.
+        ...(which === 'models' ? { plugins: [onnxTestsPlugin((await import('../src/node/onnx-testgen.ts')).onnxTestsDir())], optimizeDeps: { include: MODELS_PREBUNDLE } } : {}),
+      });
   if ('listen' in server) await server.listen();
   const addr = server.httpServer?.address();
   if (!addr || typeof addr === 'string') {
     await server.close();
     throw new Error('vite server did not report a TCP address');
   }
-  const url = `http://127.0.0.1:${addr.port}/bench.html`;
+  const url = `http://127.0.0.1:${addr.port}/${which}.html`;
   const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'winoconv-bench-chromium-'));
   const swiftshader = opts.swiftshader ?? process.env.WINOCONV_BROWSER_ADAPTER !== 'default';
   const timeout = opts.timeoutMs ?? 3_600_000;
@@ -84,12 +157,11 @@ export async function openBenchPage(opts: BenchPageOptions = {}): Promise<BenchP
     page.on('pageerror', (e) => (opts.onConsole ?? ((l: string) => console.error(`[page error] ${l}`)))(String(e)));
     await page.exposeFunction('__winoconvBenchProgress', (line: string) => opts.progress?.(line));
     await page.goto(url, { waitUntil: 'load' });
-    await page.waitForFunction('Boolean(window.__winoconvBench)', { timeout: 120_000 });
+    await page.waitForFunction(which === 'models' ? 'Boolean(window.__winoconvModelsBench)' : 'Boolean(window.__winoconvBench)', { timeout: 120_000 });
     return {
       page,
       url,
       version: await browser.version(),
-      run: (o) => page.evaluate((x) => window.__winoconvBench!.run(x), o),
       screenshot: async (file) => {
         await page.screenshot({ path: file as `${string}.png`, fullPage: true });
       },
