@@ -88,8 +88,10 @@ async function winoconvSession(gpu: GPU, c: ModelCase, engineOut: { engine?: Eng
     const session = await createSession(engine, c.model, { inputShapes });
     const feeds = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, v.data]));
     const dims = Object.fromEntries(session.info.outputs.map((o) => [o.name, o.shape]));
+    const algos: Record<string, number> = {};
+    for (const n of session.info.nodes) if (n.verification) algos[n.algorithm] = (algos[n.algorithm] ?? 0) + 1;
     return {
-      backend: 'winoconv',
+      backend: `winoconv, fresh engine; convs: ${Object.entries(algos).map(([a, k]) => `${a} ${k}`).join(', ') || 'none'}`,
       async run(wantOutputs) {
         const t0 = now();
         const ys = await session.run(feeds);
