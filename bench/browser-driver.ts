@@ -12,7 +12,7 @@
  * wasm can use threads: SharedArrayBuffer), and a plugin serving the ONNX test directories of `npm run onnx-tests`
  * at /__winoconv/onnx-tests/<name>/<file>.
  */
-import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ import type { BenchOptions } from './runner.ts';
 import type { BenchResults } from './types.ts';
 import type { ModelsBenchOptions } from './models/runner.ts';
 import type { ModelsBenchResults } from './models/types.ts';
+import { ISOLATION_HEADERS, MODELS_PREBUNDLE, onnxTestsPlugin } from './models/vite-plugin.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -68,44 +69,6 @@ export async function openModelsPage(opts: Omit<BenchPageOptions, 'dist'> = {}):
   };
 }
 
-/** CommonJS dependencies of demo/models.html, pre-bundled by the dev server at start. */
-export const MODELS_PREBUNDLE = ['protobufjs/light.js'];
-
-/** Headers that make a page cross-origin isolated (workers and their scripts included). */
-export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' };
-
-/** A Vite plugin serving `dir`/<name>/<file> at /__winoconv/onnx-tests/<name>/<file> (read-only, no `..`). */
-export function onnxTestsPlugin(dir: string): import('vite').Plugin {
-  return {
-    name: 'winoconv-onnx-tests',
-    configureServer(server) {
-      server.middlewares.use('/__winoconv/onnx-tests/', (req, res, next) => {
-        const rel = decodeURIComponent((req.url ?? '').split('?')[0]).replace(/^\/+/, '');
-        const file = path.resolve(dir, rel);
-        if (!file.startsWith(path.resolve(dir) + path.sep) || rel.split('/').includes('..')) {
-          res.statusCode = 403;
-          res.end('forbidden');
-          return;
-        }
-        let size: number;
-        try {
-          const st = statSync(file);
-          if (!st.isFile()) throw new Error('not a file');
-          size = st.size;
-        } catch {
-          next();
-          return;
-        }
-        res.statusCode = 200;
-        for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
-        res.setHeader('Content-Type', 'application/octet-stream');
-        res.setHeader('Content-Length', String(size));
-        createReadStream(file).pipe(res);
-      });
-    },
-  };
-}
-
 async function openPage(which: 'bench' | 'models', opts: BenchPageOptions): Promise<Omit<BenchPage, 'run'>> {
   const executablePath = ensureChromium({ install: opts.install ?? false });
   const vite = await import('vite');
@@ -119,8 +82,10 @@ async function openPage(which: 'bench' | 'models', opts: BenchPageOptions): Prom
         ...common,
         mode: 'development',
         server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null, ...(which === 'models' ? { headers: ISOLATION_HEADERS } : {}) },
-        // protobufjs (ONNX decoding in the page) is CommonJS: pre-bundled at start, as src/node/browser-session.ts does.
-        ...(which === 'models' ? { plugins: [onnxTestsPlugin((await import('../src/node/onnx-testgen.ts')).onnxTestsDir())], optimizeDeps: { include: MODELS_PREBUNDLE } } : {}),
+        // protobufjs (ONNX decoding: the library's graph runtime, which both pages import through 'winoconv') is
+        // CommonJS: pre-bundled at start, as src/node/browser-session.ts does.
+        optimizeDeps: { include: MODELS_PREBUNDLE },
+        ...(which === 'models' ? { plugins: [onnxTestsPlugin((await import('../src/node/onnx-testgen.ts')).onnxTestsDir())] } : {}),
       });
   if ('listen' in server) await server.listen();
   const addr = server.httpServer?.address();
