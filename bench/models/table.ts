@@ -48,7 +48,7 @@ export function formatModelsTable(r: ModelsBenchResults): string {
   const notes = r.rows.filter((x) => x.message);
   if (notes.length) lines.push('', ...notes.map((x) => `  ${x.model} ${x.impl} (${x.status}): ${x.message}`));
   for (const p of r.profiles) {
-    lines.push('', `${p.model}: profile of one winoconv run (GPU time, timestamp queries, median of 3)`);
+    lines.push('', p.layers.length ? `${p.model}: profile of one winoconv run (GPU time, timestamp queries, median of 3)` : `${p.model}:`);
     if (p.message) lines.push(`  ${p.message}`);
     if (p.split && p.split.total > 0) {
       const pc = (v: number) => `${((100 * v) / p.split!.total).toFixed(1)}%`;
