@@ -164,7 +164,7 @@ function show(r: ReadTextResult): void {
     stage('det postprocess (DB boxes)', r.ms.detPost),
     stage('crops', r.ms.crop),
     stage('cls (winoconv session runs)', r.ms.cls, USE_CLS ? '' : 'off (cls=0)'),
-    stage('rec (winoconv session runs) + CTC decode', r.ms.rec),
+    stage('rec (winoconv session runs)', r.ms.rec),
     stage('readText in all', r.ms.total, 'includes the creation of new sessions'),
   ].join('')}</table><p class="note">Sessions created: ${r.sessions.map((s) => `${s.model} ${s.shape} in ${(s.createMs / 1000).toFixed(1)} s`).join(', ')}.</p>`;
   $('layers-note').textContent = r.profiled

@@ -92,6 +92,20 @@ async function openDemo<R>(file: string, query = ''): Promise<{ result: R; page:
 const squash = (s: string) => s.toLowerCase().replace(/\s+/g, '');
 
 describe('demo pages in headless Chromium (SwiftShader WebGPU)', () => {
+  it('index and bench (the older pages) load under the same server: no page error, cross-origin isolated', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${base}index.html`, { waitUntil: 'load' });
+    await page.waitForFunction(() => !/looking for WebGPU/.test(document.getElementById('adapter')?.textContent ?? ''), { timeout: 60_000 });
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    expect(await page.evaluate(() => document.querySelectorAll('nav a[href="./readtext.html"], nav a[href="./faces.html"], nav a[href="./race.html"]').length)).toBe(3);
+    await page.goto(`${base}bench.html`, { waitUntil: 'load' });
+    await page.waitForFunction('Boolean(window.__winoconvBench)', { timeout: 60_000 });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
   it('faces: BlazeFace finds the face of the first sample that has one (score > 0.5, box inside the image)', async () => {
     const { result, page } = await openDemo<FacesResult>('faces.html', '?sample=0');
     console.log(`faces: ${result.source} ${result.imageWidth}×${result.imageHeight}, ${result.faces.length} face(s): ${JSON.stringify(result.faces.map((f) => ({ score: +f.score.toFixed(3), box: Object.values(f.box).map(Math.round) })))}; run ${result.ms.run.toFixed(1)} ms, session ${(result.sessionMs / 1000).toFixed(1)} s`);
@@ -117,6 +131,11 @@ describe('demo pages in headless Chromium (SwiftShader WebGPU)', () => {
     expect(result.lines.length).toBeGreaterThanOrEqual(1);
     expect(squash(result.lines.map((l) => l.text).join(''))).toBe(squash(result.rendered.join('')));
     expect(result.sessions.map((s) => s.model).sort()).toEqual(['cls', 'det', 'rec']);
+    // the per-layer table: a row per node of each session, with GPU ms where the device profiles
+    const layers = await page.evaluate(() => ({ rows: document.querySelectorAll('#layers tr').length, timed: Array.from(document.querySelectorAll('#layers td.num')).filter((td) => /\d/.test(td.textContent ?? '')).length }));
+    console.log(`readtext: per-layer table ${layers.rows} rows, ${layers.timed} with GPU ms`);
+    expect(layers.rows).toBeGreaterThan(3 * 10);
+    if (result.profiled) expect(layers.timed).toBeGreaterThan(0);
     await page.close();
   }, PAGE_TIMEOUT + 30_000);
 
