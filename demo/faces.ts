@@ -44,22 +44,29 @@ let session: Session | undefined;
 let sessionMs = NaN;
 let samples: SamplePhoto[] = [];
 let cameraStream: MediaStream | undefined;
-const input = document.createElement('canvas');
-input.width = input.height = S;
-const inputCtx = input.getContext('2d', { willReadFrequently: true })!;
+const frame = document.createElement('canvas');
+const frameCtx = frame.getContext('2d', { willReadFrequently: true })!;
 
-/** NHWC [1, 128, 128, 3] in [−1, 1] from a square region of the source (outside the image: black). */
-function preprocess(src: CanvasImageSource, region: { x: number; y: number; size: number }): Float32Array {
-  inputCtx.fillStyle = '#000';
-  inputCtx.fillRect(0, 0, S, S);
-  inputCtx.imageSmoothingQuality = 'low'; // bilinear
-  inputCtx.drawImage(src, region.x, region.y, region.size, region.size, 0, 0, S, S);
-  const px = inputCtx.getImageData(0, 0, S, S).data;
+/**
+ * NHWC [1, 128, 128, 3] in [−1, 1] from a square region of the source, sampled bilinearly here (half-pixel centers,
+ * outside the image: black) from the source's own pixels, so the input does not depend on the canvas's scaler.
+ */
+function preprocess(src: CanvasImageSource, w: number, h: number, region: { x: number; y: number; size: number }): Float32Array {
+  if (frame.width !== w || frame.height !== h) { frame.width = w; frame.height = h; }
+  frameCtx.drawImage(src, 0, 0, w, h);
+  const px = frameCtx.getImageData(0, 0, w, h).data;
   const x = new Float32Array(S * S * 3);
-  for (let i = 0, j = 0; i < x.length; i += 3, j += 4) {
-    x[i] = px[j] / 127.5 - 1;
-    x[i + 1] = px[j + 1] / 127.5 - 1;
-    x[i + 2] = px[j + 2] / 127.5 - 1;
+  const k = region.size / S;
+  const at = (xx: number, yy: number, c: number) => (xx < 0 || yy < 0 || xx >= w || yy >= h ? 0 : px[(yy * w + xx) * 4 + c]);
+  for (let oy = 0; oy < S; oy++) {
+    const fy = region.y + (oy + 0.5) * k - 0.5, iy = Math.floor(fy), ay = fy - iy;
+    for (let ox = 0; ox < S; ox++) {
+      const fx = region.x + (ox + 0.5) * k - 0.5, ix = Math.floor(fx), ax = fx - ix;
+      for (let c = 0; c < 3; c++) {
+        const v = (1 - ay) * ((1 - ax) * at(ix, iy, c) + ax * at(ix + 1, iy, c)) + ay * ((1 - ax) * at(ix, iy + 1, c) + ax * at(ix + 1, iy + 1, c));
+        x[(oy * S + ox) * 3 + c] = v / 127.5 - 1;
+      }
+    }
   }
   return x;
 }
@@ -70,7 +77,7 @@ const letterbox = (w: number, h: number) => { const size = Math.max(w, h); retur
 async function detect(src: CanvasImageSource, w: number, h: number, region: { x: number; y: number; size: number }, name: string): Promise<FacesResult> {
   if (!session) throw new Error('the session is not ready');
   let t = performance.now();
-  const x = preprocess(src, region);
+  const x = preprocess(src, w, h, region);
   const preprocessMs = performance.now() - t;
   t = performance.now();
   const out = await session.run({ [ENTRY.inputName]: x });
@@ -89,7 +96,7 @@ async function detect(src: CanvasImageSource, w: number, h: number, region: { x:
 }
 
 function draw(src: CanvasImageSource, r: FacesResult): void {
-  const scale = Math.min(1, 720 / r.imageWidth);
+  const scale = Math.min(720 / r.imageWidth, 560 / r.imageHeight, 2);
   view.width = Math.round(r.imageWidth * scale);
   view.height = Math.round(r.imageHeight * scale);
   const ctx = view.getContext('2d')!;

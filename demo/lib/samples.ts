@@ -17,7 +17,7 @@ export interface SamplePhoto {
 }
 
 export const SAMPLE_PHOTOS: SamplePhoto[] = [
-  { file: 'scream.jpg', label: 'The Scream (Munch), the face region', region: { x: 152, y: 198, size: 88 }, hasFace: true },
+  { file: 'scream.jpg', label: 'The Scream (Munch), the face region', region: { x: 158, y: 196, size: 88 }, hasFace: true },
   { file: 'scream.jpg', label: 'The Scream (Munch), whole painting (the face is small for BlazeFace front)', hasFace: true },
   { file: 'person.jpg', label: 'person.jpg: a person seen from behind (no face to find)', hasFace: false },
 ];
