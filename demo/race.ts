@@ -51,7 +51,7 @@ $('stop').addEventListener('click', () => { stopped = true; });
 function chartSvg(impls: RaceImplResult[], rounds: number): string {
   const all = impls.flatMap((i) => i.runs).filter((v) => v > 0 && Number.isFinite(v));
   if (!all.length) return '<svg id="race-chart" width="900" height="40" role="img"><text x="10" y="24">waiting for the first runs…</text></svg>';
-  const W = 620, H = 280, L = 50, R = 10, T = 14, B = 30;
+  const W = 630, H = 280, L = 62, R = 10, T = 14, B = 30;
   const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...all)))), hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...all) * 1.0001)));
   const y = (v: number) => T + (H - T - B) * (1 - (Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)));
   const x = (k: number) => L + (W - L - R) * (rounds > 1 ? k / (rounds - 1) : 0.5);
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   const rounds = Math.max(1, Math.min(500, Math.trunc(Number(roundsInput.value)) || 20));
   const n = entry.inputDims.reduce((a, b) => a * b, 1);
   const data = seededValues(n, 1);
-  $('about').textContent = `Input '${entry.inputName}' ${entry.input} (${entry.layout.toUpperCase()}), seeded uniform [0, 1) values. Model served by the demo server: /models/${entry.name}.onnx.`;
+  $('about').textContent = `Input '${entry.inputName}' ${entry.input} (${entry.layout.toUpperCase()}), seeded uniform [0, 1) values. Model served by the demo server: /models/${entry.name}.onnx. On a software GPU (SwiftShader, as in headless test runs) WebGPU itself runs on the CPU, so the wasm EP is expected to win there; a real GPU gives a different picture.`;
   status('creating the engine…');
   const { engine } = await demoEngine();
   status(`fetching ${entry.label}…`);
