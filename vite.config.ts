@@ -2,6 +2,7 @@ import { defineConfig, type Alias, type UserConfig } from 'vite';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { demoAssetsPlugin } from './demo/server/assets-plugin.ts';
 
 /**
  * Two jobs, one file (the library itself is built by `npm run build`: tsc, scripts/build.mjs → dist/src/):
@@ -18,6 +19,11 @@ import { fileURLToPath } from 'node:url';
  * that optimizer is off here because a late optimisation pass reloads the page under a running benchmark), and
  * ONNX Runtime Web through its `webgpu` bundle, whose .wasm file bench/peers/ort.ts imports with `?url`
  * (served from node_modules in dev, emitted as an asset by the demo build).
+ *
+ * The runtime demos (readtext, faces, race) fetch `/models/<name>.onnx` (every bench/models/catalog.ts model), the
+ * OCR dictionary and sample photos from demo/server/assets-plugin.ts, in dev and in preview; the static build has
+ * none of them (its pages say so). Both servers send COOP/COEP headers (cross-origin isolation: SharedArrayBuffer,
+ * so ONNX Runtime Web's wasm can use threads); everything the pages load is same-origin.
  */
 const root = dirname(fileURLToPath(import.meta.url));
 const r = (p: string) => resolve(root, p);
@@ -27,12 +33,26 @@ export const PEER_ALIASES: Alias[] = [
   { find: /^@tensorflow\/tfjs-backend-webgpu$/, replacement: r('node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.fesm.js') },
 ];
 
-const demoPages = { index: r('demo/index.html'), bench: r('demo/bench.html') };
+/** The pages; `models` (the model table, another branch) only once demo/models.html exists. */
+const demoPages: Record<string, string> = {
+  index: r('demo/index.html'),
+  bench: r('demo/bench.html'),
+  readtext: r('demo/readtext.html'),
+  faces: r('demo/faces.html'),
+  race: r('demo/race.html'),
+  ...(existsSync(r('demo/models.html')) ? { models: r('demo/models.html') } : {}),
+};
+
+/** Cross-origin isolation (COOP + COEP) for the dev and preview servers. */
+export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 export default defineConfig(({ command, mode, isPreview }): UserConfig => {
-  const server = { host: '127.0.0.1', fs: { allow: [root] } };
-  const optimizeDeps = { noDiscovery: true, include: [] as string[] };
-  if (isPreview) return { root: r('demo'), preview: { host: '127.0.0.1' }, build: { outDir: r('dist/demo') } };
+  const server = { host: '127.0.0.1', fs: { allow: [root] }, headers: ISOLATION_HEADERS };
+  // protobufjs (the ONNX import behind createSession) is CommonJS: pre-bundled at server start (an explicit list,
+  // no discovery, so no late optimisation pass reloads a page).
+  const optimizeDeps = { noDiscovery: true, include: ['protobufjs/light.js'] };
+  const plugins = [demoAssetsPlugin({ root })];
+  if (isPreview) return { root: r('demo'), plugins, preview: { host: '127.0.0.1', headers: ISOLATION_HEADERS }, build: { outDir: r('dist/demo') } };
   if (command === 'build' && mode === 'demo') {
     const lib = r('dist/src/index.js');
     if (!existsSync(lib)) throw new Error('demo build: dist/src/index.js is missing; run `npm run build` first (the demo imports the package build)');
@@ -46,6 +66,7 @@ export default defineConfig(({ command, mode, isPreview }): UserConfig => {
   if (command === 'serve') {
     return {
       root: r('demo'),
+      plugins,
       server,
       optimizeDeps,
       resolve: { alias: [...PEER_ALIASES, { find: /^winoconv$/, replacement: r('src/index.ts') }] },

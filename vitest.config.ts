@@ -73,6 +73,19 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
+      {
+        // The demo pages (demo/*.html) on the demo's Vite dev server, in one headless Chromium (test/demo/pages.test.ts).
+        resolve: { alias },
+        test: {
+          name: 'demo',
+          include: ['test/demo/**/*.test.ts'],
+          environment: 'node',
+          pool: 'forks',
+          globalSetup: gpuSetup,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 });

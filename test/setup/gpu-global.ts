@@ -17,6 +17,7 @@ const NEEDS: Record<string, { node?: boolean; browser?: boolean }> = {
   'gpu-browser': { browser: true },
   models: { node: true, browser: true },
   consumer: { node: true, browser: true },
+  demo: { browser: true },
 };
 
 export default function setup(project: TestProject): void {
