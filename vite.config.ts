@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { demoAssetsPlugin } from './demo/server/assets-plugin.ts';
+import { cacheDir } from './src/node/debian-assets.ts';
+import { ISOLATION_HEADERS, MODELS_PREBUNDLE, onnxTestsPlugin } from './bench/models/vite-plugin.ts';
 
 /**
  * Two jobs, one file (the library itself is built by `npm run build`: tsc, scripts/build.mjs → dist/src/):
@@ -33,25 +35,25 @@ export const PEER_ALIASES: Alias[] = [
   { find: /^@tensorflow\/tfjs-backend-webgpu$/, replacement: r('node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.fesm.js') },
 ];
 
-/** The pages; `models` (the model table, another branch) only once demo/models.html exists. */
+/** The pages (models.html: the whole-model benchmark, `winoconv bench --models --browser`). */
 const demoPages: Record<string, string> = {
   index: r('demo/index.html'),
   bench: r('demo/bench.html'),
   readtext: r('demo/readtext.html'),
   faces: r('demo/faces.html'),
   race: r('demo/race.html'),
-  ...(existsSync(r('demo/models.html')) ? { models: r('demo/models.html') } : {}),
+  models: r('demo/models.html'),
 };
 
-/** Cross-origin isolation (COOP + COEP) for the dev and preview servers. */
-export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+export { ISOLATION_HEADERS };
 
 export default defineConfig(({ command, mode, isPreview }): UserConfig => {
   const server = { host: '127.0.0.1', fs: { allow: [root] }, headers: ISOLATION_HEADERS };
   // protobufjs (the ONNX import behind createSession) is CommonJS: pre-bundled at server start (an explicit list,
   // no discovery, so no late optimisation pass reloads a page).
-  const optimizeDeps = { noDiscovery: true, include: ['protobufjs/light.js'] };
-  const plugins = [demoAssetsPlugin({ root })];
+  const optimizeDeps = { noDiscovery: true, include: [...MODELS_PREBUNDLE] };
+  // The models page's data (ONNX Runtime CPU reference outputs) come from the `npm run onnx-tests` cache, dev only.
+  const plugins = [demoAssetsPlugin({ root }), ...(command === 'serve' && !isPreview ? [onnxTestsPlugin(cacheDir('onnx-tests'))] : [])];
   if (isPreview) return { root: r('demo'), plugins, preview: { host: '127.0.0.1', headers: ISOLATION_HEADERS }, build: { outDir: r('dist/demo') } };
   if (command === 'build' && mode === 'demo') {
     const lib = r('dist/src/index.js');

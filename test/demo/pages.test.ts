@@ -139,10 +139,10 @@ describe('demo pages in headless Chromium (SwiftShader WebGPU)', () => {
     await page.close();
   }, PAGE_TIMEOUT + 30_000);
 
-  it('race: winoconv, ORT WebGPU and ORT wasm each run blazeface-front (finite ms) and the chart is drawn', async () => {
+  it('race: winoconv, ORT WebGPU and ORT wasm (1 and 2 threads, workers) each run blazeface-front (finite ms) and the chart is drawn', async () => {
     const { result, page } = await openDemo<RaceResult>('race.html', '?model=blazeface-front&rounds=2');
     console.log(`race ${result.model}: ${result.impls.map((i) => `${i.name} session ${i.createMs.toFixed(0)} ms, runs ${i.runs.map((v) => v.toFixed(1)).join(' / ')} ms${i.error ? ` ERROR ${i.error}` : ''}`).join('; ')}`);
-    expect(result.impls.map((i) => i.name)).toEqual(['winoconv', 'ort-webgpu', 'ort-wasm']);
+    expect(result.impls.map((i) => i.name)).toEqual(['winoconv', 'ort-webgpu', 'ort-wasm-1', 'ort-wasm-2']);
     for (const i of result.impls) {
       expect(i.error, i.name).toBeUndefined();
       expect(i.runs.length, i.name).toBeGreaterThanOrEqual(1);
