@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 
 // bench/ imports the library by its package name; in tests that is the sources (the package's exports point at dist/).
 const alias = [
@@ -10,9 +11,15 @@ const alias = [
 // environment Dawn needs there: forked workers inherit this process's environment at spawn time.
 const gpuSetup = ['test/setup/gpu-global.ts'];
 
+// Two test files at a time even on a 2-core machine: a GPU file spends much of its time in single-threaded JS
+// (float64 references, verification) while SwiftShader's threads run another file's dispatches. Measured here:
+// the whole suite passed with 2 workers under a load average of 14 (README, "Tests").
+const maxWorkers = Math.max(2, Math.min(4, availableParallelism() - 1));
+
 export default defineConfig({
   test: {
     reporters: ['default'],
+    maxWorkers,
     projects: [
       {
         resolve: { alias },

@@ -8,7 +8,7 @@
  * Everything prints what it does; a failure is one line naming what to install or run.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,25 +38,39 @@ export function debianPackage(name: string, log: Log = console.log): string {
   if (!which('apt-get') || !which('dpkg-deb')) {
     throw new Error(`the Debian package '${name}' is needed but apt-get/dpkg-deb are not here: on Debian/Ubuntu run \`apt-get download ${name}\` and \`dpkg-deb -x\` it into ${root}`);
   }
-  mkdirSync(dir, { recursive: true });
-  for (const f of readdirSync(dir)) if (f.endsWith('.deb')) rmSync(path.join(dir, f));
-  log(`fetching the Debian package ${name}: apt-get download ${name} (into ${dir})`);
-  let r = spawnSync('apt-get', ['download', name], { cwd: dir, encoding: 'utf8' });
-  if (r.status !== 0 && /Unable to locate|has no installation candidate|Failed to fetch/.test(r.stderr ?? '') && process.getuid?.() === 0) {
-    log('  apt-get update (the package lists may be stale)');
-    spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
-    r = spawnSync('apt-get', ['download', name], { cwd: dir, encoding: 'utf8' });
+  // Downloaded and extracted in a folder of this process, then renamed into place: test files running in
+  // parallel (vitest workers) may fetch the same package at once; each finishes, the first rename wins.
+  const work = path.join(dir, `tmp-${process.pid}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  try {
+    log(`fetching the Debian package ${name}: apt-get download ${name} (into ${dir})`);
+    let r = spawnSync('apt-get', ['download', name], { cwd: work, encoding: 'utf8' });
+    if (r.status !== 0 && /Unable to locate|has no installation candidate|Failed to fetch/.test(r.stderr ?? '') && process.getuid?.() === 0) {
+      log('  apt-get update (the package lists may be stale)');
+      spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
+      r = spawnSync('apt-get', ['download', name], { cwd: work, encoding: 'utf8' });
+    }
+    const deb = readdirSync(work).find((f) => f.startsWith(`${name}_`) && f.endsWith('.deb'));
+    if (r.status !== 0 || !deb) {
+      const why = (r.stderr ?? '').split('\n').filter((l) => /^E:/.test(l)).join(' ') || `exit ${r.status}`;
+      throw new Error(`apt-get download ${name} failed (${why}); run \`apt-get update\` (as root) and retry, or download ${name}'s .deb and extract it with \`dpkg-deb -x\` into ${root}, then create ${done}`);
+    }
+    log(`  dpkg-deb -x ${deb} ${root}`);
+    const x = spawnSync('dpkg-deb', ['-x', path.join(work, deb), path.join(work, 'root')], { encoding: 'utf8' });
+    if (x.status !== 0) throw new Error(`dpkg-deb -x ${deb} failed: ${x.stderr.trim()}`);
+    if (!existsSync(done)) {
+      rmSync(root, { recursive: true, force: true });
+      try {
+        renameSync(path.join(work, 'root'), root);
+        writeFileSync(done, `${deb}\n`);
+      } catch (e) {
+        if (!existsSync(done)) throw e;
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
-  const deb = readdirSync(dir).find((f) => f.startsWith(`${name}_`) && f.endsWith('.deb'));
-  if (r.status !== 0 || !deb) {
-    const why = (r.stderr ?? '').split('\n').filter((l) => /^E:/.test(l)).join(' ') || `exit ${r.status}`;
-    throw new Error(`apt-get download ${name} failed (${why}); run \`apt-get update\` (as root) and retry, or download ${name}'s .deb into ${dir}`);
-  }
-  log(`  dpkg-deb -x ${deb} ${root}`);
-  rmSync(root, { recursive: true, force: true });
-  const x = spawnSync('dpkg-deb', ['-x', path.join(dir, deb), root], { encoding: 'utf8' });
-  if (x.status !== 0) throw new Error(`dpkg-deb -x ${deb} failed: ${x.stderr.trim()}`);
-  writeFileSync(done, `${deb}\n`);
   return root;
 }
 
@@ -76,7 +90,9 @@ export function ocrPhoto(log: Log = console.log): string {
   const jpeg = mimeImage(readFileSync(eml, 'latin1'), 'image/jpeg');
   if (!jpeg) throw new Error(`${eml}: no base64 image/jpeg part found`);
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, jpeg);
+  // written beside and renamed: a test file running in parallel never reads half a JPEG
+  writeFileSync(`${out}.tmp-${process.pid}`, jpeg);
+  renameSync(`${out}.tmp-${process.pid}`, out);
   log(`  extracted ${out} (${jpeg.length} bytes) from ${path.basename(eml)}`);
   return out;
 }
