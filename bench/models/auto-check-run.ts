@@ -49,11 +49,16 @@ async function loadCase(nameOrDir: string): Promise<ModelCase> {
 
 const engine = await createNodeEngine();
 const all: AutoCheckDetail[] = [];
+const save = () => {
+  mkdirSync(path.dirname(jsonFile), { recursive: true });
+  writeFileSync(jsonFile, JSON.stringify({ schema: 'winoconv-auto-check/1', date: new Date().toISOString(), runs, rows: all }, null, 1));
+};
 try {
   for (const m of args) {
     const t0 = performance.now();
     const rows = await checkAuto(engine, await loadCase(m), { runs, filter, progress: (l) => console.log(l) });
     all.push(...rows);
+    save();
     console.log(`${m}: ${rows.length} layers in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
 } finally {
@@ -63,6 +68,5 @@ console.log('\nmodel          layer                      auto                   
 for (const r of all) console.log(formatAutoCheckRow(r));
 const over = all.filter((r) => r.slowdown > 0.1);
 console.log(`\n${all.length} layers; auto > 10 % slower than the best verified candidate on ${over.length}`);
-mkdirSync(path.dirname(jsonFile), { recursive: true });
-writeFileSync(jsonFile, JSON.stringify({ schema: 'winoconv-auto-check/1', date: new Date().toISOString(), runs, rows: all }, null, 1));
+save();
 console.log(`wrote ${jsonFile}`);
