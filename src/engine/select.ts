@@ -42,6 +42,13 @@ export function selectCandidates(impls: AlgorithmImpl[], s: SelectionInput): Can
   const depthwise = d.groups > 1 && d.groups === d.inChannels;
   const pointwise = d.kernelH === 1 && d.kernelW === 1 && d.strides[0] === 1 && d.strides[1] === 1 && d.pads.every((p) => p === 0) && d.groups === 1;
   const smallChannels = d.inChannels / d.groups < 8 || d.outChannels / d.groups < 8;
+  // Narrow 1×1: fewer than 32 output channels per group. The direct kernel beats the plain GEMM there, whose
+  // 64-column workgroup runs mostly on clamped columns (issue 12, bench/models/auto-check.ts on BlazeFace,
+  // SwiftShader, ms direct vs im2col's best tile, interleaved where marked *): 24→24 @128² 32 vs 41 (8×8 tile: 57*),
+  // @64² 7.3 vs 9.0 (8×8: 11.1*); 96→2 @16² 0.33 vs 2.1*; 96→6 @8² 0.20 vs 0.33*; 16→16 @64² 3.7 vs 3.7 (a tie).
+  // From 32 channels the GEMM wins (24→48 @32² 2.4 vs 4.9; 96→96 @8² 0.39 vs 1.05*). Not for k×k stems: with the
+  // 16×16 tile (engine/gemm-tile.ts) BlazeFace's 3→24 5×5 s2 @256² measured im2col 138 vs direct 211*.
+  const narrowPointwise = pointwise && d.outChannels < 32;
 
   for (const impl of impls) {
     const why = impl.cannotServe(d, s.transforms);
@@ -76,8 +83,12 @@ export function selectCandidates(impls: AlgorithmImpl[], s: SelectionInput): Can
       continue;
     }
     if (a === 'direct') {
-      r = depthwise ? 1 : 40;
-      reason = depthwise ? 'depthwise: the dedicated depthwise kernel reads each input once per channel' : 'serves everything; slower than GEMM-based algorithms on dense layers';
+      r = depthwise ? 1 : narrowPointwise ? 0.5 : 40;
+      reason = depthwise
+        ? 'depthwise: the dedicated depthwise kernel reads each input once per channel'
+        : narrowPointwise
+          ? `1×1 with ${d.outChannels} output channels (< 32): faster than a GEMM whose 64-column tile is mostly idle (measured)`
+          : 'serves everything; slower than GEMM-based algorithms on dense layers';
     } else if (a === 'im2col') {
       r = pointwise ? 1 : depthwise ? 20 : smallChannels ? 5 : 30;
       reason = pointwise ? '1×1 stride 1: a plain GEMM' : depthwise ? 'depthwise as grouped GEMMs of K = kH·kW is less efficient than the direct depthwise kernel' : smallChannels ? 'few channels per group: transform overhead of Winograd outweighs its savings' : 'general fallback through the tiled GEMM';

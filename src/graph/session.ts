@@ -815,3 +815,37 @@ function planWeightBytes(plan: ConvPlan<Float32Array>): number {
 }
 
 export type { Layout };
+
+/** One convolution of a model as a session plans it: the engine descriptor, epilogue and input shape (NCHW). */
+export interface SessionConv {
+  node: string;
+  desc: Conv2dDesc;
+  weights: Float32Array;
+  bias?: Float32Array;
+  preluWeights?: Float32Array;
+  preActivation?: Activation;
+  residual: boolean;
+  inputShape: number[];
+}
+
+/**
+ * Every convolution node of a model after the passes, as createSession hands it to engine.createConv2d (same
+ * descriptor, layout NHWC, fused epilogue; unfused where the engine cannot take the epilogue). CPU only: for tools
+ * that plan the convolutions alone (bench/models/auto-check.ts).
+ */
+export function sessionConvs(model: ArrayBuffer | Uint8Array, opts: Pick<SessionOptions, 'inputShapes' | 'constantInputs'> = {}): SessionConv[] {
+  const { graph: g } = runPasses(importOnnx(model, { inputShapes: opts.inputShapes, constantInputs: opts.constantInputs }));
+  const out: SessionConv[] = [];
+  for (const n of g.nodes) {
+    if (!isConvNode(n) || n.outputs.every((o) => !o || isConstant(g, o))) continue;
+    let conv = n;
+    let l = lowerConv(g, n, undefined);
+    if ('unfuse' in l) {
+      conv = unfuse(g, n)[0];
+      l = lowerConv(g, conv, undefined);
+      if ('unfuse' in l) throw new OnnxLoadError(`${nodeLabel(conv)}: ${l.unfuse}`);
+    }
+    out.push({ node: conv.name, ...l, inputShape: g.values.get(conv.inputs[0])!.shape as number[] });
+  }
+  return out;
+}

@@ -430,11 +430,20 @@ export function generateGemmKernel(cfg: GemmKernelConfig): KernelSource {
  * Workgroup-memory tiling: barriers are coroutine switches (~30% of the time in the driver), 0.3–1.2;
  * double buffering measured no faster there (±20%, mixed), so no preset uses it; it stays an option for GPUs.
  * Reading B through an rgba32float texture instead of a buffer (prototype): only +8%.
+ *
+ * 'regblock-4x16-quad' is for GEMMs with few rows (issue 12): F(4×4) on 512@7² has M = 4 tiles per tap, so a
+ * 16-row block computes 12 clamped rows for nothing (its GEMM stage ran at 0.84 of the FMA ceiling counting those
+ * rows, 0.21 counting the useful ones: it was FMA-bound on waste, not weight-bound). With 4 rows per invocation
+ * the same layer measured 96.6 / 239 ms against 16x16-quad's 184 / 453 (two interleaved duels of 7 rounds,
+ * SwiftShader under load, bench/models/auto-check.ts duelTimes); F(2×2) with 16x16-quad stays faster there
+ * (81.8 / 214 ms: F(4×4) reads 36 taps of weights per 4 rows, F(2×2) 16 per 16), so auto keeps F(2×2) and the
+ * preset is a tuning the autotuner (findConv2d) times.
  */
 export const GEMM_TILES = {
   'regblock-16x16-quad': { variant: 'regblock', tm: 16, tn: 16, wgx: 4, wgy: 1, quad: true },
   'regblock-16x16': { variant: 'regblock', tm: 16, tn: 16, wgx: 4, wgy: 1 },
   'regblock-8x8': { variant: 'regblock', tm: 8, tn: 8, wgx: 8, wgy: 8 },
+  'regblock-4x16-quad': { variant: 'regblock', tm: 4, tn: 16, wgx: 4, wgy: 1, quad: true },
   'wgtile-4x4': { variant: 'wgtile', tm: 4, tn: 4, wgx: 16, wgy: 16, tk: 8 },
 } as const satisfies Record<string, GemmTile>;
 

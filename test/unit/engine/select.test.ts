@@ -44,4 +44,19 @@ describe('candidate selection', () => {
   it('avoids Winograd on very few channels', () => {
     expect(firstCandidate({ inChannels: 3, outChannels: 16, kernelSize: 3, pads: 1 }, 56)).toBe('im2col');
   });
+  // Issue 12 (auto-check on BlazeFace, SwiftShader; numbers in select.ts): 1x1 with fewer than 32 output channels.
+  it('uses the direct kernel on narrow 1x1 layers', () => {
+    expect(firstCandidate({ inChannels: 24, outChannels: 24, kernelSize: 1 }, 128)).toBe('direct');
+    expect(firstCandidate({ inChannels: 96, outChannels: 2, kernelSize: 1 }, 16)).toBe('direct');
+    expect(firstCandidate({ inChannels: 96, outChannels: 6, kernelSize: 1 }, 8)).toBe('direct');
+    const v = sel({ inChannels: 24, outChannels: 24, kernelSize: 1 }, 64).find((x) => x.algorithm === 'direct')!;
+    expect(v.reason).toMatch(/< 32/);
+  });
+  it('keeps the GEMM from 32 output channels, for k x k stems, and Winograd on narrow 3x3 layers it serves', () => {
+    expect(firstCandidate({ inChannels: 96, outChannels: 32, kernelSize: 1 }, 16)).toBe('im2col');
+    expect(firstCandidate({ inChannels: 24, outChannels: 48, kernelSize: 1 }, 32)).toBe('im2col');
+    expect(firstCandidate({ inChannels: 3, outChannels: 24, kernelSize: 5, strides: 2, pads: [1, 1, 2, 2] }, 256)).toBe('im2col');
+    expect(firstCandidate({ inChannels: 3, outChannels: 64, kernelSize: 7, strides: 2, pads: 3 }, 224)).toBe('im2col');
+    expect(firstCandidate({ inChannels: 16, outChannels: 16, kernelSize: 3, pads: 1 }, 64)).toBe('winograd4');
+  });
 });
