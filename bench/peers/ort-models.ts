@@ -8,21 +8,9 @@
  *   intraOpNumThreads is not passed on by ORT Web). The run is timed inside the worker. 2 threads need
  *   SharedArrayBuffer, so a cross-origin-isolated page (COOP same-origin + COEP require-corp).
  */
-import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import { loadOrt, ortWasmUrl } from './ort-load.ts';
 import type { ImplSession, PeerFactory } from '../models/runner.ts';
 import type { BenchTensor, ModelCase, ModelImpl } from '../models/types.ts';
-
-type Ort = typeof import('onnxruntime-web/webgpu');
-let loading: Promise<Ort> | undefined;
-
-async function load(): Promise<Ort> {
-  const ort = await import('onnxruntime-web/webgpu');
-  ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, location.href).href };
-  ort.env.wasm.numThreads = 1;
-  ort.env.wasm.proxy = false;
-  ort.env.logLevel = 'error';
-  return ort;
-}
 
 function toF32(data: unknown): Float32Array {
   if (data instanceof Float32Array) return data;
@@ -31,10 +19,7 @@ function toF32(data: unknown): Float32Array {
 }
 
 async function ortWebgpu(c: ModelCase): Promise<ImplSession> {
-  const ort = await (loading ??= load().catch((e) => {
-    loading = undefined;
-    throw e;
-  }));
+  const ort = await loadOrt();
   const session = await ort.InferenceSession.create(c.model, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all', preferredOutputLocation: 'cpu' });
   const feeds = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, new ort.Tensor('float32', v.data, v.dims)]));
   return {
@@ -73,7 +58,7 @@ function ortWasm(numThreads: number): PeerFactory {
   return async (c) => {
     const w = new Worker(new URL('./ort-wasm-worker.ts', import.meta.url), { type: 'module', name: `ort-wasm-${numThreads}` });
     try {
-      const created = await workerCall(w, { type: 'create', model: c.model.slice(), numThreads, wasmUrl: new URL(wasmUrl, location.href).href, inputs: c.inputs });
+      const created = await workerCall(w, { type: 'create', model: c.model.slice(), numThreads, wasmUrl: ortWasmUrl(), inputs: c.inputs });
       return {
         backend: String(created.backend),
         async run(wantOutputs) {

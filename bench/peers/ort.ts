@@ -11,23 +11,10 @@
 import type { BenchImpl } from '../impls.ts';
 import type { PeerInfo } from '../types.ts';
 import { buildConvReluModel } from '../onnx-model.ts';
-import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-
-type Ort = typeof import('onnxruntime-web/webgpu');
-
-let loading: Promise<Ort> | undefined;
-
-async function load(): Promise<Ort> {
-  const ort = await import('onnxruntime-web/webgpu');
-  ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, location.href).href };
-  ort.env.wasm.numThreads = 1;
-  ort.env.wasm.proxy = false;
-  ort.env.logLevel = 'error';
-  return ort;
-}
+import { loadOrt, type Ort } from './ort-load.ts';
 
 export async function ortInfo(): Promise<PeerInfo> {
-  const ort = await (loading ??= load());
+  const ort = await loadOrt();
   return {
     name: 'ort-webgpu',
     library: 'onnxruntime-web (webgpu bundle)',
@@ -52,7 +39,7 @@ export const ORT_PEER: BenchImpl = {
   cannotServe: () => undefined,
   async prepare(_ctx, g, data) {
     const t0 = performance.now();
-    const ort = await (loading ??= load());
+    const ort = await loadOrt();
     const model = buildConvReluModel(g, data.weightOIHW, data.bias);
     const session = await ort.InferenceSession.create(model.bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all', preferredOutputLocation: 'cpu' });
     const nchw = nhwcToNchw(data.input, g.batch, g.inHeight, g.inWidth, g.inChannels);

@@ -55,7 +55,7 @@ const nodeLabel = (n: Node) => `node '${n.name}' (${n.opType})`;
 // ---------------------------------------------------------------------------------------------------------------
 // Convolutions: the engine's descriptor and epilogue for a Conv / FusedConv node.
 
-interface ConvLowering {
+export interface ConvLowering {
   desc: Conv2dDesc;
   weights: Float32Array;
   bias?: Float32Array;
@@ -817,14 +817,8 @@ function planWeightBytes(plan: ConvPlan<Float32Array>): number {
 export type { Layout };
 
 /** One convolution of a model as a session plans it: the engine descriptor, epilogue and input shape (NCHW). */
-export interface SessionConv {
+export interface SessionConv extends ConvLowering {
   node: string;
-  desc: Conv2dDesc;
-  weights: Float32Array;
-  bias?: Float32Array;
-  preluWeights?: Float32Array;
-  preActivation?: Activation;
-  residual: boolean;
   inputShape: number[];
 }
 
