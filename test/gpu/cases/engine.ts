@@ -134,27 +134,27 @@ for (const [algorithm, maxRel] of ACCURACY) {
 export const engineCases: GpuCase[] = specs.map(({ name, spec }, i) => ({ name, run: (t) => runEngineCase(t, spec, 31_000 + i) }));
 
 /** Limits lowered through the engine's `limits` option force the batch to be split; results must not change. */
-async function runSplitCase(t: GpuTestContext, algorithm: AlgorithmName, limits: { maxStorageBufferBindingSize?: number; maxComputeWorkgroupsPerDimension?: number }, chunks: number, seed: number): Promise<void> {
-  const g = k3({ batch: 5, inChannels: 16, outChannels: 16, inHeight: 8, inWidth: 8 });
+async function runSplitCase(t: GpuTestContext, algorithm: AlgorithmName, limits: { maxStorageBufferBindingSize?: number; maxComputeWorkgroupsPerDimension?: number }, chunks: number, seed: number, channels = 16): Promise<void> {
+  const g = k3({ batch: 5, inChannels: channels, outChannels: channels, inHeight: 8, inWidth: 8 });
   const rng = mulberry32(seed);
-  const x = randomF32(g.batch * 16 * 64, rng);
-  const w = randomF32(16 * 16 * 9, rng);
-  const bias = randomF32(16, rng);
+  const x = randomF32(g.batch * channels * 64, rng);
+  const w = randomF32(channels * channels * 9, rng);
+  const bias = randomF32(channels, rng);
   const engine = new Engine(t.device, { limits });
-  const plan = await engine.createConv2d({ inChannels: 16, outChannels: 16, kernelSize: 3, pads: 1, activation: 'relu', algorithm }, { weights: w, bias });
+  const plan = await engine.createConv2d({ inChannels: channels, outChannels: channels, kernelSize: 3, pads: 1, activation: 'relu', algorithm }, { weights: w, bias });
   const got = await plan.run(x, { batch: g.batch, height: 8, width: 8 });
   const notes = plan.info.notes.join('; ');
   plan.destroy();
-  const ops = { input: x, inputLayout: 'NHWC' as const, weight: w, weightLayout: 'OIHW' as const, bias: { shape: [16], data: bias, broadcast: 'channel' as const }, activation: { type: 'relu' as const } };
+  const ops = { input: x, inputLayout: 'NHWC' as const, weight: w, weightLayout: 'OIHW' as const, bias: { shape: [channels], data: bias, broadcast: 'channel' as const }, activation: { type: 'relu' as const } };
   const cmp = compareWithReference(got, conv2dReference(g, ops).data, maxAbsDot(g, ops).perOutput, toleranceFor('float32', toleranceFamily(algorithm, plan.desc, false)));
-  const where = `${algorithm} with limits ${JSON.stringify(limits)}, batch 5 of 8x8x16`;
+  const where = `${algorithm} with limits ${JSON.stringify(limits)}, batch 5 of 8x8x${channels}`;
   if (!notes.includes(`split into ${chunks} chunks`)) throw new Error(`${where}: expected a split into ${chunks} chunks, plan notes: ${notes || '(none)'}`);
   if (!cmp.pass) throw new Error(`${where}\n${cmp.message}`);
 }
 
 engineCases.push(
   { name: 'engine split: winograd4 V/M over maxStorageBufferBindingSize', run: (t) => runSplitCase(t, 'winograd4', { maxStorageBufferBindingSize: 40_000 }, 2, 41_001) },
-  { name: 'engine split: im2col GEMM rows over maxComputeWorkgroupsPerDimension', run: (t) => runSplitCase(t, 'im2col', { maxComputeWorkgroupsPerDimension: 2 }, 3, 41_002) },
+  { name: 'engine split: im2col GEMM rows over maxComputeWorkgroupsPerDimension', run: (t) => runSplitCase(t, 'im2col', { maxComputeWorkgroupsPerDimension: 2 }, 3, 41_002, 8) },
   { name: 'engine split: direct input/output over maxStorageBufferBindingSize', run: (t) => runSplitCase(t, 'direct', { maxStorageBufferBindingSize: 16_384 }, 2, 41_003) },
   {
     name: 'engine split: an unsplittable batch is refused with the limit named',
