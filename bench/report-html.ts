@@ -82,18 +82,7 @@ export function renderHtmlReport(r: BenchResults): string {
   const peers = peerComparisonRows(r);
   const hasPeers = r.peers.length > 0;
   const layers = [...new Set(r.rows.map((w) => w.layer))];
-  const json = JSON.stringify(r).replace(/</g, '\\u003c');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>winoconv bench: ${esc(r.suite)} (${esc(r.date)})</title>
-<style>
-${REPORT_CSS}</style>
-</head>
-<body>
-<h1>winoconv benchmark: ${esc(r.suite)}</h1>
+  return htmlDocument(`winoconv bench: ${r.suite} (${r.date})`, 'winoconv-bench-results', r, `<h1>winoconv benchmark: ${esc(r.suite)}</h1>
 <p class="muted">${esc(r.date)} · ${esc(r.environment)} · adapter ${esc([r.adapter.vendor, r.adapter.architecture, r.adapter.device, r.adapter.description].filter(Boolean).join(' / '))}</p>
 <div class="cards">
 ${hasPeers ? `<div class="card">best peer / winoconv (geomean)<b class="${(s.bestPeerSpeedup.geomean ?? 0) >= 1 ? 'good' : 'bad'}">${num(s.bestPeerSpeedup.geomean)}×</b><span class="muted">&gt; 1: winoconv faster</span></div>` : ''}
@@ -120,7 +109,23 @@ ${r.gpuTimingMethod ? `<li>GPU ms: ${esc(r.gpuTimingMethod)}.</li>` : ''}
 <li>Error: max |y − ref| / max |ref| against a float64 CPU reference; tolerance is the project's bound per output, scaled by Σ|x·w|.</li>
 ${r.peers.map((p) => `<li>Peer ${esc(p.name)}: ${esc(p.library)} ${esc(p.version)} (${esc(p.backend)}): ${esc(p.how)}.</li>`).join('\n')}
 </ul>
-<script type="application/json" id="winoconv-bench-results">${json}</script>
+`);
+}
+
+/** A self-contained report page: the shared CSS, the body, and the results as JSON in a script tag (id). */
+export function htmlDocument(title: string, id: string, results: unknown, body: string): string {
+  const json = JSON.stringify(results).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>
+${REPORT_CSS}</style>
+</head>
+<body>
+${body}<script type="application/json" id="${id}">${json}</script>
 </body>
 </html>
 `;

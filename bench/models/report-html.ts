@@ -5,7 +5,7 @@
  * page draws the same sections live. Pure.
  */
 import { barChartSvg, colorFor, escapeXml } from '../charts.ts';
-import { htmlTable, REPORT_CSS } from '../report-html.ts';
+import { htmlDocument, htmlTable } from '../report-html.ts';
 import { slowestLayers } from './summary.ts';
 import { MODEL_IMPLS, type ModelImpl, type ModelsBenchResults, type TimeClass } from './types.ts';
 
@@ -138,18 +138,7 @@ ${rowsTableHtml(r)}`;
 }
 
 export function renderModelsHtml(r: ModelsBenchResults): string {
-  const json = JSON.stringify(r).replace(/</g, '\\u003c');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>winoconv bench --models (${esc(r.date)})</title>
-<style>
-${REPORT_CSS}</style>
-</head>
-<body>
-<h1>winoconv model benchmark</h1>
+  return htmlDocument(`winoconv bench --models (${r.date})`, 'winoconv-bench-models-results', r, `<h1>winoconv model benchmark</h1>
 <p class="muted">${esc(r.date)} · ${esc(r.environment)} · adapter ${esc(r.adapter)}${r.crossOriginIsolated === null ? '' : ` · cross-origin isolated: ${r.crossOriginIsolated}`}</p>
 ${modelsSectionsHtml(r)}
 <h2>Method</h2>
@@ -160,8 +149,5 @@ ${modelsSectionsHtml(r)}
 <li>Split: per-node GPU time of a separate winoconv session with timestamp queries (median of 3 runs); winograd = 3×3 stride-1 dilation-1 convs that are not depthwise, whatever algorithm ran them.</li>
 <li>Implementations: ${MODEL_IMPLS.map((i) => esc(i)).join(', ')}.</li>
 </ul>
-<script type="application/json" id="winoconv-bench-models-results">${json}</script>
-</body>
-</html>
-`;
+`);
 }
