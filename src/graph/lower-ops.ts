@@ -66,6 +66,7 @@ const LOWERERS: Record<string, Lowerer> = {
   Pad: pad,
   Resize: resize,
   Transpose: transpose,
+  DepthToSpace: depthToSpace,
   Gather: gather,
   Gemm: gemm,
   MatMul: matmul,
@@ -577,6 +578,28 @@ function transpose(c: Lowering): OpLowering {
   const perm = c.attrs.ints('perm') ?? Array.from({ length: r }, (_, i) => r - 1 - i);
   const out = c.out();
   return { dispatches: [copyDispatch(x.binding, x.kind, { shape: out.shape, strides: perm.map((p) => x.view.strides[p]), base: 0 }, out, c.outName(), c.maxPerDim)] };
+}
+
+/**
+ * DepthToSpace as one strided copy: the output [N, C, H·b, W·b] is read as the 6-D view [N, C, H, b, W, b] (i, j the
+ * in-block row and column), and each of its elements comes from input channel c·b² + i·b + j (CRD) or (i·b + j)·C + c
+ * (DCR, the default).
+ */
+function depthToSpace(c: Lowering): OpLowering {
+  const x = c.operand(0);
+  const b = c.attrs.int('blocksize', 0);
+  const mode = c.attrs.str('mode', 'DCR');
+  if (!(Number.isInteger(b) && b >= 1)) c.fail(`attribute 'blocksize' = ${b} must be an integer ≥ 1`);
+  if (mode !== 'DCR' && mode !== 'CRD') c.fail(`attribute 'mode' = '${mode}' is not DCR or CRD`);
+  if (x.view.shape.length !== 4) c.fail(`X must have rank 4, got rank ${x.view.shape.length}`);
+  const out = c.out();
+  const [n, ch, h, w] = out.shape;
+  const [on, oc, oh, ow] = out.strides;
+  const [xn, xc, xh, xw] = x.view.strides;
+  const shape = [n, ch, h / b, b, w / b, b];
+  const outView: View = { shape, strides: [on, oc, oh * b, oh, ow * b, ow], base: 0 };
+  const inStrides = mode === 'CRD' ? [xn, xc * b * b, xh, xc * b, xw, xc] : [xn, xc, xh, xc * b * ch, xw, xc * ch];
+  return { dispatches: [copyDispatch(x.binding, x.kind, { shape, strides: inStrides, base: 0 }, outView, c.outName(), c.maxPerDim)] };
 }
 
 function pad(c: Lowering): OpLowering {

@@ -1,6 +1,6 @@
 /**
  * Graph passes over the IR (after shape inference), CPU only: constant folding, Identity/Dropout removal, Pad → Conv
- * pads, BatchNormalization → Conv weights, Conv + activation (+ residual Add + activation) → FusedConv, dead nodes.
+ * pads, ConvTranspose with kernel = stride → Conv 1×1 + DepthToSpace, BatchNormalization → Conv weights, Conv + activation (+ residual Add + activation) → FusedConv, dead nodes.
  * `runPasses` returns a new graph (the input graph is not modified; unchanged tensors are shared) and the counts.
  */
 import { OnnxLoadError } from './errors.ts';
@@ -9,7 +9,7 @@ import { WINOCONV_DOMAIN } from './shape-inference.ts';
 
 export { WINOCONV_DOMAIN };
 
-export const PASS_NAMES = ['foldConstants', 'dropIdentity', 'foldPad', 'foldBatchNorm', 'foldConvAffine', 'fuseHardSwish', 'fuseConv', 'dropDeadNodes'] as const;
+export const PASS_NAMES = ['foldConstants', 'dropIdentity', 'convTransposeAsConv', 'foldPad', 'foldBatchNorm', 'foldConvAffine', 'fuseHardSwish', 'fuseConv', 'dropDeadNodes'] as const;
 export type PassName = (typeof PASS_NAMES)[number];
 
 export interface PassOptions {
@@ -194,6 +194,64 @@ function foldPad(g: G): number {
     g.values.delete(pad.outputs[0]);
     conv.inputs[0] = pad.inputs[0];
     g.nodes = g.nodes.filter((m) => m !== pad);
+    count++;
+  }
+  return count;
+}
+
+/**
+ * ConvTranspose whose kernel equals its stride (b × b, no overlap, no padding, dilation 1, group 1, 2 spatial dims,
+ * constant W and B) → Conv 1×1 to Cout·b² channels + DepthToSpace(b, CRD):
+ *   Y[n, co, h·b + i, w·b + j] = B[co] + Σ_ci X[n, ci, h, w] · W[ci, co, i, j]
+ * with W'[co·b² + i·b + j, ci, 0, 0] = W[ci, co, i, j] and B'[co·b² + i·b + j] = B[co]. The Conv then runs through
+ * the convolution engine (GEMM) instead of the generic gather kernel, and DepthToSpace is one strided copy.
+ */
+function convTransposeAsConv(g: G): number {
+  let count = 0;
+  for (const ct of [...g.nodes]) {
+    if (ct.domain !== '' || ct.opType !== 'ConvTranspose') continue;
+    const x = g.values.get(ct.inputs[0]);
+    const w = constOf(g, ct.inputs[1]);
+    const b = ct.inputs[2] ? constOf(g, ct.inputs[2]) : undefined;
+    if (!x?.shape || x.shape.length !== 4 || !w || w.dtype !== 'float32' || w.dims.length !== 4) continue;
+    if (ct.inputs[2] && (!b || b.dtype !== 'float32')) continue;
+    const [cin, cout, kh, kw] = w.dims;
+    const k = kh;
+    if (kw !== k || k < 2) continue;
+    const eq = (v: number[] | undefined, want: number, n: number) => v === undefined || (v.length === n && v.every((e) => e === want));
+    const ks = intsAttr(ct, 'kernel_shape');
+    if (ks && !(ks.length === 2 && ks[0] === k && ks[1] === k)) continue;
+    const st = intsAttr(ct, 'strides');
+    if (!st || st.length !== 2 || st[0] !== k || st[1] !== k) continue;
+    if (!['NOTSET', 'VALID'].includes(strAttr(ct, 'auto_pad', 'NOTSET'))) continue;
+    if (ct.attributes.output_shape !== undefined || intAttr(ct, 'group', 1) !== 1) continue;
+    if (!eq(intsAttr(ct, 'pads'), 0, 4) || !eq(intsAttr(ct, 'output_padding'), 0, 2) || !eq(intsAttr(ct, 'dilations'), 1, 2)) continue;
+    if (x.shape[1] !== cin || (b && b.data.length !== cout)) continue;
+    const m = cout * k * k;
+    const wf = new Float32Array(m * cin);
+    const bf = new Float32Array(m);
+    for (let ci = 0; ci < cin; ci++) {
+      for (let co = 0; co < cout; co++) {
+        for (let t = 0; t < k * k; t++) wf[(co * k * k + t) * cin + ci] = w.data[(ci * cout + co) * k * k + t] as number;
+      }
+    }
+    if (b) for (let co = 0; co < cout; co++) bf[co * k * k] = b.data[co] as number;
+    for (let co = 0; co < cout; co++) for (let t = 1; t < k * k; t++) bf[co * k * k + t] = bf[co * k * k];
+    const wName = uniqueName(g, `${ct.inputs[1]}_as_conv`);
+    addInitializer(g, { name: wName, dtype: 'float32', dims: [m, cin, 1, 1], data: wf });
+    const bName = uniqueName(g, `${ct.inputs[2] || `${ct.name}_B`}_as_conv`);
+    addInitializer(g, { name: bName, dtype: 'float32', dims: [m], data: bf });
+    const mid = uniqueName(g, `${ct.outputs[0]}_depth`);
+    g.values.set(mid, { name: mid, dtype: x.dtype, shape: [x.shape[0], m, x.shape[2], x.shape[3]] });
+    const conv: Node = {
+      name: `${ct.name}_conv`, opType: 'Conv', domain: '', inputs: [ct.inputs[0], wName, bName], outputs: [mid],
+      attributes: { kernel_shape: { type: 'ints', value: [1, 1] } } as Record<string, Attribute>,
+    };
+    const d2s: Node = {
+      name: `${ct.name}_d2s`, opType: 'DepthToSpace', domain: '', inputs: [mid], outputs: [ct.outputs[0]],
+      attributes: { blocksize: { type: 'int', value: k }, mode: { type: 'string', value: 'CRD' } } as Record<string, Attribute>,
+    };
+    g.nodes.splice(g.nodes.indexOf(ct), 1, conv, d2s);
     count++;
   }
   return count;
@@ -515,7 +573,7 @@ function dropDeadNodes(g: G): number {
   }
 }
 
-const PASSES: Record<PassName, (g: G) => number> = { foldConstants, dropIdentity, foldPad, foldBatchNorm, foldConvAffine, fuseHardSwish, fuseConv, dropDeadNodes };
+const PASSES: Record<PassName, (g: G) => number> = { foldConstants, dropIdentity, convTransposeAsConv, foldPad, foldBatchNorm, foldConvAffine, fuseHardSwish, fuseConv, dropDeadNodes };
 
 /** Runs the passes in PASS_NAMES order on a copy of `graph` (shapes inferred). Idempotent; inputs/outputs unchanged. */
 export function runPasses(graph: Graph, opts: PassOptions = {}): { graph: Graph; report: PassReport } {

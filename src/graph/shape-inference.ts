@@ -135,6 +135,7 @@ const RULES: Record<string, Rule> = {
   Pad: pad,
   Resize: resize,
   Transpose: transpose,
+  DepthToSpace: depthToSpace,
   Reshape: reshape,
   Flatten: (c) => {
     const x = c.input(0);
@@ -703,6 +704,18 @@ function resize(c: Ctx): Out[] {
   } else c.fail('needs scales or sizes known at load');
   if (shape.some((d) => typeof d === 'number' && !(Number.isSafeInteger(d) && d >= 0))) c.fail(`output shape ${formatShape(shape)} is not valid`);
   return [{ dtype: x.dtype, shape }];
+}
+
+function depthToSpace(c: Ctx): Out[] {
+  const x = c.input(0);
+  if (x.shape.length !== 4) c.fail(`X must have rank 4, got ${formatShape(x.shape)}`);
+  const b = c.int('blocksize', 0);
+  if (!Number.isInteger(b) || b < 1) c.fail(`attribute 'blocksize' = ${b} must be an integer ≥ 1`);
+  const mode = c.str('mode', 'DCR');
+  if (mode !== 'DCR' && mode !== 'CRD') c.fail(`attribute 'mode' = '${mode}' is not DCR or CRD`);
+  const ch = c.size(x.shape[1], 'X channels');
+  if (ch % (b * b) !== 0) c.fail(`X has ${ch} channels, not divisible by blocksize² = ${b * b}`);
+  return [{ dtype: x.dtype, shape: [x.shape[0], ch / (b * b), c.size(x.shape[2], 'X height') * b, c.size(x.shape[3], 'X width') * b] }];
 }
 
 function transpose(c: Ctx): Out[] {

