@@ -19,6 +19,8 @@ import {
   RESIZE_COORDINATE_MODES, RESIZE_NEAREST_MODES, type ResizeCoordinateMode, type ResizeNearestMode, generateResizeKernel,
 } from '../kernels/ops/resize.ts';
 import type { KernelSource } from '../kernels/types.ts';
+import { generateIntMatmulKernel } from '../kernels/ops/integer.ts';
+import { requantParams } from '../quant/requant.ts';
 import { OnnxLoadError } from './errors.ts';
 import { type Attribute, type Node, type Tensor, elementCount, toNumbers } from './ir.ts';
 import { layoutStrides, type LowerContext, type OpBinding, type OpDispatch, type OpLowering, type StridedTensor } from './runtime-types.ts';
@@ -72,10 +74,17 @@ const LOWERERS: Record<string, Lowerer> = {
   MatMul: matmul,
   ConvTranspose: convTranspose,
   ConstantOfShape: constantOfShape,
+  QLinearMatMul: intMatmul,
+  MatMulInteger: intMatmul,
 };
 
 /** Op types (default domain) lowerOp handles. */
 export const LOWERED_OPS: readonly string[] = Object.keys(LOWERERS).sort();
+
+/** Ops that read or write integer (int8, uint8, int32) run-time values; every other op runs on float32 values only. */
+export const INTEGER_OPS: ReadonlySet<string> = new Set(['QLinearMatMul', 'MatMulInteger']);
+/** Ops that run on integer values as an alias of their input's (contiguous) storage. */
+const INTEGER_ALIAS_OPS: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
 
 /** The dispatches (or the alias) that compute one node. Throws OnnxLoadError for what it cannot run. */
 export function lowerOp(ctx: OpLowerContext): OpLowering {
@@ -83,13 +92,26 @@ export function lowerOp(ctx: OpLowerContext): OpLowering {
   const f = n.domain === '' || n.domain === 'ai.onnx' ? LOWERERS[n.opType] : undefined;
   if (!f || !Object.hasOwn(LOWERERS, n.opType)) throw new OnnxLoadError(`node '${n.name}' (${n.opType}): no op kernel for ${n.domain ? `${n.domain}.` : ''}${n.opType}`);
   const c = new Lowering(ctx);
+  const intValues = [...n.inputs, ...n.outputs].filter((v) => v && !ctx.constant(v) && (ctx.dtype?.(v) ?? 'float32') !== 'float32');
+  if (intValues.length && !INTEGER_OPS.has(n.opType) && !INTEGER_ALIAS_OPS.has(n.opType)) {
+    c.fail(`value '${intValues[0]}' is ${ctx.dtype!(intValues[0])} at run time; ${n.opType} runs on float32 values only`);
+  }
   if (ctx.outputs.length > 0 && ctx.outputs.every((o) => elementCount(o.shape) === 0)) return { dispatches: [] };
+  let r: OpLowering;
   try {
-    return f(c);
+    r = f(c);
   } catch (e) {
     if (e instanceof OnnxLoadError) throw e;
     return c.fail(`${(e as Error).message} (the op kernels take rank ≤ ${MAX_OP_RANK} after merging dims)`);
   }
+  if (intValues.length && INTEGER_ALIAS_OPS.has(n.opType)) {
+    const k = r.aliasOf;
+    if (k === undefined) return c.fail(`value '${intValues[0]}' is ${ctx.dtype!(intValues[0])}: ${n.opType} of integer values runs only as an alias of contiguous storage`);
+    const din = ctx.dtype!(n.inputs[k]);
+    const dout = ctx.dtype!(n.outputs[0]);
+    if (din !== dout) c.fail(`input '${n.inputs[k]}' is ${din}, output '${n.outputs[0]}' is ${dout}: ${n.opType} cannot change the dtype`);
+  }
+  return r;
 }
 
 /**
@@ -181,6 +203,22 @@ class Lowering {
     if (!v) this.fail(`input ${i} ('${name}') has no view`);
     return { binding: { value: name }, kind: 'value', view: { ...v, base: 0 } };
   }
+  /** Input i as a byte-tensor operand (int8/uint8): a run-time value, or its constant bytes packed 4 per word. */
+  byteOperand(i: number, what: string): Operand & { dtype: 'int8' | 'uint8' } {
+    if (!this.has(i)) this.fail(`${what} (input ${i}) is required`);
+    const name = this.node.inputs[i];
+    const t = this.ctx.constant(name);
+    const dtype = t ? t.dtype : (this.ctx.dtype?.(name) ?? 'float32');
+    if (dtype !== 'int8' && dtype !== 'uint8') this.fail(`${what} (input ${i}, '${name}') is ${dtype}; it must be int8 or uint8`);
+    if (t) return { binding: { constant: packBytes(toNumbers(t)), label: name }, kind: 'constant', view: { shape: [...t.dims], strides: layoutStrides(t.dims, 'contiguous'), base: 0 }, dtype };
+    const v = this.ctx.inputs[i];
+    if (!v) this.fail(`input ${i} ('${name}') has no view`);
+    return { binding: { value: name }, kind: 'value', view: { ...v, base: 0 }, dtype };
+  }
+  /** The dtype of input i (constant or run-time value). */
+  dtypeOf(name: string): string {
+    return this.ctx.constant(name)?.dtype ?? this.ctx.dtype?.(name) ?? 'float32';
+  }
   out(k = 0): View {
     const o = this.ctx.outputs[k];
     if (!o) this.fail(`output ${k} has no view`);
@@ -200,6 +238,14 @@ class Lowering {
       return this.fail((e as Error).message);
     }
   }
+}
+
+/** Integers (each in a byte's range) as bytes packed 4 per u32 word, little-endian; at least one word. */
+export function packBytes(data: ArrayLike<number>): Uint32Array {
+  const words = new Uint32Array(Math.max(1, Math.ceil(data.length / 4)));
+  const bytes = new Uint8Array(words.buffer);
+  for (let i = 0; i < data.length; i++) bytes[i] = data[i] & 0xff;
+  return words;
 }
 
 function isContiguous(v: StridedTensor): boolean {
@@ -845,4 +891,91 @@ function constantOfShape(c: Lowering): OpLowering {
   return {
     dispatches: [elementwise(c, 'identity', [{ binding: { constant: new Float32Array([fill]), label: `${c.node.name}:value` }, kind: 'constant', strides: out.shape.map(() => 0), base: 0 }], out, c.outName())],
   };
+}
+
+// ---- integer ops ----
+
+const INT8_RANGE: Record<'int8' | 'uint8', [number, number]> = { int8: [-128, 127], uint8: [0, 255] };
+
+/** A quantization parameter (scale or zero point) at input i, known at load: 1 value, or `n` values when `perN` allows. */
+function quantParam(c: Lowering, i: number, what: string, n?: number): number[] {
+  const v = c.constTensor(i);
+  if (!v) c.fail(`${what} (input ${i}, '${c.node.inputs[i]}') must be known at load (an initializer)`);
+  const vals = toNumbers(v);
+  if (vals.length === 1) return vals;
+  if (n !== undefined && vals.length === n) return vals;
+  return c.fail(`${what} (input ${i}, '${c.node.inputs[i]}') has ${vals.length} values; it must be a scalar${n !== undefined ? ` or have ${n} (one per column)` : ''}`);
+}
+
+/**
+ * MatMulInteger (A, B, a_zp?, b_zp?) and QLinearMatMul (A, a_scale, a_zp, B, b_scale, b_zp, y_scale, y_zp): 8-bit A
+ * and B of rank ≥ 2 whose batch dims collapse to one (after broadcasting). Zero points and scales are scalars, or
+ * per column of B (b_zp, b_scale); MatMulInteger's a_zp may be a run-time scalar (DynamicQuantizeLinear's).
+ */
+function intMatmul(c: Lowering): OpLowering {
+  const ql = c.node.opType === 'QLinearMatMul';
+  const A = c.byteOperand(0, 'A');
+  const B = c.byteOperand(ql ? 3 : 1, 'B');
+  const out = c.out();
+  const outType = c.dtypeOf(c.outName());
+  const ar = A.view.shape.length;
+  const br = B.view.shape.length;
+  if (ar < 2 || br < 2) c.fail(`A ${JSON.stringify(A.view.shape)} and B ${JSON.stringify(B.view.shape)} must have rank ≥ 2`);
+  const m = A.view.shape[ar - 2];
+  const k = A.view.shape[ar - 1];
+  const n = B.view.shape[br - 1];
+  const batchShape = out.shape.slice(0, -2);
+  const bat = (v: StridedTensor, what: string) => broadcastStrides(c, { shape: v.shape.slice(0, -2), strides: v.strides.slice(0, -2) }, batchShape, what);
+  const merged = collapseDims(batchShape, [bat(A.view, 'A batch dims'), bat(B.view, 'B batch dims')]);
+  if (merged.shape.length > 1) c.fail(`batch dims [${batchShape.join(', ')}] of A and B do not collapse to one dim (broadcast pattern not supported)`);
+  const [a_sb, b_sb] = merged.shape.length ? [merged.strides[0][0], merged.strides[1][0]] : [0, 0];
+  let aZp = 0;
+  let aZpValue: string | undefined;
+  const aZpAt = 2;
+  if (c.has(aZpAt)) {
+    if (c.constTensor(aZpAt)) aZp = quantParam(c, aZpAt, 'a_zero_point')[0];
+    else {
+      const name = c.node.inputs[aZpAt];
+      if (ql) c.fail(`a_zero_point (input 2, '${name}') must be known at load`);
+      if (c.dtypeOf(name) !== A.dtype) c.fail(`a_zero_point '${name}' is ${c.dtypeOf(name)}; it must have A's dtype ${A.dtype}`);
+      if (elementCount(c.inputView(aZpAt).shape) !== 1) c.fail(`a_zero_point '${name}' must be a scalar`);
+      aZpValue = name;
+    }
+  }
+  const bZpAt = ql ? 5 : 3;
+  const bZp = c.has(bZpAt) ? quantParam(c, bZpAt, 'b_zero_point', n) : [0];
+  if (ql && c.dtypeOf(c.node.inputs[5]) !== B.dtype) c.fail(`b_zero_point is ${c.dtypeOf(c.node.inputs[5])}; it must have B's dtype ${B.dtype}`);
+  const cols = new Int32Array(4 * n);
+  let extra: Record<string, number> = {};
+  let output: 'int32' | 'int8' | 'uint8' = 'int32';
+  if (ql) {
+    if (outType !== 'int8' && outType !== 'uint8') c.fail(`output '${c.outName()}' is ${outType}; it must be int8 or uint8`);
+    output = outType;
+    const aScale = quantParam(c, 1, 'a_scale')[0];
+    const bScale = quantParam(c, 4, 'b_scale', n);
+    const yScale = quantParam(c, 6, 'y_scale')[0];
+    const yZp = c.has(7) ? quantParam(c, 7, 'y_zero_point')[0] : 0;
+    let rq: ReturnType<typeof requantParams>;
+    try {
+      rq = requantParams(aScale, bScale, yScale);
+    } catch (e) {
+      return c.fail((e as Error).message);
+    }
+    for (let j = 0; j < n; j++) {
+      cols[4 * j + 1] = rq.m0[rq.m0.length === 1 ? 0 : j] | 0;
+      cols[4 * j + 2] = rq.shift[rq.shift.length === 1 ? 0 : j];
+    }
+    const [lo, hi] = INT8_RANGE[output];
+    extra = { y_zp: yZp, q_lo: lo, q_hi: hi };
+  } else if (outType !== 'int32') c.fail(`output '${c.outName()}' is ${outType}; MatMulInteger writes int32`);
+  for (let j = 0; j < n; j++) cols[4 * j] = bZp[bZp.length === 1 ? 0 : j];
+  const elems = elementCount(out.shape);
+  const kernel = generateIntMatmulKernel({ a: A.dtype, b: B.dtype, output, aKind: A.kind, bKind: B.kind, aZeroPoint: aZpValue ? 'value' : 'uniform' });
+  const w = c.work(Math.ceil(elems / 4));
+  const u: Record<string, number> = {
+    ...w.uniforms, elems, m, n, k, a_sb, a_sm: A.view.strides[ar - 2], a_sk: A.view.strides[ar - 1], b_sb, b_sk: B.view.strides[br - 2], b_sn: B.view.strides[br - 1], a_zp: aZp, ...extra,
+  };
+  const buffers: Record<string, OpBinding> = { mat_a: A.binding, mat_b: B.binding, cols: { constant: cols, label: `${c.node.name}:columns` }, out: { value: c.outName() } };
+  if (aZpValue) buffers.a_zp = { value: aZpValue };
+  return { dispatches: [dispatch(kernel, u, buffers, w.workgroups)] };
 }

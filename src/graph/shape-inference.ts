@@ -85,6 +85,10 @@ class Ctx {
     if (!Number.isInteger(a) || a < -rank || a >= rank) this.fail(`${what} ${a} is out of range for rank ${rank}`);
     return a < 0 ? a + rank : a;
   }
+  /** The same node seen with inputs `picks` (a quantized op's data operands) at positions 0, 1, ... */
+  pick(picks: readonly number[]): Ctx {
+    return new Ctx(this.node, this.opset, picks.map((i) => this.vals[i]));
+  }
 }
 
 type Rule = (c: Ctx) => Out[];
@@ -198,7 +202,48 @@ const RULES: Record<string, Rule> = {
     return [{ dtype: 'int64', shape: [dims.length], value: known ? { dims: [dims.length], values: dims as number[] } : undefined }];
   },
   Gather: gather,
+  QuantizeLinear: (c) => {
+    const x = c.input(0);
+    const code = c.int('output_dtype', 0);
+    let dtype: DType = c.has(2) ? c.input(2).dtype : 'uint8';
+    if (code !== 0) dtype = dtypeFromCode(code) ?? c.fail(`attribute 'output_dtype' = ${onnxTypeName(code)} is not supported`);
+    quantScaleCheck(c, 1, 2, x.shape);
+    return [{ dtype, shape: [...x.shape] }];
+  },
+  DequantizeLinear: (c) => {
+    const x = c.input(0);
+    quantScaleCheck(c, 1, 2, x.shape);
+    return [{ dtype: c.input(1).dtype, shape: [...x.shape] }];
+  },
+  DynamicQuantizeLinear: (c) => {
+    const x = c.input(0);
+    return [{ dtype: 'uint8', shape: [...x.shape] }, { dtype: 'float32', shape: [] }, { dtype: 'uint8', shape: [] }];
+  },
+  QLinearConv: (c) => {
+    const [y] = conv(c.pick([0, 3, 8]));
+    return [{ dtype: c.has(7) ? c.input(7).dtype : c.input(0).dtype, shape: y.shape }];
+  },
+  ConvInteger: (c) => [{ dtype: 'int32', shape: conv(c.pick([0, 1]))[0].shape }],
+  QLinearMatMul: (c) => {
+    const [y] = matmul(c.pick([0, 3]));
+    return [{ dtype: c.has(7) ? c.input(7).dtype : c.input(0).dtype, shape: y.shape }];
+  },
+  MatMulInteger: (c) => [{ dtype: 'int32', shape: matmul(c.pick([0, 1]))[0].shape }],
 };
+
+/** A quantization's scale and zero point (inputs s, z): a scalar, or 1-D along `axis`; the zero point has the scale's shape. */
+function quantScaleCheck(c: Ctx, s: number, z: number, xShape: readonly Dim[]): void {
+  const sc = c.input(s);
+  if (sc.shape.length > 1) c.fail(`scale ${formatShape(sc.shape)}: blocked quantization (scale of rank > 1) is not supported`);
+  if (sc.shape.length === 1) {
+    const axis = c.axis(c.int('axis', 1), xShape.length);
+    if (!dimEq(sc.shape[0], xShape[axis]) && !dimEq(sc.shape[0], 1)) c.fail(`scale ${formatShape(sc.shape)} must have X's dim ${axis} (${xShape[axis]}) entries`);
+  }
+  if (c.has(z)) {
+    const zp = c.input(z);
+    if (zp.shape.length !== sc.shape.length || zp.shape.some((d, i) => !dimEq(d, sc.shape[i]))) c.fail(`zero point ${formatShape(zp.shape)} must have the scale's shape ${formatShape(sc.shape)}`);
+  }
+}
 
 /** Op types (default domain) this runtime infers shapes for: the op set it will run. */
 export const SUPPORTED_OPS: readonly string[] = Object.keys(RULES).sort();
