@@ -20,6 +20,10 @@ import {
 } from '../kernels/ops/resize.ts';
 import type { KernelSource } from '../kernels/types.ts';
 import { generateIntMatmulKernel } from '../kernels/ops/integer.ts';
+import {
+  dequantizeLinearDispatch, dynamicQuantizeDispatches, generateDequantizeLinearKernel, generateDynamicQuantizeKernels, generateQuantizeLinearKernel,
+  packAxisParams, quantizeLinearDispatch,
+} from '../kernels/ops/quant.ts';
 import { requantParams } from '../quant/requant.ts';
 import { OnnxLoadError } from './errors.ts';
 import { type Attribute, type Node, type Tensor, elementCount, toNumbers } from './ir.ts';
@@ -76,13 +80,16 @@ const LOWERERS: Record<string, Lowerer> = {
   ConstantOfShape: constantOfShape,
   QLinearMatMul: intMatmul,
   MatMulInteger: intMatmul,
+  QuantizeLinear: quantizeLinear,
+  DequantizeLinear: dequantizeLinear,
+  DynamicQuantizeLinear: dynamicQuantizeLinear,
 };
 
 /** Op types (default domain) lowerOp handles. */
 export const LOWERED_OPS: readonly string[] = Object.keys(LOWERERS).sort();
 
 /** Ops that read or write integer (int8, uint8, int32) run-time values; every other op runs on float32 values only. */
-export const INTEGER_OPS: ReadonlySet<string> = new Set(['QLinearMatMul', 'MatMulInteger']);
+export const INTEGER_OPS: ReadonlySet<string> = new Set(['QLinearMatMul', 'MatMulInteger', 'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear']);
 /** Ops that run on integer values as an alias of their input's (contiguous) storage. */
 const INTEGER_ALIAS_OPS: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
 
@@ -918,6 +925,7 @@ function intMatmul(c: Lowering): OpLowering {
   const B = c.byteOperand(ql ? 3 : 1, 'B');
   const out = c.out();
   const outType = c.dtypeOf(c.outName());
+  if ('value' in A.binding && 'value' in B.binding && A.binding.value === B.binding.value) c.fail(`A and B are the same run-time value '${A.binding.value}'; not supported (one arena range bound twice)`);
   const ar = A.view.shape.length;
   const br = B.view.shape.length;
   if (ar < 2 || br < 2) c.fail(`A ${JSON.stringify(A.view.shape)} and B ${JSON.stringify(B.view.shape)} must have rank ≥ 2`);
@@ -978,4 +986,101 @@ function intMatmul(c: Lowering): OpLowering {
   const buffers: Record<string, OpBinding> = { mat_a: A.binding, mat_b: B.binding, cols: { constant: cols, label: `${c.node.name}:columns` }, out: { value: c.outName() } };
   if (aZpValue) buffers.a_zp = { value: aZpValue };
   return { dispatches: [dispatch(kernel, u, buffers, w.workgroups)] };
+}
+
+/** A quantization's scale/zero point (inputs si, zi, known at load): per tensor, or per `axis` of a rank-r x. */
+function quantParams(c: Lowering, si: number, zi: number, shape: readonly number[], zpDtype: 'int8' | 'uint8' | 'int32'):
+  { kind: 'tensor'; scale: number; zeroPoint: number } | { kind: 'axis'; axis: number; packed: Float32Array } {
+  const s = c.constTensor(si) ?? c.fail(`the scale (input ${si}, '${c.node.inputs[si]}') must be known at load (an initializer)`);
+  const z = c.has(zi) ? (c.constTensor(zi) ?? c.fail(`the zero point (input ${zi}, '${c.node.inputs[zi]}') must be known at load (an initializer)`)) : undefined;
+  if (z && z.dtype !== zpDtype) c.fail(`the zero point '${c.node.inputs[zi]}' is ${z.dtype}; it must be ${zpDtype}`);
+  const sv = toNumbers(s);
+  const zv = z ? toNumbers(z) : undefined;
+  if (s.dims.length === 0 || (sv.length === 1 && s.dims.length === 1 && shape.length === 0)) {
+    return { kind: 'tensor', scale: sv[0], zeroPoint: zv ? zv[0] : 0 };
+  }
+  if (s.dims.length > 1) c.fail(`the scale ${JSON.stringify(s.dims)} has rank ${s.dims.length}: blocked quantization is not supported`);
+  const axis = c.axis(c.attrs.int('axis', 1), shape.length);
+  if (sv.length === 1) return { kind: 'tensor', scale: sv[0], zeroPoint: zv ? zv[0] : 0 };
+  if (sv.length !== shape[axis]) c.fail(`the scale has ${sv.length} values; axis ${axis} of x has ${shape[axis]}`);
+  try {
+    return { kind: 'axis', axis, packed: packAxisParams(sv, zv, zpDtype, `node '${c.node.name}'`) };
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+}
+
+function quantizeLinear(c: Lowering): OpLowering {
+  if (c.attrs.int('saturate', 1) !== 1) c.fail(`attribute 'saturate' = 0 is not supported (only float8 outputs use it)`);
+  if (c.attrs.has('block_size') && c.attrs.int('block_size', 0) !== 0) c.fail(`attribute 'block_size' (blocked quantization) is not supported`);
+  const x = c.operand(0);
+  if (c.dtypeOf(c.node.inputs[0]) !== 'float32') c.fail(`x '${c.node.inputs[0]}' is ${c.dtypeOf(c.node.inputs[0])}; it must be float32`);
+  const yType = c.dtypeOf(c.outName());
+  if (yType !== 'int8' && yType !== 'uint8') c.fail(`output '${c.outName()}' is ${yType}; QuantizeLinear runs to int8 or uint8 only`);
+  const p = quantParams(c, 1, 2, x.view.shape, yType);
+  const cfg = { rank: x.view.shape.length, dtype: yType, params: p.kind, input: x.kind } as const;
+  const kernel = generateQuantizeLinearKernel(cfg);
+  const call = p.kind === 'tensor' ? { scale: p.scale, zeroPoint: p.zeroPoint } : { axis: p.axis };
+  let d: ReturnType<typeof quantizeLinearDispatch>;
+  try {
+    d = quantizeLinearDispatch(cfg, { shape: x.view.shape, inStrides: x.view.strides, ...call }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  const buffers: Record<string, OpBinding> = { src: x.binding, out: { value: c.outName() } };
+  if (p.kind === 'axis') buffers.qparams = { constant: p.packed, label: `${c.node.name}:scale/zero point` };
+  return { dispatches: [dispatch(kernel, d.uniforms, buffers, d.workgroups)] };
+}
+
+function dequantizeLinear(c: Lowering): OpLowering {
+  if (c.attrs.has('block_size') && c.attrs.int('block_size', 0) !== 0) c.fail(`attribute 'block_size' (blocked quantization) is not supported`);
+  const xName = c.node.inputs[0];
+  const xType = c.dtypeOf(xName);
+  if (xType !== 'int8' && xType !== 'uint8' && xType !== 'int32') c.fail(`x '${xName}' is ${xType}; DequantizeLinear runs on int8, uint8 or int32`);
+  if (c.dtypeOf(c.outName()) !== 'float32') c.fail(`output '${c.outName()}' is ${c.dtypeOf(c.outName())}; only float32 outputs are supported`);
+  let x: Operand;
+  if (xType === 'int32') {
+    const t = c.constTensor(0);
+    x = t
+      ? { binding: { constant: Int32Array.from(toNumbers(t)), label: xName }, kind: 'constant', view: { shape: [...t.dims], strides: layoutStrides(t.dims, 'contiguous'), base: 0 } }
+      : c.operand(0);
+  } else x = c.byteOperand(0, 'x');
+  const p = quantParams(c, 1, 2, x.view.shape, xType);
+  const out = c.out();
+  const cfg = { rank: x.view.shape.length, dtype: xType, params: p.kind, input: x.kind } as const;
+  const kernel = generateDequantizeLinearKernel(cfg);
+  const call = p.kind === 'tensor' ? { scale: p.scale, zeroPoint: p.zeroPoint } : { axis: p.axis };
+  let d: ReturnType<typeof dequantizeLinearDispatch>;
+  try {
+    d = dequantizeLinearDispatch(cfg, { shape: x.view.shape, inStrides: x.view.strides, outStrides: out.strides, ...call }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  const buffers: Record<string, OpBinding> = { src: x.binding, out: { value: c.outName() } };
+  if (p.kind === 'axis') buffers.qparams = { constant: p.packed, label: `${c.node.name}:scale/zero point` };
+  return { dispatches: [dispatch(kernel, d.uniforms, buffers, d.workgroups)] };
+}
+
+/** DynamicQuantizeLinear: min/max reduction → y_scale, y_zero_point (arena values) → uint8 quantization; nothing read back. */
+function dynamicQuantizeLinear(c: Lowering): OpLowering {
+  const x = c.operand(0);
+  if (c.dtypeOf(c.node.inputs[0]) !== 'float32') c.fail(`x '${c.node.inputs[0]}' is ${c.dtypeOf(c.node.inputs[0])}; it must be float32`);
+  const [y, ys, yz] = [0, 1, 2].map((k) => c.node.outputs[k] ?? '');
+  if (!y || !ys || !yz) c.fail(`all three outputs (y, y_scale, y_zero_point) must be named`);
+  const cfg = { rank: x.view.shape.length, input: x.kind };
+  const k = generateDynamicQuantizeKernels(cfg);
+  let d: ReturnType<typeof dynamicQuantizeDispatches>;
+  try {
+    d = dynamicQuantizeDispatches(cfg, { shape: x.view.shape, inStrides: x.view.strides }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  const partial: OpBinding = { scratch: 'partial', bytes: d.partialBytes };
+  return {
+    dispatches: [
+      dispatch(k.reduce, d.reduce.uniforms, { src: x.binding, partial }, d.reduce.workgroups),
+      dispatch(k.finish, d.finish.uniforms, { partial, yscale: { value: ys }, yzp: { value: yz } }, d.finish.workgroups),
+      dispatch(k.quantize, d.quantize.uniforms, { src: x.binding, qscale: { value: ys }, qzp: { value: yz }, out: { value: y } }, d.quantize.workgroups),
+    ],
+  };
 }

@@ -1,0 +1,127 @@
+/**
+ * The session on a quantized graph (issue 13): QLinearConv → QLinearConv (uint8 activations, int8 per-channel and
+ * uint8 per-tensor weights, int32 bias, pad and stride) beside a ConvInteger whose x zero point is a run-time uint8
+ * scalar (the zero-point correction path), built with onnx-writer and checked bit for bit against the exact
+ * integer references (src/reference/integer.ts: QLinearConv and ConvInteger semantics).
+ */
+import { createEngine } from '../../../src/engine/engine.ts';
+import type { Tensor } from '../../../src/graph/ir.ts';
+import { attr, writeOnnx } from '../../../src/graph/onnx-writer.ts';
+import { createSession } from '../../../src/graph/session.ts';
+import { convIntegerReference, qlinearConvReference } from '../../../src/reference/integer.ts';
+import { mulberry32, randomInts } from '../../../src/util/random.ts';
+import type { ConvGeometry } from '../../../src/conv/types.ts';
+import type { GpuCase, GpuTestContext } from '../harness/types.ts';
+import { expectThrows } from './api.ts';
+
+const N = 2, C = 3, H = 9, W = 11, K1 = 6, K2 = 4, K3 = 5;
+
+const scalar = (name: string, dtype: Tensor['dtype'], v: number): Tensor => ({
+  name, dtype, dims: [], data: dtype === 'float32' ? new Float32Array([v]) : dtype === 'int8' ? new Int8Array([v]) : dtype === 'uint8' ? new Uint8Array([v]) : new Int32Array([v]),
+});
+const vec = (name: string, dtype: Tensor['dtype'], v: ArrayLike<number>, dims = [v.length]): Tensor => ({
+  name, dtype, dims, data: dtype === 'float32' ? Float32Array.from(v) : dtype === 'int8' ? Int8Array.from(v) : dtype === 'uint8' ? Uint8Array.from(v) : Int32Array.from(v),
+});
+
+function geometry(cin: number, cout: number, h: number, w: number, k: number, stride: number, pad: number): ConvGeometry {
+  return { batch: N, inChannels: cin, outChannels: cout, inHeight: h, inWidth: w, kernelH: k, kernelW: k, strides: [stride, stride], pads: [pad, pad, pad, pad], dilations: [1, 1], groups: 1 };
+}
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 1;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+/** The model, its inputs and the exact expected outputs. */
+function quantizedModel(seed: number) {
+  const r = mulberry32(seed);
+  const x = randomInts(N * C * H * W, r, 0, 255);
+  const xScale = Math.fround(0.02);
+  const xZp = 131;
+  // conv1: uint8 x · int8 per-channel weights (+ int32 bias), pads 1 → uint8
+  const g1 = geometry(C, K1, H, W, 3, 1, 1);
+  const w1 = randomInts(K1 * C * 9, r, -127, 127);
+  const w1Zp = Array.from({ length: K1 }, (_, i) => (i % 3) - 1);
+  const w1Scale = Array.from({ length: K1 }, () => Math.fround(0.002 + 0.01 * r()));
+  const b1 = randomInts(K1, r, -3000, 3000);
+  const acc1 = convIntegerReference(g1, { input: x, inputLayout: 'NCHW', weight: w1, weightLayout: 'OIHW', xZeroPoint: xZp, wZeroPoint: w1Zp }).data;
+  const y1Scale = Math.fround((xScale * 0.012 * maxAbs(acc1)) / 100);
+  const y1Zp = 120;
+  const y1 = qlinearConvReference(g1, {
+    input: x, inputLayout: 'NCHW', weight: w1, weightLayout: 'OIHW', xZeroPoint: xZp, wZeroPoint: w1Zp, xScale, wScale: w1Scale, yScale: y1Scale, yZeroPoint: y1Zp,
+    outputDtype: 'uint8', bias: { shape: [K1], data: b1, broadcast: 'channel' },
+  }).data;
+  // conv2: uint8 y1 · uint8 per-tensor weights (zp 128), stride 2 → int8
+  const g2 = geometry(K1, K2, H, W, 3, 2, 0);
+  const w2 = randomInts(K2 * K1 * 9, r, 0, 255);
+  const w2Scale = Math.fround(0.004);
+  const acc2 = convIntegerReference(g2, { input: y1, inputLayout: 'NCHW', weight: w2, weightLayout: 'OIHW', xZeroPoint: y1Zp, wZeroPoint: 128 }).data;
+  const y2Scale = Math.fround((y1Scale * w2Scale * maxAbs(acc2)) / 100);
+  const y2Zp = -5;
+  const y2 = qlinearConvReference(g2, {
+    input: y1, inputLayout: 'NCHW', weight: w2, weightLayout: 'OIHW', xZeroPoint: y1Zp, wZeroPoint: 128, xScale: y1Scale, wScale: w2Scale, yScale: y2Scale, yZeroPoint: y2Zp, outputDtype: 'int8',
+  }).data;
+  // conv3: ConvInteger(x, w3, x_zp at run time), pads 1 (border taps outside the image drop out of the correction)
+  const g3 = geometry(C, K3, H, W, 3, 1, 1);
+  const w3 = randomInts(K3 * C * 9, r, -100, 100);
+  const w3Zp = 3;
+  const runZp = 97;
+  const acc3 = convIntegerReference(g3, { input: x, inputLayout: 'NCHW', weight: w3, weightLayout: 'OIHW', xZeroPoint: runZp, wZeroPoint: w3Zp }).data;
+  const inits: Tensor[] = [
+    scalar('xs', 'float32', xScale), scalar('xzp', 'uint8', xZp),
+    vec('w1', 'int8', w1, [K1, C, 3, 3]), vec('w1s', 'float32', w1Scale), vec('w1zp', 'int8', w1Zp), scalar('y1s', 'float32', y1Scale), scalar('y1zp', 'uint8', y1Zp), vec('b1', 'int32', b1),
+    vec('w2', 'uint8', w2, [K2, K1, 3, 3]), scalar('w2s', 'float32', w2Scale), scalar('w2zp', 'uint8', 128), scalar('y2s', 'float32', y2Scale), scalar('y2zp', 'int8', y2Zp),
+    vec('w3', 'int8', w3, [K3, C, 3, 3]), scalar('w3zp', 'int8', w3Zp),
+  ];
+  const bytes = writeOnnx({
+    opset: 17,
+    inputs: [{ name: 'x', dtype: 'uint8', shape: [N, C, H, W] }, { name: 'x_zp', dtype: 'uint8', shape: [] }],
+    outputs: [{ name: 'y', dtype: 'int8', shape: undefined }, { name: 'acc', dtype: 'int32', shape: undefined }],
+    initializers: inits,
+    nodes: [
+      { opType: 'QLinearConv', name: 'qconv1', inputs: ['x', 'xs', 'xzp', 'w1', 'w1s', 'w1zp', 'y1s', 'y1zp', 'b1'], outputs: ['y1'], attributes: { pads: attr.ints([1, 1, 1, 1]) } },
+      { opType: 'QLinearConv', name: 'qconv2', inputs: ['y1', 'y1s', 'y1zp', 'w2', 'w2s', 'w2zp', 'y2s', 'y2zp'], outputs: ['y'], attributes: { strides: attr.ints([2, 2]) } },
+      { opType: 'ConvInteger', name: 'convint', inputs: ['x', 'w3', 'x_zp', 'w3zp'], outputs: ['acc'], attributes: { pads: attr.ints([1, 1, 1, 1]) } },
+    ],
+  });
+  return { bytes, x: Uint8Array.from(x), runZp, y: y2, acc: acc3 };
+}
+
+function compare(what: string, got: ArrayLike<number>, want: ArrayLike<number>): void {
+  if (got.length !== want.length) throw new Error(`${what}: ${got.length} elements, expected ${want.length}`);
+  let bad = 0;
+  const first: string[] = [];
+  for (let i = 0; i < want.length; i++) {
+    if (got[i] !== want[i]) {
+      bad++;
+      if (first.length < 5) first.push(`[${i}] got ${got[i]}, expected ${want[i]}`);
+    }
+  }
+  if (bad) throw new Error(`${what}: ${bad} of ${want.length} elements differ\n${first.join('\n')}`);
+}
+
+async function quantizedGraphExact(t: GpuTestContext): Promise<void> {
+  const engine = await createEngine({ device: t.device });
+  const m = quantizedModel(13);
+  const session = await createSession(engine, m.bytes);
+  try {
+    const info = session.info;
+    const dt = (l: { name: string; dtype: string }[]) => l.map((v) => `${v.name}:${v.dtype}`).join(' ');
+    if (dt(info.inputs) !== 'x:uint8 x_zp:uint8' || dt(info.outputs) !== 'y:int8 acc:int32') throw new Error(`info dtypes: inputs ${dt(info.inputs)}, outputs ${dt(info.outputs)}`);
+    const out = await session.run({ x: m.x, x_zp: new Uint8Array([m.runZp]) });
+    if (!(out.y instanceof Int8Array) || !(out.acc instanceof Int32Array)) throw new Error(`output types: y ${out.y?.constructor.name}, acc ${out.acc?.constructor.name}`);
+    compare('QLinearConv → QLinearConv (y, int8)', out.y, m.y);
+    compare('ConvInteger with a run-time x zero point (acc, int32)', out.acc, m.acc);
+    const nodes = info.nodes.map((n) => `${n.name}: ${n.algorithm} ${n.kernelIds.join('+')}`);
+    t.log(`y ${m.y.length} and acc ${m.acc.length} elements bit-exact; ${nodes.join('; ')}`);
+    await expectThrows('int8 input as Float32Array', () => session.run({ x: new Float32Array(m.x.length), x_zp: new Uint8Array(1) }), /'x' \(uint8\) must be a Uint8Array or a GPUBuffer, got Float32Array/);
+  } finally {
+    session.destroy();
+    engine.destroy();
+  }
+}
+
+export const sessionInt8Cases: GpuCase[] = [
+  { name: 'session int8: QLinearConv → QLinearConv and ConvInteger with a run-time x zero point, bit-exact against the integer references', run: quantizedGraphExact },
+];
