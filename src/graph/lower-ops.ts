@@ -21,9 +21,11 @@ import {
 import type { KernelSource } from '../kernels/types.ts';
 import { generateIntMatmulKernel } from '../kernels/ops/integer.ts';
 import {
-  dequantizeLinearDispatch, dynamicQuantizeDispatches, generateDequantizeLinearKernel, generateDynamicQuantizeKernels, generateQuantizeLinearKernel,
-  packAxisParams, quantizeLinearDispatch,
+  byteMapDispatch, dequantizeLinearDispatch, dynamicQuantizeDispatches, generateByteCopyKernel, generateDequantizeLinearKernel, generateDynamicQuantizeKernels,
+  generateMaxPoolI8Kernel, generateQLinearBinaryKernel, generateQLinearGlobalAveragePoolKernel, generateQLinearLutKernel, generateQuantizeLinearKernel,
+  maxPoolI8Dispatch, packAxisParams, packLutTable, qlinearBinaryDispatch, qlinearGapDispatch, quantizeLinearDispatch,
 } from '../kernels/ops/quant.ts';
+import { buildUnaryTable, qlinearSigmoidTable } from '../reference/quant-ops.ts';
 import { requantParams } from '../quant/requant.ts';
 import { OnnxLoadError } from './errors.ts';
 import { type Attribute, type Node, type Tensor, elementCount, toNumbers } from './ir.ts';
@@ -60,18 +62,18 @@ const LOWERERS: Record<string, Lowerer> = {
   ...Object.fromEntries(RESHAPES.map((k) => [k, reshapeLike])),
   Clip: clip,
   BatchNormalization: batchNorm,
-  MaxPool: pool,
+  MaxPool: (c) => byDtype(pool, maxPool8)(c),
   AveragePool: pool,
   GlobalAveragePool: globalPool,
   GlobalMaxPool: globalPool,
   ReduceMean: reduceMean,
   Softmax: softmax,
-  Concat: concat,
+  Concat: (c) => byDtype(concat, concat8)(c),
   Split: split,
   Slice: slice,
   Pad: pad,
   Resize: resize,
-  Transpose: transpose,
+  Transpose: (c) => byDtype(transpose, transpose8)(c),
   DepthToSpace: depthToSpace,
   Gather: gather,
   Gemm: gemm,
@@ -85,23 +87,36 @@ const LOWERERS: Record<string, Lowerer> = {
   DynamicQuantizeLinear: dynamicQuantizeLinear,
 };
 
+/** The com.microsoft domain (ONNX Runtime's contrib ops). */
+export const MS_DOMAIN = 'com.microsoft';
+
 /** Op types (default domain) lowerOp handles. */
 export const LOWERED_OPS: readonly string[] = Object.keys(LOWERERS).sort();
 
 /** Ops that read or write integer (int8, uint8, int32) run-time values; every other op runs on float32 values only. */
-export const INTEGER_OPS: ReadonlySet<string> = new Set(['QLinearMatMul', 'MatMulInteger', 'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear']);
+export const INTEGER_OPS: ReadonlySet<string> = new Set([
+  'QLinearMatMul', 'MatMulInteger', 'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'MaxPool', 'Concat', 'Transpose',
+  'QLinearAdd', 'QLinearMul', 'QLinearSigmoid', 'QLinearGlobalAveragePool', 'QLinearConcat',
+]);
+/** Of INTEGER_OPS, those that take integer values only as int8/uint8 byte tensors (their float path is another lowerer). */
+const BYTE_ONLY_OPS: ReadonlySet<string> = new Set(['MaxPool', 'Concat', 'Transpose']);
 /** Ops that run on integer values as an alias of their input's (contiguous) storage. */
 const INTEGER_ALIAS_OPS: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
 
 /** The dispatches (or the alias) that compute one node. Throws OnnxLoadError for what it cannot run. */
 export function lowerOp(ctx: OpLowerContext): OpLowering {
   const n = ctx.node;
-  const f = n.domain === '' || n.domain === 'ai.onnx' ? LOWERERS[n.opType] : undefined;
-  if (!f || !Object.hasOwn(LOWERERS, n.opType)) throw new OnnxLoadError(`node '${n.name}' (${n.opType}): no op kernel for ${n.domain ? `${n.domain}.` : ''}${n.opType}`);
+  const table = n.domain === '' || n.domain === 'ai.onnx' ? LOWERERS : n.domain === MS_DOMAIN ? MS_LOWERERS : undefined;
+  const f = table && Object.hasOwn(table, n.opType) ? table[n.opType] : undefined;
+  if (!f) throw new OnnxLoadError(`node '${n.name}' (${n.opType}): no op kernel for ${n.domain ? `${n.domain}.` : ''}${n.opType}`);
   const c = new Lowering(ctx);
   const intValues = [...n.inputs, ...n.outputs].filter((v) => v && !ctx.constant(v) && (ctx.dtype?.(v) ?? 'float32') !== 'float32');
   if (intValues.length && !INTEGER_OPS.has(n.opType) && !INTEGER_ALIAS_OPS.has(n.opType)) {
     c.fail(`value '${intValues[0]}' is ${ctx.dtype!(intValues[0])} at run time; ${n.opType} runs on float32 values only`);
+  }
+  if (intValues.length && BYTE_ONLY_OPS.has(n.opType)) {
+    const bad = intValues.find((v) => !isByteType(ctx.dtype!(v)!));
+    if (bad) c.fail(`value '${bad}' is ${ctx.dtype!(bad)}; ${n.opType} runs on float32, int8 or uint8 values`);
   }
   if (ctx.outputs.length > 0 && ctx.outputs.every((o) => elementCount(o.shape) === 0)) return { dispatches: [] };
   let r: OpLowering;
@@ -1084,3 +1099,164 @@ function dynamicQuantizeLinear(c: Lowering): OpLowering {
     ],
   };
 }
+
+// ---- 8-bit data movement and com.microsoft QLinear* ops (byte tensors; outputs contiguous words) ----
+
+const isByteType = (d: string): d is 'int8' | 'uint8' => d === 'int8' || d === 'uint8';
+
+/** A strided byte view copied (or mapped through a 256-entry table) into the output, contiguous from word `outWord`. */
+function byteMap(c: Lowering, src: Operand, view: View, outWord: number, table?: Uint32Array): OpDispatch {
+  const m = collapseDims(view.shape, [view.strides]);
+  const cfg = { rank: m.shape.length, input: src.kind };
+  const kernel = table ? generateQLinearLutKernel(cfg) : generateByteCopyKernel(cfg);
+  let d: ReturnType<typeof byteMapDispatch>;
+  try {
+    d = byteMapDispatch(cfg, { shape: m.shape, inStrides: m.strides[0], inBase: view.base, outWord }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  const buffers: Record<string, OpBinding> = { src: src.binding, out: { value: c.outName() } };
+  if (table) buffers.table = { constant: packLutTable(table), label: `${c.node.name}:table` };
+  return dispatch(kernel, d.uniforms, buffers, d.workgroups);
+}
+
+/** Per-tensor scale and zero point of a com.microsoft QLinear* operand (inputs si, zi; the zero point optional). */
+function qParam(c: Lowering, si: number, zi: number, dtype: 'int8' | 'uint8', what: string): { scale: number; zeroPoint: number; dtype: 'int8' | 'uint8' } {
+  const scale = quantParam(c, si, `${what}_scale`)[0];
+  const zeroPoint = c.has(zi) ? quantParam(c, zi, `${what}_zero_point`)[0] : 0;
+  if (c.has(zi) && c.dtypeOf(c.node.inputs[zi]) !== dtype) c.fail(`${what}_zero_point '${c.node.inputs[zi]}' is ${c.dtypeOf(c.node.inputs[zi])}; it must be ${dtype}`);
+  return { scale, zeroPoint, dtype };
+}
+
+/** Element offsets of the concat parts in the output, each a whole-word contiguous block (else refused). */
+function byteConcatBlocks(c: Lowering, parts: View[], axis: number): number[] {
+  const out = c.out();
+  const outer = elementCount(out.shape.slice(0, axis));
+  if (outer !== 1) c.fail(`8-bit Concat along axis ${axis} of [${out.shape.join(', ')}]: only concatenations whose parts are contiguous blocks of the output (the dims before the axis all 1) are supported`);
+  let at = 0;
+  return parts.map((p) => {
+    const start = at * out.strides[axis];
+    if (start % 4 !== 0) c.fail(`8-bit Concat: a part starts at element ${start}, not a multiple of 4 (8-bit outputs are written one whole word per invocation)`);
+    at += p.shape[axis];
+    return start / 4;
+  });
+}
+
+function concat8(c: Lowering): OpLowering {
+  const out = c.out();
+  const axis = c.axis(c.attrs.int('axis', 0), out.shape.length);
+  const xs = c.node.inputs.map((_, i) => c.byteOperand(i, `input ${i}`));
+  const words = byteConcatBlocks(c, xs.map((x) => x.view), axis);
+  return { dispatches: xs.flatMap((x, i) => (elementCount(x.view.shape) ? [byteMap(c, x, x.view, words[i])] : [])) };
+}
+
+function transpose8(c: Lowering): OpLowering {
+  const x = c.byteOperand(0, 'data');
+  const r = x.view.shape.length;
+  const perm = c.attrs.ints('perm') ?? Array.from({ length: r }, (_, i) => r - 1 - i);
+  const out = c.out();
+  return { dispatches: [byteMap(c, x, { shape: out.shape, strides: perm.map((p) => x.view.strides[p]), base: 0 }, 0)] };
+}
+
+function maxPool8(c: Lowering): OpLowering {
+  const x = c.byteOperand(0, 'X');
+  if (c.node.outputs.length > 1 && c.node.outputs[1] !== '') c.fail('the Indices output is not supported');
+  if (x.view.shape.length !== 4) c.fail(`8-bit MaxPool runs on rank-4 X [N, C, H, W], got rank ${x.view.shape.length}`);
+  const kernel = c.attrs.ints('kernel_shape') ?? c.fail(`attribute 'kernel_shape' is required`);
+  const strides = c.attrs.ints('strides') ?? [1, 1];
+  const dilations = c.attrs.ints('dilations') ?? [1, 1];
+  const ceil = c.attrs.int('ceil_mode', 0) === 1;
+  const { pads } = windowOutput(x.view.shape.slice(2), { kernel, strides, dilations, pads: c.attrs.ints('pads') ?? [0, 0, 0, 0], autoPad: c.attrs.str('auto_pad', 'NOTSET') }, ceil);
+  const out = c.out();
+  const cfg = { dtype: x.dtype, input: x.kind };
+  let d: ReturnType<typeof maxPoolI8Dispatch>;
+  try {
+    d = maxPoolI8Dispatch(cfg, {
+      shape: x.view.shape as [number, number, number, number], inStrides: x.view.strides, out: [out.shape[2], out.shape[3]],
+      kernel: [kernel[0], kernel[1]], strides: [strides[0], strides[1]], dilations: [dilations[0], dilations[1]], pads: [pads[0], pads[1]],
+    }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  return { dispatches: [dispatch(generateMaxPoolI8Kernel(cfg), d.uniforms, { src: x.binding, out: { value: c.outName() } }, d.workgroups)] };
+}
+
+/** Ops that take 8-bit values through their own kernels: the float lowerer otherwise. */
+function byDtype(f32: Lowerer, i8: Lowerer): Lowerer {
+  return (c) => (isByteType(c.dtypeOf(c.node.inputs[0])) ? i8(c) : f32(c));
+}
+
+function qlinearBinary(c: Lowering): OpLowering {
+  const A = c.byteOperand(0, 'A');
+  const B = c.byteOperand(3, 'B');
+  if (A.dtype !== B.dtype || c.dtypeOf(c.outName()) !== A.dtype) c.fail(`A, B and C must have one dtype (${A.dtype}, ${B.dtype}, ${c.dtypeOf(c.outName())})`);
+  const out = c.out();
+  const qa = qParam(c, 1, 2, A.dtype, 'A');
+  const qb = qParam(c, 4, 5, A.dtype, 'B');
+  const qc = qParam(c, 6, 7, A.dtype, 'C');
+  const same = 'value' in A.binding && 'value' in B.binding && A.binding.value === B.binding.value;
+  const cfg = { op: c.node.opType === 'QLinearAdd' ? 'add' : 'mul', rank: out.shape.length, dtype: A.dtype, inputs: [A.kind, B.kind], sameInput: same || undefined } as const;
+  let d: ReturnType<typeof qlinearBinaryDispatch>;
+  try {
+    d = qlinearBinaryDispatch({ ...cfg, inputs: [A.kind, B.kind] }, {
+      shape: out.shape, a: { strides: broadcastStrides(c, A.view, out.shape, 'A'), scale: qa.scale, zeroPoint: qa.zeroPoint },
+      b: { strides: broadcastStrides(c, B.view, out.shape, 'B'), scale: qb.scale, zeroPoint: qb.zeroPoint }, c: qc,
+    }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  const buffers: Record<string, OpBinding> = { a: A.binding, out: { value: c.outName() } };
+  if (!same) buffers.b = B.binding;
+  return { dispatches: [dispatch(generateQLinearBinaryKernel({ ...cfg, inputs: [A.kind, B.kind] }), d.uniforms, buffers, d.workgroups)] };
+}
+
+function qlinearSigmoid(c: Lowering): OpLowering {
+  const x = c.byteOperand(0, 'X');
+  const yType = c.dtypeOf(c.outName());
+  if (!isByteType(yType)) c.fail(`output '${c.outName()}' is ${yType}; it must be int8 or uint8`);
+  const table = qlinearSigmoidTable(qParam(c, 1, 2, x.dtype, 'X'), qParam(c, 3, 4, yType, 'Y'));
+  return { dispatches: [byteMap(c, x, x.view, 0, table)] };
+}
+
+function qlinearGap(c: Lowering): OpLowering {
+  if (c.attrs.int('channels_last', 0) !== 0) c.fail(`attribute 'channels_last' = 1 is not supported (NCHW only)`);
+  const x = c.byteOperand(0, 'X');
+  if (x.view.shape.length !== 4) c.fail(`X must have rank 4 [N, C, H, W], got rank ${x.view.shape.length}`);
+  if (c.dtypeOf(c.outName()) !== x.dtype) c.fail(`output '${c.outName()}' is ${c.dtypeOf(c.outName())}; it must have X's dtype ${x.dtype}`);
+  const cfg = { dtype: x.dtype, input: x.kind };
+  let d: ReturnType<typeof qlinearGapDispatch>;
+  try {
+    d = qlinearGapDispatch(cfg, { shape: x.view.shape as [number, number, number, number], inStrides: x.view.strides, x: qParam(c, 1, 2, x.dtype, 'x'), y: qParam(c, 3, 4, x.dtype, 'y') }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  return { dispatches: [dispatch(generateQLinearGlobalAveragePoolKernel(cfg), d.uniforms, { src: x.binding, out: { value: c.outName() } }, d.workgroups)] };
+}
+
+/** com.microsoft QLinearConcat(Y_scale, Y_zero_point, X0, X0_scale, X0_zero_point, ...): each part requantized by a table. */
+function qlinearConcat(c: Lowering): OpLowering {
+  const yType = c.dtypeOf(c.outName());
+  if (!isByteType(yType)) c.fail(`output '${c.outName()}' is ${yType}; it must be int8 or uint8`);
+  const out = c.out();
+  const axis = c.axis(c.attrs.int('axis', 0), out.shape.length);
+  const yq = qParam(c, 0, 1, yType, 'Y');
+  const parts: { x: Operand & { dtype: 'int8' | 'uint8' }; table?: Uint32Array }[] = [];
+  if ((c.node.inputs.length - 2) % 3 !== 0 || c.node.inputs.length < 5) c.fail(`${c.node.inputs.length} inputs: expected Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) per part`);
+  for (let i = 2; i < c.node.inputs.length; i += 3) {
+    const x = c.byteOperand(i, `input ${i}`);
+    const xq = qParam(c, i + 1, i + 2, x.dtype, `X${(i - 2) / 3}`);
+    const identity = x.dtype === yType && Math.fround(xq.scale) === Math.fround(yq.scale) && xq.zeroPoint === yq.zeroPoint;
+    parts.push({ x, table: identity ? undefined : buildUnaryTable((v) => v, xq, yq) });
+  }
+  const words = byteConcatBlocks(c, parts.map((p) => p.x.view), axis);
+  return { dispatches: parts.flatMap((p, k) => (elementCount(p.x.view.shape) ? [byteMap(c, p.x, p.x.view, words[k], p.table)] : [])) };
+}
+
+/** com.microsoft ops lowerOp handles (the quantized operators ONNX Runtime's quantizer writes). */
+const MS_LOWERERS: Record<string, Lowerer> = {
+  QLinearAdd: qlinearBinary,
+  QLinearMul: qlinearBinary,
+  QLinearSigmoid: qlinearSigmoid,
+  QLinearGlobalAveragePool: qlinearGap,
+  QLinearConcat: qlinearConcat,
+};

@@ -85,6 +85,10 @@ class Ctx {
     if (!Number.isInteger(a) || a < -rank || a >= rank) this.fail(`${what} ${a} is out of range for rank ${rank}`);
     return a < 0 ? a + rank : a;
   }
+  /** How many inputs this context sees (the node's, or the picked ones). */
+  inputCount(): number {
+    return this.vals.length;
+  }
   /** The same node seen with inputs `picks` (a quantized op's data operands) at positions 0, 1, ... */
   pick(picks: readonly number[]): Ctx {
     return new Ctx(this.node, this.opset, picks.map((i) => this.vals[i]));
@@ -268,8 +272,34 @@ function fusedConv(c: Ctx): Out[] {
 
 const PRIVATE_RULES: Record<string, Rule> = { FusedConv: fusedConv };
 
+/** The domain of ONNX Runtime's contrib ops (its quantizer's QLinear* operators). */
+export const MS_DOMAIN = 'com.microsoft';
+
+/** com.microsoft QLinearAdd / QLinearMul (A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp): numpy broadcasting. */
+const qlinearBinaryRule: Rule = (c) => [{ dtype: c.input(0).dtype, shape: broadcast(c, [c.input(0).shape, c.input(3).shape]) }];
+
+const MS_RULES: Record<string, Rule> = {
+  QLinearAdd: qlinearBinaryRule,
+  QLinearMul: qlinearBinaryRule,
+  QLinearSigmoid: (c) => [{ dtype: c.has(4) ? c.input(4).dtype : c.input(0).dtype, shape: [...c.input(0).shape] }],
+  QLinearGlobalAveragePool: (c) => {
+    const x = c.input(0);
+    if (x.shape.length < 3) c.fail(`X must have rank ≥ 3, got ${formatShape(x.shape)}`);
+    if (c.int('channels_last', 0) !== 0) return [{ dtype: x.dtype, shape: [x.shape[0], ...x.shape.slice(1, -1).map(() => 1), x.shape[x.shape.length - 1]] }];
+    return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...x.shape.slice(2).map(() => 1)] }];
+  },
+  QLinearConcat: (c) => {
+    const n = c.node.inputs.length;
+    if (n < 5 || (n - 2) % 3 !== 0) c.fail(`${n} inputs: expected Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) per part`);
+    const parts = Array.from({ length: (n - 2) / 3 }, (_, k) => 2 + 3 * k);
+    const [y] = concat(c.pick(parts));
+    return [{ dtype: c.input(1).dtype, shape: y.shape }];
+  },
+};
+
 function ruleFor(n: Node): Rule | undefined {
   if (n.domain === WINOCONV_DOMAIN) return Object.hasOwn(PRIVATE_RULES, n.opType) ? PRIVATE_RULES[n.opType] : undefined;
+  if (n.domain === MS_DOMAIN) return Object.hasOwn(MS_RULES, n.opType) ? MS_RULES[n.opType] : undefined;
   return n.domain === '' && Object.hasOwn(RULES, n.opType) ? RULES[n.opType] : undefined;
 }
 
@@ -603,7 +633,7 @@ function globalPool(c: Ctx): Out[] {
 }
 
 function concat(c: Ctx): Out[] {
-  const ins = c.node.inputs.map((_, i) => c.input(i));
+  const ins = Array.from({ length: c.inputCount() }, (_, i) => c.input(i));
   if (!c.attr('axis')) c.fail(`attribute 'axis' is required`);
   const r = ins[0].shape.length;
   const axis = c.axis(c.int('axis', 0), r);

@@ -209,6 +209,33 @@ describe('lowering the quantized ops', () => {
     const dyn = lowerOp(ctxFor(g, 2));
     expect(checkKernels(dyn)).toEqual(['q_dynq_minmax_r4_v', 'q_dynq_params', 'q_quantize_uint8_r4_v_buf']);
   });
+  it('com.microsoft QLinear* ops and MaxPool/Concat/Transpose/Reshape on 8-bit values lower to the byte kernels', () => {
+    const ms = (opType: string, inputs: string[], outputs: string[], attributes = {}): NodeSpec => ({ opType, domain: 'com.microsoft', inputs, outputs, attributes });
+    const g = importOnnx(writeOnnx({
+      opset: { '': 17, 'com.microsoft': 1 },
+      inputs: [{ name: 'a', dtype: 'uint8', shape: [1, 4, 4, 4] }, { name: 'b', dtype: 'uint8', shape: [1, 4, 1, 1] }],
+      outputs: [{ name: 'g', dtype: 'uint8', shape: undefined }, { name: 'cat', dtype: 'uint8', shape: undefined }, { name: 'tr', dtype: 'uint8', shape: undefined }, { name: 'fl', dtype: 'uint8', shape: undefined }],
+      initializers: [tensor('s', 'float32', [], [0.05]), tensor('s2', 'float32', [], [0.1]), tensor('z', 'uint8', [], [128])],
+      nodes: [
+        ms('QLinearAdd', ['a', 's', 'z', 'b', 's2', 'z', 's', 'z'], ['add']),
+        ms('QLinearSigmoid', ['add', 's', 'z', 's2', 'z'], ['sig']),
+        { opType: 'MaxPool', inputs: ['sig'], outputs: ['mp'], attributes: { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) } },
+        ms('QLinearGlobalAveragePool', ['mp', 's', 'z', 's', 'z'], ['g']),
+        ms('QLinearConcat', ['s', 'z', 'a', 's2', 'z', 'add', 's', 'z'], ['cat'], { axis: attr.int(1) }),
+        { opType: 'Transpose', inputs: ['a'], outputs: ['tr'], attributes: { perm: attr.ints([0, 2, 3, 1]) } },
+        { opType: 'Flatten', inputs: ['a'], outputs: ['fl'] },
+      ],
+    }));
+    expect(g.values.get('cat')).toMatchObject({ dtype: 'uint8', shape: [1, 8, 4, 4] });
+    expect(g.values.get('g')).toMatchObject({ dtype: 'uint8', shape: [1, 4, 1, 1] });
+    const ids = g.nodes.map((_, i) => checkKernels(lowerOp(ctxFor(g, i))));
+    expect(ids).toEqual([
+      ['q_qlinear_add_uint8_r4_vv'], ['q_lut_r1_v'], ['q_maxpool_uint8_v'], ['q_qlinear_gap_uint8_v'], ['q_lut_r1_v', 'q_bytecopy_r1_v'], ['q_bytecopy_r2_v'], [],
+    ]);
+    expect(lowerOp(ctxFor(g, 6)).aliasOf).toBe(0);
+    const cat = lowerOp(ctxFor(g, 4));
+    expect(cat.dispatches.map((d) => d.uniforms.obase)).toEqual([0, 16]);
+  });
   it('refuses, naming node, value and dtype: float ops on integer values, run-time scales', () => {
     const g = graphOf(
       [{ name: 'x', dtype: 'int8', shape: [4] }, { name: 'a', dtype: 'uint8', shape: [2, 2] }, { name: 'b', dtype: 'uint8', shape: [2, 2] }, { name: 's', dtype: 'float32', shape: [] }],
