@@ -2,14 +2,18 @@
  * The session on a quantized graph (issue 13): QLinearConv → QLinearConv (uint8 activations, int8 per-channel and
  * uint8 per-tensor weights, int32 bias, pad and stride) beside a ConvInteger whose x zero point is a run-time uint8
  * scalar (the zero-point correction path), built with onnx-writer and checked bit for bit against the exact
- * integer references (src/reference/integer.ts: QLinearConv and ConvInteger semantics).
+ * integer references (src/reference/integer.ts: QLinearConv and ConvInteger semantics); DynamicQuantizeLinear →
+ * ConvInteger (the dynamic form, nothing read back between them); QLinearMatMul / MatMulInteger with batch broadcast,
+ * per-column b scale and zero point and a run-time a zero point, against integer references (src/quant/requant.ts).
  */
 import { createEngine } from '../../../src/engine/engine.ts';
 import type { Tensor } from '../../../src/graph/ir.ts';
 import { attr, writeOnnx } from '../../../src/graph/onnx-writer.ts';
 import { createSession } from '../../../src/graph/session.ts';
 import { convIntegerReference, qlinearConvReference } from '../../../src/reference/integer.ts';
-import { mulberry32, randomInts } from '../../../src/util/random.ts';
+import { dynamicQuantizeLinearRef } from '../../../src/reference/quant-ops.ts';
+import { requantParams, requantizeCpu } from '../../../src/quant/requant.ts';
+import { mulberry32, randomF32, randomInts } from '../../../src/util/random.ts';
 import type { ConvGeometry } from '../../../src/conv/types.ts';
 import type { GpuCase, GpuTestContext } from '../harness/types.ts';
 import { expectThrows } from './api.ts';
@@ -122,6 +126,103 @@ async function quantizedGraphExact(t: GpuTestContext): Promise<void> {
   }
 }
 
+/** float x → DynamicQuantizeLinear → ConvInteger(x_q, w, x_zp): y_scale, y_zero_point and the int32 result exact. */
+async function dynamicConvInteger(t: GpuTestContext): Promise<void> {
+  const r = mulberry32(21);
+  const g = geometry(C, K3, H, W, 3, 1, 1);
+  const w = randomInts(K3 * C * 9, r, -127, 127);
+  const bytes = writeOnnx({
+    opset: 17,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [N, C, H, W] }],
+    outputs: [{ name: 'acc', dtype: 'int32', shape: undefined }, { name: 's', dtype: 'float32', shape: undefined }, { name: 'z', dtype: 'uint8', shape: undefined }],
+    initializers: [vec('w', 'int8', w, [K3, C, 3, 3])],
+    nodes: [
+      { opType: 'DynamicQuantizeLinear', name: 'dq', inputs: ['x'], outputs: ['xq', 's', 'z'] },
+      { opType: 'ConvInteger', name: 'ci', inputs: ['xq', 'w', 'z'], outputs: ['acc'], attributes: { pads: attr.ints([1, 1, 1, 1]) } },
+    ],
+  });
+  const engine = await createEngine({ device: t.device });
+  const session = await createSession(engine, bytes);
+  try {
+    for (const [lo, hi] of [[-0.7, 2.3], [0.1, 0.9]]) {
+      const x = randomF32(N * C * H * W, r, lo, hi);
+      const q = dynamicQuantizeLinearRef(x);
+      const acc = convIntegerReference(g, { input: q.y, inputLayout: 'NCHW', weight: w, weightLayout: 'OIHW', xZeroPoint: q.zeroPoint }).data;
+      const out = await session.run({ x });
+      compare(`y_scale (x in [${lo}, ${hi}])`, out.s, [Math.fround(q.scale)]);
+      compare(`y_zero_point (x in [${lo}, ${hi}])`, out.z, [q.zeroPoint]);
+      compare(`ConvInteger of the quantized x (x in [${lo}, ${hi}])`, out.acc, acc);
+      t.log(`x in [${lo}, ${hi}]: scale ${q.scale}, zero point ${q.zeroPoint}, ${acc.length} accumulators bit-exact`);
+    }
+  } finally {
+    session.destroy();
+    engine.destroy();
+  }
+}
+
+/** QLinearMatMul [2, 3, 5] × constant int8 [5, 4] (per-column scale/zp) and MatMulInteger [3, 5] × [2, 5, 4] (a zp at run time). */
+async function integerMatmuls(t: GpuTestContext): Promise<void> {
+  const r = mulberry32(33);
+  const a = randomInts(2 * 3 * 5, r, 0, 255);
+  const b = randomInts(5 * 4, r, -128, 127);
+  const bZp = [0, 3, -2, 7];
+  const bScale = [0.01, 0.02, 0.015, 0.03].map(Math.fround);
+  const aScale = Math.fround(0.05);
+  const aZp = 120;
+  const yScale = Math.fround(0.4);
+  const yZp = 10;
+  const a2 = randomInts(3 * 5, r, -128, 127);
+  const b2 = randomInts(2 * 5 * 4, r, -128, 127);
+  const runZp = -9;
+  const bytes = writeOnnx({
+    opset: 17,
+    inputs: [{ name: 'a', dtype: 'uint8', shape: [2, 3, 5] }, { name: 'a2', dtype: 'int8', shape: [3, 5] }, { name: 'b2', dtype: 'int8', shape: [2, 5, 4] }, { name: 'azp', dtype: 'int8', shape: [] }],
+    outputs: [{ name: 'y', dtype: 'uint8', shape: undefined }, { name: 'i', dtype: 'int32', shape: undefined }],
+    initializers: [
+      scalar('as', 'float32', aScale), scalar('az', 'uint8', aZp), vec('b', 'int8', b, [5, 4]), vec('bs', 'float32', bScale), vec('bz', 'int8', bZp),
+      scalar('ys', 'float32', yScale), scalar('yz', 'uint8', yZp),
+    ],
+    nodes: [
+      { opType: 'QLinearMatMul', name: 'qmm', inputs: ['a', 'as', 'az', 'b', 'bs', 'bz', 'ys', 'yz'], outputs: ['y'] },
+      { opType: 'MatMulInteger', name: 'mmi', inputs: ['a2', 'b2', 'azp'], outputs: ['i'] },
+    ],
+  });
+  const rq = requantParams(aScale, bScale, yScale);
+  const y: number[] = [];
+  for (let bt = 0; bt < 2; bt++) {
+    for (let m = 0; m < 3; m++) {
+      for (let n = 0; n < 4; n++) {
+        let acc = 0;
+        for (let k = 0; k < 5; k++) acc += (a[(bt * 3 + m) * 5 + k] - aZp) * (b[k * 4 + n] - bZp[n]);
+        y.push(requantizeCpu(acc, rq.m0[n], rq.shift[n], yZp, 0, 255));
+      }
+    }
+  }
+  const i: number[] = [];
+  for (let bt = 0; bt < 2; bt++) {
+    for (let m = 0; m < 3; m++) {
+      for (let n = 0; n < 4; n++) {
+        let acc = 0;
+        for (let k = 0; k < 5; k++) acc += (a2[m * 5 + k] - runZp) * b2[(bt * 5 + k) * 4 + n];
+        i.push(acc);
+      }
+    }
+  }
+  const engine = await createEngine({ device: t.device });
+  const session = await createSession(engine, bytes);
+  try {
+    const out = await session.run({ a: Uint8Array.from(a), a2: Int8Array.from(a2), b2: Int8Array.from(b2), azp: new Int8Array([runZp]) });
+    compare('QLinearMatMul (uint8 × int8 per column → uint8)', out.y, y);
+    compare('MatMulInteger (broadcast A, run-time a zero point)', out.i, i);
+    t.log(`QLinearMatMul ${y.length} and MatMulInteger ${i.length} outputs bit-exact`);
+  } finally {
+    session.destroy();
+    engine.destroy();
+  }
+}
+
 export const sessionInt8Cases: GpuCase[] = [
+  { name: 'session int8: DynamicQuantizeLinear → ConvInteger on the GPU (scale, zero point and accumulators exact)', run: dynamicConvInteger },
+  { name: 'session int8: QLinearMatMul and MatMulInteger (batch broadcast, per-column b, run-time a zero point) exact', run: integerMatmuls },
   { name: 'session int8: QLinearConv → QLinearConv and ConvInteger with a run-time x zero point, bit-exact against the integer references', run: quantizedGraphExact },
 ];
