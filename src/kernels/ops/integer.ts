@@ -10,17 +10,13 @@ import { composeKernel, type WgslPart } from '../compose.ts';
 import { requantWgslPart } from '../../quant/requant.ts';
 import type { KernelSource, UniformField } from '../types.ts';
 import { LINEAR_UNIFORMS, OP_WORKGROUP, type OperandKind, linearMain, operandBinding } from './common.ts';
+import { byteReader } from './bytes.ts';
 
 export type Int8Type = 'int8' | 'uint8';
 
-/** WGSL `fn <name>(e: i32) -> i32`: element e of the byte tensor `buf`, as an integer of `t`. */
+/** WGSL `fn <name>(e: i32) -> i32`: element e of the byte tensor `buf`, as an integer of `t` (bytes.ts). */
 export function byteLoadWgsl(name: string, buf: string, t: Int8Type): string {
-  const ext = t === 'int8' ? 'bitcast<i32>(b << 24u) >> 24u' : 'bitcast<i32>(b)';
-  return `fn ${name}(e: i32) -> i32 {
-  let u = u32(e);
-  let b = (${buf}[u >> 2u] >> ((u & 3u) * 8u)) & 0xffu;
-  return ${ext};
-}`;
+  return byteReader(name, buf, t);
 }
 
 const short = (t: Int8Type) => (t === 'int8' ? 'i8' : 'u8');
