@@ -136,8 +136,10 @@ function convPads(n: Node, inHW: number[], kernel: number[], strides: number[], 
 
 /** How a convolution node maps onto the engine, or the reason it cannot (then the session refuses it at load). */
 function lowerConv(g: Graph, n: Node, algorithm: string | undefined): ConvLowering | { unfuse: string } {
-  const x = g.values.get(n.inputs[0])!.shape as number[];
+  const xv = g.values.get(n.inputs[0])!;
+  const x = xv.shape as number[];
   const w = g.initializers.get(n.inputs[1]) ?? g.folded.get(n.inputs[1]);
+  if (xv.dtype !== 'float32') throw new OnnxLoadError(`${nodeLabel(n)}: input '${n.inputs[0]}' is ${xv.dtype}; Conv runs on float32 values (quantized convolutions: QLinearConv, ConvInteger)`);
   if (x.length !== 4) throw new OnnxLoadError(`${nodeLabel(n)}: input ${formatShape(x)} has rank ${x.length}; only 2-D convolutions (rank-4 inputs) are supported`);
   if (!w) throw new OnnxLoadError(`${nodeLabel(n)}: the weights '${n.inputs[1]}' must be an initializer (weights computed at run time are not supported)`);
   const b = n.inputs[2] ? (g.initializers.get(n.inputs[2]) ?? g.folded.get(n.inputs[2])) : undefined;

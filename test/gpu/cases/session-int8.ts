@@ -120,6 +120,16 @@ async function quantizedGraphExact(t: GpuTestContext): Promise<void> {
     const nodes = info.nodes.map((n) => `${n.name}: ${n.algorithm} ${n.kernelIds.join('+')}`);
     t.log(`y ${m.y.length} and acc ${m.acc.length} elements bit-exact; ${nodes.join('; ')}`);
     await expectThrows('int8 input as Float32Array', () => session.run({ x: new Float32Array(m.x.length), x_zp: new Uint8Array(1) }), /'x' \(uint8\) must be a Uint8Array or a GPUBuffer, got Float32Array/);
+    const addU8 = writeOnnx({
+      opset: 17, inputs: [{ name: 'a', dtype: 'uint8', shape: [4] }], outputs: [{ name: 'b', dtype: 'uint8', shape: undefined }],
+      nodes: [{ opType: 'Add', name: 'add', inputs: ['a', 'a'], outputs: ['b'] }],
+    });
+    await expectThrows('Add on uint8 refused at load', () => createSession(engine, addU8), /node 'add' \(Add\): value 'a' is uint8 at run time; Add runs on float32 values only/);
+    const runScale = writeOnnx({
+      opset: 17, inputs: [{ name: 'x', dtype: 'float32', shape: [4] }, { name: 's', dtype: 'float32', shape: [] }], outputs: [{ name: 'q', dtype: 'uint8', shape: undefined }],
+      nodes: [{ opType: 'QuantizeLinear', name: 'q', inputs: ['x', 's'], outputs: ['q'] }],
+    });
+    await expectThrows('run-time scale refused at load', () => createSession(engine, runScale), /node 'q' \(QuantizeLinear\): the scale \(input 1, 's'\) must be known at load/);
   } finally {
     session.destroy();
     engine.destroy();
