@@ -4,14 +4,18 @@
  * scalar (the zero-point correction path), built with onnx-writer and checked bit for bit against the exact
  * integer references (src/reference/integer.ts: QLinearConv and ConvInteger semantics); DynamicQuantizeLinear →
  * ConvInteger (the dynamic form, nothing read back between them); QLinearMatMul / MatMulInteger with batch broadcast,
- * per-column b scale and zero point and a run-time a zero point, against integer references (src/quant/requant.ts).
+ * per-column b scale and zero point and a run-time a zero point, against integer references (src/quant/requant.ts);
+ * the com.microsoft QLinear* ops and MaxPool/Transpose on 8-bit values wired through the session, against the 8-bit
+ * references (src/reference/quant-ops.ts).
  */
 import { createEngine } from '../../../src/engine/engine.ts';
 import type { Tensor } from '../../../src/graph/ir.ts';
 import { attr, writeOnnx } from '../../../src/graph/onnx-writer.ts';
 import { createSession } from '../../../src/graph/session.ts';
 import { convIntegerReference, qlinearConvReference } from '../../../src/reference/integer.ts';
-import { dynamicQuantizeLinearRef } from '../../../src/reference/quant-ops.ts';
+import {
+  applyUnaryTableRef, buildUnaryTable, dynamicQuantizeLinearRef, maxPoolI8Ref, qlinearBinaryRef, qlinearGlobalAveragePoolRef, qlinearSigmoidTable, stridedCopyRef,
+} from '../../../src/reference/quant-ops.ts';
 import { requantParams, requantizeCpu } from '../../../src/quant/requant.ts';
 import { mulberry32, randomF32, randomInts } from '../../../src/util/random.ts';
 import type { ConvGeometry } from '../../../src/conv/types.ts';
@@ -231,7 +235,55 @@ async function integerMatmuls(t: GpuTestContext): Promise<void> {
   }
 }
 
+/** QLinearAdd → QLinearSigmoid → MaxPool → QLinearGlobalAveragePool, QLinearConcat, Transpose and QLinearMul on uint8. */
+async function qoperatorOps(t: GpuTestContext): Promise<void> {
+  const r = mulberry32(45);
+  const a = randomInts(4 * 6 * 6, r, 0, 255);
+  const b = randomInts(4, r, 0, 255);
+  const f = Math.fround;
+  const q = { a: { scale: f(0.02), zeroPoint: 128 }, b: { scale: f(0.05), zeroPoint: 100 }, c: { scale: f(0.04), zeroPoint: 120 }, s: { scale: f(1 / 256), zeroPoint: 0 }, g: { scale: f(1 / 300), zeroPoint: 10 }, y: { scale: f(0.03), zeroPoint: 125 }, m: { scale: f(0.01), zeroPoint: 5 } };
+  const init = (k: keyof typeof q) => [scalar(`s_${k}`, 'float32', q[k].scale), scalar(`z_${k}`, 'uint8', q[k].zeroPoint)];
+  const ms = (opType: string, name: string, inputs: string[], outputs: string[], attributes = {}) => ({ opType, name, domain: 'com.microsoft', inputs, outputs, attributes });
+  const bytes = writeOnnx({
+    opset: { '': 17, 'com.microsoft': 1 },
+    inputs: [{ name: 'a', dtype: 'uint8', shape: [1, 4, 6, 6] }, { name: 'b', dtype: 'uint8', shape: [1, 4, 1, 1] }],
+    outputs: ['gap', 'cat', 'tr', 'mul'].map((name) => ({ name, dtype: 'uint8' as const, shape: undefined })),
+    initializers: (Object.keys(q) as (keyof typeof q)[]).flatMap(init),
+    nodes: [
+      ms('QLinearAdd', 'add', ['a', 's_a', 'z_a', 'b', 's_b', 'z_b', 's_c', 'z_c'], ['add']),
+      ms('QLinearSigmoid', 'sig', ['add', 's_c', 'z_c', 's_s', 'z_s'], ['sig']),
+      { opType: 'MaxPool', name: 'mp', inputs: ['sig'], outputs: ['mp'], attributes: { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) } },
+      ms('QLinearGlobalAveragePool', 'gap', ['mp', 's_s', 'z_s', 's_g', 'z_g'], ['gap']),
+      ms('QLinearConcat', 'cat', ['s_y', 'z_y', 'a', 's_a', 'z_a', 'add', 's_c', 'z_c'], ['cat'], { axis: attr.int(1) }),
+      { opType: 'Transpose', name: 'tr', inputs: ['sig'], outputs: ['tr'], attributes: { perm: attr.ints([0, 2, 3, 1]) } },
+      ms('QLinearMul', 'mul', ['a', 's_a', 'z_a', 'a', 's_a', 'z_a', 's_m', 'z_m'], ['mul']),
+    ],
+  });
+  const u8 = { dtype: 'uint8' as const };
+  const add = qlinearBinaryRef('add', { shape: [1, 4, 6, 6], data: a, ...q.a }, { shape: [1, 4, 1, 1], data: b, ...q.b }, q.c, 'uint8').data;
+  const sig = applyUnaryTableRef(add, qlinearSigmoidTable({ ...q.c, ...u8 }, { ...q.s, ...u8 }), 'uint8');
+  const mp = maxPoolI8Ref(sig, [1, 4, 6, 6], { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], out: [3, 3] }, 'uint8');
+  const gap = qlinearGlobalAveragePoolRef(mp, [1, 4, 3, 3], q.s, q.g, 'uint8');
+  const cat = [...applyUnaryTableRef(a, buildUnaryTable((v) => v, { ...q.a, ...u8 }, { ...q.y, ...u8 }), 'uint8'), ...applyUnaryTableRef(add, buildUnaryTable((v) => v, { ...q.c, ...u8 }, { ...q.y, ...u8 }), 'uint8')];
+  const tr = stridedCopyRef(sig, [1, 6, 6, 4], [144, 6, 1, 36]);
+  const mul = qlinearBinaryRef('mul', { shape: [144], data: a, ...q.a }, { shape: [144], data: a, ...q.a }, q.m, 'uint8').data;
+  const engine = await createEngine({ device: t.device });
+  const session = await createSession(engine, bytes);
+  try {
+    const out = await session.run({ a: Uint8Array.from(a), b: Uint8Array.from(b) });
+    compare('QLinearAdd → QLinearSigmoid → MaxPool → QLinearGlobalAveragePool', out.gap, gap);
+    compare('QLinearConcat (requantized parts)', out.cat, cat);
+    compare('Transpose of uint8', out.tr, tr);
+    compare('QLinearMul (A = B)', out.mul, mul);
+    t.log(`gap ${gap.length}, concat ${cat.length}, transpose ${tr.length}, mul ${mul.length} outputs bit-exact; ${session.info.nodes.map((n) => n.kernelIds.join('+')).join(', ')}`);
+  } finally {
+    session.destroy();
+    engine.destroy();
+  }
+}
+
 export const sessionInt8Cases: GpuCase[] = [
+  { name: 'session int8: com.microsoft QLinearAdd/Sigmoid/GlobalAveragePool/Concat/Mul, MaxPool and Transpose on uint8, exact', run: qoperatorOps },
   { name: 'session int8: DynamicQuantizeLinear → ConvInteger on the GPU (scale, zero point and accumulators exact)', run: dynamicConvInteger },
   { name: 'session int8: QLinearMatMul and MatMulInteger (batch broadcast, per-column b, run-time a zero point) exact', run: integerMatmuls },
   { name: 'session int8: QLinearConv → QLinearConv and ConvInteger with a run-time x zero point, bit-exact against the integer references', run: quantizedGraphExact },
