@@ -28,10 +28,10 @@ export function byteWords(count: number): number {
  * (array<u32>), sign-extended for int8. (A function per binding: WGSL cannot pass storage pointers.)
  */
 export function byteReader(fnName: string, binding: string, dtype: ByteDType): string {
-  const lane = 'i32((u32(e) & 3u) * 8u)';
+  const lane = '(u32(e) & 3u) * 8u';
   const body = dtype === 'int8'
-    ? `return extractBits(bitcast<i32>(${binding}[u32(e) >> 2u]), u32(${lane}), 8u);`
-    : `return i32(extractBits(${binding}[u32(e) >> 2u], u32(${lane}), 8u));`;
+    ? `return extractBits(bitcast<i32>(${binding}[u32(e) >> 2u]), ${lane}, 8u);`
+    : `return i32(extractBits(${binding}[u32(e) >> 2u], ${lane}, 8u));`;
   return `fn ${fnName}(e: i32) -> i32 {\n  ${body}\n}`;
 }
 
