@@ -9,13 +9,13 @@
  * both ends, subnormal and huge inputs, y-split dispatches (a per-dimension limit of 2 workgroups).
  */
 import {
-  type ByteDType, type QLinearBinaryConfig, byteMapDispatch, dequantizeLinearDispatch, dynamicQuantizeDispatches, generateByteCopyKernel, generateDequantizeLinearKernel,
+  type ByteDType, type QLinearBinaryConfig, byteConcatDispatch, byteMapDispatch, generateByteConcatKernel, dequantizeLinearDispatch, dynamicQuantizeDispatches, generateByteCopyKernel, generateDequantizeLinearKernel,
   generateDynamicQuantizeKernels, generateMaxPoolI8Kernel, generateQLinearBinaryKernel, generateQLinearGlobalAveragePoolKernel, generateQLinearLutKernel,
   generateQuantizeLinearKernel, maxPoolI8Dispatch, packAxisParams, packLutTable, qlinearBinaryDispatch, qlinearGapDispatch, quantizeLinearDispatch,
 } from '../../../src/kernels/ops/quant.ts';
 import type { KernelSource } from '../../../src/kernels/types.ts';
 import {
-  INT8_RANGE, applyUnaryTableRef, broadcastShapes, dequantizeLinearRef, dynamicQuantizeLinearRef, maxPoolI8Ref, qlinearBinaryRef,
+  INT8_RANGE, applyUnaryTableRef, broadcastShapes, concatRef, qlinearRequantizeTable, dequantizeLinearRef, dynamicQuantizeLinearRef, maxPoolI8Ref, qlinearBinaryRef,
   qlinearGlobalAveragePoolRef, qlinearSigmoidTable, quantizeLinearRef, stridedCopyRef,
 } from '../../../src/reference/quant-ops.ts';
 import { mulberry32 } from '../../../src/util/random.ts';
@@ -327,6 +327,31 @@ function dynamicInputs(n: number, seed: number, lo: number, hi: number): Float32
   return Float32Array.from({ length: n }, () => lo + (hi - lo) * rng());
 }
 
+async function runConcat(t: GpuTestContext, name: string, axis: number, shapes: number[][], tables: boolean[], seed: number): Promise<void> {
+  const rng = mulberry32(seed);
+  const dts: ByteDType[] = ['uint8', 'uint8', 'uint8'];
+  const yq = { scale: 0.07, zeroPoint: 20, dtype: 'uint8' as const };
+  const xs = shapes.map((s) => Array.from({ length: size(s) }, () => Math.floor(rng() * 256)));
+  const tabs = shapes.map((_, k) => (tables[k] ? qlinearRequantizeTable({ scale: 0.03 * (k + 1), zeroPoint: 100 + k, dtype: dts[k] }, yq) : undefined));
+  const orders = shapes.map((s, k) => (k === 1 && s.length === 4 ? [0, 2, 3, 1] : s.map((_, i) => i)));
+  const cfg = { rank: shapes[0].length, axis, inputs: shapes.map(() => 'value' as const), tables };
+  const kernel = generateByteConcatKernel(cfg);
+  const views = shapes.map((s, k) => ({ shape: s, strides: permutedStrides(s, orders[k]), base: k }));
+  const dispatch = byteConcatDispatch(cfg, { inputs: views, outWord: 1 }, 2);
+  const buffers: Record<string, GPUBuffer> = {};
+  views.forEach((v, k) => (buffers[`in${k}`] = t.upload(byteStorage(xs[k], v.shape, v.strides, v.base))));
+  if (tables.some(Boolean)) {
+    const all = new Uint32Array(256 * shapes.length);
+    tabs.forEach((tb, k) => tb && all.set(packLutTable(tb), 256 * k));
+    buffers.tables = t.upload(all);
+  }
+  const want = concatRef(xs.map((x, k) => ({ shape: shapes[k], data: tabs[k] ? applyUnaryTableRef(x, tabs[k]!, 'uint8') : x })), axis);
+  const where = `Concat 8-bit '${name}' axis ${axis} [${shapes.map((s) => `[${s}]`).join(' ')}] tables [${tables}]`;
+  const got = await runWords(t, { kernel, dispatch, count: want.data.length, outWord: 1, buffers }, where);
+  compareInts(where, got, want.data, 'uint8');
+  t.log(`${where}: exact`);
+}
+
 export const quantOpsCases: GpuCase[] = [
   ...QUANTIZE_CASES.map((c, i) => ({ name: `quant-ops QuantizeLinear ${c.name}`, run: (t: GpuTestContext) => runQuantize(t, c, 9300 + i) })),
   { name: 'quant-ops DequantizeLinear int8 per tensor, transposed in and out', run: (t) => runDequantize(t, { name: 'int8', dtype: 'int8', shape: [2, 5, 3, 3], order: [0, 2, 3, 1], outOrder: [3, 2, 1, 0], scale: [0.0371], zp: [-5] }, 9320) },
@@ -368,4 +393,9 @@ export const quantOpsCases: GpuCase[] = [
     await runMaxPool(t, 'uint8', [2, 2, 8, 9], { kernel: [2, 3], strides: [2, 3], pads: [0, 1, 1, 0], dilations: [2, 1], ceil: true }, 9381);
     await runMaxPool(t, 'int8', [1, 5, 5, 5], { kernel: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], ceil: false }, 9382);
   } },
+  { name: 'quant-ops Concat 8-bit (plain and QLinearConcat tables)', run: async (t) => {
+  await runConcat(t, 'channels, odd sizes, nhwc part', 1, [[2, 3, 3, 5], [2, 1, 3, 5], [2, 2, 3, 5]], [false, false, false], 9390);
+  await runConcat(t, 'last axis, requantized parts', 3, [[1, 2, 3, 1], [1, 2, 3, 6], [1, 2, 3, 3]], [true, false, true], 9391);
+  await runConcat(t, 'rank 1', 0, [[5], [3]], [false, true], 9392);
+} },
 ];
