@@ -394,8 +394,8 @@ export const quantOpsCases: GpuCase[] = [
     await runMaxPool(t, 'int8', [1, 5, 5, 5], { kernel: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], ceil: false }, 9382);
   } },
   { name: 'quant-ops Concat 8-bit (plain and QLinearConcat tables)', run: async (t) => {
-  await runConcat(t, 'channels, odd sizes, nhwc part', 1, [[2, 3, 3, 5], [2, 1, 3, 5], [2, 2, 3, 5]], [false, false, false], 9390);
-  await runConcat(t, 'last axis, requantized parts', 3, [[1, 2, 3, 1], [1, 2, 3, 6], [1, 2, 3, 3]], [true, false, true], 9391);
-  await runConcat(t, 'rank 1', 0, [[5], [3]], [false, true], 9392);
-} },
+    await runConcat(t, 'channels, odd sizes, nhwc part', 1, [[2, 3, 3, 5], [2, 1, 3, 5], [2, 2, 3, 5]], [false, false, false], 9390);
+    await runConcat(t, 'last axis, requantized parts', 3, [[1, 2, 3, 1], [1, 2, 3, 6], [1, 2, 3, 3]], [true, false, true], 9391);
+    await runConcat(t, 'rank 1', 0, [[5], [3]], [false, true], 9392);
+  } },
 ];
