@@ -252,3 +252,28 @@ export function maxPoolI8Ref(x: ArrayLike<number>, shape: readonly [number, numb
   }
   return out;
 }
+
+/**
+ * QLinearConcat's per-input requantization table (ONNX Runtime builds the same one, with an identity function):
+ * table[b] = raw(QuantizeLinear(fl32(x_scale · (value(b) − x_zp)), y_scale, y_zp)).
+ */
+export function qlinearRequantizeTable(x: { scale: number; zeroPoint: number; dtype: Int8DType }, y: { scale: number; zeroPoint: number; dtype: Int8DType }): Uint32Array {
+  return buildUnaryTable((v) => v, x, y);
+}
+
+/** Concat of row-major inputs along `axis`. */
+export function concatRef(inputs: { shape: number[]; data: ArrayLike<number> }[], axis: number): { shape: number[]; data: Int32Array } {
+  const shape = [...inputs[0].shape];
+  shape[axis] = inputs.reduce((s, t) => s + t.shape[axis], 0);
+  const outer = sizeOf(shape.slice(0, axis));
+  const inner = sizeOf(shape.slice(axis + 1));
+  const data = new Int32Array(sizeOf(shape));
+  let o = 0;
+  for (let p = 0; p < outer; p++) {
+    for (const t of inputs) {
+      const len = t.shape[axis] * inner;
+      for (let j = 0; j < len; j++) data[o++] = t.data[p * len + j];
+    }
+  }
+  return { shape, data };
+}

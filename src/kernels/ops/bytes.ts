@@ -28,10 +28,10 @@ export function byteWords(count: number): number {
  * (array<u32>), sign-extended for int8. (A function per binding: WGSL cannot pass storage pointers.)
  */
 export function byteReader(fnName: string, binding: string, dtype: ByteDType): string {
-  const lane = 'i32((u32(e) & 3u) * 8u)';
+  const lane = '(u32(e) & 3u) * 8u';
   const body = dtype === 'int8'
-    ? `return extractBits(bitcast<i32>(${binding}[u32(e) >> 2u]), u32(${lane}), 8u);`
-    : `return i32(extractBits(${binding}[u32(e) >> 2u], u32(${lane}), 8u));`;
+    ? `return extractBits(bitcast<i32>(${binding}[u32(e) >> 2u]), ${lane}, 8u);`
+    : `return i32(extractBits(${binding}[u32(e) >> 2u], ${lane}, 8u));`;
   return `fn ${fnName}(e: i32) -> i32 {\n  ${body}\n}`;
 }
 
@@ -59,7 +59,7 @@ export function wordOutputMain(element: string, prologue = ''): string {
     let e = i * 4u + lane;
     if (e >= params.count) { break; }
     var v: i32;
-${element.split('\n').map((l) => `  ${l}`).join('\n')}
+${element.split('\n').map((l) => `    ${l}`).join('\n')}
     word |= byte_at(v, lane);
   }
   out[params.obase + i] = word;`);
@@ -76,20 +76,20 @@ export const DIV_RNE_CODE = `fn rne_shift(q: u32, drop: u32, sticky: bool) -> u3
   if (drop >= 32u) { return 0u; }
   let fl = q >> drop;
   let r = q & ((1u << drop) - 1u);
-  let half = 1u << (drop - 1u);
-  let up = r > half || (r == half && (sticky || (fl & 1u) == 1u));
+  let hv = 1u << (drop - 1u);
+  let up = r > hv || (r == hv && (sticky || (fl & 1u) == 1u));
   return fl + select(0u, 1u, up);
 }
 
 fn div_rne(a: f32, b: f32) -> f32 {
   let ua = bitcast<u32>(a);
   let ub = bitcast<u32>(b);
-  let sign = (ua ^ ub) & 0x80000000u;
+  let sg = (ua ^ ub) & 0x80000000u;
   var ea = i32((ua >> 23u) & 0xffu);
   var eb = i32((ub >> 23u) & 0xffu);
   var ma = ua & 0x7fffffu;
   var mb = ub & 0x7fffffu;
-  if (ea == 0 && ma == 0u) { return bitcast<f32>(sign); }
+  if (ea == 0 && ma == 0u) { return bitcast<f32>(sg); }
   if (ea == 0) { ea = 1; } else { ma |= 0x800000u; }
   if (eb == 0) { eb = 1; } else { mb |= 0x800000u; }
   let na = countLeadingZeros(ma) - 8u;
@@ -107,11 +107,11 @@ fn div_rne(a: f32, b: f32) -> f32 {
   }
   let sticky = rem != 0u;
   let be = e + 127;
-  if (be >= 255) { return bitcast<f32>(sign | 0x7f800000u); }
+  if (be >= 255) { return bitcast<f32>(sg | 0x7f800000u); }
   if (be <= 0) {
-    return bitcast<f32>(sign | rne_shift(q, u32(min(2 + 1 - be, 32)), sticky));
+    return bitcast<f32>(sg | rne_shift(q, u32(min(2 + 1 - be, 32)), sticky));
   }
-  return bitcast<f32>(sign | ((u32(be - 1) << 23u) + rne_shift(q, 2u, sticky)));
+  return bitcast<f32>(sg | ((u32(be - 1) << 23u) + rne_shift(q, 2u, sticky)));
 }`;
 
 /**
@@ -124,8 +124,8 @@ export const I32_TO_F32_CODE = `fn i32_to_f32_rne(d: i32) -> f32 {
   let drop = 8u - countLeadingZeros(m);
   let fl = m >> drop;
   let r = m & ((1u << drop) - 1u);
-  let half = 1u << (drop - 1u);
-  let k = fl + select(0u, 1u, r > half || (r == half && (fl & 1u) == 1u));
+  let hv = 1u << (drop - 1u);
+  let k = fl + select(0u, 1u, r > hv || (r == hv && (fl & 1u) == 1u));
   let f = f32(k) * f32(1u << drop);
   return select(f, -f, d < 0);
 }`;

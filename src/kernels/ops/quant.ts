@@ -759,3 +759,94 @@ export function maxPoolI8Dispatch(c: MaxPoolI8Config, call: MaxPoolI8Call, maxPe
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Concat of 8-bit values (Concat, com.microsoft QLinearConcat)
+
+export interface ByteConcatConfig {
+  /** Rank of the output and of every input. */
+  rank: number;
+  /** The concatenation axis (normalized, 0..rank-1). */
+  axis: number;
+  /** Binding kind per input (in0, in1, …; 1..8 inputs). */
+  inputs: OperandKind[];
+  /**
+   * QLinearConcat: per input, whether its bytes go through its 256-entry table (the constant `tables`, 256 u32 per
+   * input, input k's at 256·k; see qlinearRequantizeTable) or are copied as they are (scale and zero point already
+   * the output's). Default: all copied (plain Concat).
+   */
+  tables?: boolean[];
+}
+
+export function byteConcatKernelId(c: ByteConcatConfig): string {
+  const t = c.tables?.some(Boolean) ? `_t${c.tables.map((x) => (x ? 1 : 0)).join('')}` : '';
+  return `q_concat_r${c.rank}_a${c.axis}_${kindsId(c.inputs)}${t}`;
+}
+
+/**
+ * Concat (any axis) of 8-bit inputs, each strided, into a contiguous 8-bit output, one whole word per invocation: an
+ * output element at coordinate c_axis reads input k with iend_{k−1} ≤ c_axis < iend_k at c_axis − iend_{k−1}, so
+ * parts that do not start on a word boundary need no byte writes. Uniforms: LINEAR_UNIFORMS (total = words), count,
+ * obase, os0.., and per input k: i<k>st0.., i<k>base, i<k>end (cumulative extent along the axis).
+ */
+export function generateByteConcatKernel(c: ByteConcatConfig): KernelSource {
+  const what = 'Concat 8-bit kernel';
+  checkRank(c.rank, what);
+  const r = c.rank;
+  const n = c.inputs.length;
+  if (r < 1 || !Number.isInteger(c.axis) || c.axis < 0 || c.axis >= r) throw new Error(`${what}: axis ${c.axis} must be in [0, ${r - 1}] (rank ${r} ≥ 1)`);
+  if (n < 1 || n > 8) throw new Error(`${what}: ${n} inputs, must be 1..8`);
+  const tables = c.tables ?? c.inputs.map(() => false);
+  if (tables.length !== n) throw new Error(`${what}: tables has ${tables.length} flags for ${n} inputs`);
+  const anyTable = tables.some(Boolean);
+  const uniforms: UniformField[] = [...LINEAR_UNIFORMS, ...WORD_OUTPUT_UNIFORMS, ...fields('os', r, 'u32')];
+  for (let k = 0; k < n; k++) uniforms.push(...fields(`i${k}st`, r, 'i32'), { name: `i${k}base`, type: 'i32' }, { name: `i${k}end`, type: 'i32' });
+  const part: WgslPart = {
+    idPart: '',
+    bindings: [
+      ...c.inputs.map((kind, k) => operandBinding(`in${k}`, kind, 'array<u32>')),
+      ...(anyTable ? [operandBinding('tables', 'constant', 'array<u32>')] : []),
+      WORD_OUT,
+    ],
+    uniforms,
+    code: [BYTE_PACK_CODE, ...c.inputs.map((_, k) => byteReader(`read_in${k}`, `in${k}`, 'uint8'))].join('\n\n'),
+  };
+  const a = c.axis;
+  const branch = (k: number) => {
+    const start = k === 0 ? '0' : `params.i${k - 1}end`;
+    const terms = [`params.i${k}base`, ...Array.from({ length: r }, (_, d) => (d === a ? `(c${d} - ${start}) * params.i${k}st${d}` : `c${d} * params.i${k}st${d}`))];
+    const read = `read_in${k}(${terms.join(' + ')})`;
+    return tables[k] ? `v = i32(tables[${256 * k}u + u32(${read})]);` : `v = ${read};`;
+  };
+  const chain = c.inputs.map((_, k) => (k === n - 1 ? `{ ${branch(k)} }` : `if (c${a} < params.i${k}end) { ${branch(k)} }`)).join(' else ');
+  const element = [decompose('e', 'os', 'c', r).replace(/^ {2}/gm, ''), chain].join('\n');
+  return composeKernel({
+    id: byteConcatKernelId(c),
+    header: `Concat of ${n} 8-bit input(s) along axis ${a}, rank ${r}${anyTable ? ' (QLinearConcat: inputs marked in the ID requantized by 256-entry tables)' : ''}; strided inputs → contiguous words.
+One invocation per output word: i = gid.x + gid.y · pitch writes word obase + i = elements 4i..4i+3 (row-major
+e → coordinates c); input k (iend_{k−1} ≤ c_${a} < iend_k) is read at i<k>base + Σ c_d · i<k>st_d with c_${a} − iend_{k−1};
+lanes past count are 0. No workgroup memory, no barriers. Dispatch: wordWork(count).`,
+    parts: [part],
+    main: wordOutputMain(element),
+    workgroupSize: [OP_WORKGROUP, 1, 1],
+  });
+}
+
+export function byteConcatDispatch(c: ByteConcatConfig, call: { inputs: { shape: number[]; strides: number[]; base?: number }[]; outWord?: number }, maxPerDim: number): { uniforms: Record<string, number>; workgroups: [number, number, number] } {
+  const what = 'Concat 8-bit';
+  if (call.inputs.length !== c.inputs.length) throw new Error(`${what}: ${call.inputs.length} input views for a kernel of ${c.inputs.length}`);
+  const first = call.inputs[0].shape;
+  const u: Record<string, number> = {};
+  let end = 0;
+  call.inputs.forEach((v, k) => {
+    checkView(what, `input ${k}`, v.shape, v.strides, c.rank);
+    v.shape.forEach((d, i) => {
+      if (i !== c.axis && d !== first[i]) throw new Error(`${what}: input ${k} has shape [${v.shape.join(', ')}], input 0 [${first.join(', ')}]: they must agree except along axis ${c.axis}`);
+    });
+    end += v.shape[c.axis];
+    Object.assign(u, fieldValues(`i${k}st`, v.strides), { [`i${k}base`]: v.base ?? 0, [`i${k}end`]: end });
+  });
+  const shape = first.map((d, i) => (i === c.axis ? end : d));
+  const w = wordWork(count(shape), call.outWord ?? 0, maxPerDim);
+  return { workgroups: w.workgroups, uniforms: { ...w.uniforms, ...fieldValues('os', shape), ...u } };
+}

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  applyUnaryTableRef, broadcastShapes, dequantizeLinearRef, dynamicQuantizeLinearRef, maxPoolI8Ref, qlinearBinaryRef, qlinearGapMultiplier,
+  applyUnaryTableRef, broadcastShapes, concatRef, qlinearRequantizeTable, dequantizeLinearRef, dynamicQuantizeLinearRef, maxPoolI8Ref, qlinearBinaryRef, qlinearGapMultiplier,
   qlinearGlobalAveragePoolRef, qlinearSigmoidTable, quantizeLinearRef, quantizeValue, stridedCopyRef,
 } from '../../../src/reference/quant-ops.ts';
 
@@ -119,5 +119,21 @@ describe('strided copy and MaxPool', () => {
     expect(Array.from(maxPoolI8Ref(x, [1, 1, 2, 2], p, 'int8'))).toEqual([-5, -3, -9, -1]);
     const far = { ...p, pads: [3, 3, 0, 0] as [number, number, number, number], out: [1, 1] as [number, number] };
     expect(Array.from(maxPoolI8Ref(x, [1, 1, 2, 2], far, 'int8'))).toEqual([-128]);
+  });
+});
+
+describe('concat and requantization tables', () => {
+  it('concatenates along an inner axis', () => {
+    const a = { shape: [2, 2], data: [1, 2, 3, 4] };
+    const b = { shape: [2, 1], data: [9, 8] };
+    expect(concatRef([a, b], 1)).toEqual({ shape: [2, 3], data: Int32Array.from([1, 2, 9, 3, 4, 8]) });
+  });
+  it('the requantization table is the identity when scales and zero points agree, and rescales otherwise', () => {
+    const q = { scale: 0.05, zeroPoint: 3, dtype: 'uint8' as const };
+    expect(Array.from(qlinearRequantizeTable(q, q))).toEqual(Array.from({ length: 256 }, (_, b) => b));
+    const t = qlinearRequantizeTable(q, { scale: 0.1, zeroPoint: -128, dtype: 'int8' });
+    expect(t[3]).toBe(toByte(-128)); // 0 → zero point
+    expect(t[4]).toBe(toByte(-128)); // 0.05 / 0.1 = 0.5 → ties to even: 0
+    expect(t[6]).toBe(toByte(-126)); // fl32(0.05 · 3) / 0.1 = 1.50000004 in float64, exactly 1.5 in float32 → 2
   });
 });

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  type ByteDType, DQ_MAX_GROUPS, byteMapDispatch, dequantizeLinearDispatch, dynamicQuantizeDispatches, generateByteCopyKernel, generateDequantizeLinearKernel,
+  type ByteDType, DQ_MAX_GROUPS, byteConcatDispatch, byteMapDispatch, generateByteConcatKernel, dequantizeLinearDispatch, dynamicQuantizeDispatches, generateByteCopyKernel, generateDequantizeLinearKernel,
   generateDynamicQuantizeKernels, generateMaxPoolI8Kernel, generateQLinearBinaryKernel, generateQLinearGlobalAveragePoolKernel, generateQLinearLutKernel,
   generateQuantizeLinearKernel, maxPoolI8Dispatch, packAxisParams, packLutTable, qlinearBinaryDispatch, qlinearGapDispatch, quantizeLinearDispatch,
 } from '../../../../src/kernels/ops/quant.ts';
@@ -34,6 +34,11 @@ function all(): KernelSource[] {
     out.push(generateQLinearLutKernel({ rank, input: 'value' }), generateByteCopyKernel({ rank, input: 'value' }), generateByteCopyKernel({ rank, input: 'constant' }));
   }
   out.push(generateDynamicQuantizeKernels({ rank: 2, input: 'value' }).finish);
+  for (const [rank, axis] of [[1, 0], [4, 1], [4, 3], [6, 5]]) {
+    out.push(generateByteConcatKernel({ rank, axis, inputs: ['value', 'constant', 'value'] }));
+    out.push(generateByteConcatKernel({ rank, axis, inputs: ['value', 'value'], tables: [true, false] }));
+  }
+  out.push(generateByteConcatKernel({ rank: 2, axis: 1, inputs: Array.from({ length: 8 }, () => 'value' as const) }));
   out.push(generateQLinearBinaryKernel({ op: 'add', rank: 2, dtype: 'uint8', inputs: ['value', 'value'], sameInput: true }));
   for (const dtype of DT) {
     out.push(generateQLinearGlobalAveragePoolKernel({ dtype, input: 'value' }), generateMaxPoolI8Kernel({ dtype, input: 'value' }));
@@ -70,6 +75,9 @@ describe('8-bit op kernels (src/kernels/ops/quant.ts)', () => {
     expect(() => generateDequantizeLinearKernel({ rank: 2, dtype: 'int8', params: 'buffer' as 'tensor', input: 'value' })).toThrow(/params 'buffer'/);
     expect(() => generateQLinearBinaryKernel({ op: 'sub' as 'add', rank: 2, dtype: 'int8', inputs: ['value', 'value'] })).toThrow(/op 'sub'/);
     expect(() => generateQLinearBinaryKernel({ op: 'add', rank: 2, dtype: 'int8', inputs: ['value', 'constant'], sameInput: true })).toThrow(/sameInput/);
+    expect(() => generateByteConcatKernel({ rank: 2, axis: 2, inputs: ['value'] })).toThrow(/axis 2/);
+    expect(() => generateByteConcatKernel({ rank: 2, axis: 0, inputs: Array.from({ length: 9 }, () => 'value' as const) })).toThrow(/9 inputs/);
+    expect(() => generateByteConcatKernel({ rank: 2, axis: 0, inputs: ['value', 'value'], tables: [true] })).toThrow(/tables has 1 flags/);
   });
 });
 
@@ -108,6 +116,12 @@ describe('8-bit op dispatch helpers', () => {
     expect(d.finish.uniforms).toEqual({ groups: DQ_MAX_GROUPS, sbase: 3, zword: 2 });
     expect(d.quantize.uniforms).toMatchObject({ sbase: 3, zoff: 8, obase: 1, count: 10_000_000 });
     expect(dynamicQuantizeDispatches({ rank: 0, input: 'value' }, { shape: [], inStrides: [] }, 65535).reduce.workgroups).toEqual([1, 1, 1]);
+  });
+  it('concat: cumulative extents along the axis, shapes checked', () => {
+    const cfg = { rank: 3, axis: 1, inputs: ['value', 'value'] as ('value' | 'constant')[] };
+    const d = byteConcatDispatch(cfg, { inputs: [{ shape: [2, 3, 5], strides: [15, 5, 1] }, { shape: [2, 1, 5], strides: [5, 5, 1], base: 2 }] }, 65535);
+    expect(d.uniforms).toMatchObject({ count: 40, total: 10, os1: 4, i0end: 3, i1end: 4, i1base: 2 });
+    expect(() => byteConcatDispatch(cfg, { inputs: [{ shape: [2, 3, 5], strides: [15, 5, 1] }, { shape: [2, 1, 4], strides: [4, 4, 1] }] }, 65535)).toThrow(/input 1 has shape \[2, 1, 4\]/);
   });
   it('binary, table and copy calls', () => {
     const b = qlinearBinaryDispatch({ op: 'add', rank: 2, dtype: 'uint8', inputs: ['value', 'value'] }, { shape: [2, 3], a: { strides: [3, 1], scale: 0.5, zeroPoint: 3 }, b: { strides: [0, 1], scale: 0.25, zeroPoint: 7 }, c: { scale: 1, zeroPoint: 9 } }, 65535);
