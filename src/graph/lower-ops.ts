@@ -21,11 +21,11 @@ import {
 import type { KernelSource } from '../kernels/types.ts';
 import { generateIntMatmulKernel } from '../kernels/ops/integer.ts';
 import {
-  byteMapDispatch, dequantizeLinearDispatch, dynamicQuantizeDispatches, generateByteCopyKernel, generateDequantizeLinearKernel, generateDynamicQuantizeKernels,
+  byteConcatDispatch, byteMapDispatch, dequantizeLinearDispatch, generateByteConcatKernel, dynamicQuantizeDispatches, generateByteCopyKernel, generateDequantizeLinearKernel, generateDynamicQuantizeKernels,
   generateMaxPoolI8Kernel, generateQLinearBinaryKernel, generateQLinearGlobalAveragePoolKernel, generateQLinearLutKernel, generateQuantizeLinearKernel,
   maxPoolI8Dispatch, packAxisParams, packLutTable, qlinearBinaryDispatch, qlinearGapDispatch, quantizeLinearDispatch,
 } from '../kernels/ops/quant.ts';
-import { buildUnaryTable, qlinearSigmoidTable } from '../reference/quant-ops.ts';
+import { qlinearRequantizeTable, qlinearSigmoidTable } from '../reference/quant-ops.ts';
 import { requantParams } from '../quant/requant.ts';
 import { OnnxLoadError } from './errors.ts';
 import { type Attribute, type Node, type Tensor, elementCount, toNumbers } from './ir.ts';
@@ -1128,26 +1128,41 @@ function qParam(c: Lowering, si: number, zi: number, dtype: 'int8' | 'uint8', wh
   return { scale, zeroPoint, dtype };
 }
 
-/** Element offsets of the concat parts in the output, each a whole-word contiguous block (else refused). */
-function byteConcatBlocks(c: Lowering, parts: View[], axis: number): number[] {
+/**
+ * 8-bit Concat (any axis) as one dispatch of the byte concat kernel: parts read through their strides, each copied or
+ * requantized by its 256-entry table (QLinearConcat), the output written a whole word per invocation.
+ */
+function byteConcat(c: Lowering, partsIn: { x: Operand; table?: Uint32Array }[], axis: number): OpLowering {
   const out = c.out();
-  const outer = elementCount(out.shape.slice(0, axis));
-  if (outer !== 1) c.fail(`8-bit Concat along axis ${axis} of [${out.shape.join(', ')}]: only concatenations whose parts are contiguous blocks of the output (the dims before the axis all 1) are supported`);
-  let at = 0;
-  return parts.map((p) => {
-    const start = at * out.strides[axis];
-    if (start % 4 !== 0) c.fail(`8-bit Concat: a part starts at element ${start}, not a multiple of 4 (8-bit outputs are written one whole word per invocation)`);
-    at += p.shape[axis];
-    return start / 4;
-  });
+  const parts = partsIn.filter((p) => elementCount(p.x.view.shape) > 0);
+  if (parts.length === 0) return { dispatches: [] };
+  if (parts.length > 8) c.fail(`${parts.length} non-empty inputs: 8-bit Concat takes at most 8`);
+  const names = parts.flatMap((p) => ('value' in p.x.binding ? [p.x.binding.value] : []));
+  const twice = names.find((v, i) => names.indexOf(v) !== i);
+  if (twice) c.fail(`the run-time value '${twice}' is concatenated twice: not supported for 8-bit values (one arena range bound twice)`);
+  const cfg = { rank: out.shape.length, axis, inputs: parts.map((p) => p.x.kind), tables: parts.map((p) => p.table !== undefined) };
+  let kernel: KernelSource;
+  let d: ReturnType<typeof byteConcatDispatch>;
+  try {
+    kernel = generateByteConcatKernel(cfg);
+    d = byteConcatDispatch(cfg, { inputs: parts.map((p) => ({ shape: p.x.view.shape, strides: p.x.view.strides, base: p.x.view.base })) }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  const buffers: Record<string, OpBinding> = { out: { value: c.outName() } };
+  parts.forEach((p, k) => (buffers[`in${k}`] = p.x.binding));
+  if (cfg.tables.some(Boolean)) {
+    const tables = new Uint32Array(256 * parts.length);
+    parts.forEach((p, k) => p.table && tables.set(packLutTable(p.table), 256 * k));
+    buffers.tables = { constant: tables, label: `${c.node.name}:requantization tables` };
+  }
+  return { dispatches: [dispatch(kernel, d.uniforms, buffers, d.workgroups)] };
 }
 
 function concat8(c: Lowering): OpLowering {
   const out = c.out();
   const axis = c.axis(c.attrs.int('axis', 0), out.shape.length);
-  const xs = c.node.inputs.map((_, i) => c.byteOperand(i, `input ${i}`));
-  const words = byteConcatBlocks(c, xs.map((x) => x.view), axis);
-  return { dispatches: xs.flatMap((x, i) => (elementCount(x.view.shape) ? [byteMap(c, x, x.view, words[i])] : [])) };
+  return byteConcat(c, c.node.inputs.map((_, i) => ({ x: c.byteOperand(i, `input ${i}`) })), axis);
 }
 
 function transpose8(c: Lowering): OpLowering {
@@ -1240,16 +1255,15 @@ function qlinearConcat(c: Lowering): OpLowering {
   const out = c.out();
   const axis = c.axis(c.attrs.int('axis', 0), out.shape.length);
   const yq = qParam(c, 0, 1, yType, 'Y');
-  const parts: { x: Operand & { dtype: 'int8' | 'uint8' }; table?: Uint32Array }[] = [];
+  const parts: { x: Operand; table?: Uint32Array }[] = [];
   if ((c.node.inputs.length - 2) % 3 !== 0 || c.node.inputs.length < 5) c.fail(`${c.node.inputs.length} inputs: expected Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) per part`);
   for (let i = 2; i < c.node.inputs.length; i += 3) {
     const x = c.byteOperand(i, `input ${i}`);
     const xq = qParam(c, i + 1, i + 2, x.dtype, `X${(i - 2) / 3}`);
     const identity = x.dtype === yType && Math.fround(xq.scale) === Math.fround(yq.scale) && xq.zeroPoint === yq.zeroPoint;
-    parts.push({ x, table: identity ? undefined : buildUnaryTable((v) => v, xq, yq) });
+    parts.push({ x, table: identity ? undefined : qlinearRequantizeTable(xq, yq) });
   }
-  const words = byteConcatBlocks(c, parts.map((p) => p.x.view), axis);
-  return { dispatches: parts.flatMap((p, k) => (elementCount(p.x.view.shape) ? [byteMap(c, p.x, p.x.view, words[k], p.table)] : [])) };
+  return byteConcat(c, parts, axis);
 }
 
 /** com.microsoft ops lowerOp handles (the quantized operators ONNX Runtime's quantizer writes). */

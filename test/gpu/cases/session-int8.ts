@@ -14,7 +14,7 @@ import { attr, writeOnnx } from '../../../src/graph/onnx-writer.ts';
 import { createSession } from '../../../src/graph/session.ts';
 import { convIntegerReference, qlinearConvReference } from '../../../src/reference/integer.ts';
 import {
-  applyUnaryTableRef, buildUnaryTable, dynamicQuantizeLinearRef, maxPoolI8Ref, qlinearBinaryRef, qlinearGlobalAveragePoolRef, qlinearSigmoidTable, stridedCopyRef,
+  applyUnaryTableRef, buildUnaryTable, concatRef, dynamicQuantizeLinearRef, maxPoolI8Ref, qlinearBinaryRef, qlinearGlobalAveragePoolRef, qlinearSigmoidTable, stridedCopyRef,
 } from '../../../src/reference/quant-ops.ts';
 import { requantParams, requantizeCpu } from '../../../src/quant/requant.ts';
 import { mulberry32, randomF32, randomInts } from '../../../src/util/random.ts';
@@ -235,7 +235,10 @@ async function integerMatmuls(t: GpuTestContext): Promise<void> {
   }
 }
 
-/** QLinearAdd → QLinearSigmoid → MaxPool → QLinearGlobalAveragePool, QLinearConcat, Transpose and QLinearMul on uint8. */
+/**
+ * QLinearAdd → QLinearSigmoid → MaxPool → QLinearGlobalAveragePool, QLinearConcat along the last axis (two parts
+ * requantized, a MaxPool output in the output's scale copied), Transpose and QLinearMul on uint8.
+ */
 async function qoperatorOps(t: GpuTestContext): Promise<void> {
   const r = mulberry32(45);
   const a = randomInts(4 * 6 * 6, r, 0, 255);
@@ -252,9 +255,10 @@ async function qoperatorOps(t: GpuTestContext): Promise<void> {
     nodes: [
       ms('QLinearAdd', 'add', ['a', 's_a', 'z_a', 'b', 's_b', 'z_b', 's_c', 'z_c'], ['add']),
       ms('QLinearSigmoid', 'sig', ['add', 's_c', 'z_c', 's_s', 'z_s'], ['sig']),
-      { opType: 'MaxPool', name: 'mp', inputs: ['sig'], outputs: ['mp'], attributes: { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) } },
-      ms('QLinearGlobalAveragePool', 'gap', ['mp', 's_s', 'z_s', 's_g', 'z_g'], ['gap']),
-      ms('QLinearConcat', 'cat', ['s_y', 'z_y', 'a', 's_a', 'z_a', 'add', 's_c', 'z_c'], ['cat'], { axis: attr.int(1) }),
+      { opType: 'MaxPool', name: 'mp', inputs: ['sig'], outputs: ['mp2'], attributes: { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) } },
+      { opType: 'MaxPool', name: 'mp6', inputs: ['sig'], outputs: ['mp'], attributes: { kernel_shape: attr.ints([1, 2]), strides: attr.ints([1, 2]) } },
+      ms('QLinearGlobalAveragePool', 'gap', ['mp2', 's_s', 'z_s', 's_g', 'z_g'], ['gap']),
+      ms('QLinearConcat', 'cat', ['s_y', 'z_y', 'a', 's_a', 'z_a', 'add', 's_c', 'z_c', 'mp', 's_y', 'z_y'], ['cat'], { axis: attr.int(3) }),
       { opType: 'Transpose', name: 'tr', inputs: ['sig'], outputs: ['tr'], attributes: { perm: attr.ints([0, 2, 3, 1]) } },
       ms('QLinearMul', 'mul', ['a', 's_a', 'z_a', 'a', 's_a', 'z_a', 's_m', 'z_m'], ['mul']),
     ],
@@ -264,7 +268,12 @@ async function qoperatorOps(t: GpuTestContext): Promise<void> {
   const sig = applyUnaryTableRef(add, qlinearSigmoidTable({ ...q.c, ...u8 }, { ...q.s, ...u8 }), 'uint8');
   const mp = maxPoolI8Ref(sig, [1, 4, 6, 6], { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], out: [3, 3] }, 'uint8');
   const gap = qlinearGlobalAveragePoolRef(mp, [1, 4, 3, 3], q.s, q.g, 'uint8');
-  const cat = [...applyUnaryTableRef(a, buildUnaryTable((v) => v, { ...q.a, ...u8 }, { ...q.y, ...u8 }), 'uint8'), ...applyUnaryTableRef(add, buildUnaryTable((v) => v, { ...q.c, ...u8 }, { ...q.y, ...u8 }), 'uint8')];
+  const mp6 = maxPoolI8Ref(sig, [1, 4, 6, 6], { kernel: [1, 2], strides: [1, 2], pads: [0, 0, 0, 0], dilations: [1, 1], out: [6, 3] }, 'uint8');
+  const cat = concatRef([
+    { shape: [1, 4, 6, 6], data: applyUnaryTableRef(a, buildUnaryTable((v) => v, { ...q.a, ...u8 }, { ...q.y, ...u8 }), 'uint8') },
+    { shape: [1, 4, 6, 6], data: applyUnaryTableRef(add, buildUnaryTable((v) => v, { ...q.c, ...u8 }, { ...q.y, ...u8 }), 'uint8') },
+    { shape: [1, 4, 6, 3], data: mp6 },
+  ], 3).data;
   const tr = stridedCopyRef(sig, [1, 6, 6, 4], [144, 6, 1, 36]);
   const mul = qlinearBinaryRef('mul', { shape: [144], data: a, ...q.a }, { shape: [144], data: a, ...q.a }, q.m, 'uint8').data;
   const engine = await createEngine({ device: t.device });
@@ -272,7 +281,7 @@ async function qoperatorOps(t: GpuTestContext): Promise<void> {
   try {
     const out = await session.run({ a: Uint8Array.from(a), b: Uint8Array.from(b) });
     compare('QLinearAdd → QLinearSigmoid → MaxPool → QLinearGlobalAveragePool', out.gap, gap);
-    compare('QLinearConcat (requantized parts)', out.cat, cat);
+    compare('QLinearConcat along the last axis (parts requantized or copied, not word-aligned)', out.cat, cat);
     compare('Transpose of uint8', out.tr, tr);
     compare('QLinearMul (A = B)', out.mul, mul);
     t.log(`gap ${gap.length}, concat ${cat.length}, transpose ${tr.length}, mul ${mul.length} outputs bit-exact; ${session.info.nodes.map((n) => n.kernelIds.join('+')).join(', ')}`);

@@ -230,11 +230,11 @@ describe('lowering the quantized ops', () => {
     expect(g.values.get('g')).toMatchObject({ dtype: 'uint8', shape: [1, 4, 1, 1] });
     const ids = g.nodes.map((_, i) => checkKernels(lowerOp(ctxFor(g, i))));
     expect(ids).toEqual([
-      ['q_qlinear_add_uint8_r4_vv'], ['q_lut_r1_v'], ['q_maxpool_uint8_v'], ['q_qlinear_gap_uint8_v'], ['q_lut_r1_v', 'q_bytecopy_r1_v'], ['q_bytecopy_r2_v'], [],
+      ['q_qlinear_add_uint8_r4_vv'], ['q_lut_r1_v'], ['q_maxpool_uint8_v'], ['q_qlinear_gap_uint8_v'], ['q_concat_r4_a1_vv_t10'], ['q_bytecopy_r2_v'], [],
     ]);
     expect(lowerOp(ctxFor(g, 6)).aliasOf).toBe(0);
     const cat = lowerOp(ctxFor(g, 4));
-    expect(cat.dispatches.map((d) => d.uniforms.obase)).toEqual([0, 16]);
+    expect(cat.dispatches[0].uniforms).toMatchObject({ i0end: 4, i1end: 8, count: 128 });
   });
   it('refuses, naming node, value and dtype: float ops on integer values, run-time scales', () => {
     const g = graphOf(
