@@ -60,6 +60,7 @@ const LOWERERS: Record<string, Lowerer> = {
   ...Object.fromEntries(Object.keys(UNARY).map((k) => [k, unary])),
   ...Object.fromEntries(Object.keys(BINARY).map((k) => [k, binary])),
   ...Object.fromEntries(RESHAPES.map((k) => [k, reshapeLike])),
+  Cast: (c) => (c.dtypeOf(c.node.inputs[0]) === 'float32' ? reshapeLike(c) : castToFloat(c)),
   Clip: clip,
   BatchNormalization: batchNorm,
   MaxPool: (c) => byDtype(pool, maxPool8)(c),
@@ -95,7 +96,7 @@ export const LOWERED_OPS: readonly string[] = Object.keys(LOWERERS).sort();
 
 /** Ops that read or write integer (int8, uint8, int32) run-time values; every other op runs on float32 values only. */
 export const INTEGER_OPS: ReadonlySet<string> = new Set([
-  'QLinearMatMul', 'MatMulInteger', 'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'MaxPool', 'Concat', 'Transpose',
+  'QLinearMatMul', 'MatMulInteger', 'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'MaxPool', 'Concat', 'Transpose', 'Cast',
   'QLinearAdd', 'QLinearMul', 'QLinearSigmoid', 'QLinearGlobalAveragePool', 'QLinearConcat',
 ]);
 /** Of INTEGER_OPS, those that take integer values only as int8/uint8 byte tensors (their float path is another lowerer). */
@@ -1274,3 +1275,26 @@ const MS_LOWERERS: Record<string, Lowerer> = {
   QLinearGlobalAveragePool: qlinearGap,
   QLinearConcat: qlinearConcat,
 };
+
+/**
+ * Cast of an int8/uint8/int32 run-time value to float32 (a dynamically quantized model's ConvInteger → Cast → Mul):
+ * the dequantize kernel with scale 1 and zero point 0 (the int32 → f32 conversion rounds to nearest even).
+ */
+function castToFloat(c: Lowering): OpLowering {
+  const xName = c.node.inputs[0];
+  const xType = c.dtypeOf(xName);
+  const to = c.attrs.int('to', -1);
+  if (to !== 1) c.fail(`attribute 'to' = ${to}: a Cast of the ${xType} value '${xName}' runs only to float (1)`);
+  if (xType !== 'int8' && xType !== 'uint8' && xType !== 'int32') c.fail(`input '${xName}' is ${xType}; Cast runs from float32, int8, uint8 or int32`);
+  const x = xType === 'int32' ? c.operand(0) : c.byteOperand(0, 'input');
+  if (xType === 'int32' && x.kind === 'constant') c.fail(`input '${xName}' is a constant; it should have been folded`);
+  const out = c.out();
+  const cfg = { rank: x.view.shape.length, dtype: xType, params: 'tensor', input: x.kind } as const;
+  let d: ReturnType<typeof dequantizeLinearDispatch>;
+  try {
+    d = dequantizeLinearDispatch(cfg, { shape: x.view.shape, inStrides: x.view.strides, outStrides: out.strides, scale: 1, zeroPoint: 0 }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  return { dispatches: [dispatch(generateDequantizeLinearKernel(cfg), d.uniforms, { src: x.binding, out: { value: c.outName() } }, d.workgroups)] };
+}

@@ -140,7 +140,10 @@ async function quantizedGraphExact(t: GpuTestContext): Promise<void> {
   }
 }
 
-/** float x → DynamicQuantizeLinear → ConvInteger(x_q, w, x_zp): y_scale, y_zero_point and the int32 result exact. */
+/**
+ * float x → DynamicQuantizeLinear → ConvInteger(x_q, w, x_zp) → Cast → Mul(y_scale) → Mul(w_scale), the dynamic form a
+ * dynamically quantized model (imgly's ISNet) ships: y_scale, y_zero_point, the int32 result and the float result exact.
+ */
 async function dynamicConvInteger(t: GpuTestContext): Promise<void> {
   const r = mulberry32(21);
   const g = geometry(C, K3, H, W, 3, 1, 1);
@@ -148,11 +151,14 @@ async function dynamicConvInteger(t: GpuTestContext): Promise<void> {
   const bytes = writeOnnx({
     opset: 17,
     inputs: [{ name: 'x', dtype: 'float32', shape: [N, C, H, W] }],
-    outputs: [{ name: 'acc', dtype: 'int32', shape: undefined }, { name: 's', dtype: 'float32', shape: undefined }, { name: 'z', dtype: 'uint8', shape: undefined }],
-    initializers: [vec('w', 'int8', w, [K3, C, 3, 3])],
+    outputs: [{ name: 'acc', dtype: 'int32', shape: undefined }, { name: 's', dtype: 'float32', shape: undefined }, { name: 'z', dtype: 'uint8', shape: undefined }, { name: 'f', dtype: 'float32', shape: undefined }],
+    initializers: [vec('w', 'int8', w, [K3, C, 3, 3]), scalar('ws', 'float32', 0.01)],
     nodes: [
       { opType: 'DynamicQuantizeLinear', name: 'dq', inputs: ['x'], outputs: ['xq', 's', 'z'] },
       { opType: 'ConvInteger', name: 'ci', inputs: ['xq', 'w', 'z'], outputs: ['acc'], attributes: { pads: attr.ints([1, 1, 1, 1]) } },
+      { opType: 'Cast', name: 'cast', inputs: ['acc'], outputs: ['accf'], attributes: { to: attr.int(1) } },
+      { opType: 'Mul', name: 'scale', inputs: ['accf', 's'], outputs: ['sx'] },
+      { opType: 'Mul', name: 'wscale', inputs: ['sx', 'ws'], outputs: ['f'] },
     ],
   });
   const engine = await createEngine({ device: t.device });
@@ -166,6 +172,8 @@ async function dynamicConvInteger(t: GpuTestContext): Promise<void> {
       compare(`y_scale (x in [${lo}, ${hi}])`, out.s, [Math.fround(q.scale)]);
       compare(`y_zero_point (x in [${lo}, ${hi}])`, out.z, [q.zeroPoint]);
       compare(`ConvInteger of the quantized x (x in [${lo}, ${hi}])`, out.acc, acc);
+      const ws = Math.fround(0.01);
+      compare(`Cast → Mul(y_scale) → Mul(w_scale) (x in [${lo}, ${hi}])`, out.f, Float32Array.from(acc, (v) => Math.fround(Math.fround(Math.fround(v) * Math.fround(q.scale)) * ws)));
       t.log(`x in [${lo}, ${hi}]: scale ${q.scale}, zero point ${q.zeroPoint}, ${acc.length} accumulators bit-exact`);
     }
   } finally {
@@ -293,7 +301,7 @@ async function qoperatorOps(t: GpuTestContext): Promise<void> {
 
 export const sessionInt8Cases: GpuCase[] = [
   { name: 'session int8: com.microsoft QLinearAdd/Sigmoid/GlobalAveragePool/Concat/Mul, MaxPool and Transpose on uint8, exact', run: qoperatorOps },
-  { name: 'session int8: DynamicQuantizeLinear → ConvInteger on the GPU (scale, zero point and accumulators exact)', run: dynamicConvInteger },
+  { name: 'session int8: DynamicQuantizeLinear → ConvInteger → Cast → Mul on the GPU (scale, zero point, accumulators and float result exact)', run: dynamicConvInteger },
   { name: 'session int8: QLinearMatMul and MatMulInteger (batch broadcast, per-column b, run-time a zero point) exact', run: integerMatmuls },
   { name: 'session int8: QLinearConv → QLinearConv and ConvInteger with a run-time x zero point, bit-exact against the integer references', run: quantizedGraphExact },
 ];
