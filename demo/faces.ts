@@ -83,7 +83,7 @@ async function detect(src: CanvasImageSource, w: number, h: number, region: { x:
   const out = await session.run({ [ENTRY.inputName]: x });
   const runMs = performance.now() - t;
   t = performance.now();
-  const joined = joinBlazefaceOutputs(session.info.outputs.map((o) => ({ shape: o.shape, data: out[o.name] })));
+  const joined = joinBlazefaceOutputs(session.info.outputs.map((o) => ({ shape: o.shape, data: out[o.name] as Float32Array })));
   const faces = decodeBlazeface(joined.scores, joined.regressors, { threshold: Number(thresholdInput.value) || 0.5 });
   const decodeMs = performance.now() - t;
   const k = region.size;

@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     const out = s.info.outputs[0];
     const r = await s.run({ x: input });
     runMs[model] += performance.now() - t;
-    return { data: r[out.name], shape: out.shape.slice() };
+    return { data: r[out.name] as Float32Array, shape: out.shape.slice() };
   };
   const runners = { det: runner('det'), cls: USE_CLS ? runner('cls') : undefined, rec: runner('rec') };
 

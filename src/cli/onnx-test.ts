@@ -7,11 +7,13 @@ export const onnxTestVerb: Verb = {
     'Run ONNX test-data directories (model.onnx + test_data_set_N/input_K.pb, output_K.pb; a folder of them is searched ' +
     'one level down) through a winoconv session and judge each output against the stored one: pass iff ' +
     `max|y − ref| / max|ref| ≤ rtol (default ${DEFAULT_TOLERANCE.rtol}) or max|y − ref| ≤ atol (default ${DEFAULT_TOLERANCE.atol}); ` +
-    'NaN where the reference has none fails; integer/bool outputs compare exactly. One line per data set (dir, data set, ' +
+    'NaN where the reference has none fails; integer outputs pass within --int-tol N LSB (default ' +
+    `${DEFAULT_TOLERANCE.intTol}; 0 = exact) and the line says how many elements differ at all; bool outputs compare exactly. ` +
+    'One line per data set (dir, data set, ' +
     'max abs, max rel, pass/FAIL/ERROR and why), closing "N passed, N failed"; exit 1 on any failure. --json prints one ' +
-    'JSON array of {dir, dataset, status, maxAbsError, maxRelError, message}. --browser runs it in headless Chromium.',
-  usage: 'winoconv onnx-test DIR... [--browser] [--rtol R] [--atol A] [--json]',
-  options: { browser: { type: 'boolean' }, rtol: { type: 'string' }, atol: { type: 'string' }, json: { type: 'boolean' } },
+    'JSON array of {dir, dataset, status, maxAbsError, maxRelError, message, differing}. --browser runs it in headless Chromium.',
+  usage: 'winoconv onnx-test DIR... [--browser] [--rtol R] [--atol A] [--int-tol N] [--json]',
+  options: { browser: { type: 'boolean' }, rtol: { type: 'string' }, atol: { type: 'string' }, 'int-tol': { type: 'string' }, json: { type: 'boolean' } },
   gpu: (v) => (v.browser ? { browser: true } : { node: true }),
   allowPositionals: true,
   async run(values, positionals) {
@@ -39,7 +41,13 @@ export function parseTolerance(values: Record<string, unknown>): Tolerance {
     if (!Number.isFinite(v) || v < 0 || s.trim() === '') throw new Error(`--${k} ${s}: expected a number ≥ 0`);
     return v;
   };
-  return { rtol: num('rtol'), atol: num('atol') };
+  const it = values['int-tol'] as string | undefined;
+  let intTol = DEFAULT_TOLERANCE.intTol;
+  if (it !== undefined) {
+    intTol = Number(it);
+    if (it.trim() === '' || !Number.isInteger(intTol) || intTol < 0) throw new Error(`--int-tol ${it}: expected an integer ≥ 0 (LSB)`);
+  }
+  return { rtol: num('rtol'), atol: num('atol'), intTol };
 }
 
 export interface OnnxTestOptions {

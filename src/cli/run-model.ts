@@ -90,8 +90,10 @@ export async function runModel(engine: Engine, model: Uint8Array, inputs: Record
   const createMs = performance.now() - t0;
   try {
     const t1 = performance.now();
-    const outputs = await session.run(inputs);
+    const raw = await session.run(inputs);
     const firstRunMs = performance.now() - t1;
+    // integer outputs (int8/uint8/int32 models) are reported as float32 values (exact: all fit in 24 bits)
+    const outputs = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v instanceof Float32Array ? v : Float32Array.from(v)]));
     const steadyMs: number[] = [];
     for (let i = 0; i < (opts.runs ?? 5); i++) {
       const t = performance.now();

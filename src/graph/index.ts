@@ -8,4 +8,4 @@ export { type GraphSpec, type NodeSpec, attr, graphToSpec, writeOnnx } from './o
 export { type GraphSummary, type NodeSummary, type ValueSummary, describeGraph, formatGraphSummary } from './describe.ts';
 export { FUSABLE_ACTIVATIONS, PASS_NAMES, type PassName, type PassOptions, type PassReport, WINOCONV_DOMAIN, runPasses } from './passes.ts';
 export { createSession, SessionError, type SessionOptions } from './session.ts';
-export type { Layout, OpBinding, OpDispatch, OpLowering, Session, SessionInfo, SessionInputs, SessionMemoryInfo, SessionNodeInfo, SessionRunOptions, StridedTensor } from './runtime-types.ts';
+export type { Layout, OpBinding, OpDispatch, OpLowering, RuntimeDType, Session, SessionInfo, SessionInputs, SessionMemoryInfo, SessionNodeInfo, SessionOutputs, SessionRunOptions, SessionTensor, StridedTensor } from './runtime-types.ts';

@@ -4,6 +4,7 @@
  * reads it, or when its op follows an 'nhwc' input, and 'contiguous' otherwise (graph inputs and outputs, and
  * everything after a Reshape/Flatten into the classifier). A contiguous value that a convolution reads gets one
  * relayout copy (shared by every convolution that reads it); a convolution's graph output gets one copy back.
+ * Integer values (int8, uint8, int32) are always 'contiguous' (row-major in their ONNX shape; runtime-types.ts).
  */
 import { type Graph, type Node } from './ir.ts';
 import { WINOCONV_DOMAIN } from './shape-inference.ts';
@@ -53,7 +54,7 @@ export function scheduleGraph(g: Graph): Schedule {
       if (!o) return;
       let layout: Layout = 'contiguous';
       if (isConvNode(n)) layout = 'nhwc';
-      else if (rank(g, o) === 4 && !outputs.has(o)) {
+      else if (rank(g, o) === 4 && !outputs.has(o) && g.values.get(o)?.dtype === 'float32') {
         const data = n.inputs.find((i) => i && !isConstant(g, i));
         const follows = data !== undefined && layouts.get(data) === 'nhwc' && !RESHAPING.has(n.opType);
         if (convReads(o) || follows) layout = 'nhwc';

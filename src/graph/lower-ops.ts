@@ -19,6 +19,14 @@ import {
   RESIZE_COORDINATE_MODES, RESIZE_NEAREST_MODES, type ResizeCoordinateMode, type ResizeNearestMode, generateResizeKernel,
 } from '../kernels/ops/resize.ts';
 import type { KernelSource } from '../kernels/types.ts';
+import { generateIntMatmulKernel } from '../kernels/ops/integer.ts';
+import {
+  byteConcatDispatch, byteMapDispatch, dequantizeLinearDispatch, generateByteConcatKernel, dynamicQuantizeDispatches, generateByteCopyKernel, generateDequantizeLinearKernel, generateDynamicQuantizeKernels,
+  generateMaxPoolI8Kernel, generateQLinearBinaryKernel, generateQLinearGlobalAveragePoolKernel, generateQLinearLutKernel, generateQuantizeLinearKernel,
+  maxPoolI8Dispatch, packAxisParams, packLutTable, qlinearBinaryDispatch, qlinearGapDispatch, quantizeLinearDispatch,
+} from '../kernels/ops/quant.ts';
+import { qlinearRequantizeTable, qlinearSigmoidTable } from '../reference/quant-ops.ts';
+import { requantParams } from '../quant/requant.ts';
 import { OnnxLoadError } from './errors.ts';
 import { type Attribute, type Node, type Tensor, elementCount, toNumbers } from './ir.ts';
 import { layoutStrides, type LowerContext, type OpBinding, type OpDispatch, type OpLowering, type StridedTensor } from './runtime-types.ts';
@@ -52,44 +60,81 @@ const LOWERERS: Record<string, Lowerer> = {
   ...Object.fromEntries(Object.keys(UNARY).map((k) => [k, unary])),
   ...Object.fromEntries(Object.keys(BINARY).map((k) => [k, binary])),
   ...Object.fromEntries(RESHAPES.map((k) => [k, reshapeLike])),
+  Cast: (c) => (c.dtypeOf(c.node.inputs[0]) === 'float32' ? reshapeLike(c) : castToFloat(c)),
   Clip: clip,
   BatchNormalization: batchNorm,
-  MaxPool: pool,
+  MaxPool: (c) => byDtype(pool, maxPool8)(c),
   AveragePool: pool,
   GlobalAveragePool: globalPool,
   GlobalMaxPool: globalPool,
   ReduceMean: reduceMean,
   Softmax: softmax,
-  Concat: concat,
+  Concat: (c) => byDtype(concat, concat8)(c),
   Split: split,
   Slice: slice,
   Pad: pad,
   Resize: resize,
-  Transpose: transpose,
+  Transpose: (c) => byDtype(transpose, transpose8)(c),
   DepthToSpace: depthToSpace,
   Gather: gather,
   Gemm: gemm,
   MatMul: matmul,
   ConvTranspose: convTranspose,
   ConstantOfShape: constantOfShape,
+  QLinearMatMul: intMatmul,
+  MatMulInteger: intMatmul,
+  QuantizeLinear: quantizeLinear,
+  DequantizeLinear: dequantizeLinear,
+  DynamicQuantizeLinear: dynamicQuantizeLinear,
 };
+
+/** The com.microsoft domain (ONNX Runtime's contrib ops). */
+export const MS_DOMAIN = 'com.microsoft';
 
 /** Op types (default domain) lowerOp handles. */
 export const LOWERED_OPS: readonly string[] = Object.keys(LOWERERS).sort();
 
+/** Ops that read or write integer (int8, uint8, int32) run-time values; every other op runs on float32 values only. */
+export const INTEGER_OPS: ReadonlySet<string> = new Set([
+  'QLinearMatMul', 'MatMulInteger', 'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'MaxPool', 'Concat', 'Transpose', 'Cast',
+  'QLinearAdd', 'QLinearMul', 'QLinearSigmoid', 'QLinearGlobalAveragePool', 'QLinearConcat',
+]);
+/** Of INTEGER_OPS, those that take integer values only as int8/uint8 byte tensors (their float path is another lowerer). */
+const BYTE_ONLY_OPS: ReadonlySet<string> = new Set(['MaxPool', 'Concat', 'Transpose']);
+/** Ops that run on integer values as an alias of their input's (contiguous) storage. */
+const INTEGER_ALIAS_OPS: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
+
 /** The dispatches (or the alias) that compute one node. Throws OnnxLoadError for what it cannot run. */
 export function lowerOp(ctx: OpLowerContext): OpLowering {
   const n = ctx.node;
-  const f = n.domain === '' || n.domain === 'ai.onnx' ? LOWERERS[n.opType] : undefined;
-  if (!f || !Object.hasOwn(LOWERERS, n.opType)) throw new OnnxLoadError(`node '${n.name}' (${n.opType}): no op kernel for ${n.domain ? `${n.domain}.` : ''}${n.opType}`);
+  const table = n.domain === '' || n.domain === 'ai.onnx' ? LOWERERS : n.domain === MS_DOMAIN ? MS_LOWERERS : undefined;
+  const f = table && Object.hasOwn(table, n.opType) ? table[n.opType] : undefined;
+  if (!f) throw new OnnxLoadError(`node '${n.name}' (${n.opType}): no op kernel for ${n.domain ? `${n.domain}.` : ''}${n.opType}`);
   const c = new Lowering(ctx);
+  const intValues = [...n.inputs, ...n.outputs].filter((v) => v && !ctx.constant(v) && (ctx.dtype?.(v) ?? 'float32') !== 'float32');
+  if (intValues.length && !INTEGER_OPS.has(n.opType) && !INTEGER_ALIAS_OPS.has(n.opType)) {
+    c.fail(`value '${intValues[0]}' is ${ctx.dtype!(intValues[0])} at run time; ${n.opType} runs on float32 values only`);
+  }
+  if (intValues.length && BYTE_ONLY_OPS.has(n.opType)) {
+    const bad = intValues.find((v) => !isByteType(ctx.dtype!(v)!));
+    if (bad) c.fail(`value '${bad}' is ${ctx.dtype!(bad)}; ${n.opType} runs on float32, int8 or uint8 values`);
+  }
   if (ctx.outputs.length > 0 && ctx.outputs.every((o) => elementCount(o.shape) === 0)) return { dispatches: [] };
+  let r: OpLowering;
   try {
-    return f(c);
+    r = f(c);
   } catch (e) {
     if (e instanceof OnnxLoadError) throw e;
     return c.fail(`${(e as Error).message} (the op kernels take rank ≤ ${MAX_OP_RANK} after merging dims)`);
   }
+  if (intValues.length && INTEGER_ALIAS_OPS.has(n.opType)) {
+    const k = r.aliasOf;
+    if (k === undefined) return c.fail(`value '${intValues[0]}' is ${ctx.dtype!(intValues[0])}: ${n.opType} of integer values runs only as an alias of contiguous storage`);
+    const din = ctx.dtype!(n.inputs[k]);
+    const dout = ctx.dtype!(n.outputs[0]);
+    if (din !== dout) c.fail(`input '${n.inputs[k]}' is ${din}, output '${n.outputs[0]}' is ${dout}: ${n.opType} cannot change the dtype`);
+  }
+  return r;
 }
 
 /**
@@ -181,6 +226,22 @@ class Lowering {
     if (!v) this.fail(`input ${i} ('${name}') has no view`);
     return { binding: { value: name }, kind: 'value', view: { ...v, base: 0 } };
   }
+  /** Input i as a byte-tensor operand (int8/uint8): a run-time value, or its constant bytes packed 4 per word. */
+  byteOperand(i: number, what: string): Operand & { dtype: 'int8' | 'uint8' } {
+    if (!this.has(i)) this.fail(`${what} (input ${i}) is required`);
+    const name = this.node.inputs[i];
+    const t = this.ctx.constant(name);
+    const dtype = t ? t.dtype : (this.ctx.dtype?.(name) ?? 'float32');
+    if (dtype !== 'int8' && dtype !== 'uint8') this.fail(`${what} (input ${i}, '${name}') is ${dtype}; it must be int8 or uint8`);
+    if (t) return { binding: { constant: packBytes(toNumbers(t)), label: name }, kind: 'constant', view: { shape: [...t.dims], strides: layoutStrides(t.dims, 'contiguous'), base: 0 }, dtype };
+    const v = this.ctx.inputs[i];
+    if (!v) this.fail(`input ${i} ('${name}') has no view`);
+    return { binding: { value: name }, kind: 'value', view: { ...v, base: 0 }, dtype };
+  }
+  /** The dtype of input i (constant or run-time value). */
+  dtypeOf(name: string): string {
+    return this.ctx.constant(name)?.dtype ?? this.ctx.dtype?.(name) ?? 'float32';
+  }
   out(k = 0): View {
     const o = this.ctx.outputs[k];
     if (!o) this.fail(`output ${k} has no view`);
@@ -200,6 +261,14 @@ class Lowering {
       return this.fail((e as Error).message);
     }
   }
+}
+
+/** Integers (each in a byte's range) as bytes packed 4 per u32 word, little-endian; at least one word. */
+export function packBytes(data: ArrayLike<number>): Uint32Array {
+  const words = new Uint32Array(Math.max(1, Math.ceil(data.length / 4)));
+  const bytes = new Uint8Array(words.buffer);
+  for (let i = 0; i < data.length; i++) bytes[i] = data[i] & 0xff;
+  return words;
 }
 
 function isContiguous(v: StridedTensor): boolean {
@@ -845,4 +914,387 @@ function constantOfShape(c: Lowering): OpLowering {
   return {
     dispatches: [elementwise(c, 'identity', [{ binding: { constant: new Float32Array([fill]), label: `${c.node.name}:value` }, kind: 'constant', strides: out.shape.map(() => 0), base: 0 }], out, c.outName())],
   };
+}
+
+// ---- integer ops ----
+
+const INT8_RANGE: Record<'int8' | 'uint8', [number, number]> = { int8: [-128, 127], uint8: [0, 255] };
+
+/** A quantization parameter (scale or zero point) at input i, known at load: 1 value, or `n` values when `perN` allows. */
+function quantParam(c: Lowering, i: number, what: string, n?: number): number[] {
+  const v = c.constTensor(i);
+  if (!v) c.fail(`${what} (input ${i}, '${c.node.inputs[i]}') must be known at load (an initializer)`);
+  const vals = toNumbers(v);
+  if (vals.length === 1) return vals;
+  if (n !== undefined && vals.length === n) return vals;
+  return c.fail(`${what} (input ${i}, '${c.node.inputs[i]}') has ${vals.length} values; it must be a scalar${n !== undefined ? ` or have ${n} (one per column)` : ''}`);
+}
+
+/**
+ * MatMulInteger (A, B, a_zp?, b_zp?) and QLinearMatMul (A, a_scale, a_zp, B, b_scale, b_zp, y_scale, y_zp): 8-bit A
+ * and B of rank ≥ 2 whose batch dims collapse to one (after broadcasting). Zero points and scales are scalars, or
+ * per column of B (b_zp, b_scale); MatMulInteger's a_zp may be a run-time scalar (DynamicQuantizeLinear's).
+ */
+function intMatmul(c: Lowering): OpLowering {
+  const ql = c.node.opType === 'QLinearMatMul';
+  const A = c.byteOperand(0, 'A');
+  const B = c.byteOperand(ql ? 3 : 1, 'B');
+  const out = c.out();
+  const outType = c.dtypeOf(c.outName());
+  if ('value' in A.binding && 'value' in B.binding && A.binding.value === B.binding.value) c.fail(`A and B are the same run-time value '${A.binding.value}'; not supported (one arena range bound twice)`);
+  const ar = A.view.shape.length;
+  const br = B.view.shape.length;
+  if (ar < 2 || br < 2) c.fail(`A ${JSON.stringify(A.view.shape)} and B ${JSON.stringify(B.view.shape)} must have rank ≥ 2`);
+  const m = A.view.shape[ar - 2];
+  const k = A.view.shape[ar - 1];
+  const n = B.view.shape[br - 1];
+  const batchShape = out.shape.slice(0, -2);
+  const bat = (v: StridedTensor, what: string) => broadcastStrides(c, { shape: v.shape.slice(0, -2), strides: v.strides.slice(0, -2) }, batchShape, what);
+  const merged = collapseDims(batchShape, [bat(A.view, 'A batch dims'), bat(B.view, 'B batch dims')]);
+  if (merged.shape.length > 1) c.fail(`batch dims [${batchShape.join(', ')}] of A and B do not collapse to one dim (broadcast pattern not supported)`);
+  const [a_sb, b_sb] = merged.shape.length ? [merged.strides[0][0], merged.strides[1][0]] : [0, 0];
+  let aZp = 0;
+  let aZpValue: string | undefined;
+  const aZpAt = 2;
+  if (c.has(aZpAt)) {
+    if (c.constTensor(aZpAt)) aZp = quantParam(c, aZpAt, 'a_zero_point')[0];
+    else {
+      const name = c.node.inputs[aZpAt];
+      if (ql) c.fail(`a_zero_point (input 2, '${name}') must be known at load`);
+      if (c.dtypeOf(name) !== A.dtype) c.fail(`a_zero_point '${name}' is ${c.dtypeOf(name)}; it must have A's dtype ${A.dtype}`);
+      if (elementCount(c.inputView(aZpAt).shape) !== 1) c.fail(`a_zero_point '${name}' must be a scalar`);
+      aZpValue = name;
+    }
+  }
+  const bZpAt = ql ? 5 : 3;
+  const bZp = c.has(bZpAt) ? quantParam(c, bZpAt, 'b_zero_point', n) : [0];
+  if (ql && c.dtypeOf(c.node.inputs[5]) !== B.dtype) c.fail(`b_zero_point is ${c.dtypeOf(c.node.inputs[5])}; it must have B's dtype ${B.dtype}`);
+  const cols = new Int32Array(4 * n);
+  let extra: Record<string, number> = {};
+  let output: 'int32' | 'int8' | 'uint8' = 'int32';
+  if (ql) {
+    if (outType !== 'int8' && outType !== 'uint8') c.fail(`output '${c.outName()}' is ${outType}; it must be int8 or uint8`);
+    output = outType;
+    const aScale = quantParam(c, 1, 'a_scale')[0];
+    const bScale = quantParam(c, 4, 'b_scale', n);
+    const yScale = quantParam(c, 6, 'y_scale')[0];
+    const yZp = c.has(7) ? quantParam(c, 7, 'y_zero_point')[0] : 0;
+    let rq: ReturnType<typeof requantParams>;
+    try {
+      rq = requantParams(aScale, bScale, yScale);
+    } catch (e) {
+      return c.fail((e as Error).message);
+    }
+    for (let j = 0; j < n; j++) {
+      cols[4 * j + 1] = rq.m0[rq.m0.length === 1 ? 0 : j] | 0;
+      cols[4 * j + 2] = rq.shift[rq.shift.length === 1 ? 0 : j];
+    }
+    const [lo, hi] = INT8_RANGE[output];
+    extra = { y_zp: yZp, q_lo: lo, q_hi: hi };
+  } else if (outType !== 'int32') c.fail(`output '${c.outName()}' is ${outType}; MatMulInteger writes int32`);
+  for (let j = 0; j < n; j++) cols[4 * j] = bZp[bZp.length === 1 ? 0 : j];
+  const elems = elementCount(out.shape);
+  const kernel = generateIntMatmulKernel({ a: A.dtype, b: B.dtype, output, aKind: A.kind, bKind: B.kind, aZeroPoint: aZpValue ? 'value' : 'uniform' });
+  const w = c.work(Math.ceil(elems / 4));
+  const u: Record<string, number> = {
+    ...w.uniforms, elems, m, n, k, a_sb, a_sm: A.view.strides[ar - 2], a_sk: A.view.strides[ar - 1], b_sb, b_sk: B.view.strides[br - 2], b_sn: B.view.strides[br - 1], a_zp: aZp, ...extra,
+  };
+  const buffers: Record<string, OpBinding> = { mat_a: A.binding, mat_b: B.binding, cols: { constant: cols, label: `${c.node.name}:columns` }, out: { value: c.outName() } };
+  if (aZpValue) buffers.a_zp = { value: aZpValue };
+  return { dispatches: [dispatch(kernel, u, buffers, w.workgroups)] };
+}
+
+/** A quantization's scale/zero point (inputs si, zi, known at load): per tensor, or per `axis` of a rank-r x. */
+function quantParams(c: Lowering, si: number, zi: number, shape: readonly number[], zpDtype: 'int8' | 'uint8' | 'int32'):
+  { kind: 'tensor'; scale: number; zeroPoint: number } | { kind: 'axis'; axis: number; packed: Float32Array } {
+  const s = c.constTensor(si) ?? c.fail(`the scale (input ${si}, '${c.node.inputs[si]}') must be known at load (an initializer)`);
+  const z = c.has(zi) ? (c.constTensor(zi) ?? c.fail(`the zero point (input ${zi}, '${c.node.inputs[zi]}') must be known at load (an initializer)`)) : undefined;
+  if (z && z.dtype !== zpDtype) c.fail(`the zero point '${c.node.inputs[zi]}' is ${z.dtype}; it must be ${zpDtype}`);
+  const sv = toNumbers(s);
+  const zv = z ? toNumbers(z) : undefined;
+  if (s.dims.length === 0 || (sv.length === 1 && s.dims.length === 1 && shape.length === 0)) {
+    return { kind: 'tensor', scale: sv[0], zeroPoint: zv ? zv[0] : 0 };
+  }
+  if (s.dims.length > 1) c.fail(`the scale ${JSON.stringify(s.dims)} has rank ${s.dims.length}: blocked quantization is not supported`);
+  const axis = c.axis(c.attrs.int('axis', 1), shape.length);
+  if (sv.length === 1) return { kind: 'tensor', scale: sv[0], zeroPoint: zv ? zv[0] : 0 };
+  if (sv.length !== shape[axis]) c.fail(`the scale has ${sv.length} values; axis ${axis} of x has ${shape[axis]}`);
+  try {
+    return { kind: 'axis', axis, packed: packAxisParams(sv, zv, zpDtype, `node '${c.node.name}'`) };
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+}
+
+function quantizeLinear(c: Lowering): OpLowering {
+  if (c.attrs.int('saturate', 1) !== 1) c.fail(`attribute 'saturate' = 0 is not supported (only float8 outputs use it)`);
+  if (c.attrs.has('block_size') && c.attrs.int('block_size', 0) !== 0) c.fail(`attribute 'block_size' (blocked quantization) is not supported`);
+  const x = c.operand(0);
+  if (c.dtypeOf(c.node.inputs[0]) !== 'float32') c.fail(`x '${c.node.inputs[0]}' is ${c.dtypeOf(c.node.inputs[0])}; it must be float32`);
+  const yType = c.dtypeOf(c.outName());
+  if (yType !== 'int8' && yType !== 'uint8') c.fail(`output '${c.outName()}' is ${yType}; QuantizeLinear runs to int8 or uint8 only`);
+  const p = quantParams(c, 1, 2, x.view.shape, yType);
+  const cfg = { rank: x.view.shape.length, dtype: yType, params: p.kind, input: x.kind } as const;
+  const kernel = generateQuantizeLinearKernel(cfg);
+  const call = p.kind === 'tensor' ? { scale: p.scale, zeroPoint: p.zeroPoint } : { axis: p.axis };
+  let d: ReturnType<typeof quantizeLinearDispatch>;
+  try {
+    d = quantizeLinearDispatch(cfg, { shape: x.view.shape, inStrides: x.view.strides, ...call }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  const buffers: Record<string, OpBinding> = { src: x.binding, out: { value: c.outName() } };
+  if (p.kind === 'axis') buffers.qparams = { constant: p.packed, label: `${c.node.name}:scale/zero point` };
+  return { dispatches: [dispatch(kernel, d.uniforms, buffers, d.workgroups)] };
+}
+
+function dequantizeLinear(c: Lowering): OpLowering {
+  if (c.attrs.has('block_size') && c.attrs.int('block_size', 0) !== 0) c.fail(`attribute 'block_size' (blocked quantization) is not supported`);
+  const xName = c.node.inputs[0];
+  const xType = c.dtypeOf(xName);
+  if (xType !== 'int8' && xType !== 'uint8' && xType !== 'int32') c.fail(`x '${xName}' is ${xType}; DequantizeLinear runs on int8, uint8 or int32`);
+  if (c.dtypeOf(c.outName()) !== 'float32') c.fail(`output '${c.outName()}' is ${c.dtypeOf(c.outName())}; only float32 outputs are supported`);
+  let x: Operand;
+  if (xType === 'int32') {
+    const t = c.constTensor(0);
+    x = t
+      ? { binding: { constant: Int32Array.from(toNumbers(t)), label: xName }, kind: 'constant', view: { shape: [...t.dims], strides: layoutStrides(t.dims, 'contiguous'), base: 0 } }
+      : c.operand(0);
+  } else x = c.byteOperand(0, 'x');
+  const p = quantParams(c, 1, 2, x.view.shape, xType);
+  const out = c.out();
+  const cfg = { rank: x.view.shape.length, dtype: xType, params: p.kind, input: x.kind } as const;
+  const kernel = generateDequantizeLinearKernel(cfg);
+  const call = p.kind === 'tensor' ? { scale: p.scale, zeroPoint: p.zeroPoint } : { axis: p.axis };
+  let d: ReturnType<typeof dequantizeLinearDispatch>;
+  try {
+    d = dequantizeLinearDispatch(cfg, { shape: x.view.shape, inStrides: x.view.strides, outStrides: out.strides, ...call }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  const buffers: Record<string, OpBinding> = { src: x.binding, out: { value: c.outName() } };
+  if (p.kind === 'axis') buffers.qparams = { constant: p.packed, label: `${c.node.name}:scale/zero point` };
+  return { dispatches: [dispatch(kernel, d.uniforms, buffers, d.workgroups)] };
+}
+
+/** DynamicQuantizeLinear: min/max reduction → y_scale, y_zero_point (arena values) → uint8 quantization; nothing read back. */
+function dynamicQuantizeLinear(c: Lowering): OpLowering {
+  const x = c.operand(0);
+  if (c.dtypeOf(c.node.inputs[0]) !== 'float32') c.fail(`x '${c.node.inputs[0]}' is ${c.dtypeOf(c.node.inputs[0])}; it must be float32`);
+  const [y, ys, yz] = [0, 1, 2].map((k) => c.node.outputs[k] ?? '');
+  if (!y || !ys || !yz) c.fail(`all three outputs (y, y_scale, y_zero_point) must be named`);
+  const cfg = { rank: x.view.shape.length, input: x.kind };
+  const k = generateDynamicQuantizeKernels(cfg);
+  let d: ReturnType<typeof dynamicQuantizeDispatches>;
+  try {
+    d = dynamicQuantizeDispatches(cfg, { shape: x.view.shape, inStrides: x.view.strides }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  const partial: OpBinding = { scratch: 'partial', bytes: d.partialBytes };
+  return {
+    dispatches: [
+      dispatch(k.reduce, d.reduce.uniforms, { src: x.binding, partial }, d.reduce.workgroups),
+      dispatch(k.finish, d.finish.uniforms, { partial, yscale: { value: ys }, yzp: { value: yz } }, d.finish.workgroups),
+      dispatch(k.quantize, d.quantize.uniforms, { src: x.binding, qscale: { value: ys }, qzp: { value: yz }, out: { value: y } }, d.quantize.workgroups),
+    ],
+  };
+}
+
+// ---- 8-bit data movement and com.microsoft QLinear* ops (byte tensors; outputs contiguous words) ----
+
+const isByteType = (d: string): d is 'int8' | 'uint8' => d === 'int8' || d === 'uint8';
+
+/** A strided byte view copied (or mapped through a 256-entry table) into the output, contiguous from word `outWord`. */
+function byteMap(c: Lowering, src: Operand, view: View, outWord: number, table?: Uint32Array): OpDispatch {
+  const m = collapseDims(view.shape, [view.strides]);
+  const cfg = { rank: m.shape.length, input: src.kind };
+  const kernel = table ? generateQLinearLutKernel(cfg) : generateByteCopyKernel(cfg);
+  let d: ReturnType<typeof byteMapDispatch>;
+  try {
+    d = byteMapDispatch(cfg, { shape: m.shape, inStrides: m.strides[0], inBase: view.base, outWord }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  const buffers: Record<string, OpBinding> = { src: src.binding, out: { value: c.outName() } };
+  if (table) buffers.table = { constant: packLutTable(table), label: `${c.node.name}:table` };
+  return dispatch(kernel, d.uniforms, buffers, d.workgroups);
+}
+
+/** Per-tensor scale and zero point of a com.microsoft QLinear* operand (inputs si, zi; the zero point optional). */
+function qParam(c: Lowering, si: number, zi: number, dtype: 'int8' | 'uint8', what: string): { scale: number; zeroPoint: number; dtype: 'int8' | 'uint8' } {
+  const scale = quantParam(c, si, `${what}_scale`)[0];
+  const zeroPoint = c.has(zi) ? quantParam(c, zi, `${what}_zero_point`)[0] : 0;
+  if (c.has(zi) && c.dtypeOf(c.node.inputs[zi]) !== dtype) c.fail(`${what}_zero_point '${c.node.inputs[zi]}' is ${c.dtypeOf(c.node.inputs[zi])}; it must be ${dtype}`);
+  return { scale, zeroPoint, dtype };
+}
+
+/**
+ * 8-bit Concat (any axis) as one dispatch of the byte concat kernel: parts read through their strides, each copied or
+ * requantized by its 256-entry table (QLinearConcat), the output written a whole word per invocation.
+ */
+function byteConcat(c: Lowering, partsIn: { x: Operand; table?: Uint32Array }[], axis: number): OpLowering {
+  const out = c.out();
+  const parts = partsIn.filter((p) => elementCount(p.x.view.shape) > 0);
+  if (parts.length === 0) return { dispatches: [] };
+  if (parts.length > 8) c.fail(`${parts.length} non-empty inputs: 8-bit Concat takes at most 8`);
+  const names = parts.flatMap((p) => ('value' in p.x.binding ? [p.x.binding.value] : []));
+  const twice = names.find((v, i) => names.indexOf(v) !== i);
+  if (twice) c.fail(`the run-time value '${twice}' is concatenated twice: not supported for 8-bit values (one arena range bound twice)`);
+  const cfg = { rank: out.shape.length, axis, inputs: parts.map((p) => p.x.kind), tables: parts.map((p) => p.table !== undefined) };
+  let kernel: KernelSource;
+  let d: ReturnType<typeof byteConcatDispatch>;
+  try {
+    kernel = generateByteConcatKernel(cfg);
+    d = byteConcatDispatch(cfg, { inputs: parts.map((p) => ({ shape: p.x.view.shape, strides: p.x.view.strides, base: p.x.view.base })) }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  const buffers: Record<string, OpBinding> = { out: { value: c.outName() } };
+  parts.forEach((p, k) => (buffers[`in${k}`] = p.x.binding));
+  if (cfg.tables.some(Boolean)) {
+    const tables = new Uint32Array(256 * parts.length);
+    parts.forEach((p, k) => p.table && tables.set(packLutTable(p.table), 256 * k));
+    buffers.tables = { constant: tables, label: `${c.node.name}:requantization tables` };
+  }
+  return { dispatches: [dispatch(kernel, d.uniforms, buffers, d.workgroups)] };
+}
+
+function concat8(c: Lowering): OpLowering {
+  const out = c.out();
+  const axis = c.axis(c.attrs.int('axis', 0), out.shape.length);
+  return byteConcat(c, c.node.inputs.map((_, i) => ({ x: c.byteOperand(i, `input ${i}`) })), axis);
+}
+
+function transpose8(c: Lowering): OpLowering {
+  const x = c.byteOperand(0, 'data');
+  const r = x.view.shape.length;
+  const perm = c.attrs.ints('perm') ?? Array.from({ length: r }, (_, i) => r - 1 - i);
+  const out = c.out();
+  return { dispatches: [byteMap(c, x, { shape: out.shape, strides: perm.map((p) => x.view.strides[p]), base: 0 }, 0)] };
+}
+
+function maxPool8(c: Lowering): OpLowering {
+  const x = c.byteOperand(0, 'X');
+  if (c.node.outputs.length > 1 && c.node.outputs[1] !== '') c.fail('the Indices output is not supported');
+  if (x.view.shape.length !== 4) c.fail(`8-bit MaxPool runs on rank-4 X [N, C, H, W], got rank ${x.view.shape.length}`);
+  const kernel = c.attrs.ints('kernel_shape') ?? c.fail(`attribute 'kernel_shape' is required`);
+  const strides = c.attrs.ints('strides') ?? [1, 1];
+  const dilations = c.attrs.ints('dilations') ?? [1, 1];
+  const ceil = c.attrs.int('ceil_mode', 0) === 1;
+  const { pads } = windowOutput(x.view.shape.slice(2), { kernel, strides, dilations, pads: c.attrs.ints('pads') ?? [0, 0, 0, 0], autoPad: c.attrs.str('auto_pad', 'NOTSET') }, ceil);
+  const out = c.out();
+  const cfg = { dtype: x.dtype, input: x.kind };
+  let d: ReturnType<typeof maxPoolI8Dispatch>;
+  try {
+    d = maxPoolI8Dispatch(cfg, {
+      shape: x.view.shape as [number, number, number, number], inStrides: x.view.strides, out: [out.shape[2], out.shape[3]],
+      kernel: [kernel[0], kernel[1]], strides: [strides[0], strides[1]], dilations: [dilations[0], dilations[1]], pads: [pads[0], pads[1]],
+    }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  return { dispatches: [dispatch(generateMaxPoolI8Kernel(cfg), d.uniforms, { src: x.binding, out: { value: c.outName() } }, d.workgroups)] };
+}
+
+/** Ops that take 8-bit values through their own kernels: the float lowerer otherwise. */
+function byDtype(f32: Lowerer, i8: Lowerer): Lowerer {
+  return (c) => (isByteType(c.dtypeOf(c.node.inputs[0])) ? i8(c) : f32(c));
+}
+
+function qlinearBinary(c: Lowering): OpLowering {
+  const A = c.byteOperand(0, 'A');
+  const B = c.byteOperand(3, 'B');
+  if (A.dtype !== B.dtype || c.dtypeOf(c.outName()) !== A.dtype) c.fail(`A, B and C must have one dtype (${A.dtype}, ${B.dtype}, ${c.dtypeOf(c.outName())})`);
+  const out = c.out();
+  const qa = qParam(c, 1, 2, A.dtype, 'A');
+  const qb = qParam(c, 4, 5, A.dtype, 'B');
+  const qc = qParam(c, 6, 7, A.dtype, 'C');
+  const same = 'value' in A.binding && 'value' in B.binding && A.binding.value === B.binding.value;
+  const cfg = { op: c.node.opType === 'QLinearAdd' ? 'add' : 'mul', rank: out.shape.length, dtype: A.dtype, inputs: [A.kind, B.kind], sameInput: same || undefined } as const;
+  let d: ReturnType<typeof qlinearBinaryDispatch>;
+  try {
+    d = qlinearBinaryDispatch({ ...cfg, inputs: [A.kind, B.kind] }, {
+      shape: out.shape, a: { strides: broadcastStrides(c, A.view, out.shape, 'A'), scale: qa.scale, zeroPoint: qa.zeroPoint },
+      b: { strides: broadcastStrides(c, B.view, out.shape, 'B'), scale: qb.scale, zeroPoint: qb.zeroPoint }, c: qc,
+    }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  const buffers: Record<string, OpBinding> = { a: A.binding, out: { value: c.outName() } };
+  if (!same) buffers.b = B.binding;
+  return { dispatches: [dispatch(generateQLinearBinaryKernel({ ...cfg, inputs: [A.kind, B.kind] }), d.uniforms, buffers, d.workgroups)] };
+}
+
+function qlinearSigmoid(c: Lowering): OpLowering {
+  const x = c.byteOperand(0, 'X');
+  const yType = c.dtypeOf(c.outName());
+  if (!isByteType(yType)) c.fail(`output '${c.outName()}' is ${yType}; it must be int8 or uint8`);
+  const table = qlinearSigmoidTable(qParam(c, 1, 2, x.dtype, 'X'), qParam(c, 3, 4, yType, 'Y'));
+  return { dispatches: [byteMap(c, x, x.view, 0, table)] };
+}
+
+function qlinearGap(c: Lowering): OpLowering {
+  if (c.attrs.int('channels_last', 0) !== 0) c.fail(`attribute 'channels_last' = 1 is not supported (NCHW only)`);
+  const x = c.byteOperand(0, 'X');
+  if (x.view.shape.length !== 4) c.fail(`X must have rank 4 [N, C, H, W], got rank ${x.view.shape.length}`);
+  if (c.dtypeOf(c.outName()) !== x.dtype) c.fail(`output '${c.outName()}' is ${c.dtypeOf(c.outName())}; it must have X's dtype ${x.dtype}`);
+  const cfg = { dtype: x.dtype, input: x.kind };
+  let d: ReturnType<typeof qlinearGapDispatch>;
+  try {
+    d = qlinearGapDispatch(cfg, { shape: x.view.shape as [number, number, number, number], inStrides: x.view.strides, x: qParam(c, 1, 2, x.dtype, 'x'), y: qParam(c, 3, 4, x.dtype, 'y') }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  return { dispatches: [dispatch(generateQLinearGlobalAveragePoolKernel(cfg), d.uniforms, { src: x.binding, out: { value: c.outName() } }, d.workgroups)] };
+}
+
+/** com.microsoft QLinearConcat(Y_scale, Y_zero_point, X0, X0_scale, X0_zero_point, ...): each part requantized by a table. */
+function qlinearConcat(c: Lowering): OpLowering {
+  const yType = c.dtypeOf(c.outName());
+  if (!isByteType(yType)) c.fail(`output '${c.outName()}' is ${yType}; it must be int8 or uint8`);
+  const out = c.out();
+  const axis = c.axis(c.attrs.int('axis', 0), out.shape.length);
+  const yq = qParam(c, 0, 1, yType, 'Y');
+  const parts: { x: Operand; table?: Uint32Array }[] = [];
+  if ((c.node.inputs.length - 2) % 3 !== 0 || c.node.inputs.length < 5) c.fail(`${c.node.inputs.length} inputs: expected Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) per part`);
+  for (let i = 2; i < c.node.inputs.length; i += 3) {
+    const x = c.byteOperand(i, `input ${i}`);
+    const xq = qParam(c, i + 1, i + 2, x.dtype, `X${(i - 2) / 3}`);
+    const identity = x.dtype === yType && Math.fround(xq.scale) === Math.fround(yq.scale) && xq.zeroPoint === yq.zeroPoint;
+    parts.push({ x, table: identity ? undefined : qlinearRequantizeTable(xq, yq) });
+  }
+  return byteConcat(c, parts, axis);
+}
+
+/** com.microsoft ops lowerOp handles (the quantized operators ONNX Runtime's quantizer writes). */
+const MS_LOWERERS: Record<string, Lowerer> = {
+  QLinearAdd: qlinearBinary,
+  QLinearMul: qlinearBinary,
+  QLinearSigmoid: qlinearSigmoid,
+  QLinearGlobalAveragePool: qlinearGap,
+  QLinearConcat: qlinearConcat,
+};
+
+/**
+ * Cast of an int8/uint8/int32 run-time value to float32 (a dynamically quantized model's ConvInteger → Cast → Mul):
+ * the dequantize kernel with scale 1 and zero point 0 (the int32 → f32 conversion rounds to nearest even).
+ */
+function castToFloat(c: Lowering): OpLowering {
+  const xName = c.node.inputs[0];
+  const xType = c.dtypeOf(xName);
+  const to = c.attrs.int('to', -1);
+  if (to !== 1) c.fail(`attribute 'to' = ${to}: a Cast of the ${xType} value '${xName}' runs only to float (1)`);
+  if (xType !== 'int8' && xType !== 'uint8' && xType !== 'int32') c.fail(`input '${xName}' is ${xType}; Cast runs from float32, int8, uint8 or int32`);
+  const x = xType === 'int32' ? c.operand(0) : c.byteOperand(0, 'input');
+  if (xType === 'int32' && x.kind === 'constant') c.fail(`input '${xName}' is a constant; it should have been folded`);
+  const out = c.out();
+  const cfg = { rank: x.view.shape.length, dtype: xType, params: 'tensor', input: x.kind } as const;
+  let d: ReturnType<typeof dequantizeLinearDispatch>;
+  try {
+    d = dequantizeLinearDispatch(cfg, { shape: x.view.shape, inStrides: x.view.strides, outStrides: out.strides, scale: 1, zeroPoint: 0 }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  return { dispatches: [dispatch(generateDequantizeLinearKernel(cfg), d.uniforms, { src: x.binding, out: { value: c.outName() } }, d.workgroups)] };
 }

@@ -2,7 +2,13 @@
  * The contract between the runtime's parts: how activations are laid out in the arena, what an op's lowering
  * returns (generated kernels and their bindings), and the public Session interface. Pure types and helpers: no GPU.
  *
- * Layout. Every runtime value is float32 in the arena. Its logical shape is ONNX's (NCHW for images); its
+ * Dtypes. A runtime value is float32, int8, uint8 or int32 (RuntimeDType; int64 and the others stay load-time only,
+ * folded). float32 and int32 take one 4-byte word per element. int8/uint8 values are byte tensors: the element at
+ * element offset e of the storage is byte e (word e >> 2, lane e & 3, little-endian; int8 in two's complement), the
+ * storage rounded up to whole words (valueBytes); they are always 'contiguous' and start at a word boundary, so a
+ * kernel writes them one whole u32 word (4 consecutive elements) per invocation, the padding lanes of the last word 0.
+ *
+ * Layout. A value's logical shape is ONNX's (NCHW for images); its
  * storage is described by element strides per logical dimension. Two layouts are used:
  *   'contiguous' — row-major in the logical order (what ONNX means; graph inputs and outputs use it);
  *   'nhwc'       — rank-4 values [N, C, H, W] stored as N, H, W, C (what the engine's convolutions read/write).
@@ -11,9 +17,47 @@
  * is contiguous.
  */
 import type { KernelSource } from '../kernels/types.ts';
-import type { Node, Tensor } from './ir.ts';
+import type { DType, Node, Tensor } from './ir.ts';
 
 export type Layout = 'contiguous' | 'nhwc';
+
+/** The dtypes a value may have at run time (others are refused at load unless folded). */
+export type RuntimeDType = 'float32' | 'int8' | 'uint8' | 'int32';
+export const RUNTIME_DTYPES: readonly RuntimeDType[] = ['float32', 'int8', 'uint8', 'int32'];
+
+export function isRuntimeDType(d: string): d is RuntimeDType {
+  return (RUNTIME_DTYPES as readonly string[]).includes(d);
+}
+
+/** Bytes of a value's storage in the arena: 4 per element, or 1 per element rounded up to whole words (int8/uint8). */
+export function valueBytes(dtype: RuntimeDType, elements: number): number {
+  return dtype === 'int8' || dtype === 'uint8' ? Math.ceil(elements / 4) * 4 : elements * 4;
+}
+
+/** What a session takes and returns for a value of each runtime dtype. */
+export type SessionTensor = Float32Array | Int8Array | Uint8Array | Int32Array;
+
+export const TYPED_ARRAY_OF: Readonly<Record<RuntimeDType, string>> = { float32: 'Float32Array', int8: 'Int8Array', uint8: 'Uint8Array', int32: 'Int32Array' };
+
+/** The typed array of `dtype` over `bytes` (a whole-word slice of the arena, `count` elements). */
+export function typedFromBytes(dtype: RuntimeDType, bytes: ArrayBuffer, offset: number, count: number): SessionTensor {
+  switch (dtype) {
+    case 'int8': return new Int8Array(bytes, offset, count);
+    case 'uint8': return new Uint8Array(bytes, offset, count);
+    case 'int32': return new Int32Array(bytes, offset, count);
+    default: return new Float32Array(bytes, offset, count);
+  }
+}
+
+/** Whether `v` is the typed array a value of `dtype` takes. */
+export function isTypedFor(dtype: RuntimeDType, v: unknown): v is SessionTensor {
+  switch (dtype) {
+    case 'int8': return v instanceof Int8Array;
+    case 'uint8': return v instanceof Uint8Array;
+    case 'int32': return v instanceof Int32Array;
+    default: return v instanceof Float32Array;
+  }
+}
 
 /** A float32 tensor view: logical shape and element strides of its storage (strides may be 0 for broadcasts). */
 export interface StridedTensor {
@@ -79,6 +123,8 @@ export interface LowerContext {
   outputs: StridedTensor[];
   /** The value of an input known at load (initializer or folded), else undefined. */
   constant(name: string): Tensor | undefined;
+  /** The dtype of a value (default: every value float32). */
+  dtype?(name: string): DType | undefined;
   limits: { maxComputeWorkgroupsPerDimension: number; maxStorageBufferBindingSize: number };
 }
 
@@ -109,8 +155,8 @@ export interface SessionMemoryInfo {
 }
 
 export interface SessionInfo {
-  inputs: { name: string; shape: number[]; dtype: 'float32' }[];
-  outputs: { name: string; shape: number[]; dtype: 'float32' }[];
+  inputs: { name: string; shape: number[]; dtype: RuntimeDType }[];
+  outputs: { name: string; shape: number[]; dtype: RuntimeDType }[];
   nodes: SessionNodeInfo[];
   memory: SessionMemoryInfo;
   /** Milliseconds spent in createSession (import, passes, pipelines, verification, uploads). */
@@ -119,7 +165,11 @@ export interface SessionInfo {
   passes: Record<string, number>;
 }
 
-export type SessionInputs = Record<string, Float32Array | GPUBuffer>;
+/** Per model input: a typed array of its dtype (Float32Array, Int8Array, Uint8Array, Int32Array) or a GPUBuffer of its bytes. */
+export type SessionInputs = Record<string, SessionTensor | GPUBuffer>;
+
+/** Per model output: a typed array of its dtype (session.info.outputs[i].dtype). */
+export type SessionOutputs = Record<string, SessionTensor>;
 
 export interface SessionRunOptions {
   /** Return outputs as GPU buffers (owned by the caller) instead of reading them back. */
@@ -129,7 +179,7 @@ export interface SessionRunOptions {
 /** The public session (createSession in ./session.ts implements it). */
 export interface Session {
   readonly info: SessionInfo;
-  run(inputs: SessionInputs): Promise<Record<string, Float32Array>>;
+  run(inputs: SessionInputs): Promise<SessionOutputs>;
   run(inputs: SessionInputs, opts: { keepOnGpu: true }): Promise<Record<string, GPUBuffer>>;
   /**
    * Records a run into the caller's encoder (no submit), for applications that chain their own work: copies each

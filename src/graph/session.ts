@@ -7,7 +7,10 @@
  *   run: write inputs into the arena → one encoder (one compute pass; one per node when profiling) → copy outputs
  *        to a readback buffer → one submit → map.
  *
- * Every refusal (unsupported op or attribute, non-float values at run time, bad shapes) happens before any GPU work.
+ * Run-time values are float32, int8, uint8 or int32 (runtime-types.ts: byte tensors for 8-bit values); QLinearConv and
+ * ConvInteger run as the engine's int8 plans in layout NCHW (lower-quant.ts).
+ *
+ * Every refusal (unsupported op, attribute or dtype at run time, bad shapes) happens before any GPU work.
  */
 import type { Engine } from '../engine/engine.ts';
 import type { ConvPlan } from '../engine/plan.ts';
@@ -24,7 +27,14 @@ import { runPasses } from './passes.ts';
 import { isConstant, isConvNode, scheduleGraph, type Schedule } from './layout.ts';
 import { planMemory, type MemoryBlock } from './memory-plan.ts';
 import { lowerOp, lowerRelayout } from './lower-ops.ts';
-import { type Layout, type OpDispatch, type Session, type SessionInfo, type SessionInputs, type SessionNodeInfo, type SessionEncodeIO, type SessionRunOptions, type StridedTensor, stridedTensor } from './runtime-types.ts';
+import { isQConvNode, lowerQConv, type QConvLowering } from './lower-quant.ts';
+import { generateZeroPointCorrectionKernel } from '../kernels/ops/integer.ts';
+import { linearWork } from '../kernels/ops/common.ts';
+import { packBytes } from './lower-ops.ts';
+import {
+  type Layout, type OpDispatch, type RuntimeDType, type Session, type SessionInfo, type SessionInputs, type SessionNodeInfo, type SessionEncodeIO, type SessionOutputs,
+  type SessionRunOptions, type SessionTensor, type StridedTensor, TYPED_ARRAY_OF, isRuntimeDType, isTypedFor, stridedTensor, typedFromBytes, valueBytes,
+} from './runtime-types.ts';
 
 export interface SessionOptions {
   /** Shapes of the model inputs (binds symbolic dimensions); required for inputs with symbolic dims. */
@@ -126,8 +136,10 @@ function convPads(n: Node, inHW: number[], kernel: number[], strides: number[], 
 
 /** How a convolution node maps onto the engine, or the reason it cannot (then the session refuses it at load). */
 function lowerConv(g: Graph, n: Node, algorithm: string | undefined): ConvLowering | { unfuse: string } {
-  const x = g.values.get(n.inputs[0])!.shape as number[];
+  const xv = g.values.get(n.inputs[0])!;
+  const x = xv.shape as number[];
   const w = g.initializers.get(n.inputs[1]) ?? g.folded.get(n.inputs[1]);
+  if (xv.dtype !== 'float32') throw new OnnxLoadError(`${nodeLabel(n)}: input '${n.inputs[0]}' is ${xv.dtype}; Conv runs on float32 values (quantized convolutions: QLinearConv, ConvInteger)`);
   if (x.length !== 4) throw new OnnxLoadError(`${nodeLabel(n)}: input ${formatShape(x)} has rank ${x.length}; only 2-D convolutions (rank-4 inputs) are supported`);
   if (!w) throw new OnnxLoadError(`${nodeLabel(n)}: the weights '${n.inputs[1]}' must be an initializer (weights computed at run time are not supported)`);
   const b = n.inputs[2] ? (g.initializers.get(n.inputs[2]) ?? g.folded.get(n.inputs[2])) : undefined;
@@ -221,7 +233,10 @@ interface ConvStep {
   kind: 'conv';
   index: number;
   node: Node;
-  lowering: ConvLowering;
+  /** float32 convolutions (Conv, FusedConv). */
+  lowering?: ConvLowering;
+  /** QLinearConv / ConvInteger: an int8/uint8 plan in layout NCHW. */
+  quant?: QConvLowering;
   plan?: ConvPlan<Float32Array>;
   input: string;
   output: string;
@@ -272,9 +287,9 @@ class SessionHandle implements Session {
     return this.rt.info;
   }
 
-  run(inputs: SessionInputs): Promise<Record<string, Float32Array>>;
+  run(inputs: SessionInputs): Promise<SessionOutputs>;
   run(inputs: SessionInputs, opts: { keepOnGpu: true }): Promise<Record<string, GPUBuffer>>;
-  run(inputs: SessionInputs, opts: SessionRunOptions = {}): Promise<Record<string, Float32Array> | Record<string, GPUBuffer>> {
+  run(inputs: SessionInputs, opts: SessionRunOptions = {}): Promise<SessionOutputs | Record<string, GPUBuffer>> {
     return this.rt.run(inputs, opts as { keepOnGpu: true });
   }
 
@@ -365,6 +380,31 @@ async function planSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts
       steps.push({ kind: 'conv', index, node: n, lowering: convLowerings.get(n)!, input: sched.convInput.get(n)!, output: n.outputs[0], residual: sched.convResidual.get(n), workspaceBytes: 0, info });
       continue;
     }
+    if (isQConvNode(n)) {
+      const q = lowerQConv(g, n);
+      try {
+        normalizeDesc(q.desc);
+      } catch (e) {
+        throw new OnnxLoadError(`${nodeLabel(n)}: ${(e as Error).message}`, { cause: e });
+      }
+      steps.push({ kind: 'conv', index, node: n, quant: q, input: n.inputs[0], output: n.outputs[0], workspaceBytes: 0, info });
+      if (q.xZeroPointValue) {
+        const out = n.outputs[0];
+        const total = elementCount(g.values.get(out)!.shape as number[]);
+        const zpType = g.values.get(q.xZeroPointValue)!.dtype as 'int8' | 'uint8';
+        const kernel = generateZeroPointCorrectionKernel({ zeroPoint: zpType });
+        const w = linearWork(total, limits.maxComputeWorkgroupsPerDimension);
+        const d: OpDispatch = {
+          kernel, uniforms: { ...w.uniforms, per_image: q.correction!.length }, workgroups: w.workgroups,
+          buffers: { out: { value: out }, x_zp: { value: q.xZeroPointValue }, corr: { constant: q.correction!, label: `${n.name}:x_zero_point correction` } },
+        };
+        steps.push({
+          kind: 'op', index: index + 1, dispatches: [{ source: d }], output: out,
+          info: { name: `${n.name} x_zero_point`, opType: 'ConvIntegerZeroPoint', inputShapes: [outputShapes[0], []], outputShapes: [outputShapes[0]], layouts: ['contiguous'], algorithm: 'kernel', kernelIds: [kernel.id] },
+        });
+      }
+      continue;
+    }
     let lowered;
     try {
       lowered = lowerOp({
@@ -372,6 +412,7 @@ async function planSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts
         inputs: n.inputs.map((i) => (i ? (isConstant(g, i) ? stridedTensor(constantOf(i)!.dims, 'contiguous') : view(i)) : undefined)),
         outputs: n.outputs.map((o) => view(o)),
         constant: constantOf,
+        dtype: (name) => g.values.get(name)?.dtype,
         limits,
         opset: g.opsets[''],
       });
@@ -396,22 +437,22 @@ async function planSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts
   return rt;
 }
 
-/** Refuses graphs whose run-time values (not folded at load) are not float32, naming every such node. */
+/** Refuses graphs whose run-time values (not folded at load) are not float32, int8, uint8 or int32, naming every one. */
 function checkRuntimeValues(g: Graph): void {
   const bad: string[] = [];
   for (const inp of g.inputs) {
-    if (inp.dtype !== 'float32') bad.push(`model input '${inp.name}' is ${inp.dtype}`);
+    if (!isRuntimeDType(inp.dtype)) bad.push(`model input '${inp.name}' is ${inp.dtype}`);
     if (inp.shape?.some((d) => typeof d !== 'number')) bad.push(`model input '${inp.name}' has symbolic shape ${formatShape(inp.shape)}: give its size in inputShapes`);
   }
   for (const n of g.nodes) {
     for (const o of n.outputs) {
       const v = o ? g.values.get(o) : undefined;
       if (!v) continue;
-      if (v.dtype !== 'float32') bad.push(`${nodeLabel(n)} computes '${o}' as ${v.dtype} at run time`);
+      if (!isRuntimeDType(v.dtype)) bad.push(`${nodeLabel(n)} computes '${o}' as ${v.dtype} at run time`);
       else if (v.shape?.some((d) => typeof d !== 'number')) bad.push(`${nodeLabel(n)}: '${o}' has symbolic shape ${formatShape(v.shape)}`);
     }
   }
-  if (bad.length) throw new OnnxLoadError(`model not supported at run time (only float32 values are computed on the GPU): ${bad.join('; ')}`);
+  if (bad.length) throw new OnnxLoadError(`model not supported at run time (only float32, int8, uint8 and int32 values are computed on the GPU): ${bad.join('; ')}`);
 }
 
 class SessionRuntime {
@@ -421,7 +462,7 @@ class SessionRuntime {
   private offsets = new Map<string, number>();
   private readonly owned: GPUBuffer[] = [];
   private readback?: GPUBuffer;
-  private readbackLayout: { name: string; value: string; offset: number; bytes: number }[] = [];
+  private readbackLayout: { name: string; value: string; offset: number; bytes: number; dtype: RuntimeDType; count: number }[] = [];
   private querySet?: GPUQuerySet;
   private queryResolve?: GPUBuffer;
   private queryRead?: GPUBuffer;
@@ -446,9 +487,10 @@ class SessionRuntime {
   ) {
     this.device = engine.device;
     const shapeOf = (name: string) => g.values.get(name)!.shape as number[];
+    const dtypeOf = (name: string) => g.values.get(name)!.dtype as RuntimeDType;
     this.info = {
-      inputs: g.inputs.map((i) => ({ name: i.name, shape: shapeOf(i.name), dtype: 'float32' as const })),
-      outputs: g.outputs.map((o) => ({ name: o.name, shape: shapeOf(o.name), dtype: 'float32' as const })),
+      inputs: g.inputs.map((i) => ({ name: i.name, shape: shapeOf(i.name), dtype: dtypeOf(i.name) })),
+      outputs: g.outputs.map((o) => ({ name: o.name, shape: shapeOf(o.name), dtype: dtypeOf(o.name) })),
       nodes: steps.map((s) => s.info),
       memory: { weightBytes: 0, arenaBytes: 0, peakLiveBytes: 0 },
       creationMs: 0,
@@ -456,10 +498,12 @@ class SessionRuntime {
     };
   }
 
+  /** Bytes of a value's storage (valueBytes: 8-bit values rounded up to whole words). */
   private bytesOf(name: string): number {
-    const shape = this.g.values.get(name)?.shape as number[] | undefined;
-    if (!shape) throw new Error(`internal error: no shape for value '${name}'`);
-    return elementCount(shape) * 4;
+    const v = this.g.values.get(name);
+    const shape = v?.shape as number[] | undefined;
+    if (!v || !shape) throw new Error(`internal error: no shape for value '${name}'`);
+    return valueBytes(v.dtype as RuntimeDType, elementCount(shape));
   }
 
   async build(): Promise<void> {
@@ -469,8 +513,24 @@ class SessionRuntime {
     await Promise.all(
       this.steps.map(async (s) => {
         if (s.kind !== 'conv') return;
-        const l = s.lowering;
         const [n, , h, w] = g.values.get(s.node.inputs[0])!.shape as number[];
+        if (s.quant) {
+          const q = s.quant;
+          try {
+            const plan = (await this.engine.createConv2d(q.desc, {
+              weights: q.weights, bias: q.bias, quant: q.quant, expectedSize: { batch: n, height: h, width: w }, workspace: 'external', sharedBuffers: true,
+            } as Parameters<Engine['createConv2d']>[1])) as unknown as ConvPlan<Float32Array>;
+            s.plan = plan;
+            s.workspaceBytes = plan.resize({ batch: n, height: h, width: w }).workspaceBytes;
+            s.info.algorithm = plan.info.algorithm;
+            s.info.kernelIds = [...plan.info.kernels];
+            s.info.verification = plan.info.verification;
+          } catch (e) {
+            throw new SessionError(`${nodeLabel(s.node)}: ${(e as Error).message}`, { cause: e });
+          }
+          return;
+        }
+        const l = s.lowering!;
         try {
           const plan = (await this.engine.createConv2d({ ...l.desc, dtype: 'float32' }, {
             weights: l.weights,
@@ -599,7 +659,7 @@ class SessionRuntime {
             } else if (isConstant(g, b.value)) {
               let buf = constants.get(b.value);
               if (!buf) {
-                buf = constantBuffer(floatData((g.initializers.get(b.value) ?? g.folded.get(b.value))!), b.value);
+                buf = constantBuffer(storageData((g.initializers.get(b.value) ?? g.folded.get(b.value))!), b.value);
                 constants.set(b.value, buf);
               }
               buffers[name] = buf;
@@ -628,7 +688,8 @@ class SessionRuntime {
     for (const o of g.outputs) {
       const value = this.sched.outputValue.get(o.name)!;
       const bytes = this.bytesOf(o.name);
-      this.readbackLayout.push({ name: o.name, value, offset: off, bytes });
+      const dtype = g.values.get(o.name)!.dtype as RuntimeDType;
+      this.readbackLayout.push({ name: o.name, value, offset: off, bytes, dtype, count: elementCount(g.values.get(o.name)!.shape as number[]) });
       off += Math.ceil(bytes / 4) * 4;
     }
     this.readback = device.createBuffer({ label: 'winoconv session outputs', size: Math.max(off, 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
@@ -654,7 +715,7 @@ class SessionRuntime {
   }
 
   private checkInputs(inputs: SessionInputs): void {
-    if (inputs === null || typeof inputs !== 'object') throw new SessionError(`run(inputs): expected an object {name: Float32Array | GPUBuffer}, got ${String(inputs)}`);
+    if (inputs === null || typeof inputs !== 'object') throw new SessionError(`run(inputs): expected an object {name: typed array of the input's dtype | GPUBuffer}, got ${String(inputs)}`);
     const names = this.info.inputs.map((i) => i.name);
     for (const k of Object.keys(inputs)) {
       if (!names.includes(k)) throw new SessionError(`run(inputs): '${k}' is not a model input (inputs: ${names.map((n) => `'${n}'`).join(', ')})`);
@@ -662,15 +723,16 @@ class SessionRuntime {
     for (const inp of this.info.inputs) {
       const v = inputs[inp.name];
       const want = elementCount(inp.shape);
-      if (v === undefined) throw new SessionError(`run(inputs): input '${inp.name}' (float32 ${formatShape(inp.shape)}) is missing`);
-      if (v instanceof Float32Array) {
+      if (v === undefined) throw new SessionError(`run(inputs): input '${inp.name}' (${inp.dtype} ${formatShape(inp.shape)}) is missing`);
+      if (isTypedFor(inp.dtype, v)) {
         if (v.length !== want) throw new SessionError(`run(inputs): '${inp.name}' has ${v.length} elements; its shape ${formatShape(inp.shape)} needs ${want} (create the session with inputShapes for another size)`);
       } else if (typeof GPUBuffer !== 'undefined' && v instanceof GPUBuffer) {
-        if (v.size < want * 4) throw new SessionError(`run(inputs): GPUBuffer for '${inp.name}' has ${v.size} bytes; ${formatShape(inp.shape)} float32 needs ${want * 4}`);
+        const bytes = valueBytes(inp.dtype, want);
+        if (v.size < bytes) throw new SessionError(`run(inputs): GPUBuffer for '${inp.name}' has ${v.size} bytes; ${formatShape(inp.shape)} ${inp.dtype} needs ${bytes}`);
         if (!(v.usage & GPUBufferUsage.COPY_SRC)) throw new SessionError(`run(inputs): GPUBuffer for '${inp.name}' needs GPUBufferUsage.COPY_SRC`);
       } else {
         const what = ArrayBuffer.isView(v) ? (v as object).constructor.name : typeof v;
-        throw new SessionError(`run(inputs): '${inp.name}' must be a Float32Array or a GPUBuffer, got ${what}`);
+        throw new SessionError(`run(inputs): '${inp.name}' (${inp.dtype}) must be a ${TYPED_ARRAY_OF[inp.dtype]} or a GPUBuffer, got ${what}`);
       }
     }
   }
@@ -697,9 +759,9 @@ class SessionRuntime {
     all?.end();
   }
 
-  run(inputs: SessionInputs): Promise<Record<string, Float32Array>>;
+  run(inputs: SessionInputs): Promise<SessionOutputs>;
   run(inputs: SessionInputs, opts: { keepOnGpu: true }): Promise<Record<string, GPUBuffer>>;
-  run(inputs: SessionInputs, opts: SessionRunOptions = {}): Promise<Record<string, Float32Array> | Record<string, GPUBuffer>> {
+  run(inputs: SessionInputs, opts: SessionRunOptions = {}): Promise<SessionOutputs | Record<string, GPUBuffer>> {
     if (this.destroyed) return Promise.reject(new SessionError('run(): the session was destroyed'));
     try {
       this.checkInputs(inputs);
@@ -711,23 +773,25 @@ class SessionRuntime {
     return next;
   }
 
-  private async runNow(inputs: SessionInputs, keepOnGpu: boolean): Promise<Record<string, Float32Array> | Record<string, GPUBuffer>> {
+  private async runNow(inputs: SessionInputs, keepOnGpu: boolean): Promise<SessionOutputs | Record<string, GPUBuffer>> {
     const device = this.device;
     device.pushErrorScope('validation');
     const encoder = device.createCommandEncoder({ label: 'winoconv session run' });
     for (const inp of this.info.inputs) {
       const v = inputs[inp.name];
       const r = this.range(inp.name);
-      if (v instanceof Float32Array) device.queue.writeBuffer(this.arena!, r.offset!, v.buffer, v.byteOffset, v.byteLength);
-      else encoder.copyBufferToBuffer(v, 0, this.arena!, r.offset!, r.size!);
+      if (ArrayBuffer.isView(v)) {
+        const w = wordAligned(v);
+        device.queue.writeBuffer(this.arena!, r.offset!, w.buffer, w.byteOffset, w.byteLength);
+      } else encoder.copyBufferToBuffer(v, 0, this.arena!, r.offset!, r.size!);
     }
     this.record(encoder);
     const kept: Record<string, GPUBuffer> = {};
-    const constOut: Record<string, Float32Array> = {};
+    const constOut: Record<string, SessionTensor> = {};
     for (const o of this.readbackLayout) {
       const t = isConstant(this.g, o.value) ? (this.g.initializers.get(o.value) ?? this.g.folded.get(o.value))! : undefined;
       if (t) {
-        constOut[o.name] = floatData(t).slice();
+        constOut[o.name] = typedData(t, o.dtype);
         continue;
       }
       const src = this.range(o.value);
@@ -751,7 +815,8 @@ class SessionRuntime {
       for (const s of this.steps) s.info.gpuMs = Number(t[2 * s.index + 1] - t[2 * s.index]) / 1e6;
     }
     if (keepOnGpu) {
-      for (const [k, v] of Object.entries(constOut)) {
+      for (const [k, v0] of Object.entries(constOut)) {
+        const v = wordAligned(v0);
         const b = device.createBuffer({ label: `output ${k}`, size: Math.max(4, v.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
         device.queue.writeBuffer(b, 0, v.buffer as ArrayBuffer, v.byteOffset, v.byteLength);
         kept[k] = b;
@@ -762,8 +827,8 @@ class SessionRuntime {
     await this.readback!.mapAsync(GPUMapMode.READ);
     const bytes = this.readback!.getMappedRange().slice(0);
     this.readback!.unmap();
-    const out: Record<string, Float32Array> = {};
-    for (const o of this.readbackLayout) out[o.name] = constOut[o.name] ?? new Float32Array(bytes, o.offset, o.bytes / 4);
+    const out: SessionOutputs = {};
+    for (const o of this.readbackLayout) out[o.name] = constOut[o.name] ?? typedFromBytes(o.dtype, bytes, o.offset, o.count);
     return out;
   }
 
@@ -785,15 +850,18 @@ class SessionRuntime {
       if (size < bytes) throw new SessionError(`encode(): ${what} has ${size} bytes; it needs ${bytes}`);
       return { buffer: b.buffer, offset };
     };
-    const ins = this.info.inputs.map((i) => ({ i, r: asRange(`inputs['${i.name}']`, io.inputs[i.name], elementCount(i.shape) * 4, GPUBufferUsage.COPY_SRC, 'COPY_SRC') }));
+    const ins = this.info.inputs.map((i) => ({ i, r: asRange(`inputs['${i.name}']`, io.inputs[i.name], this.bytesOf(i.name), GPUBufferUsage.COPY_SRC, 'COPY_SRC') }));
     const outs = this.readbackLayout.map((o) => ({ o, r: asRange(`outputs['${o.name}']`, io.outputs[o.name], o.bytes, GPUBufferUsage.COPY_DST, 'COPY_DST') }));
     for (const k of Object.keys(io.inputs)) if (!this.info.inputs.some((i) => i.name === k)) throw new SessionError(`encode(): inputs['${k}'] is not a model input`);
     for (const k of Object.keys(io.outputs)) if (!this.readbackLayout.some((o) => o.name === k)) throw new SessionError(`encode(): outputs['${k}'] is not a model output`);
-    for (const { i, r } of ins) encoder.copyBufferToBuffer(r.buffer, r.offset, this.arena!, this.range(i.name).offset!, elementCount(i.shape) * 4);
+    for (const { i, r } of ins) encoder.copyBufferToBuffer(r.buffer, r.offset, this.arena!, this.range(i.name).offset!, this.bytesOf(i.name));
     this.record(encoder);
     for (const { o, r } of outs) {
       const t = isConstant(this.g, o.value) ? (this.g.initializers.get(o.value) ?? this.g.folded.get(o.value))! : undefined;
-      if (t) this.device.queue.writeBuffer(r.buffer, r.offset, floatData(t).slice().buffer);
+      if (t) {
+        const v = wordAligned(typedData(t, o.dtype));
+        this.device.queue.writeBuffer(r.buffer, r.offset, v.buffer as ArrayBuffer, v.byteOffset, v.byteLength);
+      }
       else if (o.bytes > 0) encoder.copyBufferToBuffer(this.arena!, this.range(o.value).offset!, r.buffer, r.offset, o.bytes);
     }
   }
@@ -805,6 +873,32 @@ class SessionRuntime {
     for (const b of this.owned) b.destroy();
     this.querySet?.destroy();
   }
+}
+
+/** A constant's data as the arena stores a value of its dtype: bytes packed 4 per word (int8/uint8), i32, or f32. */
+function storageData(t: Tensor): Float32Array | Int32Array | Uint32Array {
+  if (t.dtype === 'int8' || t.dtype === 'uint8') return packBytes(toNumbers(t));
+  if (t.dtype === 'int32') return t.data instanceof Int32Array ? t.data : Int32Array.from(toNumbers(t));
+  return floatData(t);
+}
+
+/** A tensor known at load as the typed array of `dtype` (a copy). */
+function typedData(t: Tensor, dtype: RuntimeDType): SessionTensor {
+  const v = toNumbers(t);
+  switch (dtype) {
+    case 'int8': return Int8Array.from(v);
+    case 'uint8': return Uint8Array.from(v);
+    case 'int32': return Int32Array.from(v);
+    default: return t.data instanceof Float32Array ? t.data.slice() : Float32Array.from(v);
+  }
+}
+
+/** `v` itself when its byte length is a multiple of 4 (what writeBuffer needs), else a zero-padded copy. */
+function wordAligned(v: ArrayBufferView): ArrayBufferView {
+  if (v.byteLength % 4 === 0) return v;
+  const out = new Uint8Array(Math.ceil(v.byteLength / 4) * 4);
+  out.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  return out;
 }
 
 function planWeightBytes(plan: ConvPlan<Float32Array>): number {

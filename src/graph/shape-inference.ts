@@ -85,6 +85,14 @@ class Ctx {
     if (!Number.isInteger(a) || a < -rank || a >= rank) this.fail(`${what} ${a} is out of range for rank ${rank}`);
     return a < 0 ? a + rank : a;
   }
+  /** How many inputs this context sees (the node's, or the picked ones). */
+  inputCount(): number {
+    return this.vals.length;
+  }
+  /** The same node seen with inputs `picks` (a quantized op's data operands) at positions 0, 1, ... */
+  pick(picks: readonly number[]): Ctx {
+    return new Ctx(this.node, this.opset, picks.map((i) => this.vals[i]));
+  }
 }
 
 type Rule = (c: Ctx) => Out[];
@@ -198,7 +206,48 @@ const RULES: Record<string, Rule> = {
     return [{ dtype: 'int64', shape: [dims.length], value: known ? { dims: [dims.length], values: dims as number[] } : undefined }];
   },
   Gather: gather,
+  QuantizeLinear: (c) => {
+    const x = c.input(0);
+    const code = c.int('output_dtype', 0);
+    let dtype: DType = c.has(2) ? c.input(2).dtype : 'uint8';
+    if (code !== 0) dtype = dtypeFromCode(code) ?? c.fail(`attribute 'output_dtype' = ${onnxTypeName(code)} is not supported`);
+    quantScaleCheck(c, 1, 2, x.shape);
+    return [{ dtype, shape: [...x.shape] }];
+  },
+  DequantizeLinear: (c) => {
+    const x = c.input(0);
+    quantScaleCheck(c, 1, 2, x.shape);
+    return [{ dtype: c.input(1).dtype, shape: [...x.shape] }];
+  },
+  DynamicQuantizeLinear: (c) => {
+    const x = c.input(0);
+    return [{ dtype: 'uint8', shape: [...x.shape] }, { dtype: 'float32', shape: [] }, { dtype: 'uint8', shape: [] }];
+  },
+  QLinearConv: (c) => {
+    const [y] = conv(c.pick([0, 3, 8]));
+    return [{ dtype: c.has(7) ? c.input(7).dtype : c.input(0).dtype, shape: y.shape }];
+  },
+  ConvInteger: (c) => [{ dtype: 'int32', shape: conv(c.pick([0, 1]))[0].shape }],
+  QLinearMatMul: (c) => {
+    const [y] = matmul(c.pick([0, 3]));
+    return [{ dtype: c.has(7) ? c.input(7).dtype : c.input(0).dtype, shape: y.shape }];
+  },
+  MatMulInteger: (c) => [{ dtype: 'int32', shape: matmul(c.pick([0, 1]))[0].shape }],
 };
+
+/** A quantization's scale and zero point (inputs s, z): a scalar, or 1-D along `axis`; the zero point has the scale's shape. */
+function quantScaleCheck(c: Ctx, s: number, z: number, xShape: readonly Dim[]): void {
+  const sc = c.input(s);
+  if (sc.shape.length > 1) c.fail(`scale ${formatShape(sc.shape)}: blocked quantization (scale of rank > 1) is not supported`);
+  if (sc.shape.length === 1) {
+    const axis = c.axis(c.int('axis', 1), xShape.length);
+    if (!dimEq(sc.shape[0], xShape[axis]) && !dimEq(sc.shape[0], 1)) c.fail(`scale ${formatShape(sc.shape)} must have X's dim ${axis} (${xShape[axis]}) entries`);
+  }
+  if (c.has(z)) {
+    const zp = c.input(z);
+    if (zp.shape.length !== sc.shape.length || zp.shape.some((d, i) => !dimEq(d, sc.shape[i]))) c.fail(`zero point ${formatShape(zp.shape)} must have the scale's shape ${formatShape(sc.shape)}`);
+  }
+}
 
 /** Op types (default domain) this runtime infers shapes for: the op set it will run. */
 export const SUPPORTED_OPS: readonly string[] = Object.keys(RULES).sort();
@@ -223,8 +272,34 @@ function fusedConv(c: Ctx): Out[] {
 
 const PRIVATE_RULES: Record<string, Rule> = { FusedConv: fusedConv };
 
+/** The domain of ONNX Runtime's contrib ops (its quantizer's QLinear* operators). */
+export const MS_DOMAIN = 'com.microsoft';
+
+/** com.microsoft QLinearAdd / QLinearMul (A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp): numpy broadcasting. */
+const qlinearBinaryRule: Rule = (c) => [{ dtype: c.input(0).dtype, shape: broadcast(c, [c.input(0).shape, c.input(3).shape]) }];
+
+const MS_RULES: Record<string, Rule> = {
+  QLinearAdd: qlinearBinaryRule,
+  QLinearMul: qlinearBinaryRule,
+  QLinearSigmoid: (c) => [{ dtype: c.has(4) ? c.input(4).dtype : c.input(0).dtype, shape: [...c.input(0).shape] }],
+  QLinearGlobalAveragePool: (c) => {
+    const x = c.input(0);
+    if (x.shape.length < 3) c.fail(`X must have rank ≥ 3, got ${formatShape(x.shape)}`);
+    if (c.int('channels_last', 0) !== 0) return [{ dtype: x.dtype, shape: [x.shape[0], ...x.shape.slice(1, -1).map(() => 1), x.shape[x.shape.length - 1]] }];
+    return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...x.shape.slice(2).map(() => 1)] }];
+  },
+  QLinearConcat: (c) => {
+    const n = c.node.inputs.length;
+    if (n < 5 || (n - 2) % 3 !== 0) c.fail(`${n} inputs: expected Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) per part`);
+    const parts = Array.from({ length: (n - 2) / 3 }, (_, k) => 2 + 3 * k);
+    const [y] = concat(c.pick(parts));
+    return [{ dtype: c.input(1).dtype, shape: y.shape }];
+  },
+};
+
 function ruleFor(n: Node): Rule | undefined {
   if (n.domain === WINOCONV_DOMAIN) return Object.hasOwn(PRIVATE_RULES, n.opType) ? PRIVATE_RULES[n.opType] : undefined;
+  if (n.domain === MS_DOMAIN) return Object.hasOwn(MS_RULES, n.opType) ? MS_RULES[n.opType] : undefined;
   return n.domain === '' && Object.hasOwn(RULES, n.opType) ? RULES[n.opType] : undefined;
 }
 
@@ -558,7 +633,7 @@ function globalPool(c: Ctx): Out[] {
 }
 
 function concat(c: Ctx): Out[] {
-  const ins = c.node.inputs.map((_, i) => c.input(i));
+  const ins = Array.from({ length: c.inputCount() }, (_, i) => c.input(i));
   if (!c.attr('axis')) c.fail(`attribute 'axis' is required`);
   const r = ins[0].shape.length;
   const axis = c.axis(c.int('axis', 0), r);

@@ -9,6 +9,7 @@
 import { ONNX_DTYPE_CODES, type DType, type Tensor, toNumbers, toRawData } from './ir.ts';
 import { onnxType } from './onnx-proto.ts';
 import { type PTensor, convertTensor, decodeOnnx } from './onnx-import.ts';
+import type { RuntimeDType, SessionTensor } from './runtime-types.ts';
 
 // ---------------------------------------------------------------------------------------------- TensorProto
 
@@ -44,10 +45,19 @@ export interface Tolerance {
   rtol: number;
   /** ... or when max|y − ref| ≤ atol. */
   atol: number;
+  /**
+   * Quantized integer outputs (int8, uint8, int16, uint16, int32): pass when every element is within intTol of the
+   * reference (in LSB; default 1: ONNX Runtime and the ONNX reference may round a requantization differently).
+   * int64, uint32, uint64 (shapes, indices) and bool: always exact.
+   */
+  intTol?: number;
 }
 
-/** Defaults of `winoconv onnx-test`: rtol 1e-4 of the output's range; atol 1e-6 for outputs that are (nearly) all zero. */
-export const DEFAULT_TOLERANCE: Tolerance = { rtol: 1e-4, atol: 1e-6 };
+/**
+ * Defaults of `winoconv onnx-test`: rtol 1e-4 of the output's range; atol 1e-6 for outputs that are (nearly) all zero;
+ * integer outputs within 1 LSB.
+ */
+export const DEFAULT_TOLERANCE: Required<Tolerance> = { rtol: 1e-4, atol: 1e-6, intTol: 1 };
 
 export interface OutputVerdict {
   pass: boolean;
@@ -57,14 +67,19 @@ export interface OutputVerdict {
   maxRelError: number;
   /** Why it failed ('' when it passed). */
   message: string;
+  /** Integer/bool outputs: how many elements differ from the reference at all. */
+  differing?: number;
 }
 
+/** Integer dtypes of quantized values (the ones --int-tol applies to); int64, uint32, uint64 (shapes, indices) and bool stay exact. */
+const QUANTIZED_DTYPES: ReadonlySet<DType> = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32']);
 const INTEGER_DTYPES: ReadonlySet<DType> = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'bool']);
 
 /**
  * Judges one output against its reference. float outputs: pass iff maxRel ≤ rtol or maxAbs ≤ atol, and no NaN in
  * y where ref has none (NaN where ref is NaN, and an equal infinity, are matches). integer and bool outputs (by the
- * reference's dtype): every element equal. The element count must match; `dims` of y, when known, must equal ref's.
+ * reference's dtype): every element within tol.intTol (quantized dtypes) or equal (int64, uint32, uint64, bool);
+ * `differing` counts the elements that differ at all. The element count must match; `dims` of y, when known, must equal ref's.
  */
 export function judgeOutput(y: ArrayLike<number | bigint>, yDims: readonly number[] | undefined, ref: Tensor, tol: Tolerance): OutputVerdict {
   const fail = (message: string, maxAbsError = Infinity, maxRelError = Infinity): OutputVerdict => ({ pass: false, maxAbsError, maxRelError, message });
@@ -72,20 +87,24 @@ export function judgeOutput(y: ArrayLike<number | bigint>, yDims: readonly numbe
   if (yDims && !sameDims(yDims, ref.dims)) return fail(`shape [${yDims.join(', ')}], reference [${ref.dims.join(', ')}]`);
   const r = ref.dtype === 'float16' || ref.dtype === 'bfloat16' ? toNumbers(ref) : ref.data;
   if (INTEGER_DTYPES.has(ref.dtype)) {
+    const intTol = QUANTIZED_DTYPES.has(ref.dtype) ? (tol.intTol ?? DEFAULT_TOLERANCE.intTol) : 0;
     let maxAbs = 0;
     let maxRef = 0;
     let bad = -1;
+    let differing = 0;
     for (let i = 0; i < y.length; i++) {
       const a = Number(y[i]);
       const b = Number(r[i]);
       const d = Math.abs(a - b);
-      if (!(d === 0) && bad < 0) bad = i;
+      if (!(d === 0)) differing++;
+      if (!(d <= intTol) && bad < 0) bad = i;
       if (!(d <= maxAbs)) maxAbs = Number.isNaN(d) ? Infinity : d;
       maxRef = Math.max(maxRef, Math.abs(b));
     }
     const rel = maxAbs === 0 ? 0 : maxRef === 0 ? Infinity : maxAbs / maxRef;
-    if (bad >= 0) return fail(`${ref.dtype} output differs (exact compare): element ${bad} is ${String(y[bad])}, reference ${String(r[bad])}`, maxAbs, rel);
-    return { pass: true, maxAbsError: 0, maxRelError: 0, message: '' };
+    const cmp = intTol === 0 ? 'exact compare' : `tolerance ${intTol} LSB`;
+    if (bad >= 0) return { ...fail(`${ref.dtype} output differs (${cmp}): ${differing} of ${y.length} elements differ; element ${bad} is ${String(y[bad])}, reference ${String(r[bad])}`, maxAbs, rel), differing };
+    return { pass: true, maxAbsError: maxAbs, maxRelError: rel, message: '', differing };
   }
   let maxAbs = 0;
   let maxRef = 0;
@@ -161,6 +180,8 @@ export interface OnnxTestRow {
   maxAbsError: number | null;
   maxRelError: number | null;
   message: string;
+  /** Elements of integer outputs that differ from the reference at all (within the tolerance or not); 0 for float-only. */
+  differing?: number;
 }
 
 /** Maps input_K/output_K tensors to graph names: by the TensorProto's name when it is one of `names`, else position K. */
@@ -207,6 +228,7 @@ export async function runDataSet(files: DataSetFiles, read: (ref: string) => Pro
     const fails: string[] = [];
     let maxAbs = 0;
     let maxRel = 0;
+    let differing = 0;
     for (const [n, ref] of outMap) {
       const y = ys[n];
       if (!y) {
@@ -217,9 +239,10 @@ export async function runDataSet(files: DataSetFiles, read: (ref: string) => Pro
       const v = judgeOutput(y.data, y.dims, ref, tol);
       maxAbs = Math.max(maxAbs, v.maxAbsError);
       maxRel = Math.max(maxRel, v.maxRelError);
+      differing += v.differing ?? 0;
       if (!v.pass) fails.push(`output '${n}': ${v.message}`);
     }
-    return { ...row, status: fails.length ? 'fail' : 'pass', maxAbsError: maxAbs, maxRelError: maxRel, message: fails.join('; ') };
+    return { ...row, status: fails.length ? 'fail' : 'pass', maxAbsError: maxAbs, maxRelError: maxRel, message: fails.join('; '), differing };
   } catch (e) {
     return { ...row, message: `${stage}: ${(e as Error).message}` };
   } finally {
@@ -233,18 +256,33 @@ export async function runDataSet(files: DataSetFiles, read: (ref: string) => Pro
 
 export function formatOnnxTestRow(r: OnnxTestRow): string {
   const status = r.status === 'pass' ? 'pass' : r.status === 'fail' ? 'FAIL' : 'ERROR';
-  return `${r.dir}  ${r.dataset}  max abs ${fmt(r.maxAbsError)}  max rel ${fmt(r.maxRelError)}  ${status}${r.message ? `  ${r.message}` : ''}`;
+  const diff = r.differing ? `  ${r.differing} integer element(s) differ` : '';
+  return `${r.dir}  ${r.dataset}  max abs ${fmt(r.maxAbsError)}  max rel ${fmt(r.maxRelError)}${diff}  ${status}${r.message ? `  ${r.message}` : ''}`;
 }
 
-/** Turns a tensor into the float32 data a winoconv Session takes (every runtime value is float32). */
+/** Turns a tensor into the float32 data a winoconv Session takes for a float32 input. */
 export function toFloat32(t: Tensor): Float32Array {
   return t.data instanceof Float32Array ? t.data : Float32Array.from(toNumbers(t));
+}
+
+/** Turns a tensor into the typed array a winoconv Session takes for an input of `dtype`. */
+export function toSessionTensor(t: Tensor, dtype: RuntimeDType): SessionTensor {
+  switch (dtype) {
+    case 'int8': return t.data instanceof Int8Array ? t.data : Int8Array.from(toNumbers(t));
+    case 'uint8': return t.data instanceof Uint8Array ? t.data : Uint8Array.from(toNumbers(t));
+    case 'int32': return t.data instanceof Int32Array ? t.data : Int32Array.from(toNumbers(t));
+    default: return toFloat32(t);
+  }
 }
 
 /** Node inputs that are parameters, not data: a runtime needs them at load (weights, shapes, axes, pads, scales). */
 const PARAMETER_SLOTS: Record<string, number[]> = {
   Conv: [1, 2], ConvTranspose: [1, 2], BatchNormalization: [1, 2, 3, 4], Reshape: [1], Slice: [1, 2, 3, 4], Pad: [1, 2, 3],
   Resize: [1, 2, 3], Split: [1], Squeeze: [1], Unsqueeze: [1], ConstantOfShape: [0], ReduceMean: [1], Gather: [1],
+  // quantized ops: weights, scales and zero points (ConvInteger's and MatMulInteger's x/a zero point may be a
+  // run-time value, as DynamicQuantizeLinear's output is: it stays a data input)
+  QLinearConv: [1, 2, 3, 4, 5, 6, 7, 8], ConvInteger: [1, 3], QLinearMatMul: [1, 2, 4, 5, 6, 7], MatMulInteger: [3],
+  QuantizeLinear: [1, 2], DequantizeLinear: [1, 2],
 };
 
 /**
@@ -284,8 +322,11 @@ export function sessionRunner(engine: import('../engine/engine.ts').Engine): Tes
       const s = last.session;
       return {
         async run(inputs) {
-          const f: Record<string, Float32Array> = {};
-          for (const [n, t] of Object.entries(inputs)) if (s.info.inputs.some((i) => i.name === n)) f[n] = toFloat32(t);
+          const f: Record<string, SessionTensor> = {};
+          for (const [n, t] of Object.entries(inputs)) {
+            const inp = s.info.inputs.find((i) => i.name === n);
+            if (inp) f[n] = toSessionTensor(t, inp.dtype);
+          }
           const ys = await s.run(f);
           const out: Record<string, RunOutput> = {};
           for (const o of s.info.outputs) if (ys[o.name]) out[o.name] = { data: ys[o.name], dims: o.shape };

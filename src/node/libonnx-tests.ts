@@ -1,8 +1,8 @@
 /**
  * ONNX's backend node tests (Debian's libonnx-testdata) that fall in the runtime's op set: each test's ops are read
  * from its model.onnx (decodeOnnx), not guessed from its name. The selected tests are linked into one folder of the
- * cache, so `winoconv onnx-test <that folder>` runs them all; tests with dtypes other than float32 are listed with a
- * reason (the runtime holds every value as float32), as candidates for a skip list.
+ * cache, so `winoconv onnx-test <that folder>` runs them all; tests with dtypes the runtime does not hold at run time
+ * (other than float32, int8, uint8, int32) are listed with a reason, as candidates for a skip list.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,7 +16,12 @@ export const RUNTIME_OPS: readonly string[] = [
   'Elu', 'Tanh', 'Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Pow', 'MaxPool', 'AveragePool', 'GlobalAveragePool',
   'GlobalMaxPool', 'Concat', 'Split', 'Slice', 'Pad', 'Resize', 'Transpose', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze',
   'Gemm', 'MatMul', 'Softmax', 'ReduceMean', 'Sqrt', 'Cast', 'Identity', 'Constant', 'ConstantOfShape', 'Shape', 'Gather',
+  // issue 13: quantized ops (int8/uint8/int32 run-time values)
+  'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearConv', 'ConvInteger', 'QLinearMatMul', 'MatMulInteger',
 ];
+
+/** dtypes a session holds at run time (runtime-types.ts RUNTIME_DTYPES). */
+const RUNTIME_VALUE_DTYPES = ['float32', 'int8', 'uint8', 'int32'];
 
 export interface NodeTestInfo {
   name: string;
@@ -27,7 +32,7 @@ export interface NodeTestInfo {
   dtypes: string[];
   /** Every op is in RUNTIME_OPS. */
   inOpSet: boolean;
-  /** Why it is not a plain float32 test ('' when it is), or why it could not be read. */
+  /** Why it is not a test of run-time dtypes only ('' when it is), or why it could not be read. */
   note: string;
 }
 
@@ -57,8 +62,8 @@ export function scanNodeTests(nodeDir: string): NodeTestInfo[] {
       }
     }
     const inOpSet = !note && ops.length > 0 && ops.every((o) => RUNTIME_OPS.includes(o));
-    const other = [...dtypes].filter((d) => d !== 'float32');
-    if (!note && other.length) note = `uses ${other.join(', ')}: the runtime holds values as float32${other.some((d) => d === 'int64' || d === 'int32') ? ' (integer index/shape tensors converted; exact only below 2^24)' : ''}`;
+    const other = [...dtypes].filter((d) => !RUNTIME_VALUE_DTYPES.includes(d));
+    if (!note && other.length) note = `uses ${other.join(', ')}: the runtime holds values as float32, int8, uint8 or int32${other.includes('int64') ? ' (int64 index/shape tensors folded at load or converted; exact only below 2^24)' : ''}`;
     out.push({ name, dir, ops, dtypes: [...dtypes].sort(), inOpSet, note });
   }
   return out;

@@ -2,7 +2,8 @@
  * Whole models through `winoconv onnx-test`, the command a user runs, in Node (Dawn) and in headless Chromium:
  * the test-data directories the repo generates from ONNX Runtime's CPU outputs (BlazeFace, PP-OCR det/cls/rec, the
  * generated zoo) and ONNX's own node tests of the op set (Debian's libonnx-testdata) minus the listed skips
- * (test/models/libonnx-skips.json, each with its reason; the README lists them).
+ * (test/models/libonnx-skips.json, each with its reason; the README lists them), the quantized ones of issue 13
+ * included (integer outputs within onnx-test's default 1 LSB).
  *
  * The browser run takes the models that fit a test run's time (all of them with WINOCONV_FULL_MODELS=1); the
  * README's "Runtime" section gives the command that runs every directory in both environments.
@@ -46,6 +47,18 @@ beforeAll(async () => {
   const unknown = Object.keys(SKIPS).filter((s) => !libonnx.some((t) => t.name === s));
   if (unknown.length) throw new Error(`libonnx-skips.json lists tests that are not in the op-set selection: ${unknown.join(', ')}`);
 }, 900_000);
+
+/** The quantized node tests issue 13 asks onnx-test to run (int8/uint8/int32 values; the *_expanded ones need ReduceMin/Max, Round). */
+const QUANTIZED_NODE_TESTS = [
+  'test_qlinearconv', 'test_convinteger_with_padding', 'test_convinteger_without_padding', 'test_basic_convinteger', 'test_quantizelinear',
+  'test_quantizelinear_axis', 'test_dequantizelinear', 'test_dequantizelinear_axis', 'test_dynamicquantizelinear', 'test_dynamicquantizelinear_max_adjusted',
+  'test_dynamicquantizelinear_min_adjusted', 'test_qlinearmatmul_2D', 'test_qlinearmatmul_3D', 'test_matmulinteger',
+];
+
+test('the op-set selection takes the quantized node tests, none of them skipped', () => {
+  expect(QUANTIZED_NODE_TESTS.filter((n) => !libonnx.some((t) => t.name === n))).toEqual([]);
+  expect(QUANTIZED_NODE_TESTS.filter((n) => SKIPS[n])).toEqual([]);
+});
 
 for (const env of ['node', 'browser'] as const) {
   describe(`onnx-test (${env})`, () => {

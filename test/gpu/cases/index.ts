@@ -14,8 +14,9 @@ import { opsCases } from './ops.ts';
 import { engineIoCases } from './engine-io.ts';
 import { reliabilityCases } from './reliability.ts';
 import { sessionCases } from './session.ts';
+import { quantOpsCases } from './quant-ops.ts';
 
-export const GPU_CASES: GpuCase[] = [...directBaselineCases, ...gemmCases, ...winogradStageCases, ...directKernelCases, ...engineCases, ...tunerCases, ...int8Cases, ...int8WinogradCases, ...engineInt8Cases, ...apiCases, ...reliabilityCases, ...engineIoCases, ...opsCases, ...sessionCases];
+export const GPU_CASES: GpuCase[] = [...directBaselineCases, ...gemmCases, ...winogradStageCases, ...directKernelCases, ...engineCases, ...tunerCases, ...int8Cases, ...int8WinogradCases, ...engineInt8Cases, ...apiCases, ...reliabilityCases, ...engineIoCases, ...opsCases, ...sessionCases, ...quantOpsCases];
 
 export function findCase(name: string): GpuCase {
   const c = GPU_CASES.find((x) => x.name === name);

@@ -13,6 +13,7 @@ import { conv2dReference } from '../../../src/reference/conv2d.ts';
 import { mulberry32, randomF32 } from '../../../src/util/random.ts';
 import type { GpuCase, GpuTestContext } from '../harness/types.ts';
 import { expectThrows } from './api.ts';
+import { sessionInt8Cases } from './session-int8.ts';
 
 const N = 2, C = 5, H = 9, W = 11, K = 6;
 
@@ -166,4 +167,5 @@ export const sessionCases: GpuCase[] = [
   { name: 'session: ResNet block (conv, relu, projection, residual add) matches float64 for every algorithm', run: resBlockMatchesReference },
   { name: 'session: run() input checks before GPU work, GPU-buffer inputs and outputs, destroy, option checks', run: runChecksAndGpuOutputs },
   { name: 'session: 240 truncated or bit-flipped models are refused with a clear error or load', run: corruptedModels },
+  ...sessionInt8Cases,
 ];

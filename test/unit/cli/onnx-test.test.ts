@@ -49,8 +49,19 @@ describe('judgeOutput', () => {
     expect(judgeOutput(new BigInt64Array([1n, 2n, 3n]), undefined, ints, TOL).pass).toBe(true);
     const off = judgeOutput(new Float32Array([1, 2, 3.00001]), undefined, ints, { rtol: 1, atol: 1 });
     expect(off.pass).toBe(false);
-    expect(off.message).toMatch(/int64 output differs \(exact compare\): element 2/);
+    expect(off.message).toMatch(/int64 output differs \(exact compare\): 1 of 3 elements differ; element 2/);
     expect(judgeOutput(new Uint8Array([1, 0]), undefined, fromNumbers('', 'bool', [2], [1, 1]), TOL).pass).toBe(false);
+  });
+  it('quantized integer outputs pass within intTol LSB (default 1) and count the differing elements', () => {
+    const q = fromNumbers('', 'uint8', [4], [10, 20, 30, 40]);
+    const one = judgeOutput(new Uint8Array([11, 20, 29, 40]), undefined, q, TOL);
+    expect(one).toMatchObject({ pass: true, maxAbsError: 1, differing: 2 });
+    const two = judgeOutput(new Uint8Array([12, 20, 30, 40]), undefined, q, TOL);
+    expect(two.pass).toBe(false);
+    expect(two.message).toMatch(/uint8 output differs \(tolerance 1 LSB\): 1 of 4 elements differ; element 0 is 12, reference 10/);
+    expect(judgeOutput(new Uint8Array([12, 20, 30, 40]), undefined, q, { ...TOL, intTol: 2 }).pass).toBe(true);
+    const exact = judgeOutput(new Int32Array([11, 20, 30, 40]), undefined, fromNumbers('', 'int32', [4], [10, 20, 30, 40]), { ...TOL, intTol: 0 });
+    expect(exact.message).toMatch(/int32 output differs \(exact compare\)/);
   });
   it('element count and shape must match', () => {
     expect(judgeOutput(new Float32Array(3), undefined, ref, TOL).message).toMatch(/3 elements, reference \[4\] has 4/);
@@ -65,10 +76,11 @@ describe('judgeOutput', () => {
     expect(() => bound([named('b', 1), named('', 2)])).toThrow(/input 'b' is given twice \(input_1.pb\)/);
     expect(() => bound([named('', 1), named('', 2), named('', 3)])).toThrow(/input_2.pb: the model has only 2 input\(s\): a, b/);
   });
-  it('parses --rtol/--atol', () => {
-    expect(parseTolerance({})).toEqual(TOL);
-    expect(parseTolerance({ rtol: '1e-3', atol: '0' })).toEqual({ rtol: 1e-3, atol: 0 });
+  it('parses --rtol/--atol/--int-tol', () => {
+    expect(parseTolerance({})).toEqual({ ...TOL, intTol: 1 });
+    expect(parseTolerance({ rtol: '1e-3', atol: '0', 'int-tol': '0' })).toEqual({ rtol: 1e-3, atol: 0, intTol: 0 });
     expect(() => parseTolerance({ rtol: 'x' })).toThrow(/--rtol x/);
+    expect(() => parseTolerance({ 'int-tol': '0.5' })).toThrow(/--int-tol 0.5: expected an integer ≥ 0/);
   });
 });
 
@@ -142,16 +154,16 @@ describe('onnx-test end to end (ONNX Runtime as the runner)', () => {
     expect(lines.at(-1)).toBe('2 passed, 2 failed');
     const w = lines.filter((l) => l.includes('tiny_wrong'));
     expect(w[0]).toMatch(/test_data_set_0 {2}max abs \S+ {2}max rel 1.00e-2 {2}FAIL {2}output 'r': max rel error 1.00e-2 > rtol/);
-    expect(w[1]).toMatch(/test_data_set_1 .* FAIL {2}output 's': int64 output differs \(exact compare\): element 3 is 5, reference 6/);
+    expect(w[1]).toMatch(/test_data_set_1 .* 1 integer element\(s\) differ {2}FAIL {2}output 's': int64 output differs \(exact compare\): 1 of 4 elements differ; element 3 is 5, reference 6/);
   });
 
-  it('--json prints one array of {dir, dataset, status, maxAbsError, maxRelError, message}', async () => {
+  it('--json prints one array of {dir, dataset, status, maxAbsError, maxRelError, message, differing}', async () => {
     const { code, lines } = await run([wrong], { json: true });
     expect(code).toBe(1);
     expect(lines).toHaveLength(1);
     const rows = JSON.parse(lines[0]) as OnnxTestRow[];
     expect(rows.map((r) => [r.dataset, r.status])).toEqual([['test_data_set_0', 'fail'], ['test_data_set_1', 'fail']]);
-    expect(Object.keys(rows[0])).toEqual(['dir', 'dataset', 'status', 'maxAbsError', 'maxRelError', 'message']);
+    expect(Object.keys(rows[0])).toEqual(['dir', 'dataset', 'status', 'maxAbsError', 'maxRelError', 'message', 'differing']);
     expect(rows[0].maxRelError).toBeCloseTo(0.01, 4);
   });
 

@@ -204,7 +204,7 @@ describe('the verbs end to end (stand-in engine and session)', () => {
     const { code, out } = await captured(() => main(['run', '--help']));
     expect(code).toBe(0);
     expect(out).toMatch(/^Usage: winoconv run MODEL.onnx \[--input NAME=FILE .../);
-    expect((await captured(() => main(['onnx-test', '--help']))).out).toMatch(/^Usage: winoconv onnx-test DIR\.\.\. \[--browser\] \[--rtol R\] \[--atol A\] \[--json\]/);
+    expect((await captured(() => main(['onnx-test', '--help']))).out).toMatch(/^Usage: winoconv onnx-test DIR\.\.\. \[--browser\] \[--rtol R\] \[--atol A\] \[--int-tol N\] \[--json\]/);
   });
 
   it('onnx-test: the verb over a directory, --json', async () => {
@@ -216,7 +216,7 @@ describe('the verbs end to end (stand-in engine and session)', () => {
     writeFileSync(path.join(dir, 'test_data_set_0', 'output_0.pb'), encodeTensorProto((await runOrt(model(), { x })).outputs[0]));
     const { code, out } = await captured(() => onnxTestVerb.run({ json: true }, [path.join(tmp, 'suite')]));
     expect(code).toBe(0);
-    expect(JSON.parse(out)).toEqual([{ dir, dataset: 'test_data_set_0', status: 'pass', maxAbsError: 0, maxRelError: 0, message: '' }]);
+    expect(JSON.parse(out)).toEqual([{ dir, dataset: 'test_data_set_0', status: 'pass', maxAbsError: 0, maxRelError: 0, message: '', differing: 0 }]);
     await expect(onnxTestVerb.run({}, [])).rejects.toThrow(/give at least one test-data directory/);
   });
 });

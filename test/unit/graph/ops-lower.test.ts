@@ -42,8 +42,8 @@ function layoutsOf(g: ReturnType<typeof oneNode>): Record<string, Layout>[] {
 }
 
 describe('lowerOp', () => {
-  it('lowers every op shape inference supports, except those the session handles (Conv) or folds (Constant, Shape)', () => {
-    expect(SUPPORTED_OPS.filter((o) => !LOWERED_OPS.includes(o))).toEqual(['Constant', 'Conv', 'Shape']);
+  it('lowers every op shape inference supports, except those the session handles (Conv, QLinearConv, ConvInteger: engine plans) or folds (Constant, Shape)', () => {
+    expect(SUPPORTED_OPS.filter((o) => !LOWERED_OPS.includes(o))).toEqual(['Constant', 'Conv', 'ConvInteger', 'QLinearConv', 'Shape']);
   });
 
   it.each(OP_CASES.map((c) => [c.name, c] as const))('%s: dispatches honour their kernels and the limits', (_, c) => {

@@ -29,17 +29,20 @@ describe('scanNodeTests', () => {
     nodeTest('test_relu_named_but_erf', 'Erf', 'float32');
     nodeTest('test_abs_is_really_sigmoid', 'Sigmoid', 'float32');
     nodeTest('test_identity_int64', 'Identity', 'int64');
+    nodeTest('test_identity_uint8', 'Identity', 'uint8');
     mkdirSync(path.join(root, 'test_no_data'));
     writeFileSync(path.join(root, 'not_a_test.txt'), '');
     const all = scanNodeTests(root);
     const pick = (n: string) => all.find((t) => t.name === n)!;
-    expect(all.map((t) => t.name)).toEqual(['test_abs_is_really_sigmoid', 'test_identity_int64', 'test_relu', 'test_relu_named_but_erf']);
+    expect(all.map((t) => t.name)).toEqual(['test_abs_is_really_sigmoid', 'test_identity_int64', 'test_identity_uint8', 'test_relu', 'test_relu_named_but_erf']);
     expect(pick('test_relu')).toMatchObject({ ops: ['Relu'], dtypes: ['float32'], inOpSet: true, note: '' });
     expect(pick('test_relu_named_but_erf')).toMatchObject({ ops: ['Erf'], inOpSet: false });
     expect(pick('test_abs_is_really_sigmoid').inOpSet).toBe(true);
     expect(pick('test_identity_int64')).toMatchObject({ inOpSet: true, dtypes: ['int64'] });
-    expect(pick('test_identity_int64').note).toMatch(/^uses int64: the runtime holds values as float32/);
-    expect(RUNTIME_OPS).toHaveLength(44);
+    expect(pick('test_identity_int64').note).toMatch(/^uses int64: the runtime holds values as float32, int8, uint8 or int32/);
+    expect(pick('test_identity_uint8')).toMatchObject({ inOpSet: true, dtypes: ['uint8'], note: '' });
+    expect(RUNTIME_OPS).toHaveLength(51);
+    expect(RUNTIME_OPS).toEqual(expect.arrayContaining(['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearConv', 'ConvInteger', 'QLinearMatMul', 'MatMulInteger']));
   });
 });
 
