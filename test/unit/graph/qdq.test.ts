@@ -274,6 +274,22 @@ describe('QDQ pass: MatMul, Add, Mul, Sigmoid, GlobalAveragePool, Concat', () =>
       expect(report.fused[0].as).toBe(`${MS_DOMAIN}.${as}`);
     }
   });
+  it('Mul of one DQ with itself, and Add → Relu → Q (zero point 0) fuse; the Relu goes', () => {
+    const b = new Builder();
+    const d = b.dq(b.input('a', 'uint8', [6]), 'uint8', 0.1, 128);
+    b.output(b.q(b.node('Mul', [d, d], 'sq', {}, 'mul'), 'uint8', 0.2, 0, 'y'), 'uint8');
+    const n = only(fuse(b.graph()).graph, 'QLinearMul');
+    expect(n.inputs).toEqual(['a', 'a_scale', 'a_zero_point', 'a', 'a_scale', 'a_zero_point', 'y_scale', 'y_zero_point']);
+    const add = opGraph('Add', 'uint8', [[4], [4]]);
+    const addNode = add.nodes.find((x) => x.name === 'op')!;
+    add.node('Relu', ['op_out'], 'relu_out', {}, 'relu');
+    add.nodes.find((x) => x.opType === 'QuantizeLinear')!.inputs[0] = 'relu_out';
+    add.inits = add.inits.map((t) => (t.name === 'y_zero_point' ? tensor('y_zero_point', 'uint8', [], [0]) : t));
+    add.nodes.splice(add.nodes.indexOf(addNode) + 1, 0, add.nodes.pop()!);
+    const r = fuse(add.graph());
+    expect(ops(r.graph)).toEqual([`${MS_DOMAIN}.QLinearAdd`]);
+    expect(r.report.fused[0].removed).toContain('relu');
+  });
   it('Add with mixed 8-bit types is left', () => {
     const b = new Builder();
     const a = b.dq(b.input('a', 'uint8', [4]), 'uint8', 0.1, 128);
