@@ -21,10 +21,11 @@
  * is left. A DQ read by several nodes is used by each group (ORT duplicates it first, EnsureUniqueDQForNodeUnit);
  * it stays while anything still reads it.
  * Stricter than ORT (left as they are, with the reason): scales or zero points that are not constants, scales that are
- * not float32, per-axis activation or output parameters, weights that are not constants, a Conv bias whose scale is
- * not x_scale·w_scale (ORT would add the int32 bias unscaled) or whose zero point is not 0, per-channel weight zero
- * points that differ (ORT's QLinearConv refuses them at run time), Resize modes other than nearest, Gemm (ORT: QGemm),
- * and ops with no QOperator form in winoconv. What is left runs as QuantizeLinear/DequantizeLinear + the float op.
+ * not positive finite float32 values, per-axis activation or output parameters, weights that are not constants, a Conv
+ * bias whose scale is not x_scale·w_scale (ORT would add the int32 bias unscaled) or whose zero point is not 0,
+ * per-channel weight zero points that differ (ORT's QLinearConv refuses them at run time), Resize modes other than
+ * nearest, Gemm (ORT: QGemm), and ops with no QOperator form in winoconv. What is left runs as
+ * QuantizeLinear/DequantizeLinear + the float op.
  */
 import { type DType, type Graph, type Node, type Tensor, toNumbers } from './ir.ts';
 
@@ -170,7 +171,7 @@ class Pass {
     if (!scale) return refuse(`${role}: the scale '${scaleName}' of ${n.opType} '${n.name}' is not a constant`);
     if (scale.dtype !== 'float32') refuse(`${role}: the scale '${scaleName}' of '${n.name}' is ${scale.dtype}, not float32`);
     const scales = toNumbers(scale);
-    if (scales.some((s) => !Number.isFinite(s))) refuse(`${role}: the scale '${scaleName}' of '${n.name}' is not finite`);
+    if (scales.some((s) => !Number.isFinite(s) || s <= 0)) refuse(`${role}: the scale '${scaleName}' of '${n.name}' (${scales.slice(0, 4).join(', ')}) is not positive and finite`);
     let dtype: DType | undefined;
     let zeroPoints: number[];
     if (zpName === '') {
@@ -186,6 +187,7 @@ class Pass {
         refuse(`${role}: the zero point '${zpName}' of '${n.name}' has dims [${zp.dims}], its scale [${scale.dims}]`);
       }
     }
+    if (dtype === undefined) return refuse(`${role}: the type of '${x}' is unknown and '${n.name}' has no zero point`);
     const dataType = this.dtypeOf(data);
     if (dataType !== undefined && dataType !== dtype) refuse(`${role}: '${data}' is ${dataType}, the zero point of '${n.name}' ${dtype}`);
     let axis: number | undefined;
@@ -199,7 +201,7 @@ class Pass {
         refuse(`${role}: '${n.name}' has ${scales.length} scales along axis ${a} of [${dataDims}]`);
       }
     }
-    return { node: n, data, dtype: dtype!, scale: scaleName, zeroPoint: zpName, scales, zeroPoints, axis };
+    return { node: n, data, dtype, scale: scaleName, zeroPoint: zpName, scales, zeroPoints, axis };
   }
 
   /** A zero-point input for a Q/DQ that omits it (ORT's SetOptionalZeroPoint): an initializer of 0 of the data type. */
@@ -420,7 +422,6 @@ class Pass {
     if (q.dtype !== tx || x.zeroPoints[0] !== q.zeroPoints[0] || x.scales[0] !== q.scales[0]) {
       refuse(`the DequantizeLinear (${tx}, scale ${x.scales[0]}, zero point ${x.zeroPoints[0]}) and QuantizeLinear (${q.dtype}, scale ${q.scales[0]}, zero point ${q.zeroPoints[0]}) differ`);
     }
-    if (t.opType === 'MaxPool' && !(q.scales[0] > 0)) refuse(`scale ${q.scales[0]} is not positive (the order of values would change)`);
     const removed = [q.node.name];
     this.g.values.delete(t.outputs[0]);
     t.inputs = [x.data, ...t.inputs.slice(1)];

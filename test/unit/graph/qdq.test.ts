@@ -360,7 +360,7 @@ describe('QDQ pass: dropped Q/DQ pairs (the op on the 8-bit tensor)', () => {
     expect(leftReason(fuse(dropGraph('Reshape', reshape, {}, 'uint8', 0.05, 8).graph()).report, 'op')).toMatch(/differ/);
     const neg = dropGraph('MaxPool', () => [], { kernel_shape: attr.ints([2, 2]) });
     neg.inits = neg.inits.map((t) => (t.name.endsWith('_scale') ? tensor(t.name, 'float32', [], [-0.05]) : t));
-    expect(leftReason(fuse(neg.graph()).report, 'op')).toMatch(/not positive/);
+    expect(leftReason(fuse(neg.graph()).report, 'op')).toMatch(/scale '.*' of '.*' \(-0.05\d*\) is not positive/);
     expect(leftReason(fuse(dropGraph('MaxPool', () => [], { kernel_shape: attr.ints([2, 2]) }, 'uint8', 0.05, 7, 11).graph()).report, 'op')).toMatch(/opset 12/);
     const lin = dropGraph('Resize', CASES[6][1], { mode: attr.string('linear') });
     expect(leftReason(fuse(lin.graph()).report, 'op')).toMatch(/Resize mode 'linear'/);
