@@ -207,6 +207,11 @@ describe('QDQ pass: Conv', () => {
     expect(ops(mixed.graph)).toEqual(['DequantizeLinear', 'QLinearConv', 'QLinearConv', 'Exp']);
     expect(leftReason(mixed.report, 'e')).toMatch(/Exp has no QOperator form/);
     expect(leftReason(mixed.report, 'x_DequantizeLinear')).toMatch(/runs as DequantizeLinear \(read by Exp 'e'\)/);
+    const asOutput = convGraph({ x: 'uint8', w: 'int8' });
+    asOutput.output('x_DequantizeLinear_Output', 'float32');
+    const kept = fuse(asOutput.graph());
+    expect(ops(kept.graph)).toEqual(['DequantizeLinear', 'QLinearConv']);
+    expect(leftReason(kept.report, 'x_DequantizeLinear')).toMatch(/read by the graph output/);
   });
   it('refuses: Conv output also read by another node, or a graph output; scale not a constant; per-axis X', () => {
     const extra = convGraph({ x: 'uint8', w: 'int8' });
