@@ -1,10 +1,11 @@
 /**
- * Graph passes over the IR (after shape inference), CPU only: constant folding, Identity/Dropout removal, Pad → Conv
+ * Graph passes over the IR (after shape inference), CPU only: QDQ groups → QOperator nodes (qdq.ts, first), constant folding, Identity/Dropout removal, Pad → Conv
  * pads, ConvTranspose with kernel = stride → Conv 1×1 + DepthToSpace, BatchNormalization → Conv weights, Conv + activation (+ residual Add + activation) → FusedConv, dead nodes.
  * `runPasses` returns a new graph (the input graph is not modified; unchanged tensors are shared) and the counts.
  */
 import { OnnxLoadError } from './errors.ts';
 import { type Attribute, type Graph, type Node, type Tensor, toNumbers } from './ir.ts';
+import { type QdqReport, fuseQdq } from './qdq.ts';
 import { WINOCONV_DOMAIN } from './shape-inference.ts';
 
 export { WINOCONV_DOMAIN };
@@ -15,6 +16,8 @@ export type PassName = (typeof PASS_NAMES)[number];
 export interface PassOptions {
   /** Passes to skip (all run by default, always in PASS_NAMES order). */
   skip?: readonly PassName[];
+  /** Rewrite QDQ groups into QOperator nodes first (qdq.ts; default true; a graph without Q/DQ nodes is untouched). */
+  fuseQdq?: boolean;
 }
 
 export interface PassReport {
@@ -22,6 +25,8 @@ export interface PassReport {
   counts: Record<PassName, number>;
   nodesBefore: number;
   nodesAfter: number;
+  /** The QDQ pass: groups fused into QOperator nodes, and what was left and why (empty for float models). */
+  qdq: QdqReport;
 }
 
 /** Activations FusedConv carries, by ONNX op type. */
@@ -577,7 +582,8 @@ const PASSES: Record<PassName, (g: G) => number> = { foldConstants, dropIdentity
 
 /** Runs the passes in PASS_NAMES order on a copy of `graph` (shapes inferred). Idempotent; inputs/outputs unchanged. */
 export function runPasses(graph: Graph, opts: PassOptions = {}): { graph: Graph; report: PassReport } {
-  const g = cloneGraph(graph);
+  const { graph: q, report: qdq } = opts.fuseQdq === false ? { graph, report: { fused: [], left: [] } } : fuseQdq(graph);
+  const g = cloneGraph(q);
   const counts = Object.fromEntries(PASS_NAMES.map((p) => [p, 0])) as Record<PassName, number>;
   for (const p of PASS_NAMES) if (!opts.skip?.includes(p)) counts[p] = PASSES[p](g);
   const sig = (vs: Graph['inputs']) => JSON.stringify(vs.map((v) => [v.name, v.dtype, v.shape]));
@@ -589,5 +595,5 @@ export function runPasses(graph: Graph, opts: PassOptions = {}): { graph: Graph;
       throw new OnnxLoadError(`internal error: graph passes left output '${o.name}' without a producer`);
     }
   }
-  return { graph: g, report: { counts, nodesBefore: graph.nodes.length, nodesAfter: g.nodes.length } };
+  return { graph: g, report: { counts, nodesBefore: graph.nodes.length, nodesAfter: g.nodes.length, qdq } };
 }
