@@ -209,7 +209,8 @@ export interface DequantizeLinearConfig {
   rank: number;
   /** Type of x: a byte tensor or int32 (one i32 per element). */
   dtype: ByteDType | 'int32';
-  params: 'tensor' | 'axis';
+  /** 'buffer' (scale and zero point from arena values, e.g. DynamicQuantizeLinear's outputs) needs a byte dtype. */
+  params: QuantParamSource;
   input: OperandKind;
 }
 
@@ -226,9 +227,9 @@ export function generateDequantizeLinearKernel(c: DequantizeLinearConfig): Kerne
   const what = 'DequantizeLinear kernel';
   checkRank(c.rank, what);
   if (c.dtype !== 'int32') checkByteDType(c.dtype, what);
-  checkParamSource(c.params, what, ['tensor', 'axis']);
+  checkParamSource(c.params, what, c.dtype === 'int32' ? ['tensor', 'axis'] : ['tensor', 'axis', 'buffer']);
   const r = c.rank;
-  const ps = paramSource(c.params, 'i', 'int8');
+  const ps = paramSource(c.params, 'i', c.dtype === 'int32' ? 'int8' : c.dtype);
   const bytes = c.dtype !== 'int32';
   const part: WgslPart = {
     idPart: '',
@@ -237,7 +238,7 @@ export function generateDequantizeLinearKernel(c: DequantizeLinearConfig): Kerne
       ...LINEAR_UNIFORMS, ...fields('os', r, 'u32'), ...fields('ist', r, 'i32'), { name: 'ibase', type: 'i32' },
       ...fields('ost', r, 'i32'), { name: 'obase', type: 'i32' }, ...ps.uniforms,
     ],
-    code: [I32_TO_F32_CODE, bytes ? byteReader('read_src', 'src', c.dtype as ByteDType) : ''].filter(Boolean).join('\n\n'),
+    code: [I32_TO_F32_CODE, bytes ? byteReader('read_src', 'src', c.dtype as ByteDType) : '', ps.code].filter(Boolean).join('\n\n'),
   };
   const at = offsetExpr('c', 'ist', r, 'params.ibase');
   const body = [
@@ -248,7 +249,7 @@ export function generateDequantizeLinearKernel(c: DequantizeLinearConfig): Kerne
   ].filter(Boolean).join('\n');
   return composeKernel({
     id: dequantizeLinearKernelId(c),
-    header: `DequantizeLinear: ${c.dtype} x (rank ${r}, strided) → float32 (strided); ${c.params === 'tensor' ? 'per-tensor scale/zero point (uniforms)' : 'per-axis scale/zero point (qparams[2c], qparams[2c+1], c = (i / astride) % adim)'}.
+    header: `DequantizeLinear: ${c.dtype} x (rank ${r}, strided) → float32 (strided); ${c.params === 'tensor' ? 'per-tensor scale/zero point (uniforms)' : c.params === 'axis' ? 'per-axis scale/zero point (qparams[2c], qparams[2c+1], c = (i / astride) % adim)' : 'scale and zero point read from arena values (qscale, qzp)'}.
 y = f32(x − zp) · scale (conversion rounded to nearest even, product correctly rounded).
 One invocation per element: i = gid.x + gid.y · pitch (row-major) → coordinates c; x read at ibase + Σ c_d · ist_d,
 y written at obase + Σ c_d · ost_d. No workgroup memory, no barriers. Dispatch: linearWork(count, ${OP_WORKGROUP}).`,
@@ -267,6 +268,9 @@ export interface DequantizeLinearCall {
   scale?: number;
   zeroPoint?: number;
   axis?: number;
+  /** 'buffer': element offsets of the scale in qscale and of the zero point in qzp. */
+  scaleBase?: number;
+  zpOffset?: number;
 }
 
 export function dequantizeLinearDispatch(c: DequantizeLinearConfig, call: DequantizeLinearCall, maxPerDim: number): { uniforms: Record<string, number>; workgroups: [number, number, number] } {

@@ -358,6 +358,22 @@ export const quantOpsCases: GpuCase[] = [
   { name: 'quant-ops DequantizeLinear uint8 per axis', run: (t) => runDequantize(t, { name: 'uint8 axis 1', dtype: 'uint8', shape: [3, 7, 2], axis: 1, scale: [0.1, 0.2, 0.3, 0.5, 1e-3, 7, 0.0123], zp: [0, 255, 128, 3, 9, 100, 17] }, 9321) },
   { name: 'quant-ops DequantizeLinear int32 (large values round to f32)', run: (t) => runDequantize(t, { name: 'int32', dtype: 'int32', shape: [41], scale: [0.001], zp: [0] }, 9322) },
   { name: 'quant-ops DequantizeLinear int8 scalar', run: (t) => runDequantize(t, { name: 'scalar', dtype: 'int8', shape: [], scale: [3.5], zp: [-128] }, 9323) },
+  { name: 'quant-ops DequantizeLinear uint8, scale and zero point from arena values', run: async (t) => {
+    const shape = [3, 5, 7];
+    const x = Array.from({ length: size(shape) }, (_, i) => (i * 37) % 256);
+    const cfg = { rank: 3, dtype: 'uint8', params: 'buffer', input: 'value' } as const;
+    const kernel = generateDequantizeLinearKernel(cfg);
+    const d = dequantizeLinearDispatch(cfg, { shape, inStrides: contiguous(shape), outStrides: contiguous(shape), scaleBase: 1, zpOffset: 6 }, MAX_DIM);
+    const zp = new Uint32Array(3).fill(SENTINEL_WORD);
+    zp[1] = (SENTINEL_WORD & 0xff00ffff) | (201 << 16);
+    const out = t.upload(new Float32Array(size(shape)).fill(F32_SENTINEL));
+    await runKernel(t, { kernel, buffers: { src: t.upload(byteStorage(x, shape, contiguous(shape), 0)), qscale: t.upload(Float32Array.from([F32_SENTINEL, 0.0371, F32_SENTINEL])), qzp: t.upload(zp), out }, uniforms: d.uniforms, dispatch: d.workgroups });
+    const got = await t.readF32(out, size(shape));
+    const want = dequantizeLinearRef(x, shape, { scale: [0.0371], zeroPoint: [201] });
+    const bad = Array.from(want).flatMap((w, i) => (Object.is(got[i], w) ? [] : [`[${i}] got ${got[i]}, expected ${w}`]));
+    if (bad.length) throw new Error(`DequantizeLinear buffer params (${kernel.id}): ${bad.length} differ:\n${bad.slice(0, 8).join('\n')}`);
+    t.log(`${kernel.id}: ${want.length} elements exact`);
+  } },
   { name: 'quant-ops DynamicQuantizeLinear ONNX examples', run: async (t) => {
     await runDynamic(t, 'mixed', [6], Float32Array.from([0, 2, -3, -2.5, 1.34, 0.5]));
     await runDynamic(t, 'max adjusted', [6], Float32Array.from([-1.0, -2.1, -1.3, -2.5, -3.34, -4.0]));

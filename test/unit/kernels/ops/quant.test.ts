@@ -28,6 +28,7 @@ function all(): KernelSource[] {
       for (const params of ['tensor', 'axis'] as const) out.push(generateDequantizeLinearKernel({ rank, dtype, params, input: 'value' }));
     }
     out.push(generateDequantizeLinearKernel({ rank, dtype: 'int8', params: 'axis', input: 'constant' }));
+    for (const dtype of DT) out.push(generateDequantizeLinearKernel({ rank, dtype, params: 'buffer', input: 'value' }));
     const d = generateDynamicQuantizeKernels({ rank, input: 'value' });
     out.push(d.reduce);
     expect(d.quantize).toEqual(generateQuantizeLinearKernel({ rank, dtype: 'uint8', params: 'buffer', input: 'value' }));
@@ -55,6 +56,12 @@ describe('8-bit op kernels (src/kernels/ops/quant.ts)', () => {
       expect(k.code.startsWith(`// ${k.id}\n`), k.id).toBe(true);
     }
   });
+  it('every helper function a kernel calls is defined in it (wgsl_reflect does not resolve calls)', () => {
+    for (const k of kernels) {
+      const called = new Set([...k.code.matchAll(/\b(read_\w+|div_rne|rne_shift|i32_to_f32_rne|no_contract|quantize_f32|byte_at)\(/g)].map((m) => m[1]));
+      for (const f of called) expect(k.code, `${k.id} calls ${f}`).toContain(`fn ${f}(`);
+    }
+  });
   it('IDs are unique per config and stable', () => {
     const ids = kernels.map((k) => k.id);
     expect(new Set(ids).size).toBe(ids.length);
@@ -72,7 +79,7 @@ describe('8-bit op kernels (src/kernels/ops/quant.ts)', () => {
   it('refuses bad configs, naming the parameter', () => {
     expect(() => generateQuantizeLinearKernel({ rank: 7, dtype: 'int8', params: 'tensor', input: 'value' })).toThrow(/rank 7/);
     expect(() => generateQuantizeLinearKernel({ rank: 2, dtype: 'int16' as ByteDType, params: 'tensor', input: 'value' })).toThrow(/dtype 'int16'/);
-    expect(() => generateDequantizeLinearKernel({ rank: 2, dtype: 'int8', params: 'buffer' as 'tensor', input: 'value' })).toThrow(/params 'buffer'/);
+    expect(() => generateDequantizeLinearKernel({ rank: 2, dtype: 'int32', params: 'buffer', input: 'value' })).toThrow(/params 'buffer'/);
     expect(() => generateQLinearBinaryKernel({ op: 'sub' as 'add', rank: 2, dtype: 'int8', inputs: ['value', 'value'] })).toThrow(/op 'sub'/);
     expect(() => generateQLinearBinaryKernel({ op: 'add', rank: 2, dtype: 'int8', inputs: ['value', 'constant'], sameInput: true })).toThrow(/sameInput/);
     expect(() => generateByteConcatKernel({ rank: 2, axis: 2, inputs: ['value'] })).toThrow(/axis 2/);
