@@ -124,7 +124,8 @@ export const quantizeVerb: Verb = {
     }
     const { spec, report } = quantizeGraph(graph, ranges, { perChannel: Boolean(values['per-channel']), activationType });
     const { writeOnnx } = await import('../graph/onnx-writer.ts');
-    const outBytes = writeOnnx(spec);
+    // The inputs and outputs as the file declares them (inference bound the symbolic dims to the calibration shape).
+    const outBytes = writeOnnx({ ...spec, inputs: declared.inputs, outputs: declared.outputs });
     await writeFile(out, outBytes);
     const ops = Object.entries(report.quantizedNodes).map(([k, v]) => `${k} ${v}`).join(', ');
     console.log(`quantized: ${ops || 'no nodes'}; removed ${report.removedActivations.length} Relu/Clip; ${report.activations} activation Q/DQ pairs (${activationType}), ${report.weights} weights (int8, ${values['per-channel'] ? 'per channel' : 'per tensor'}), ${report.biases} biases (int32)`);
