@@ -17,8 +17,9 @@ export const quantizeVerb: Verb = {
     'stderr) and --method minmax (default) | percentile (--percentile P, default 99.999) | entropy turns the values into ' +
     'ranges (--bins N: histogram bins, default 2048 for percentile and 128 for entropy, ORT\'s defaults; entropy with 128 ' +
     'bins keeps the whole symmetric range, give e.g. --bins 2048 for a real search). Activations int8 asymmetric (--activation-type uint8 for uint8), weights int8 symmetric per tensor or ' +
-    '--per-channel (axis 0; opset raised to 13), biases int32. --out OUT.onnx (required). --tapwise (tap-wise Winograd ' +
-    'scales in metadata_props) is not available yet and is refused.',
+    '--per-channel (axis 0; opset raised to 13), biases int32. --out OUT.onnx (required). --tapwise also calibrates per-tap ' +
+    'Winograd-domain scales (F(2x2,3x3), F(4x4,3x3), F(2x1,3x3), F(4x1,3x3)) for every 3×3 stride-1 Conv from its real ' +
+    'quantized inputs (a second pass) into metadata_props \'winoconv.tapScales\'.',
   usage:
     'winoconv quantize MODEL.onnx --calibrate PATH... --out OUT.onnx [--per-channel] [--method minmax|percentile|entropy] ' +
     '[--percentile P] [--bins N] [--activation-type int8|uint8] [--tapwise] [--size HxW] [--layout nchw|nhwc] [--scale S] [--mean M] [--std S] [--bgr]',
@@ -56,9 +57,6 @@ export const quantizeVerb: Verb = {
       if (method === 'minmax') throw new Error(`--bins ${String(values.bins)}: only with --method percentile or entropy`);
       bins = Number(values.bins);
       if (!Number.isSafeInteger(bins) || bins < 128 || bins > 65536) throw new Error(`--bins ${String(values.bins)}: an integer in [128, 65536]`);
-    }
-    if (values.tapwise) {
-      throw new Error('--tapwise: tap-wise Winograd calibration into metadata_props (winoconv.tapScales) is not implemented yet; quantize without it');
     }
     const paths = (values.calibrate as string[] | undefined) ?? [];
     if (paths.length === 0) throw new Error('--calibrate PATH is required (calibration images, .pb or .npy tensors, or folders of them)');
@@ -116,21 +114,32 @@ export const quantizeVerb: Verb = {
     const { createNodeEngine } = await import('../node/engine.ts');
     const { calibrateRanges } = await import('../graph/calibrate.ts');
     const engine = await createNodeEngine();
-    let ranges;
+    const progress = (l: string) => console.error(l);
+    const metadata: Record<string, string> = {};
+    let q;
+    let tapNote = '';
     try {
-      ranges = await calibrateRanges(engine, graph, names, data, { method: method as 'minmax', percentile, bins, progress: (l) => console.error(l) });
+      const ranges = await calibrateRanges(engine, graph, names, data, { method: method as 'minmax', percentile, bins, progress });
+      q = quantizeGraph(graph, ranges, { perChannel: Boolean(values['per-channel']), activationType });
+      if (values.tapwise) {
+        const { calibrateTapwise, TAP_SCALES_KEY } = await import('../node/tapwise-calibrate.ts');
+        const { doc, skipped } = await calibrateTapwise(engine, graph, q.spec, data, progress);
+        metadata[TAP_SCALES_KEY] = JSON.stringify(doc);
+        tapNote = `tap scales for ${Object.keys(doc.nodes).length} 3×3 stride-1 Conv(s) in metadata_props['${TAP_SCALES_KEY}']` + (skipped.length ? `; not: ${skipped.join('; ')}` : '');
+      }
     } finally {
       engine.destroy();
     }
-    const { spec, report } = quantizeGraph(graph, ranges, { perChannel: Boolean(values['per-channel']), activationType });
+    const { spec, report } = q;
     const { writeOnnx } = await import('../graph/onnx-writer.ts');
     // The inputs and outputs as the file declares them (inference bound the symbolic dims to the calibration shape).
-    const outBytes = writeOnnx({ ...spec, inputs: declared.inputs, outputs: declared.outputs });
+    const outBytes = writeOnnx({ ...spec, inputs: declared.inputs, outputs: declared.outputs, metadata });
     await writeFile(out, outBytes);
     const ops = Object.entries(report.quantizedNodes).map(([k, v]) => `${k} ${v}`).join(', ');
     console.log(`quantized: ${ops || 'no nodes'}; removed ${report.removedActivations.length} Relu/Clip; ${report.activations} activation Q/DQ pairs (${activationType}), ${report.weights} weights (int8, ${values['per-channel'] ? 'per channel' : 'per tensor'}), ${report.biases} biases (int32)`);
     if (report.constantsToInitializers) console.log(`${report.constantsToInitializers} Constant nodes became initializers`);
     if (report.opsetBumpedFrom !== undefined) console.log(`opset raised from ${report.opsetBumpedFrom} to ${report.opset}`);
+    if (tapNote) console.log(tapNote);
     for (const w of report.warnings) console.log(`warning: ${w}`);
     console.log(`wrote ${out} (${(outBytes.length / 2 ** 20).toFixed(2)} MiB; ${modelPath} ${(bytes.length / 2 ** 20).toFixed(2)} MiB)`);
     return 0;

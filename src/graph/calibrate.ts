@@ -275,13 +275,15 @@ export interface CalibrateOptions extends CollectorOptions {
 }
 
 /**
- * Runs `graph` on each calibration input through a session on `engine` and collects the ranges of `names`
- * (graph inputs among them are read from the calibration inputs themselves). Inputs of different shapes get
- * a session each.
+ * Runs `graph` on each calibration input through a session on `engine` and hands every tensor of `names` to
+ * `visit` (graph inputs among them are read from the calibration inputs themselves). Inputs of different shapes get a
+ * session each. Progress: one line per input with its time, then the total.
  */
-export async function calibrateRanges(engine: Engine, graph: Graph, names: readonly string[], data: readonly CalibrationInput[], options: CalibrateOptions = {}): Promise<Map<string, TensorRange>> {
-  if (data.length === 0) throw new OnnxLoadError('calibration: no calibration inputs');
-  const collector = createCollector(options.method ?? 'minmax', options);
+export async function forEachCalibrationRun(
+  engine: Engine, graph: Graph, names: readonly string[], data: readonly CalibrationInput[],
+  visit: (name: string, values: Float32Array, input: number) => void, progress?: (line: string) => void, what = 'calibration',
+): Promise<void> {
+  if (data.length === 0) throw new OnnxLoadError(`${what}: no calibration inputs`);
   const model = calibrationModel(graph, names);
   const inputNames = new Set(graph.inputs.map((i) => i.name));
   const t0 = performance.now();
@@ -299,15 +301,21 @@ export async function calibrateRanges(engine: Engine, graph: Graph, names: reado
       const outs = await session.run(Object.fromEntries(Object.entries(item.inputs).map(([n, v]) => [n, v.data])));
       for (const n of names) {
         const v = inputNames.has(n) ? item.inputs[n]?.data : outs[n];
-        if (!v) throw new OnnxLoadError(`calibration: no values for tensor '${n}' (input ${item.label})`);
-        collector.add(n, v);
+        if (!v) throw new OnnxLoadError(`${what}: no values for tensor '${n}' (input ${item.label})`);
+        visit(n, v, k);
       }
-      options.progress?.(`calibration ${k + 1}/${data.length} ${item.label}: ${(performance.now() - t).toFixed(0)} ms`);
+      progress?.(`${what} ${k + 1}/${data.length} ${item.label}: ${(performance.now() - t).toFixed(0)} ms`);
     }
   } finally {
     session?.destroy();
   }
-  const ranges = collector.ranges();
-  options.progress?.(`calibration: ${data.length} input(s), ${names.length} tensor(s), ${options.method ?? 'minmax'}, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  return ranges;
+  progress?.(`${what}: ${data.length} input(s), ${names.length} tensor(s), ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+/** The ranges of `names` over the calibration inputs by `options.method` (default minmax). */
+export async function calibrateRanges(engine: Engine, graph: Graph, names: readonly string[], data: readonly CalibrationInput[], options: CalibrateOptions = {}): Promise<Map<string, TensorRange>> {
+  const method = options.method ?? 'minmax';
+  const collector = createCollector(method, options);
+  await forEachCalibrationRun(engine, graph, names, data, (n, v) => collector.add(n, v), options.progress && ((l) => options.progress!(l.replace(/^(calibration: .*tensor\(s\)), /, `$1, ${method}, `))));
+  return collector.ranges();
 }

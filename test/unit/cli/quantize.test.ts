@@ -12,7 +12,11 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { quantizeVerb } from '../../../src/cli/quantize.ts';
 import type { Tensor } from '../../../src/graph/ir.ts';
 import { decodeOnnx } from '../../../src/graph/onnx-import.ts';
-import { attr, writeOnnx } from '../../../src/graph/onnx-writer.ts';
+import { attr, graphToSpec, readMetadataProps, writeOnnx } from '../../../src/graph/onnx-writer.ts';
+import { quantizeNhwc, tapwiseLayers } from '../../../src/node/tapwise-calibrate.ts';
+import { calibrateTapScales, tapScalesFromJSON, tapScalesToJSON } from '../../../src/quant/tapwise.ts';
+import type { Winograd2D } from '../../../src/winograd/types.ts';
+import { winogradFromName } from '../../../src/winograd/winograd-2d.ts';
 import type { Session } from '../../../src/graph/runtime-types.ts';
 import { runOrt } from '../../../src/node/ort-runner.ts';
 import { encodeNpy, readTensorFile } from '../../../src/node/tensor-files.ts';
@@ -133,6 +137,44 @@ describe('winoconv quantize (stand-in session)', () => {
     expect(g.initializers.get('x_zero_point')!.dtype).toBe('uint8');
   });
 
+  it('--tapwise: per-tap scales for both 3×3 convs and 4 algorithms in metadata_props, equal to calibrateTapScales on ORT\'s activations', async () => {
+    const out = path.join(tmp, 'qt.onnx');
+    const files = [0, 1].map((k) => {
+      const rng = mulberry32(50 + k);
+      const f = path.join(tmp, `tw${k}.npy`);
+      writeFileSync(f, encodeNpy({ name: 'x', dtype: 'float32', dims: [1, 3, 10, 9], data: Float32Array.from({ length: 270 }, () => rng() * 2 - 1) }));
+      return f;
+    });
+    const r = await captured(() => quantizeVerb.run({ calibrate: files, out, tapwise: true }, [m]));
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/tap-wise pass: 2 input\(s\), 2 tensor\(s\)/);
+    expect(r.out).toMatch(/tap scales for 2 3×3 stride-1 Conv\(s\) in metadata_props\['winoconv\.tapScales'\]/);
+    const bytes = new Uint8Array(readFileSync(out));
+    const doc = JSON.parse(readMetadataProps(bytes)['winoconv.tapScales']);
+    expect(doc.format).toBe('winoconv-model-tap-scales');
+    expect(Object.keys(doc.nodes)).toEqual(['conv1', 'conv2']);
+    expect(Object.keys(doc.nodes.conv2)).toEqual(['F(2x2,3x3)', 'F(4x4,3x3)', 'F(2x1,3x3)', 'F(4x1,3x3)']);
+    for (const n of ['conv1', 'conv2']) for (const j of Object.values(doc.nodes[n])) tapScalesFromJSON(j);
+    // conv2 reads the ReLU'd tensor (int8 zp −128): F(2×2,3×3)'s tap (1,1) is unsigned; conv1's input is signed
+    expect(doc.nodes.conv2['F(2x2,3x3)'].inputDtype[5]).toBe('uint8');
+    expect(doc.nodes.conv1['F(2x2,3x3)'].inputDtype.every((d: string) => d === 'int8')).toBe(true);
+    // the same calibration from ORT's float activations, quantized with the model's own Q parameters
+    const g = decodeOnnx(bytes);
+    const { layers } = tapwiseLayers(graphToSpec(g));
+    const l2 = layers.find((l) => l.node === 'conv2')!;
+    expect(l2.input).toBe('r1');
+    const probe = writeOnnx({ ...graphToSpec(decodeOnnx(model())), outputs: [{ name: 'r1', dtype: 'float32', shape: undefined }] });
+    const samples = [];
+    for (const f of files) {
+      const x = await readTensorFile(f);
+      const r1 = (await runOrt(probe, { x: { ...x, name: 'x' } })).outputs[0];
+      samples.push(quantizeNhwc(r1.data as Float32Array, r1.dims, l2.xScale, l2.xZeroPoint, l2.inputDtype));
+    }
+    const algo = winogradFromName('F(4x4,3x3)') as Winograd2D;
+    const want = tapScalesToJSON(calibrateTapScales(algo, samples, l2.weights, { inputDtype: l2.inputDtype, xZeroPoint: l2.xZeroPoint, pads: l2.pads }));
+    expect(doc.nodes.conv2['F(4x4,3x3)']).toEqual(want);
+  });
+
   it('names each bad flag and input', async () => {
     const out = path.join(tmp, 'bad.onnx');
     const cal = [path.join(imgDir, 'cal0.png')];
@@ -144,7 +186,6 @@ describe('winoconv quantize (stand-in session)', () => {
     await expect(quantizeVerb.run({ calibrate: cal, out, method: 'percentile', percentile: '101' }, [m])).rejects.toThrow(/--percentile 101: a number in \(0, 100\]/);
     await expect(quantizeVerb.run({ calibrate: cal, out, method: 'entropy', bins: '12' }, [m])).rejects.toThrow(/--bins 12: an integer in \[128, 65536\]/);
     await expect(quantizeVerb.run({ calibrate: cal, out, 'activation-type': 'int4' }, [m])).rejects.toThrow(/--activation-type int4: int8 or uint8/);
-    await expect(quantizeVerb.run({ calibrate: cal, out, tapwise: true }, [m])).rejects.toThrow(/--tapwise: .*not implemented yet/);
     await expect(quantizeVerb.run({ calibrate: [path.join(tmp, 'nope')], out }, [m])).rejects.toThrow(/--calibrate .*nope: no such file or folder/);
     await expect(quantizeVerb.run({ calibrate: [m], out }, [m])).rejects.toThrow(/--calibrate .*m\.onnx: expected a \.png, \.jpg, \.jpeg, \.pb or \.npy file/);
     const npy = path.join(tmp, 'rank3.npy');
