@@ -119,7 +119,7 @@ export interface QuantizedWeight {
  * Quantizes float values: symmetric int8 by default (weights), per tensor (axis undefined) or per slice along `axis`.
  * q = clamp(round_half_even(x / scale) + zp, qmin, qmax), the division in float64.
  */
-export function quantizeWeights(w: Tensor, axis: number | undefined, type: ActivationType = 'int8', symmetric = true): QuantizedWeight {
+export function quantizeWeights(w: Tensor, axis: number | undefined, type: ActivationType = 'int8', symmetric = true, scales?: Float32Array): QuantizedWeight {
   const x = toNumbers(w);
   const [qmin, qmax] = qRange(type, symmetric);
   const channels = axis === undefined ? 1 : w.dims[axis];
@@ -133,12 +133,17 @@ export function quantizeWeights(w: Tensor, axis: number | undefined, type: Activ
     if (x[i] < lo[c]) lo[c] = x[i];
     if (x[i] > hi[c]) hi[c] = x[i];
   }
-  const scales = new Float32Array(channels);
   const zeroPoints: number[] = [];
-  for (let c = 0; c < channels; c++) {
-    const [s, z] = lo[c] === Infinity ? [1, 0] : computeScaleZp(lo[c], hi[c], qmin, qmax, symmetric);
-    scales[c] = s;
-    zeroPoints.push(z);
+  if (scales) {
+    if (scales.length !== channels || !symmetric) throw new OnnxLoadError(`quantize: ${w.name}: given scales need symmetric quantization and ${channels} value(s)`);
+    zeroPoints.push(...new Array<number>(channels).fill(roundHalfEven((qmin + qmax) / 2)));
+  } else {
+    scales = new Float32Array(channels);
+    for (let c = 0; c < channels; c++) {
+      const [s, z] = lo[c] === Infinity ? [1, 0] : computeScaleZp(lo[c], hi[c], qmin, qmax, symmetric);
+      scales[c] = s;
+      zeroPoints.push(z);
+    }
   }
   const data = type === 'uint8' ? new Uint8Array(x.length) : new Int8Array(x.length);
   for (let i = 0; i < x.length; i++) {
@@ -146,6 +151,28 @@ export function quantizeWeights(w: Tensor, axis: number | undefined, type: Activ
     data[i] = Math.min(qmax, Math.max(qmin, roundHalfEven(x[i] / scales[c]) + zeroPoints[c]));
   }
   return { scales, zeroPoints, data };
+}
+
+/**
+ * ORT's `_adjust_weight_scale_for_int32_bias`: where x_scale · w_scale[c] (float64) is below the smallest scale that
+ * keeps the bias inside int32 (1.0001 · 2·max|b| / (2^32 − 2)), w_scale[c] grows to fround(w_scale[c] · ratio).
+ * Per tensor the bias's whole range counts; per channel each channel's |b[c]|. Returns undefined when nothing changes.
+ */
+export function adjustWeightScalesForBias(xScale: number, wScales: Float32Array, bias: Tensor): Float32Array | undefined {
+  const b = toNumbers(bias);
+  const qrange = 2 ** 31 - 1 - (-(2 ** 31) + 1);
+  const out = Float32Array.from(wScales);
+  let changed = false;
+  for (let c = 0; c < wScales.length; c++) {
+    const absmax = wScales.length === 1 ? Math.max(Math.abs(Math.min(0, ...b)), Math.abs(Math.max(0, ...b))) : Math.abs(b[c]);
+    const smallest = (1.0001 * (2 * absmax)) / qrange;
+    const candidate = xScale * wScales[c];
+    if (candidate < smallest && candidate > 0) {
+      out[c] = fround(wScales[c] * (smallest / candidate));
+      changed = true;
+    }
+  }
+  return changed ? out : undefined;
 }
 
 /** Bias as int32 with scale fround(x_scale · w_scale[c]) and zp 0; the division in float64; clipped to int32. */
@@ -397,9 +424,21 @@ export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, TensorRa
     place(qIn, ns);
     report.activations++;
   };
+  const biasOfWeight = new Map<string, { bias: string; input: string }>();
+  for (const [b, p] of biases) if (!biasOfWeight.has(p.weight)) biasOfWeight.set(p.weight, { bias: b, input: p.input });
   const weightDq = (t: string, plan: TensorPlan, type: ActivationType, symmetric: boolean) => {
     const w = newInits.get(t)!;
-    const q = quantizeWeights(w, plan.axis, type, symmetric);
+    let q = quantizeWeights(w, plan.axis, type, symmetric);
+    const withBias = plan.kind === 'weight' ? biasOfWeight.get(t) : undefined;
+    const xs = withBias && scaleOf.get(withBias.input);
+    if (withBias && xs) {
+      const adjusted = adjustWeightScalesForBias(xs.scales[0], q.scales, newInits.get(withBias.bias)!);
+      if (adjusted) {
+        const raised = adjusted.filter((v, i) => v !== q.scales[i]).length;
+        q = quantizeWeights(w, plan.axis, type, symmetric, adjusted);
+        report.warnings.push(`weight '${t}': ${raised} scale(s) raised so that bias '${withBias.bias}' fits int32 (ORT's adjustment)`);
+      }
+    }
     const vector = plan.axis !== undefined;
     const qName = `${t}_quantized`;
     newInits.set(qName, { name: qName, dtype: type, dims: [...w.dims], data: q.data });
@@ -415,10 +454,9 @@ export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, TensorRa
     report.weights++;
   };
 
+  // Activations first: a weight's scale may depend on its conv's input scale (the int32 bias adjustment).
   for (const [t, plan] of plans) {
-    if (plan.kind === 'weight') weightDq(t, plan, 'int8', true);
-    else if (plan.kind === 'constant') weightDq(t, { kind: 'constant' }, actType, actType === 'int8');
-    else if (plan.kind === 'activation') {
+    if (plan.kind === 'activation') {
       const r = range.get(t);
       if (!r) throw new OnnxLoadError(`quantize: no calibration range for tensor '${t}' (every tensor tensorsToCalibrate lists needs one)`);
       const [qmin, qmax] = qRange(actType, false);
@@ -428,6 +466,10 @@ export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, TensorRa
       scaleOf.set(t, { scale: `${t}_scale`, zp: `${t}_zero_point`, scales: Float32Array.of(s) });
       qdqPair(t, `${t}_scale`, `${t}_zero_point`);
     }
+  }
+  for (const [t, plan] of plans) {
+    if (plan.kind === 'weight') weightDq(t, plan, 'int8', true);
+    else if (plan.kind === 'constant') weightDq(t, { kind: 'constant' }, actType, actType === 'int8');
   }
   // Shared-parameter outputs (data movement), in dependency order.
   for (let pending = [...plans].filter(([, p]) => p.kind === 'shared'); pending.length; ) {

@@ -10,7 +10,7 @@ import { createEntropyCollector, createMinMaxCollector, createPercentileCollecto
 import type { Tensor } from '../../../src/graph/ir.ts';
 import { decodeOnnx, importOnnx } from '../../../src/graph/onnx-import.ts';
 import { type GraphSpec, attr, graphToSpec, readMetadataProps, writeOnnx } from '../../../src/graph/onnx-writer.ts';
-import { type TensorRange, computeScaleZp, quantizeBias, quantizeGraph, quantizeWeights, roundHalfEven, tensorsToCalibrate } from '../../../src/graph/quantizer.ts';
+import { type TensorRange, adjustWeightScalesForBias, computeScaleZp, quantizeBias, quantizeGraph, quantizeWeights, roundHalfEven, tensorsToCalibrate } from '../../../src/graph/quantizer.ts';
 import { runOrt } from '../../../src/node/ort-runner.ts';
 import { mulberry32 } from '../../../src/util/random.ts';
 
@@ -64,6 +64,20 @@ describe('weights and biases', () => {
     const q = quantizeWeights(w, 1);
     expect(Array.from(q.scales)).toEqual([Math.fround(2 / 127), Math.fround(8 / 127)]);
     expect(Array.from(q.data)).toEqual([roundHalfEven(1 / Math.fround(2 / 127)), roundHalfEven(4 / Math.fround(8 / 127)), -127, 127]);
+  });
+  it('a weight scale too small for its bias grows (ORT\'s int32 bias adjustment); the bias then fits', () => {
+    const xs = Math.fround(0.01);
+    const ws = Float32Array.of(Math.fround(1e-9), Math.fround(0.004));
+    const b = f32('b', [2], [30, 0.5]);
+    const adj = adjustWeightScalesForBias(xs, ws, b)!;
+    const smallest = (1.0001 * 2 * 30) / (2 ** 32 - 2);
+    expect(adj[0]).toBe(Math.fround(ws[0] * (smallest / (xs * ws[0]))));
+    expect(adj[1]).toBe(ws[1]);
+    expect(quantizeBias(b, xs, ws).clipped).toBe(1);
+    expect(quantizeBias(b, xs, adj).clipped).toBe(0);
+    expect(adjustWeightScalesForBias(xs, Float32Array.of(ws[1]), f32('b', [1], [0.5]))).toBeUndefined();
+    const w = f32('w', [2, 1, 1, 1], [1e-7, 0.5]);
+    expect(Array.from(quantizeWeights(w, 0, 'int8', true, adj).data)).toEqual([roundHalfEven(Math.fround(1e-7) / adj[0]), 125]);
   });
   it('bias: int32 with scale fround(x_scale·w_scale), zp 0', () => {
     const xs = Math.fround(0.0213);
