@@ -14,7 +14,7 @@
  * - Reshape, Transpose, Squeeze, Unsqueeze, Slice, AveragePool, Resize (opset ≥ 11), MaxPool (opset ≥ 12): only when
  *   input 0 is quantized; the output reuses input 0's scale and zero point.
  * - Add, Mul, Concat, Sigmoid, GlobalAveragePool: every float input and output as activations (constant inputs are
- *   quantized like weights, with the activation type; symmetric when that type is int8, as ORT does).
+ *   quantized like activations, asymmetric in the activation type, from their own min/max, as ORT 1.30 does).
  * Activation ranges: ORT's compute_scale_zp (range widened to include 0; scale = (rmax − rmin)/(qmax − qmin) in float64,
  * then float32; zp = round_half_even(qmin − rmin/scale)); int8 [−128, 127] (default) or uint8 [0, 255]. A Relu/Clip
  * input read only by that node takes the range of its output (ORT's adjust_tensor_ranges).
@@ -469,7 +469,7 @@ export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, TensorRa
   }
   for (const [t, plan] of plans) {
     if (plan.kind === 'weight') weightDq(t, plan, 'int8', true);
-    else if (plan.kind === 'constant') weightDq(t, { kind: 'constant' }, actType, actType === 'int8');
+    else if (plan.kind === 'constant') weightDq(t, { kind: 'constant' }, actType, false);
   }
   // Shared-parameter outputs (data movement), in dependency order.
   for (let pending = [...plans].filter(([, p]) => p.kind === 'shared'); pending.length; ) {
@@ -497,7 +497,8 @@ export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, TensorRa
     const vector = w.scales.length > 1;
     const qName = `${b}_quantized`;
     newInits.set(qName, { name: qName, dtype: 'int32', dims: [...bt.dims], data: q.data });
-    newInits.set(`${qName}_scale`, scalarOrVector(`${qName}_scale`, 'float32', q.scales, vector));
+    // ORT writes the bias scale as a 1-D tensor even per tensor (shape [1]); the zero point stays a scalar then.
+    newInits.set(`${qName}_scale`, scalarOrVector(`${qName}_scale`, 'float32', q.scales, true));
     newInits.set(`${qName}_zero_point`, scalarOrVector(`${qName}_zero_point`, 'int32', new Array<number>(q.scales.length).fill(0), vector));
     newInits.delete(b);
     head.push({

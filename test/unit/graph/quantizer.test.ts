@@ -163,6 +163,7 @@ describe('QDQ structure (ORT quantize_static, QuantFormat.QDQ)', () => {
     const xs = init('x_scale')!.data[0] as number;
     const ws = init('w1_scale')!.data[0] as number;
     expect(init('b1_quantized_scale')!.data[0]).toBe(Math.fround(xs * ws));
+    expect(init('b1_quantized_scale')!.dims).toEqual([1]); // 1-D even per tensor, as ORT writes it
     expect(init('b1_quantized_zero_point')).toMatchObject({ dtype: 'int32', dims: [] });
   });
   it('MaxPool output reuses its input\'s scale and zero point; the graph output keeps its name after DQ', () => {
