@@ -11,6 +11,8 @@
  * - Relu, Clip with min 0 (when the input is quantized): removed when their input feeds only them and is no graph
  *   input/output (the producer then writes the activation's output; the Q range [0, max] does the clamping); otherwise
  *   input and output as activations.
+ * - BatchNormalization, InstanceNormalization, LayerNormalization: input and outputs as activations, scale as a
+ *   per-tensor weight, bias as int32 (ORT's QDQNormalization).
  * - Reshape, Transpose, Squeeze, Unsqueeze, Slice, AveragePool, Resize (opset ≥ 11), MaxPool (opset ≥ 12): only when
  *   input 0 is quantized; the output reuses input 0's scale and zero point.
  * - Add, Mul, Concat, Sigmoid, GlobalAveragePool: every float input and output as activations (constant inputs are
@@ -36,7 +38,8 @@ export interface TensorRange {
 /** The op types that get Q/DQ by default (README "winoconv quantize"). */
 export const QUANTIZED_OP_TYPES = [
   'Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Add', 'Mul', 'Concat', 'Sigmoid', 'GlobalAveragePool', 'Relu', 'Clip',
-  'MaxPool', 'AveragePool', 'Resize', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Slice',
+  'MaxPool', 'AveragePool', 'Resize', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Slice', 'BatchNormalization',
+  'InstanceNormalization', 'LayerNormalization',
 ] as const;
 
 const DIRECT_8BIT = new Set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Slice', 'AveragePool', 'Resize', 'MaxPool']);
@@ -354,6 +357,18 @@ export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, TensorRa
         count(n);
         break;
       }
+      case 'BatchNormalization':
+      case 'InstanceNormalization':
+      case 'LayerNormalization':
+        // ORT's QDQNormalization: the scale as a weight (per tensor: ORT's per-channel axis 1 is invalid for these 1-D
+        // scales), the bias as int32 with scale x_scale·scale_scale; BatchNormalization's mean/var stay float.
+        act(x);
+        if (isFloatInit(n.inputs[1]) && !plans.has(n.inputs[1])) plans.set(n.inputs[1], { kind: 'weight' });
+        else act(n.inputs[1]);
+        if (n.inputs[2] && isFloatInit(n.inputs[2])) biases.set(n.inputs[2], { input: x, weight: n.inputs[1], beta: 1, node: n.name ?? '' });
+        for (const o of n.outputs) if (o) act(o);
+        count(n);
+        break;
       case 'MatMul':
         for (const t of n.inputs) if (isFloatInit(t)) weight(t, 1); else act(t);
         act(y);

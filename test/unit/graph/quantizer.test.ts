@@ -203,6 +203,28 @@ describe('QDQ structure (ORT quantize_static, QuantFormat.QDQ)', () => {
     partial.delete('c2');
     expect(() => quantizeGraph(g, partial)).toThrow(/no calibration range for tensor 'c2'/);
   });
+  it('BatchNormalization (ORT\'s QDQNormalization): scale per tensor int8 even with --per-channel, bias int32 with x_scale·scale_scale, mean/var float, output Q/DQ; the Relu after it folds', () => {
+    const s = graphToSpec(g);
+    s.initializers = [...s.initializers!, f32('bs', [16], Array.from({ length: 16 }, (_, i) => 0.5 + i / 32)), f32('bb', [16], Array.from({ length: 16 }, (_, i) => i / 10 - 0.8)), f32('bm', [16], new Array(16).fill(0.1)), f32('bv', [16], new Array(16).fill(2))];
+    s.nodes = s.nodes.map((n) => (n.name === 'pool' ? { ...n, inputs: ['r2'] } : n));
+    s.nodes.splice(s.nodes.findIndex((n) => n.name === 'pool'), 0,
+      { name: 'bn', opType: 'BatchNormalization', inputs: ['c2', 'bs', 'bb', 'bm', 'bv'], outputs: ['n2'] },
+      { name: 'relu2', opType: 'Relu', inputs: ['n2'], outputs: ['r2'] });
+    const gb = importOnnx(writeOnnx(s));
+    const ranges = new Map(RANGES);
+    ranges.set('n2', { min: -3, max: 4 });
+    ranges.set('r2', { min: 0, max: 4 });
+    const r = quantizeGraph(gb, ranges, { perChannel: true });
+    const bn = r.spec.nodes.find((n) => n.name === 'bn')!;
+    expect(bn.inputs).toEqual(['c2_DequantizeLinear_Output', 'bs_DequantizeLinear_Output', 'bb', 'bm', 'bv']);
+    expect(bn.outputs).toEqual(['r2']);
+    expect(r.report.removedActivations).toEqual(['relu1', 'relu2']);
+    const init = (n: string) => r.spec.initializers!.find((t) => t.name === n)!;
+    expect(init('bs_scale').dims).toEqual([]);
+    expect(init('bs_scale').data[0]).toBe(Math.fround((0.5 + 15 / 32) / 127));
+    expect(init('bb_quantized_scale').data[0]).toBe(Math.fround((init('c2_scale').data[0] as number) * (init('bs_scale').data[0] as number)));
+    expect(init('bb_quantized').dtype).toBe('int32');
+  });
   it('uint8 activations: zero points uint8 in [0, 255]', () => {
     const r = quantizeGraph(g, RANGES, { activationType: 'uint8' });
     expect(r.spec.initializers!.find((t) => t.name === 'x_zero_point')).toMatchObject({ dtype: 'uint8', data: Uint8Array.of(128) });
