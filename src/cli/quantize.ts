@@ -17,12 +17,13 @@ export const quantizeVerb: Verb = {
     'stderr) and --method minmax (default) | percentile (--percentile P, default 99.999) | entropy turns the values into ' +
     'ranges (--bins N: histogram bins, default 2048 for percentile and 128 for entropy, ORT\'s defaults; entropy with 128 ' +
     'bins keeps the whole symmetric range, give e.g. --bins 2048 for a real search). Activations int8 asymmetric (--activation-type uint8 for uint8), weights int8 symmetric per tensor or ' +
-    '--per-channel (axis 0; opset raised to 13), biases int32. --out OUT.onnx (required). --tapwise also calibrates per-tap ' +
+    '--per-channel (axis 0; opset raised to 13), biases int32. --op-types LIST replaces the op types given Q/DQ (+Op,... adds ' +
+    'to them; e.g. +BatchNormalization as ORT\'s default list has it). --out OUT.onnx (required). --tapwise also calibrates per-tap ' +
     'Winograd-domain scales (F(2x2,3x3), F(4x4,3x3), F(2x1,3x3), F(4x1,3x3)) for every 3×3 stride-1 Conv from its real ' +
     'quantized inputs (a second pass) into metadata_props \'winoconv.tapScales\'.',
   usage:
     'winoconv quantize MODEL.onnx --calibrate PATH... --out OUT.onnx [--per-channel] [--method minmax|percentile|entropy] ' +
-    '[--percentile P] [--bins N] [--activation-type int8|uint8] [--tapwise] [--size HxW] [--layout nchw|nhwc] [--scale S] [--mean M] [--std S] [--bgr]',
+    '[--percentile P] [--bins N] [--activation-type int8|uint8] [--op-types LIST] [--tapwise] [--size HxW] [--layout nchw|nhwc] [--scale S] [--mean M] [--std S] [--bgr]',
   options: {
     calibrate: { type: 'string', multiple: true },
     out: { type: 'string' },
@@ -32,6 +33,7 @@ export const quantizeVerb: Verb = {
     bins: { type: 'string' },
     'activation-type': { type: 'string' },
     tapwise: { type: 'boolean' },
+    'op-types': { type: 'string' },
     ...IMAGE_OPTIONS,
   },
   allowPositionals: true,
@@ -57,6 +59,15 @@ export const quantizeVerb: Verb = {
       if (method === 'minmax') throw new Error(`--bins ${String(values.bins)}: only with --method percentile or entropy`);
       bins = Number(values.bins);
       if (!Number.isSafeInteger(bins) || bins < 128 || bins > 65536) throw new Error(`--bins ${String(values.bins)}: an integer in [128, 65536]`);
+    }
+    const { QUANTIZED_OP_TYPES, SUPPORTED_OP_TYPES } = await import('../graph/quantizer.ts');
+    let opTypes: string[] = [...QUANTIZED_OP_TYPES];
+    if (values['op-types'] !== undefined) {
+      const given = String(values['op-types']).split(',').map((x) => x.trim()).filter(Boolean);
+      const extra = given.filter((x) => x.startsWith('+')).map((x) => x.slice(1));
+      const bad = [...given.filter((x) => !x.startsWith('+')), ...extra].filter((x) => !SUPPORTED_OP_TYPES.includes(x));
+      if (bad.length || given.length === 0) throw new Error(`--op-types ${String(values['op-types'])}: ${bad.length ? `${bad.join(', ')} not supported; ` : ''}give a comma list of ${SUPPORTED_OP_TYPES.join(', ')} (or +Op,... to add to the default list)`);
+      opTypes = extra.length === given.length ? [...opTypes, ...extra] : given;
     }
     const paths = (values.calibrate as string[] | undefined) ?? [];
     if (paths.length === 0) throw new Error('--calibrate PATH is required (calibration images, .pb or .npy tensors, or folders of them)');
@@ -109,7 +120,7 @@ export const quantizeVerb: Verb = {
     }
     const graph = importOnnx(bytes, { inputShapes: { [input.name]: data[0].inputs[input.name].dims } });
     const { tensorsToCalibrate, quantizeGraph } = await import('../graph/quantizer.ts');
-    const names = tensorsToCalibrate(graph);
+    const names = tensorsToCalibrate(graph, { opTypes });
     console.error(`quantize: ${modelPath}: ${graph.nodes.length} nodes, ${names.length} tensors to calibrate on ${data.length} input(s) (${method})`);
     const { createNodeEngine } = await import('../node/engine.ts');
     const { calibrateRanges } = await import('../graph/calibrate.ts');
@@ -120,7 +131,7 @@ export const quantizeVerb: Verb = {
     let tapNote = '';
     try {
       const ranges = await calibrateRanges(engine, graph, names, data, { method: method as 'minmax', percentile, bins, progress });
-      q = quantizeGraph(graph, ranges, { perChannel: Boolean(values['per-channel']), activationType });
+      q = quantizeGraph(graph, ranges, { perChannel: Boolean(values['per-channel']), activationType, opTypes });
       if (values.tapwise) {
         const { calibrateTapwise, TAP_SCALES_KEY } = await import('../node/tapwise-calibrate.ts');
         const { doc, skipped } = await calibrateTapwise(engine, graph, q.spec, data, progress);

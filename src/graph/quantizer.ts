@@ -11,8 +11,8 @@
  * - Relu, Clip with min 0 (when the input is quantized): removed when their input feeds only them and is no graph
  *   input/output (the producer then writes the activation's output; the Q range [0, max] does the clamping); otherwise
  *   input and output as activations.
- * - BatchNormalization, InstanceNormalization, LayerNormalization: input and outputs as activations, scale as a
- *   per-tensor weight, bias as int32 (ORT's QDQNormalization).
+ * - BatchNormalization, InstanceNormalization, LayerNormalization, only when `opTypes` names them (ORT's default list
+ *   has them): input and outputs as activations, scale as a per-tensor weight, bias as int32 (ORT's QDQNormalization).
  * - Reshape, Transpose, Squeeze, Unsqueeze, Slice, AveragePool, Resize (opset ≥ 11), MaxPool (opset ≥ 12): only when
  *   input 0 is quantized; the output reuses input 0's scale and zero point.
  * - Add, Mul, Concat, Sigmoid, GlobalAveragePool: every float input and output as activations (constant inputs are
@@ -38,9 +38,14 @@ export interface TensorRange {
 /** The op types that get Q/DQ by default (README "winoconv quantize"). */
 export const QUANTIZED_OP_TYPES = [
   'Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Add', 'Mul', 'Concat', 'Sigmoid', 'GlobalAveragePool', 'Relu', 'Clip',
-  'MaxPool', 'AveragePool', 'Resize', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Slice', 'BatchNormalization',
-  'InstanceNormalization', 'LayerNormalization',
+  'MaxPool', 'AveragePool', 'Resize', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Slice',
 ] as const;
+/**
+ * Op types the quantizer can also handle when asked (`opTypes`): ORT's default list has them too, but quantizing an
+ * unfolded BatchNormalization's scale per tensor costs accuracy (README: PP-OCRv4 det mask IoU 0.96 → 0.90).
+ */
+export const OPTIONAL_OP_TYPES = ['BatchNormalization', 'InstanceNormalization', 'LayerNormalization'] as const;
+export const SUPPORTED_OP_TYPES: readonly string[] = [...QUANTIZED_OP_TYPES, ...OPTIONAL_OP_TYPES];
 
 const DIRECT_8BIT = new Set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Slice', 'AveragePool', 'Resize', 'MaxPool']);
 /** Ops whose signature changed at opset 13 (attributes became inputs): an opset bump to 13 would break them. */
@@ -248,6 +253,7 @@ export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, TensorRa
   const actType: ActivationType = options.activationType ?? 'int8';
   if (actType !== 'int8' && actType !== 'uint8') throw new OnnxLoadError(`quantize: activationType '${String(actType)}': int8 or uint8`);
   const ops = new Set(options.opTypes ?? QUANTIZED_OP_TYPES);
+  for (const op of ops) if (!SUPPORTED_OP_TYPES.includes(op)) throw new OnnxLoadError(`quantize: op type '${op}' is not one the quantizer handles (${SUPPORTED_OP_TYPES.join(', ')})`);
   const perChannel = Boolean(options.perChannel);
   const spec = graphToSpec(graph);
   const report: QuantizeReport = {

@@ -10,7 +10,7 @@ import { createEntropyCollector, createMinMaxCollector, createPercentileCollecto
 import type { Tensor } from '../../../src/graph/ir.ts';
 import { decodeOnnx, importOnnx } from '../../../src/graph/onnx-import.ts';
 import { type GraphSpec, attr, graphToSpec, readMetadataProps, writeOnnx } from '../../../src/graph/onnx-writer.ts';
-import { type TensorRange, adjustWeightScalesForBias, computeScaleZp, quantizeBias, quantizeGraph, quantizeWeights, roundHalfEven, tensorsToCalibrate } from '../../../src/graph/quantizer.ts';
+import { QUANTIZED_OP_TYPES, type TensorRange, adjustWeightScalesForBias, computeScaleZp, quantizeBias, quantizeGraph, quantizeWeights, roundHalfEven, tensorsToCalibrate } from '../../../src/graph/quantizer.ts';
 import { runOrt } from '../../../src/node/ort-runner.ts';
 import { mulberry32 } from '../../../src/util/random.ts';
 
@@ -203,7 +203,7 @@ describe('QDQ structure (ORT quantize_static, QuantFormat.QDQ)', () => {
     partial.delete('c2');
     expect(() => quantizeGraph(g, partial)).toThrow(/no calibration range for tensor 'c2'/);
   });
-  it('BatchNormalization (ORT\'s QDQNormalization): scale per tensor int8 even with --per-channel, bias int32 with x_scale·scale_scale, mean/var float, output Q/DQ; the Relu after it folds', () => {
+  it('BatchNormalization only when asked (ORT\'s QDQNormalization): scale per tensor int8 even with --per-channel, bias int32 with x_scale·scale_scale, mean/var float, output Q/DQ; the Relu after it folds', () => {
     const s = graphToSpec(g);
     s.initializers = [...s.initializers!, f32('bs', [16], Array.from({ length: 16 }, (_, i) => 0.5 + i / 32)), f32('bb', [16], Array.from({ length: 16 }, (_, i) => i / 10 - 0.8)), f32('bm', [16], new Array(16).fill(0.1)), f32('bv', [16], new Array(16).fill(2))];
     s.nodes = s.nodes.map((n) => (n.name === 'pool' ? { ...n, inputs: ['r2'] } : n));
@@ -214,7 +214,9 @@ describe('QDQ structure (ORT quantize_static, QuantFormat.QDQ)', () => {
     const ranges = new Map(RANGES);
     ranges.set('n2', { min: -3, max: 4 });
     ranges.set('r2', { min: 0, max: 4 });
-    const r = quantizeGraph(gb, ranges, { perChannel: true });
+    expect(quantizeGraph(gb, ranges, { perChannel: true }).spec.nodes.find((n) => n.name === 'bn')!.inputs[1]).toBe('bs'); // not by default
+    expect(() => quantizeGraph(gb, ranges, { opTypes: ['Conv', 'Softmax'] })).toThrow(/op type 'Softmax' is not one the quantizer handles/);
+    const r = quantizeGraph(gb, ranges, { perChannel: true, opTypes: [...QUANTIZED_OP_TYPES, 'BatchNormalization'] });
     const bn = r.spec.nodes.find((n) => n.name === 'bn')!;
     expect(bn.inputs).toEqual(['c2_DequantizeLinear_Output', 'bs_DequantizeLinear_Output', 'bb', 'bm', 'bv']);
     expect(bn.outputs).toEqual(['r2']);
