@@ -67,7 +67,8 @@ export const quantizeVerb: Verb = {
       const extra = given.filter((x) => x.startsWith('+')).map((x) => x.slice(1));
       const bad = [...given.filter((x) => !x.startsWith('+')), ...extra].filter((x) => !SUPPORTED_OP_TYPES.includes(x));
       if (bad.length || given.length === 0) throw new Error(`--op-types ${String(values['op-types'])}: ${bad.length ? `${bad.join(', ')} not supported; ` : ''}give a comma list of ${SUPPORTED_OP_TYPES.join(', ')} (or +Op,... to add to the default list)`);
-      opTypes = extra.length === given.length ? [...opTypes, ...extra] : given;
+      if (extra.length && extra.length !== given.length) throw new Error(`--op-types ${String(values['op-types'])}: either a full list or only +Op entries (added to the default list), not both`);
+      opTypes = extra.length ? [...opTypes, ...extra] : given;
     }
     const paths = (values.calibrate as string[] | undefined) ?? [];
     if (paths.length === 0) throw new Error('--calibrate PATH is required (calibration images, .pb or .npy tensors, or folders of them)');

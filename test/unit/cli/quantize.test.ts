@@ -186,6 +186,7 @@ describe('winoconv quantize (stand-in session)', () => {
     await expect(quantizeVerb.run({ calibrate: cal, out, method: 'percentile', percentile: '101' }, [m])).rejects.toThrow(/--percentile 101: a number in \(0, 100\]/);
     await expect(quantizeVerb.run({ calibrate: cal, out, method: 'entropy', bins: '12' }, [m])).rejects.toThrow(/--bins 12: an integer in \[128, 65536\]/);
     await expect(quantizeVerb.run({ calibrate: cal, out, 'op-types': 'Conv,Softmax' }, [m])).rejects.toThrow(/--op-types Conv,Softmax: Softmax not supported/);
+    await expect(quantizeVerb.run({ calibrate: cal, out, 'op-types': 'Conv,+BatchNormalization' }, [m])).rejects.toThrow(/either a full list or only \+Op entries/);
     await expect(quantizeVerb.run({ calibrate: cal, out, 'activation-type': 'int4' }, [m])).rejects.toThrow(/--activation-type int4: int8 or uint8/);
     await expect(quantizeVerb.run({ calibrate: [path.join(tmp, 'nope')], out }, [m])).rejects.toThrow(/--calibrate .*nope: no such file or folder/);
     await expect(quantizeVerb.run({ calibrate: [m], out }, [m])).rejects.toThrow(/--calibrate .*m\.onnx: expected a \.png, \.jpg, \.jpeg, \.pb or \.npy file/);
