@@ -25,6 +25,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   fuzz: async () => (await import('./fuzz.ts')).fuzzVerb,
   run: async () => (await import('./run.ts')).runVerb,
   'onnx-test': async () => (await import('./onnx-test.ts')).onnxTestVerb,
+  quantize: async () => (await import('./quantize.ts')).quantizeVerb,
 };
 
 async function help(): Promise<string> {

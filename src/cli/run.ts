@@ -9,6 +9,16 @@ import type { ImagePreprocess } from '../node/tensor-files.ts';
 import type { RunModelReport } from './run-model.ts';
 import type { PeerEvent, PeerName, PeerResult } from './peers.ts';
 
+/** The image preprocessing flags `run` and `quantize` share (README "winoconv run"). */
+export const IMAGE_OPTIONS = {
+  size: { type: 'string' },
+  layout: { type: 'string' },
+  scale: { type: 'string' },
+  mean: { type: 'string' },
+  std: { type: 'string' },
+  bgr: { type: 'boolean' },
+} as const;
+
 interface PeerOptions {
   peers: PeerName[];
   /** Steady runs after the first. */
@@ -42,12 +52,7 @@ export const runVerb: Verb = {
     runs: { type: 'string' },
     'output-dir': { type: 'string' },
     seed: { type: 'string' },
-    size: { type: 'string' },
-    layout: { type: 'string' },
-    scale: { type: 'string' },
-    mean: { type: 'string' },
-    std: { type: 'string' },
-    bgr: { type: 'boolean' },
+    ...IMAGE_OPTIONS,
     peers: { type: 'string' },
     'peer-runs': { type: 'string' },
     'peer-timeout': { type: 'string' },
@@ -125,28 +130,9 @@ export interface PreparedRun {
   notes: string[];
 }
 
-/** "NAME=VALUE" → [NAME, VALUE] (at the first '='; file paths may hold more), or [undefined, s]. */
-function splitAssignment(s: string): [string | undefined, string] {
-  const i = s.indexOf('=');
-  if (i <= 0) return [undefined, s];
-  return [s.slice(0, i), s.slice(i + 1)];
-}
-
-/** Reads the model and the input files, generates the missing inputs; everything `run` needs before a GPU. */
-export async function prepareRun(modelPath: string, values: Record<string, unknown>): Promise<PreparedRun> {
-  const { readFile } = await import('node:fs/promises');
-  const { decodeOnnx } = await import('../graph/onnx-import.ts');
-  const { readTensorFile, parseShape, parseSize, parseNumberList } = await import('../node/tensor-files.ts');
-  const { toFloat32 } = await import('../graph/test-data.ts');
-  const { mulberry32 } = await import('../util/random.ts');
-  let model: Uint8Array;
-  try {
-    model = await readFile(modelPath);
-  } catch (e) {
-    throw new Error(`${modelPath}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-  const graph = decodeOnnx(model);
-  const names = graph.inputs.map((v) => v.name);
+/** --size HxW --layout nchw|nhwc --scale S --mean m1,m2,m3 --std s1,s2,s3 --bgr → ImagePreprocess. */
+export async function imagePreprocessFrom(values: Record<string, unknown>): Promise<ImagePreprocess> {
+  const { parseSize, parseNumberList } = await import('../node/tensor-files.ts');
   const image: ImagePreprocess = {};
   if (values.size !== undefined) image.size = parseSize(values.size as string);
   if (values.layout !== undefined) {
@@ -158,6 +144,32 @@ export async function prepareRun(modelPath: string, values: Record<string, unkno
   if (values.mean !== undefined) image.mean = parseNumberList(values.mean as string, 'mean');
   if (values.std !== undefined) image.std = parseNumberList(values.std as string, 'std');
   if (values.bgr) image.channels = 'bgr';
+  return image;
+}
+
+/** "NAME=VALUE" → [NAME, VALUE] (at the first '='; file paths may hold more), or [undefined, s]. */
+function splitAssignment(s: string): [string | undefined, string] {
+  const i = s.indexOf('=');
+  if (i <= 0) return [undefined, s];
+  return [s.slice(0, i), s.slice(i + 1)];
+}
+
+/** Reads the model and the input files, generates the missing inputs; everything `run` needs before a GPU. */
+export async function prepareRun(modelPath: string, values: Record<string, unknown>): Promise<PreparedRun> {
+  const { readFile } = await import('node:fs/promises');
+  const { decodeOnnx } = await import('../graph/onnx-import.ts');
+  const { readTensorFile, parseShape } = await import('../node/tensor-files.ts');
+  const { toFloat32 } = await import('../graph/test-data.ts');
+  const { mulberry32 } = await import('../util/random.ts');
+  let model: Uint8Array;
+  try {
+    model = await readFile(modelPath);
+  } catch (e) {
+    throw new Error(`${modelPath}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  const graph = decodeOnnx(model);
+  const names = graph.inputs.map((v) => v.name);
+  const image = await imagePreprocessFrom(values);
 
   const shapes: Record<string, number[]> = {};
   for (const s of (values['input-shape'] as string[] | undefined) ?? []) {

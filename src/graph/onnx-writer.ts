@@ -32,6 +32,8 @@ export interface GraphSpec {
   tensorEncoding?: 'raw' | 'typed';
   /** Also list every initializer as a graph input (the IR < 4 style). */
   initializersAsInputs?: boolean;
+  /** The model's metadata_props (key → value), e.g. `winoconv.tapScales` written by `winoconv quantize --tapwise`. */
+  metadata?: Record<string, string>;
 }
 
 /** Attribute constructors: `attr.ints([1, 1])`, `attr.float(0.1)`, ... */
@@ -123,6 +125,7 @@ export function writeOnnx(spec: GraphSpec): Uint8Array {
     irVersion: spec.irVersion ?? 8,
     producerName: spec.producer ?? 'winoconv',
     opsetImport: Object.entries(opsets).map(([domain, version]) => ({ domain, version })),
+    metadataProps: Object.entries(spec.metadata ?? {}).map(([key, value]) => ({ key, value })),
     graph: {
       name: spec.name ?? 'graph',
       node: spec.nodes.map((n) => nodeMessage(n, enc)),
@@ -150,4 +153,10 @@ export function graphToSpec(graph: Graph): GraphSpec {
     initializers: [...graph.initializers.values()],
     nodes: graph.nodes.map((n: Node) => ({ ...n })),
   };
+}
+
+/** The metadata_props of ONNX model bytes (key → value; a later duplicate key wins). */
+export function readMetadataProps(bytes: Uint8Array): Record<string, string> {
+  const m = onnxType('ModelProto').decode(bytes) as unknown as { metadataProps?: { key: string; value: string }[] };
+  return Object.fromEntries((m.metadataProps ?? []).map((e) => [e.key, e.value]));
 }
