@@ -23,7 +23,7 @@ import { generateIntMatmulKernel } from '../kernels/ops/integer.ts';
 import {
   byteConcatDispatch, byteMapDispatch, dequantizeLinearDispatch, generateByteConcatKernel, dynamicQuantizeDispatches, generateByteCopyKernel, generateDequantizeLinearKernel, generateDynamicQuantizeKernels,
   generateMaxPoolI8Kernel, generateQLinearBinaryKernel, generateQLinearGlobalAveragePoolKernel, generateQLinearLutKernel, generateQuantizeLinearKernel,
-  maxPoolI8Dispatch, packAxisParams, packLutTable, qlinearBinaryDispatch, qlinearGapDispatch, quantizeLinearDispatch,
+  maxPoolI8Dispatch, packAxisParams, packLutTable, qlinearBinaryDispatch, qlinearGapDispatch, quantizeLinearDispatch, wordWork,
 } from '../kernels/ops/quant.ts';
 import { qlinearRequantizeTable, qlinearSigmoidTable } from '../reference/quant-ops.ts';
 import { requantParams } from '../quant/requant.ts';
@@ -73,7 +73,7 @@ const LOWERERS: Record<string, Lowerer> = {
   Split: split,
   Slice: slice,
   Pad: pad,
-  Resize: resize,
+  Resize: byDtype(resize, resize8),
   Transpose: (c) => byDtype(transpose, transpose8)(c),
   DepthToSpace: depthToSpace,
   Gather: gather,
@@ -96,11 +96,11 @@ export const LOWERED_OPS: readonly string[] = Object.keys(LOWERERS).sort();
 
 /** Ops that read or write integer (int8, uint8, int32) run-time values; every other op runs on float32 values only. */
 export const INTEGER_OPS: ReadonlySet<string> = new Set([
-  'QLinearMatMul', 'MatMulInteger', 'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'MaxPool', 'Concat', 'Transpose', 'Cast',
+  'QLinearMatMul', 'MatMulInteger', 'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'MaxPool', 'Concat', 'Transpose', 'Resize', 'Cast',
   'QLinearAdd', 'QLinearMul', 'QLinearSigmoid', 'QLinearGlobalAveragePool', 'QLinearConcat',
 ]);
 /** Of INTEGER_OPS, those that take integer values only as int8/uint8 byte tensors (their float path is another lowerer). */
-const BYTE_ONLY_OPS: ReadonlySet<string> = new Set(['MaxPool', 'Concat', 'Transpose']);
+const BYTE_ONLY_OPS: ReadonlySet<string> = new Set(['MaxPool', 'Concat', 'Transpose', 'Resize']);
 /** Ops that run on integer values as an alias of their input's (contiguous) storage. */
 const INTEGER_ALIAS_OPS: ReadonlySet<string> = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
 
@@ -703,6 +703,15 @@ function pad(c: Lowering): OpLowering {
 }
 
 function resize(c: Lowering): OpLowering {
+  return resizeAs(c, false);
+}
+
+/** Resize of 8-bit values (nearest only: raw bytes are selected, never blended), the output contiguous words. */
+function resize8(c: Lowering): OpLowering {
+  return resizeAs(c, true);
+}
+
+function resizeAs(c: Lowering, bytes: boolean): OpLowering {
   const xv = c.inputView(0);
   const r = xv.shape.length;
   const legacy = c.node.inputs.length === 2;
@@ -724,11 +733,14 @@ function resize(c: Lowering): OpLowering {
   if (scales.length !== r) c.fail(`scales [${scales.join(', ')}] must have ${r} entries`);
   if (r !== 3 && r !== 4) c.fail(`X has rank ${r}; Resize runs on rank 3 or 4 ([N, C, (H,) W])`);
   if (scales[0] !== 1 || scales[1] !== 1 || out.shape[0] !== xv.shape[0] || out.shape[1] !== xv.shape[1]) c.fail(`scales [${scales.join(', ')}]: only the spatial dims (2 and up) may be resized`);
-  const x = c.operand(0);
+  if (bytes && mode !== 'nearest') c.fail(`attribute 'mode' = '${mode}' on the 8-bit value '${c.node.inputs[0]}': 8-bit values resize with mode 'nearest' only`);
+  const x = bytes ? c.byteOperand(0, 'X') : c.operand(0);
+  const xType = c.dtypeOf(c.node.inputs[0]);
+  if (bytes && c.dtypeOf(c.outName()) !== xType) c.fail(`X is ${xType} and Y is ${c.dtypeOf(c.outName())}: Resize keeps the dtype`);
   const xi = as4d(c, x.view, 'X');
   const o4 = as4d(c, out, 'Y');
-  const kernel = generateResizeKernel({ mode, coordinate: coord as ResizeCoordinateMode, nearest: nearest as ResizeNearestMode });
-  const w = c.work(elementCount(o4.shape));
+  const kernel = generateResizeKernel({ mode, coordinate: coord as ResizeCoordinateMode, nearest: nearest as ResizeNearestMode, storage: bytes ? 'u8' : 'f32' });
+  const w = bytes ? wordWork(elementCount(o4.shape), 0, c.maxPerDim) : c.work(elementCount(o4.shape));
   const u = {
     ...w.uniforms, ...fieldValues('os', o4.shape), ...fieldValues('ost', o4.strides), ...fieldValues('ist', xi.strides),
     ih: xi.shape[2], iw: xi.shape[3], scale_h: r === 4 ? scales[2] : 1, scale_w: scales[r - 1],

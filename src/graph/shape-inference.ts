@@ -217,7 +217,8 @@ const RULES: Record<string, Rule> = {
   DequantizeLinear: (c) => {
     const x = c.input(0);
     quantScaleCheck(c, 1, 2, x.shape);
-    return [{ dtype: c.input(1).dtype, shape: [...x.shape] }];
+    const dtype = c.input(1).dtype;
+    return [{ dtype, shape: [...x.shape], value: dtype === 'float32' ? dequantizeAtLoad(c, x) : undefined }];
   },
   DynamicQuantizeLinear: (c) => {
     const x = c.input(0);
@@ -234,6 +235,34 @@ const RULES: Record<string, Rule> = {
   },
   MatMulInteger: (c) => [{ dtype: 'int32', shape: matmul(c.pick([0, 1]))[0].shape }],
 };
+
+/**
+ * DequantizeLinear of a tensor known at load (a quantized weight that no QDQ fusion consumed, e.g. of a float
+ * ConvTranspose): y = (x − zp) · scale in float32, per tensor or along `axis` (ONNX's formula, exact in float32 for
+ * 8-bit and int32 x below 2^24).
+ */
+function dequantizeAtLoad(c: Ctx, x: Val): Tensor | undefined {
+  const sc = c.input(1).value;
+  const zp = c.has(2) ? c.input(2).value : undefined;
+  if (!x.value || !sc || (c.has(2) && !zp)) return undefined;
+  const dims = x.value.dims;
+  const xs = toNumbers(x.value);
+  const ss = toNumbers(sc);
+  const zs = zp ? toNumbers(zp) : [0];
+  const rank = dims.length;
+  let axis = c.int('axis', 1);
+  if (axis < 0) axis += rank;
+  const inner = ss.length > 1 ? dims.slice(axis + 1).reduce((a, b) => a * b, 1) : 1;
+  const data = new Float32Array(xs.length);
+  for (let i = 0; i < xs.length; i++) {
+    const k = ss.length > 1 ? Math.floor(i / inner) % dims[axis] : 0;
+    data[i] = Math.fround(xs[i] - (zs.length > 1 ? zs[k] : zs[0])) * ss[k];
+  }
+  return { name: '', dtype: 'float32', dims: [...dims], data };
+}
+
+/** Dequantized weights may pass FOLD_LIMIT: they are weights (read at load), not shape arithmetic. */
+const FOLD_ANY_SIZE: ReadonlySet<string> = new Set(['DequantizeLinear']);
 
 /** A quantization's scale and zero point (inputs s, z): a scalar, or 1-D along `axis`; the zero point has the scale's shape. */
 function quantScaleCheck(c: Ctx, s: number, z: number, xShape: readonly Dim[]): void {
@@ -328,7 +357,7 @@ export function inferShapes(graph: Graph, inputShapes: Record<string, readonly n
       graph.values.set(name, { name, dtype: o.dtype, shape: o.shape });
       if (o.value) {
         const t = 'data' in o.value ? { ...o.value, name } : fromNumbers(name, o.dtype, o.value.dims, o.value.values);
-        if (t.data.length <= FOLD_LIMIT) graph.folded.set(name, t);
+        if (t.data.length <= FOLD_LIMIT || FOLD_ANY_SIZE.has(node.opType)) graph.folded.set(name, t);
       }
     });
   }

@@ -5,6 +5,7 @@
 import { composeKernel, type WgslPart } from '../compose.ts';
 import type { KernelSource, UniformField } from '../types.ts';
 import { LINEAR_UNIFORMS, OP_WORKGROUP, decompose, fields, linearMain, operandBinding } from './common.ts';
+import { BYTE_PACK_CODE, WORD_OUTPUT_UNIFORMS, byteReader, wordOutputMain } from './bytes.ts';
 
 export const RESIZE_COORDINATE_MODES = ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nearest'] as const;
 export type ResizeCoordinateMode = (typeof RESIZE_COORDINATE_MODES)[number];
@@ -17,10 +18,15 @@ export interface ResizeConfig {
   coordinate: ResizeCoordinateMode;
   /** nearest only. */
   nearest?: ResizeNearestMode;
+  /**
+   * 'u8': 8-bit values (int8 or uint8 alike: nearest copies raw bytes) in the arena's byte format, the output
+   * contiguous and written a whole word per invocation; nearest only. Default 'f32'.
+   */
+  storage?: 'f32' | 'u8';
 }
 
 export function resizeKernelId(c: ResizeConfig): string {
-  return `resize_${c.mode}_f32_${c.coordinate}${c.mode === 'nearest' ? `_${c.nearest ?? 'round_prefer_floor'}` : ''}`;
+  return `resize_${c.mode}_${c.storage ?? 'f32'}_${c.coordinate}${c.mode === 'nearest' ? `_${c.nearest ?? 'round_prefer_floor'}` : ''}`;
 }
 
 function coordinate(mode: ResizeCoordinateMode): string {
@@ -58,6 +64,7 @@ ${c.mode === 'nearest' ? `fn nearest_index(x: i32, o: i32, n: i32, scale: f32) -
   let v = src_coord(x, o, n, scale);
   return clamp(i32(${nearest(nm)}), 0, n - 1);
 }` : ''}`;
+  if (c.storage === 'u8') return generateResizeBytesKernel(c, uniforms, code);
   const part: WgslPart = { idPart: '', bindings: [operandBinding('src', 'value'), operandBinding('out', 'value')], uniforms, code };
   const head = `${decompose('i', 'os', 'c', 4)}
   let base = c0 * params.ist0 + c1 * params.ist1;
@@ -91,6 +98,33 @@ of each axis from the coordinate transformation, then ${c.mode === 'nearest' ? '
 No workgroup memory, no barriers. Dispatch: linearWork(N · C · OH · OW, ${OP_WORKGROUP}).`,
     parts: [part],
     main: linearMain(body),
+    workgroupSize: [OP_WORKGROUP, 1, 1],
+  });
+}
+
+/** Nearest Resize of 8-bit values: one invocation per output word (4 consecutive elements of the contiguous output). */
+function generateResizeBytesKernel(c: ResizeConfig, uniforms: UniformField[], code: string): KernelSource {
+  if (c.mode !== 'nearest') throw new Error(`ResizeConfig.storage = 'u8' with mode '${c.mode}': 8-bit values resize with mode 'nearest' only`);
+  const nm = c.nearest ?? 'round_prefer_floor';
+  const part: WgslPart = {
+    idPart: '',
+    bindings: [operandBinding('src', 'value', 'array<u32>'), operandBinding('out', 'value', 'array<u32>')],
+    uniforms: [...uniforms, ...WORD_OUTPUT_UNIFORMS],
+    code: [code, BYTE_PACK_CODE, byteReader('read_src', 'src', 'uint8')].join('\n\n'),
+  };
+  const element = `${decompose('e', 'os', 'c', 4).replace(/^ {2}/gm, '')}
+let y = nearest_index(c2, i32(params.os2), params.ih, params.scale_h);
+let x = nearest_index(c3, i32(params.os3), params.iw, params.scale_w);
+v = read_src(c0 * params.ist0 + c1 * params.ist1 + y * params.ist2 + x * params.ist3);`;
+  return composeKernel({
+    id: resizeKernelId(c),
+    header: `Resize (nearest, ${c.coordinate}, ${nm}) over H, W of 8-bit values (raw bytes; int8 and uint8 alike), input through strides.
+One invocation per output word: i = gid.x + gid.y · pitch writes word obase + i = elements 4i..4i+3 of the contiguous
+output (n, c, oh, ow row-major; lanes past count are 0); each element's source index from the coordinate
+transformation and the nearest mode (clamped). The ost uniforms are unused (the output is contiguous).
+No workgroup memory, no barriers. Dispatch: linearWork(ceil(N · C · OH · OW / 4), ${OP_WORKGROUP}).`,
+    parts: [part],
+    main: wordOutputMain(element),
     workgroupSize: [OP_WORKGROUP, 1, 1],
   });
 }
