@@ -258,8 +258,8 @@ async function qoperatorOps(t: GpuTestContext): Promise<void> {
   const bytes = writeOnnx({
     opset: { '': 17, 'com.microsoft': 1 },
     inputs: [{ name: 'a', dtype: 'uint8', shape: [1, 4, 6, 6] }, { name: 'b', dtype: 'uint8', shape: [1, 4, 1, 1] }],
-    outputs: ['gap', 'cat', 'tr', 'mul'].map((name) => ({ name, dtype: 'uint8' as const, shape: undefined })),
-    initializers: (Object.keys(q) as (keyof typeof q)[]).flatMap(init),
+    outputs: ['gap', 'cat', 'tr', 'mul', 'rs'].map((name) => ({ name, dtype: 'uint8' as const, shape: undefined })),
+    initializers: [...(Object.keys(q) as (keyof typeof q)[]).flatMap(init), vec('rs_scales', 'float32', [1, 1, 2, 1.5])],
     nodes: [
       ms('QLinearAdd', 'add', ['a', 's_a', 'z_a', 'b', 's_b', 'z_b', 's_c', 'z_c'], ['add']),
       ms('QLinearSigmoid', 'sig', ['add', 's_c', 'z_c', 's_s', 'z_s'], ['sig']),
@@ -269,6 +269,7 @@ async function qoperatorOps(t: GpuTestContext): Promise<void> {
       ms('QLinearConcat', 'cat', ['s_y', 'z_y', 'a', 's_a', 'z_a', 'add', 's_c', 'z_c', 'mp', 's_y', 'z_y'], ['cat'], { axis: attr.int(3) }),
       { opType: 'Transpose', name: 'tr', inputs: ['sig'], outputs: ['tr'], attributes: { perm: attr.ints([0, 2, 3, 1]) } },
       ms('QLinearMul', 'mul', ['a', 's_a', 'z_a', 'a', 's_a', 'z_a', 's_m', 'z_m'], ['mul']),
+      { opType: 'Resize', name: 'rs', inputs: ['sig', '', 'rs_scales'], outputs: ['rs'], attributes: { mode: attr.string('nearest') } },
     ],
   });
   const u8 = { dtype: 'uint8' as const };
@@ -284,10 +285,15 @@ async function qoperatorOps(t: GpuTestContext): Promise<void> {
   ], 3).data;
   const tr = stridedCopyRef(sig, [1, 6, 6, 4], [144, 6, 1, 36]);
   const mul = qlinearBinaryRef('mul', { shape: [144], data: a, ...q.a }, { shape: [144], data: a, ...q.a }, q.m, 'uint8').data;
+  // Resize nearest (half_pixel, round_prefer_floor) by 2 × 1.5: [1, 4, 6, 6] → [1, 4, 12, 9], indices in float64.
+  const near = (o: number, scale: number, n: number) => Math.min(Math.max(Math.ceil((o + 0.5) / scale - 0.5 - 0.5), 0), n - 1);
+  const rs: number[] = [];
+  for (let c = 0; c < 4; c++) for (let y = 0; y < 12; y++) for (let x = 0; x < 9; x++) rs.push(sig[(c * 6 + near(y, 2, 6)) * 6 + near(x, 1.5, 6)]);
   const engine = await createEngine({ device: t.device });
   const session = await createSession(engine, bytes);
   try {
     const out = await session.run({ a: Uint8Array.from(a), b: Uint8Array.from(b) });
+    compare('Resize nearest of uint8 (2 × 1.5)', out.rs, rs);
     compare('QLinearAdd → QLinearSigmoid → MaxPool → QLinearGlobalAveragePool', out.gap, gap);
     compare('QLinearConcat along the last axis (parts requantized or copied, not word-aligned)', out.cat, cat);
     compare('Transpose of uint8', out.tr, tr);
@@ -300,7 +306,7 @@ async function qoperatorOps(t: GpuTestContext): Promise<void> {
 }
 
 export const sessionInt8Cases: GpuCase[] = [
-  { name: 'session int8: com.microsoft QLinearAdd/Sigmoid/GlobalAveragePool/Concat/Mul, MaxPool and Transpose on uint8, exact', run: qoperatorOps },
+  { name: 'session int8: com.microsoft QLinearAdd/Sigmoid/GlobalAveragePool/Concat/Mul, MaxPool, Transpose and Resize on uint8, exact', run: qoperatorOps },
   { name: 'session int8: DynamicQuantizeLinear → ConvInteger → Cast → Mul on the GPU (scale, zero point, accumulators and float result exact)', run: dynamicConvInteger },
   { name: 'session int8: QLinearMatMul and MatMulInteger (batch broadcast, per-column b, run-time a zero point) exact', run: integerMatmuls },
   { name: 'session int8: QLinearConv → QLinearConv and ConvInteger with a run-time x zero point, bit-exact against the integer references', run: quantizedGraphExact },
