@@ -219,3 +219,22 @@ describe('constant Slice and Transpose are folded with the right values', () => 
     expect(Array.from(t.data as BigInt64Array, Number)).toEqual([1 * 5 + 4, 1 * 5 + 2, 3 * 5 + 4, 3 * 5 + 2]);
   });
 });
+
+describe('DequantizeLinear of load-time tensors folds (weights of float ops in QDQ models)', () => {
+  it('per tensor: (x − zp) · scale in float32', () => {
+    const g = oneNode('DequantizeLinear', [{ shape: [5], value: [-128, -1, 0, 7, 127], dtype: 'int8' }, { shape: [], value: [0.1], dtype: 'float32' }, { shape: [], value: [-3], dtype: 'int8' }]);
+    const t = g.folded.get('out0')!;
+    expect(t.dtype).toBe('float32');
+    expect(Array.from(t.data as Float32Array)).toEqual([-125, 2, 3, 10, 130].map((v) => Math.fround(v * Math.fround(0.1))));
+  });
+  it('per axis (axis 1 of [2, 3, 2])', () => {
+    const x = Array.from({ length: 12 }, (_, i) => i - 6);
+    const g = oneNode('DequantizeLinear', [{ shape: [2, 3, 2], value: x, dtype: 'int8' }, { shape: [3], value: [1, 2, 4], dtype: 'float32' }, { shape: [3], value: [0, 1, -1], dtype: 'int8' }], { axis: attr.int(1) });
+    const want = x.map((v, i) => (v - [0, 1, -1][Math.floor(i / 2) % 3]) * [1, 2, 4][Math.floor(i / 2) % 3]);
+    expect(Array.from(g.folded.get('out0')!.data as Float32Array)).toEqual(want);
+  });
+  it('a run-time x is not folded', () => {
+    const g = oneNode('DequantizeLinear', [{ shape: [4], dtype: 'int8' }, { shape: [], value: [0.5], dtype: 'float32' }]);
+    expect(g.folded.has('out0')).toBe(false);
+  });
+});
