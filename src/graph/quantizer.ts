@@ -493,16 +493,17 @@ export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, TensorRa
     else if (plan.kind === 'constant') weightDq(t, { kind: 'constant' }, actType, false);
   }
   // Shared-parameter outputs (data movement), in dependency order.
+  // Each round takes the outputs whose provider already has parameters (a chain Transpose → Reshape takes two rounds;
+  // an output is given its Q/DQ pair exactly once).
   for (let pending = [...plans].filter(([, p]) => p.kind === 'shared'); pending.length; ) {
-    const next = pending.filter(([, p]) => !scaleOf.has(p.provider!));
-    if (next.length === pending.length) throw new OnnxLoadError(`quantize: shared quantization parameters form a cycle at '${pending[0][0]}'`);
-    for (const [t, p] of pending) {
-      if (!scaleOf.has(p.provider!)) continue;
+    const ready = pending.filter(([, p]) => scaleOf.has(p.provider!));
+    if (ready.length === 0) throw new OnnxLoadError(`quantize: shared quantization parameters form a cycle at '${pending[0][0]}'`);
+    for (const [t, p] of ready) {
       const src = scaleOf.get(p.provider!)!;
       scaleOf.set(t, src);
       qdqPair(t, src.scale, src.zp);
     }
-    pending = next;
+    pending = pending.filter((e) => !ready.includes(e));
   }
   for (const [b, plan] of biases) {
     const x = scaleOf.get(plan.input);

@@ -249,6 +249,29 @@ describe('QDQ structure (ORT quantize_static, QuantFormat.QDQ)', () => {
   });
 });
 
+describe('a chain of ops that share their input\'s parameters (Transpose → Reshape → graph output, as in BlazeFace)', () => {
+  const bytes = writeOnnx({
+    opset: 13,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 4, 4] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [1, 32, 4] }],
+    initializers: [f32('w', [8, 3, 1, 1], Array.from({ length: 24 }, (_, i) => (i % 5) / 5 - 0.4)), { name: 'shape', dtype: 'int64', dims: [3], data: BigInt64Array.of(1n, 32n, 4n) }],
+    nodes: [
+      { name: 'conv', opType: 'Conv', inputs: ['x', 'w'], outputs: ['c'] },
+      { name: 'tr', opType: 'Transpose', inputs: ['c'], outputs: ['t'], attributes: { perm: attr.ints([0, 2, 3, 1]) } },
+      { name: 'rs', opType: 'Reshape', inputs: ['t', 'shape'], outputs: ['y'] },
+    ],
+  });
+  const { spec } = quantizeGraph(importOnnx(bytes), new Map([['x', { min: -1, max: 1 }], ['c', { min: -2, max: 2 }], ['t', { min: -2, max: 2 }], ['y', { min: -2, max: 2 }]]));
+  it('each output gets exactly one Q/DQ pair: node names and outputs are unique', () => {
+    const names = spec.nodes.map((n) => n.name);
+    expect(names.length).toBe(new Set(names).size);
+    const outs = spec.nodes.flatMap((n) => n.outputs);
+    expect(outs.length).toBe(new Set(outs).size);
+    expect(spec.nodes.filter((n) => n.opType === 'QuantizeLinear').map((n) => n.name).sort()).toEqual(['c_QuantizeLinear', 't_QuantizeLinear', 'x_QuantizeLinear', 'y_QuantizeLinear']);
+    expect(spec.nodes.find((n) => n.name === 'y_QuantizeLinear')!.inputs).toEqual(['y_QuantizeLinear_Input', 'c_scale', 'c_zero_point']);
+  });
+});
+
 describe('calibration collectors (ORT calibrate.py)', () => {
   it('minmax: the extreme values over all inputs', () => {
     const c = createMinMaxCollector();
