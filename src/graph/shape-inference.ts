@@ -268,13 +268,16 @@ const FOLD_ANY_SIZE: ReadonlySet<string> = new Set(['DequantizeLinear']);
 function quantScaleCheck(c: Ctx, s: number, z: number, xShape: readonly Dim[]): void {
   const sc = c.input(s);
   if (sc.shape.length > 1) c.fail(`scale ${formatShape(sc.shape)}: blocked quantization (scale of rank > 1) is not supported`);
-  if (sc.shape.length === 1) {
+  // A 1-element 1-D scale is per tensor (ONNX Runtime's IsScalarOr1ElementVector; ORT's quantizer writes bias scales so).
+  if (sc.shape.length === 1 && !dimEq(sc.shape[0], 1)) {
     const axis = c.axis(c.int('axis', 1), xShape.length);
     if (!dimEq(sc.shape[0], xShape[axis]) && !dimEq(sc.shape[0], 1)) c.fail(`scale ${formatShape(sc.shape)} must have X's dim ${axis} (${xShape[axis]}) entries`);
   }
   if (c.has(z)) {
     const zp = c.input(z);
-    if (zp.shape.length !== sc.shape.length || zp.shape.some((d, i) => !dimEq(d, sc.shape[i]))) c.fail(`zero point ${formatShape(zp.shape)} must have the scale's shape ${formatShape(sc.shape)}`);
+    const one = (sh: readonly Dim[]) => sh.every((d) => dimEq(d, 1));
+    const same = zp.shape.length === sc.shape.length && zp.shape.every((d, i) => dimEq(d, sc.shape[i]));
+    if (!same && !(one(zp.shape) && one(sc.shape))) c.fail(`zero point ${formatShape(zp.shape)} must have the scale's shape ${formatShape(sc.shape)}`);
   }
 }
 

@@ -238,3 +238,14 @@ describe('DequantizeLinear of load-time tensors folds (weights of float ops in Q
     expect(g.folded.has('out0')).toBe(false);
   });
 });
+
+describe('QuantizeLinear/DequantizeLinear: a 1-element 1-D scale is per tensor (as ONNX Runtime and its quantizer)', () => {
+  it('scale [1] on a rank-1 x with the default axis 1, zero point a scalar', () => {
+    const g = oneNode('DequantizeLinear', [{ shape: [3], value: [1, 2, 3], dtype: 'int32' }, { shape: [1], value: [0.5], dtype: 'float32' }, { shape: [], value: [0], dtype: 'int32' }]);
+    expect(Array.from(g.folded.get('out0')!.data as Float32Array)).toEqual([0.5, 1, 1.5]);
+  });
+  it('a per-axis scale still needs X\'s dim along the axis, and a zero point of its shape', () => {
+    expect(() => oneNode('DequantizeLinear', [{ shape: [2, 3], dtype: 'int8' }, { shape: [2], value: [1, 2], dtype: 'float32' }])).toThrow(/scale \[2\] must have X's dim 1 \(3\) entries/);
+    expect(() => oneNode('DequantizeLinear', [{ shape: [2, 3], dtype: 'int8' }, { shape: [3], value: [1, 2, 3], dtype: 'float32' }, { shape: [], value: [0], dtype: 'int8' }])).toThrow(/zero point \[\] must have the scale's shape \[3\]/);
+  });
+});
