@@ -6,7 +6,7 @@
  * tests, ONNX Runtime's onnx_test_runner). input_K/output_K map to the model's graph inputs/outputs in order, or by
  * the TensorProto's name when it names one of them.
  */
-import { ONNX_DTYPE_CODES, type DType, type Tensor, toNumbers, toRawData } from './ir.ts';
+import { ONNX_DTYPE_CODES, type DType, type Graph, type Tensor, toNumbers, toRawData } from './ir.ts';
 import { onnxType } from './onnx-proto.ts';
 import { type PTensor, convertTensor, decodeOnnx } from './onnx-import.ts';
 import type { RuntimeDType, SessionTensor } from './runtime-types.ts';
@@ -140,6 +140,42 @@ export function judgeOutput(y: ArrayLike<number | bigint>, yDims: readonly numbe
   return { pass, maxAbsError: maxAbs, maxRelError: rel, message: pass ? '' : `max rel error ${fmt(rel)} > rtol ${tol.rtol} and max abs error ${fmt(maxAbs)} > atol ${tol.atol}` };
 }
 
+/**
+ * The LSB of a float output that a DequantizeLinear writes with a constant per-tensor scale (a quantized model's
+ * output, e.g. the QDQ form's last DequantizeLinear), else undefined. Such outputs are judged in LSB (intTol).
+ */
+export function dequantizedOutputScale(graph: Graph, output: string): number | undefined {
+  const p = graph.nodes.find((nd) => nd.outputs.includes(output));
+  if (!p || (p.domain !== '' && p.domain !== 'ai.onnx') || p.opType !== 'DequantizeLinear') return undefined;
+  const s = graph.initializers.get(p.inputs[1]);
+  if (!s || s.dtype !== 'float32' || s.data.length !== 1) return undefined;
+  const v = Number(s.data[0]);
+  return v > 0 && Number.isFinite(v) ? v : undefined;
+}
+
+/**
+ * A dequantized float output (values on the grid of `scale`) judged in LSB: pass iff every |y − ref| ≤ intTol · scale
+ * (the integer tolerance, as for 8-bit outputs); `differing` counts the elements off by one LSB or more.
+ */
+export function judgeDequantized(y: ArrayLike<number | bigint>, yDims: readonly number[] | undefined, ref: Tensor, scale: number, tol: Tolerance): OutputVerdict {
+  const f = judgeOutput(y, yDims, ref, { rtol: 0, atol: Infinity });
+  if (!f.pass) return f;
+  const intTol = tol.intTol ?? DEFAULT_TOLERANCE.intTol;
+  const r = ref.data as Float32Array;
+  let maxLsb = 0;
+  let differing = 0;
+  let bad = -1;
+  for (let i = 0; i < y.length; i++) {
+    const d = Math.round(Math.abs(Number(y[i]) - r[i]) / scale);
+    if (d > 0) differing++;
+    if (d > intTol && bad < 0) bad = i;
+    maxLsb = Math.max(maxLsb, d);
+  }
+  const pass = bad < 0;
+  const msg = pass ? '' : `dequantized output (LSB ${scale.toExponential(3)}) differs by ${maxLsb} LSB > ${intTol}: ${differing} of ${y.length} elements differ; element ${bad} is ${String(y[bad])}, reference ${r[bad]}`;
+  return { pass, maxAbsError: f.maxAbsError, maxRelError: f.maxRelError, message: msg, differing };
+}
+
 function sameDims(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
@@ -236,7 +272,8 @@ export async function runDataSet(files: DataSetFiles, read: (ref: string) => Pro
         maxAbs = maxRel = Infinity;
         continue;
       }
-      const v = judgeOutput(y.data, y.dims, ref, tol);
+      const lsb = dequantizedOutputScale(graph, n);
+      const v = lsb !== undefined && ref.dtype === 'float32' ? judgeDequantized(y.data, y.dims, ref, lsb, tol) : judgeOutput(y.data, y.dims, ref, tol);
       maxAbs = Math.max(maxAbs, v.maxAbsError);
       maxRel = Math.max(maxRel, v.maxRelError);
       differing += v.differing ?? 0;

@@ -29,8 +29,8 @@ interface DataSetSpec {
 
 interface TestSpec {
   description: string;
-  /** The model file (written into the test dir), or its bytes. */
-  model(): string | Uint8Array;
+  /** The model file (copied into the test dir), or its bytes (a quantized model is made here). */
+  model(log: Log): string | Uint8Array | Promise<Uint8Array>;
   datasets: DataSetSpec[];
   /** Rough generation time, for --list. */
   expect: string;
@@ -134,6 +134,59 @@ export const ONNX_TESTS: Record<string, TestSpec> = {
   squeezenet1_1: zoo('squeezenet1_1', '< 1 s'),
 };
 
+/**
+ * An int8 model of test `base`: winoconv's quantizer (`quantizeGraph`, the QDQ form ONNX Runtime's quantize_static
+ * writes) with ranges from ONNX Runtime's float run on `base`'s data sets (minmax; the oracle, so generating needs no
+ * GPU), optionally rewritten by the QDQ pass into QOperator ops (QLinearConv, com.microsoft QLinearAdd, ...), which ORT
+ * runs as they are. The data sets are `base`'s: the outputs are ORT's outputs of the int8 model.
+ */
+function quantized(base: string, opts: { perChannel: boolean; qoperator: boolean; expect: string; sets?: number[] }): TestSpec {
+  const b = () => ONNX_TESTS[base];
+  return {
+    get description() {
+      return `${base} quantized to int8 by winoconv's quantizer (QDQ${opts.perChannel ? ', weights per channel' : ', per tensor'}${opts.qoperator ? ', then rewritten into QOperator ops by the QDQ pass' : ''}), ranges from ONNX Runtime's float run on the data sets (minmax)`;
+    },
+    model: async (log) => {
+      const { importOnnx, decodeOnnx } = await import('../graph/onnx-import.ts');
+      const { tensorsToCalibrate, quantizeGraph } = await import('../graph/quantizer.ts');
+      const { calibrationModel, createMinMaxCollector } = await import('../graph/calibrate.ts');
+      const { writeOnnx, graphToSpec } = await import('../graph/onnx-writer.ts');
+      const src = b().model(log);
+      const bytes = typeof src === 'string' ? readFileSync(src) : await src;
+      const sets: Tensor[][] = [];
+      for (const ds of b().datasets) sets.push(await ds.inputs(log)); // calibrated on every data set of the base
+      const graph = importOnnx(bytes, { inputShapes: Object.fromEntries(sets[0].map((t) => [t.name, [...t.dims]])) });
+      const names = tensorsToCalibrate(graph);
+      const aug = calibrationModel(graph, names);
+      const c = createMinMaxCollector();
+      for (const set of sets) {
+        const { outputs } = await runOrt(aug, Object.fromEntries(set.map((t) => [t.name, t])));
+        for (const o of outputs) if (names.includes(o.name)) c.add(o.name, o.data as Float32Array);
+        for (const t of set) if (names.includes(t.name)) c.add(t.name, t.data as Float32Array);
+      }
+      const declared = decodeOnnx(bytes);
+      const { spec } = quantizeGraph(graph, c.ranges(), { perChannel: opts.perChannel });
+      const qdq = writeOnnx({ ...spec, inputs: declared.inputs, outputs: declared.outputs });
+      if (!opts.qoperator) return qdq;
+      const { fuseQdq } = await import('../graph/qdq.ts');
+      const fused = fuseQdq(decodeOnnx(qdq)).graph;
+      return writeOnnx({ ...graphToSpec(fused), inputs: declared.inputs, outputs: declared.outputs });
+    },
+    get datasets() {
+      return opts.sets ? opts.sets.map((k) => b().datasets[k]) : b().datasets;
+    },
+    expect: opts.expect,
+  };
+}
+
+/** The int8 test dirs (issue 13): models quantized here, ONNX Runtime's outputs of them. */
+export const ONNX_INT8_TESTS: Record<string, TestSpec> = {
+  'blazeface-front-int8': quantized('blazeface-front', { perChannel: false, qoperator: false, expect: '~2 s' }),
+  'ppocr-det-int8': quantized('ppocr-det', { perChannel: true, qoperator: false, expect: '~15 s', sets: [1] }),
+  'ppocr-det-int8-qop': quantized('ppocr-det', { perChannel: true, qoperator: true, expect: '~15 s', sets: [1] }),
+};
+export const ONNX_INT8_TEST_NAMES = Object.keys(ONNX_INT8_TESTS);
+
 /** Bump when the generator's output changes for the same recipe (inputs, oracle settings, file layout). */
 const GENERATOR_VERSION = 1;
 
@@ -145,15 +198,18 @@ export function onnxTestsDir(): string {
   return cacheDir('onnx-tests');
 }
 
-async function writeModel(name: string, spec: TestSpec, dir: string): Promise<Uint8Array> {
+async function writeModel(name: string, spec: TestSpec, dir: string, log: Log): Promise<Uint8Array> {
   const file = path.join(dir, 'model.onnx');
   if (['resnet18', 'resnet50', 'mobilenetv2', 'vgg16', 'squeezenet1_1'].includes(name)) {
     const { writeZooModel } = await import('../../bench/models/write.ts');
     writeZooModel(dir, name as 'resnet18');
   } else {
-    const src = spec.model() as string;
-    if (!existsSync(src)) throw new Error(`${src} is missing: run npm ci in the winoconv checkout (the model is a dev dependency)`);
-    copyFileSync(src, file);
+    const src = await spec.model(log);
+    if (typeof src !== 'string') writeFileSync(file, src);
+    else {
+      if (!existsSync(src)) throw new Error(`${src} is missing: run npm ci in the winoconv checkout (the model is a dev dependency)`);
+      copyFileSync(src, file);
+    }
   }
   const { readFile } = await import('node:fs/promises');
   return readFile(file);
@@ -170,8 +226,8 @@ export async function ensureOnnxTests(names: readonly string[] = ONNX_TEST_NAMES
   const log = opts.log ?? console.log;
   const out: string[] = [];
   for (const name of names) {
-    const spec = ONNX_TESTS[name];
-    if (!spec) throw new Error(`unknown ONNX test '${name}' (known: ${ONNX_TEST_NAMES.join(', ')})`);
+    const spec = ONNX_TESTS[name] ?? ONNX_INT8_TESTS[name];
+    if (!spec) throw new Error(`unknown ONNX test '${name}' (known: ${[...ONNX_TEST_NAMES, ...ONNX_INT8_TEST_NAMES].join(', ')})`);
     const dir = path.join(onnxTestsDir(), name);
     out.push(dir);
     // the marker holds what the directory was made from: a changed recipe regenerates it
@@ -185,7 +241,7 @@ export async function ensureOnnxTests(names: readonly string[] = ONNX_TEST_NAMES
     const work = `${dir}.tmp-${process.pid}`;
     rmSync(work, { recursive: true, force: true });
     mkdirSync(work, { recursive: true });
-    const model = await writeModel(name, spec, work);
+    const model = await writeModel(name, spec, work, log);
     let k = 0;
     for (const ds of spec.datasets) {
       let inputs: Tensor[];

@@ -9,8 +9,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTolerance, runOnnxTests } from '../../../src/cli/onnx-test.ts';
 import { type Tensor, fromNumbers } from '../../../src/graph/ir.ts';
+import { decodeOnnx } from '../../../src/graph/onnx-import.ts';
 import { attr, writeOnnx } from '../../../src/graph/onnx-writer.ts';
-import { type OnnxTestRow, type TestRunner, bindByName, encodeTensorProto, judgeOutput } from '../../../src/graph/test-data.ts';
+import { type OnnxTestRow, type TestRunner, bindByName, dequantizedOutputScale, encodeTensorProto, judgeDequantized, judgeOutput } from '../../../src/graph/test-data.ts';
 import { ensureOnnxTests } from '../../../src/node/onnx-testgen.ts';
 import { findDataSets } from '../../../src/node/onnx-test-dirs.ts';
 import { ortRunner, runOrt } from '../../../src/node/ort-runner.ts';
@@ -197,4 +198,35 @@ describe('generated test data (ORT oracle) judged by ORT itself', () => {
     expect(lines.at(-1)).toBe(`${sets} passed, 0 failed`);
     expect(code).toBe(0);
   }, 180_000);
+});
+
+describe('dequantized outputs are judged in LSB of their DequantizeLinear scale', () => {
+  const model = writeOnnx({
+    opset: 13,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [4] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [4] }, { name: 'z', dtype: 'float32', shape: [4] }],
+    initializers: [fromNumbers('s', 'float32', [], [0.25]), fromNumbers('zp', 'int8', [], [3])],
+    nodes: [
+      { opType: 'QuantizeLinear', inputs: ['x', 's', 'zp'], outputs: ['q'] },
+      { opType: 'DequantizeLinear', inputs: ['q', 's', 'zp'], outputs: ['y'] },
+      { opType: 'Relu', inputs: ['x'], outputs: ['z'] },
+    ],
+  });
+  const g = decodeOnnx(model);
+  it('finds the scale of an output a DequantizeLinear writes, and none for other outputs', () => {
+    expect(dequantizedOutputScale(g, 'y')).toBe(0.25);
+    expect(dequantizedOutputScale(g, 'z')).toBeUndefined();
+  });
+  const ref = fromNumbers('y', 'float32', [4], [0, 0.25, -0.5, 1]);
+  it('1 LSB passes (counted), 2 LSB fail with the count and the first element', () => {
+    const one = judgeDequantized(Float32Array.of(0, 0.5, -0.5, 1), [4], ref, 0.25, { rtol: 1e-4, atol: 1e-6 });
+    expect(one).toMatchObject({ pass: true, differing: 1 });
+    const two = judgeDequantized(Float32Array.of(0, 0.75, -0.5, 1.25), [4], ref, 0.25, { rtol: 1e-4, atol: 1e-6 });
+    expect(two.pass).toBe(false);
+    expect(two.message).toMatch(/differs by 2 LSB > 1: 2 of 4 elements differ; element 1 is 0.75/);
+    expect(judgeDequantized(Float32Array.of(0, 0.75, -0.5, 1.25), [4], ref, 0.25, { rtol: 1e-4, atol: 1e-6, intTol: 2 }).pass).toBe(true);
+  });
+  it('NaN still fails', () => {
+    expect(judgeDequantized(Float32Array.of(NaN, 0.25, -0.5, 1), [4], ref, 0.25, { rtol: 1e-4, atol: 1e-6 }).pass).toBe(false);
+  });
 });
