@@ -21,6 +21,12 @@ export interface QuantOptions {
   wScale?: number | ArrayLike<number>;
   yScale?: number;
   yZeroPoint?: number;
+  /**
+   * int8/uint8 output: how acc · M is rounded before round-half-to-even. 'float64' (default): the reference's
+   * (src/reference/integer.ts); 'float32': ONNX Runtime's MLAS arithmetic, fl32(fl32(acc) · M), so outputs match
+   * ONNX Runtime's bit for bit (the runtime's default for ONNX models). direct and im2col plans only.
+   */
+  rounding?: 'float64' | 'float32';
 }
 
 export interface NormalizedQuant {
@@ -33,9 +39,10 @@ export interface NormalizedQuant {
   wScale: number[];
   yScale: number;
   yZeroPoint: number;
+  rounding: 'float64' | 'float32';
 }
 
-export const QUANT_KEYS = ['output', 'xZeroPoint', 'xScale', 'weightDtype', 'wZeroPoint', 'wScale', 'yScale', 'yZeroPoint'] as const;
+export const QUANT_KEYS = ['output', 'xZeroPoint', 'xScale', 'weightDtype', 'wZeroPoint', 'wScale', 'yScale', 'yZeroPoint', 'rounding'] as const;
 
 const RANGE = { int8: [-128, 127], uint8: [0, 255] } as const;
 
@@ -83,5 +90,7 @@ export function normalizeQuant(d: NormalizedDesc, q: QuantOptions | undefined): 
   if (q.output === 'int32' && d.activation.type !== 'linear') {
     throw new ConvDescError('activation', d.activation.type, "must be linear with quant.output 'int32' (ConvInteger has no activation); use output int8, uint8 or float32");
   }
-  return { output: q.output, inputDtype: d.dtype, weightDtype, xZeroPoint, xScale, wZeroPoint, wScale: ws, yScale, yZeroPoint };
+  const rounding = q.rounding ?? 'float64';
+  if (rounding !== 'float64' && rounding !== 'float32') throw new ConvDescError('quant.rounding', rounding, "must be 'float64' (the reference's product) or 'float32' (ONNX Runtime's)");
+  return { output: q.output, inputDtype: d.dtype, weightDtype, xZeroPoint, xScale, wZeroPoint, wScale: ws, yScale, yZeroPoint, rounding };
 }

@@ -199,6 +199,7 @@ export async function verifyPreparedInt(ctx: PrepareContext, prepared: PreparedC
         ...ops, xScale: q.xScale, wScale: q.wScale, yScale: q.yScale, yZeroPoint: q.yZeroPoint, outputDtype: q.output,
         bias: ctx.biasInt ? { shape: [d.outChannels], data: ctx.biasInt, broadcast: 'channel' } : undefined,
         activation: d.activation.type === 'linear' ? undefined : { type: d.activation.type },
+        rounding: q.rounding,
       }).data;
     }
     let bad = 0;
@@ -211,7 +212,7 @@ export async function verifyPreparedInt(ctx: PrepareContext, prepared: PreparedC
     }
     const what = q.output === 'float32' ? 'within 4 f32 roundings of the exact accumulator' : 'bit-exact';
     const detail = bad === 0
-      ? `passed on ${batch}×${h}×${w} random ${q.inputDtype} data: ${want.length} outputs ${what} (quant.output ${q.output})`
+      ? `passed on ${batch}×${h}×${w} random ${q.inputDtype} data: ${want.length} outputs ${what} (quant.output ${q.output}${q.output === 'int8' || q.output === 'uint8' ? `, ${q.rounding} rounding` : ''})`
       : `FAILED on ${batch}×${h}×${w} random ${q.inputDtype} data: ${bad} of ${want.length} outputs not ${what}; first at [${first}]: got ${got[first]}, expected ${want[first]}`;
     return { ok: bad === 0, detail, maxRelError: 0, errorRatio: bad ? Infinity : 0 };
   } finally {

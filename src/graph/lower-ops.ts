@@ -35,6 +35,8 @@ import { windowOutput } from './shape-inference.ts';
 /** What lowerOp reads beyond the contract: the default-domain opset (only Softmax needs it, and only sometimes). */
 export interface OpLowerContext extends LowerContext {
   opset?: number;
+  /** QLinearMatMul's requantization rounding (SessionOptions.requantRounding); default 'float64'. */
+  requantRounding?: 'float32' | 'float64';
 }
 
 const F32_MAX = 3.4028234663852886e38;
@@ -1006,7 +1008,8 @@ function intMatmul(c: Lowering): OpLowering {
   } else if (outType !== 'int32') c.fail(`output '${c.outName()}' is ${outType}; MatMulInteger writes int32`);
   for (let j = 0; j < n; j++) cols[4 * j] = bZp[bZp.length === 1 ? 0 : j];
   const elems = elementCount(out.shape);
-  const kernel = generateIntMatmulKernel({ a: A.dtype, b: B.dtype, output, aKind: A.kind, bKind: B.kind, aZeroPoint: aZpValue ? 'value' : 'uniform' });
+  const rounding = ql && c.ctx.requantRounding === 'float32' ? 'float32' as const : undefined;
+  const kernel = generateIntMatmulKernel({ a: A.dtype, b: B.dtype, output, aKind: A.kind, bKind: B.kind, aZeroPoint: aZpValue ? 'value' : 'uniform', rounding });
   const w = c.work(Math.ceil(elems / 4));
   const u: Record<string, number> = {
     ...w.uniforms, elems, m, n, k, a_sb, a_sm: A.view.strides[ar - 2], a_sk: A.view.strides[ar - 1], b_sb, b_sk: B.view.strides[br - 2], b_sn: B.view.strides[br - 1], a_zp: aZp, ...extra,

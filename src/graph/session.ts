@@ -44,13 +44,19 @@ export interface SessionOptions {
   /** Time each node with timestamp queries (info.nodes[i].gpuMs after each run). */
   profile?: boolean;
   /**
+   * How quantized convolutions and matmuls (QLinearConv, QLinearMatMul, the QDQ form) round acc · M before
+   * round-half-to-even: 'float32' (default), ONNX Runtime's MLAS arithmetic, so a quantized model's outputs equal ONNX
+   * Runtime's bit for bit; 'float64', the ONNX reference's product (the engine's default for plans made directly).
+   */
+  requantRounding?: 'float32' | 'float64';
+  /**
    * Model inputs fixed at load, folded like initializers (weights, shapes or axes a model takes as inputs, as ONNX's
    * node tests do); each must match the input's dtype (typed array kind) and declared shape.
    */
   constantInputs?: Record<string, { dims: readonly number[]; data: Tensor['data'] }>;
 }
 
-const SESSION_OPTION_KEYS = ['inputShapes', 'algorithms', 'profile', 'constantInputs'];
+const SESSION_OPTION_KEYS = ['inputShapes', 'algorithms', 'profile', 'constantInputs', 'requantRounding'];
 
 /** A failure of a session's creation or run that is not a refusal of the model itself. */
 export class SessionError extends Error {
@@ -318,6 +324,10 @@ async function planSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts
   for (const k of Object.keys(opts)) {
     if (!SESSION_OPTION_KEYS.includes(k)) throw new OnnxLoadError(`createSession options.${k}: unknown key (known: ${SESSION_OPTION_KEYS.join(', ')})`);
   }
+  const requantRounding = opts.requantRounding ?? 'float32';
+  if (requantRounding !== 'float32' && requantRounding !== 'float64') {
+    throw new OnnxLoadError(`createSession options.requantRounding = ${JSON.stringify(requantRounding)}: must be 'float32' (ONNX Runtime's) or 'float64' (the ONNX reference's)`);
+  }
   const imported = importOnnx(model, { inputShapes: opts.inputShapes, constantInputs: opts.constantInputs });
   const { graph: g, report } = runPasses(imported);
   // Nodes whose every output is known at load (a Constant or a folded Shape that is a graph output) do not run.
@@ -382,6 +392,7 @@ async function planSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts
     }
     if (isQConvNode(n)) {
       const q = lowerQConv(g, n);
+      if (q.quant.output === 'int8' || q.quant.output === 'uint8') q.quant.rounding = requantRounding;
       try {
         normalizeDesc(q.desc);
       } catch (e) {
@@ -415,6 +426,7 @@ async function planSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts
         dtype: (name) => g.values.get(name)?.dtype,
         limits,
         opset: g.opsets[''],
+        requantRounding,
       });
     } catch (e) {
       if (e instanceof OnnxLoadError) throw e;

@@ -48,7 +48,7 @@
  */
 import type { Activation } from '../conv/types.ts';
 import { ConvDescError } from '../conv/validate.ts';
-import { fusedClampRange, QUANT_RANGE, requantMultiplier, type QuantDType } from '../reference/integer.ts';
+import { fusedClampRange, QUANT_RANGE, requantMultiplier, roundHalfEven, type QuantDType, type RequantRounding } from '../reference/integer.ts';
 import type { WgslPart } from '../kernels/compose.ts';
 
 export interface RequantParams {
@@ -240,7 +240,12 @@ function rqShrRne(lo: number, hi: number, k: number): void {
  * `requantize` of `requantWgslPart`. Inputs must be in the documented ranges (not checked here: this is the
  * per-element path; check parameters once with `requantParams` / `checkRequantClamp`).
  */
-export function requantizeCpu(acc: number, m0: number, shift: number, zp: number, lo: number, hi: number): number {
+export function requantizeCpu(acc: number, m0: number, shift: number, zp: number, lo: number, hi: number, rounding: RequantRounding = 'float64'): number {
+  if (rounding === 'float32') {
+    // ONNX Runtime's MLAS: fl32(fl32(acc) · M), M = m0 · 2^-shift exactly (a float32 value), round half to even.
+    const p = Math.fround(Math.fround(acc) * (m0 * 2 ** -shift));
+    return Math.min(Math.max(roundHalfEven(p) + zp, lo), hi);
+  }
   const neg = acc < 0;
   const a = neg ? (0 - (acc >>> 0)) >>> 0 : acc >>> 0;
   rqMulWide(a, m0 >>> 0);
@@ -273,6 +278,7 @@ export function requantizeArray(
   params: Pick<RequantParams, 'm0' | 'shift'>,
   clamp: RequantClamp,
   channelOf: (i: number) => number,
+  rounding: RequantRounding = 'float64',
 ): Int32Array {
   checkRequantClamp(clamp);
   const out = new Int32Array(acc.length);
@@ -280,7 +286,7 @@ export function requantizeArray(
     const v = acc[i];
     if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new ConvDescError(`acc[${i}]`, v, 'must be an int32');
     const o = channelOf(i);
-    out[i] = requantizeCpu(v, params.m0[o], params.shift[o], clamp.zp, clamp.lo, clamp.hi);
+    out[i] = requantizeCpu(v, params.m0[o], params.shift[o], clamp.zp, clamp.lo, clamp.hi, rounding);
   }
   return out;
 }
@@ -362,10 +368,50 @@ fn requantize(acc: i32, m0: u32, shift: u32, zp: i32, lo: i32, hi: i32) -> i32 {
 `;
 
 /**
- * The WGSL part defining `fn requantize(acc: i32, m0: u32, shift: u32, zp: i32, lo: i32, hi: i32) -> i32`
- * (plus helpers `rq_mul_wide`, `rq_shr_rne`). No bindings or uniforms: the caller reads m0/shift per channel
- * and passes zp/lo/hi (from `requantClamp`).
+ * `requantize` with ONNX Runtime's rounding (rounding 'float32'): y = min(max(round(fl32(fl32(acc) · M)) + zp, lo), hi),
+ * M = m0 · 2^-shift (exact in f32: m0 < 2^24, shift ≤ 63). fl32(acc) is rounded to nearest even with integer
+ * operations (WGSL leaves the rounding of an i32 → f32 conversion to the implementation); the f32 product is
+ * correctly rounded (WGSL), and `round` rounds half to even. The product is clamped to [lo − zp, hi − zp] before
+ * rounding, as MLAS does (the same result: the bounds are integers).
  */
-export function requantWgslPart(): WgslPart {
-  return { idPart: '', bindings: [], uniforms: [], code: REQUANT_WGSL };
+export const REQUANT_F32_WGSL = `
+// fl32(acc): |acc| rounded to 24 significant bits, nearest, ties to even.
+fn rq_acc_f32(acc: i32) -> f32 {
+  let neg = acc < 0i;
+  let a = select(bitcast<u32>(acc), 0u - bitcast<u32>(acc), neg);
+  var f: f32;
+  if (a < 0x1000000u) {
+    f = f32(a);
+  } else {
+    let k = firstLeadingBit(a) - 23u;
+    let fl = a >> k;
+    let rem = a & ((1u << k) - 1u);
+    let half = 1u << (k - 1u);
+    let r = select(fl, fl + 1u, rem > half || (rem == half && (fl & 1u) == 1u));
+    f = ldexp(f32(r), i32(k));
+  }
+  return select(f, -f, neg);
+}
+
+// QLinearConv requantization with ONNX Runtime's float32 arithmetic, identical to requantizeCpu(..., 'float32').
+fn requantize(acc: i32, m0: u32, shift: u32, zp: i32, lo: i32, hi: i32) -> i32 {
+  let p = rq_acc_f32(acc) * ldexp(f32(m0), -i32(shift));
+  let c = min(max(p, f32(lo - zp)), f32(hi - zp));
+  return i32(round(c)) + zp;
+}
+`;
+
+/**
+ * The WGSL part defining `fn requantize(acc: i32, m0: u32, shift: u32, zp: i32, lo: i32, hi: i32) -> i32`
+ * (plus `rq_` helpers) for `rounding` (default 'float64', the reference's; 'float32', ONNX Runtime's). No bindings
+ * or uniforms: the caller reads m0/shift per channel and passes zp/lo/hi (from `requantClamp`). Kernels that use
+ * it carry the rounding in their ID (`requantRoundingId`).
+ */
+export function requantWgslPart(rounding: RequantRounding = 'float64'): WgslPart {
+  return { idPart: '', bindings: [], uniforms: [], code: rounding === 'float32' ? REQUANT_F32_WGSL : REQUANT_WGSL };
+}
+
+/** The kernel-ID suffix of a requantization rounding: '' for the default 'float64', '_rq32' for 'float32'. */
+export function requantRoundingId(rounding: RequantRounding | undefined): string {
+  return rounding === 'float32' ? '_rq32' : '';
 }

@@ -64,6 +64,8 @@ export interface QLinearConvOperands extends ConvIntegerOperands {
   bias?: BroadcastTensor;
   /** linear (default), relu or relu6, fused as a clamp in the quantized domain. */
   activation?: Activation;
+  /** How acc · M is rounded (default 'float64'; 'float32' is ONNX Runtime's). */
+  rounding?: RequantRounding;
 }
 
 export interface QLinearConvOutput extends IntegerConvOutput {
@@ -86,9 +88,19 @@ export function requantMultiplier(xScale: number, wScale: number, yScale: number
   return Math.fround(Math.fround(Math.fround(xScale) * Math.fround(wScale)) / Math.fround(yScale));
 }
 
-/** saturate(round_half_even(acc · multiplier) + zeroPoint) to [lo, hi]. */
-export function requantize(acc: number, multiplier: number, zeroPoint: number, lo: number, hi: number): number {
-  return Math.min(Math.max(roundHalfEven(acc * multiplier) + zeroPoint, lo), hi);
+/**
+ * How the requantization product acc · M is rounded before round-half-to-even:
+ * - 'float64': in float64 (the ONNX reference's arithmetic; the engine's default);
+ * - 'float32': fl32(fl32(acc) · M), ONNX Runtime's MLAS requantization (`MlasRequantizeOutput`: float(acc) · scale in
+ *   float32, clamped, rounded to nearest even), so a model's outputs match ONNX Runtime's bit for bit.
+ */
+export type RequantRounding = 'float64' | 'float32';
+export const REQUANT_ROUNDINGS: readonly RequantRounding[] = ['float64', 'float32'];
+
+/** saturate(round_half_even(acc · multiplier) + zeroPoint) to [lo, hi], the product rounded as `rounding` says. */
+export function requantize(acc: number, multiplier: number, zeroPoint: number, lo: number, hi: number, rounding: RequantRounding = 'float64'): number {
+  const p = rounding === 'float32' ? Math.fround(Math.fround(acc) * multiplier) : acc * multiplier;
+  return Math.min(Math.max(roundHalfEven(p) + zeroPoint, lo), hi);
 }
 
 /** The clamp range of a quantized output with an optional fused relu/relu6 (see the file comment). */
@@ -196,7 +208,7 @@ export function qlinearConvReference(g: ConvGeometry, ops: QLinearConvOperands):
   const data = new Float64Array(accumulator.length);
   for (let i = 0; i < data.length; i++) {
     const o = channelOf(i, ops.inputLayout, g.outChannels, oh, ow);
-    data[i] = requantize(accumulator[i], multipliers[o], yz, lo, hi);
+    data[i] = requantize(accumulator[i], multipliers[o], yz, lo, hi, ops.rounding);
   }
   return { data, shape: conv.shape, layout: conv.layout, accumulator, multipliers };
 }

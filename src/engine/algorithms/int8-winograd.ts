@@ -42,6 +42,9 @@ export const TAP_SQNR_FLOOR_DB: Record<Exclude<Int8WinogradScheme, 'winograd2-ex
 function prepareFor(scheme: Int8WinogradScheme, ctx: PrepareContext, g: ReturnType<typeof geometryAt>, scales: TapScales | undefined, core: EngineCore): Int8WinogradPrepared {
   const d = ctx.desc;
   const q = ctx.quant!;
+  if (q.rounding === 'float32' && (q.output === 'int8' || q.output === 'uint8')) {
+    throw new ConvDescError('quant.rounding', 'float32', `${scheme} requantizes with the reference's float64 product only; ONNX Runtime's float32 rounding runs on direct and im2col`);
+  }
   const base = {
     geometry: g, layout: d.layout, input: q.inputDtype, xZeroPoint: q.xZeroPoint, weights: ctx.weightsInt!, weightLayout: 'OIHW' as const,
     weightDtype: q.weightDtype, wZeroPoint: q.wZeroPoint, maxWorkgroupsPerDimension: core.limits.maxComputeWorkgroupsPerDimension,

@@ -30,7 +30,9 @@ export async function prepareInt8(ctx: PrepareContext, kind: 'direct' | 'im2col'
   const probe = { layout: d.layout, input: q.inputDtype, weights: 'int8' as const, wzp: false, output, dot };
   const kLayout = kind === 'direct' ? 'tap4' : im2colI8KLayout(im2colI8ConfigFor(g0, probe).reader);
   const packed = packInt8Weights(ctx.weightsInt!, 'OIHW', g0, { input: q.inputDtype, weightDtype: q.weightDtype, wZeroPoint: q.wZeroPoint, kLayout });
-  const ops: Pick<QOperandConfig, 'layout' | 'input' | 'weights' | 'wzp' | 'output' | 'dot'> = { ...probe, weights: packed.storage, wzp: packed.wzp };
+  const ops: Pick<QOperandConfig, 'layout' | 'input' | 'weights' | 'wzp' | 'output' | 'dot' | 'rounding'> = {
+    ...probe, weights: packed.storage, wzp: packed.wzp, ...(output === 'qlinear' && q.rounding === 'float32' ? { rounding: 'float32' as const } : {}),
+  };
   const call: QCallValues = { xZeroPoint: q.xZeroPoint };
   let chan: Int32Array;
   if (output === 'qlinear') {

@@ -191,7 +191,7 @@ Dispatch: ceil(total / ${c.workgroupSize}) workgroups of ${c.workgroupSize}, spl
 }
 
 /** A good config for `g`: 'word' reads when possible, 8 channels when a group has ≥ 8 outputs, whole-word stores. */
-export function directI8ConfigFor(g: ConvGeometry, ops: Pick<QOperandConfig, 'layout' | 'input' | 'weights' | 'wzp' | 'output' | 'dot'>): DirectI8Config {
+export function directI8ConfigFor(g: ConvGeometry, ops: Pick<QOperandConfig, 'layout' | 'input' | 'weights' | 'wzp' | 'output' | 'dot' | 'rounding'>): DirectI8Config {
   const cinG = g.inChannels / g.groups;
   const coutG = g.outChannels / g.groups;
   const { outWidth } = outputSize(g);

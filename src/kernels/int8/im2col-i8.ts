@@ -185,7 +185,7 @@ export function im2colI8KernelId(c: Im2colI8Config): string {
  */
 export function im2colI8ConfigFor(
   g: ConvGeometry,
-  ops: Pick<QOperandConfig, 'layout' | 'input' | 'weights' | 'wzp' | 'output' | 'dot'>,
+  ops: Pick<QOperandConfig, 'layout' | 'input' | 'weights' | 'wzp' | 'output' | 'dot' | 'rounding'>,
   tile?: QGemmTile,
 ): Im2colI8Config {
   const cinG = g.inChannels / g.groups;

@@ -20,7 +20,8 @@
  * lane, so invocations sharing a word do not race and no clearing pass is needed.
  */
 import type { Layout } from '../../conv/types.ts';
-import { requantWgslPart } from '../../quant/requant.ts';
+import { requantRoundingId, requantWgslPart } from '../../quant/requant.ts';
+import type { RequantRounding } from '../../reference/integer.ts';
 import { mergeUniforms, type PartBinding, type WgslPart } from '../compose.ts';
 import type { UniformField } from '../types.ts';
 import { QCHAN_FIELDS } from './format.ts';
@@ -32,6 +33,8 @@ export interface QOutputConfig {
   wzp: boolean;
   /** qlinear only: store whole words (see the file comment); requires NHWC. */
   wordStore: boolean;
+  /** qlinear only: how acc · M is rounded (src/quant/requant.ts); default 'float64'. In the kernel ID ('_rq32'). */
+  rounding?: RequantRounding;
 }
 
 const u32 = (name: string): UniformField => ({ name, type: 'u32' });
@@ -39,6 +42,8 @@ const i32 = (name: string): UniformField => ({ name, type: 'i32' });
 const f32 = (name: string): UniformField => ({ name, type: 'f32' });
 
 export function validateOutputConfig(what: string, c: QOutputConfig): void {
+  if (c.rounding !== undefined && c.rounding !== 'float64' && c.rounding !== 'float32') throw new Error(`${what}.rounding = ${JSON.stringify(c.rounding)}: must be 'float64' or 'float32'`);
+  if (c.rounding === 'float32' && c.output !== 'qlinear') throw new Error(`${what}.rounding = 'float32': only for output 'qlinear' (got ${c.output})`);
   if (typeof c.wordStore !== 'boolean') throw new Error(`${what}.wordStore = ${JSON.stringify(c.wordStore)}: must be a boolean`);
   if (c.wordStore && (c.output !== 'qlinear' || c.layout !== 'NHWC')) {
     throw new Error(`${what}.wordStore = true: only for output 'qlinear' in layout 'NHWC' (got ${c.output}, ${c.layout})`);
@@ -47,7 +52,8 @@ export function validateOutputConfig(what: string, c: QOutputConfig): void {
 
 /** ID fragment: e.g. 'convint', 'qlinear_w4', 'qlinear', 'float'. */
 export function qOutputIdPart(c: QOutputConfig): string {
-  return c.output === 'qlinear' && c.wordStore ? 'qlinear_w4' : c.output;
+  const base = c.output === 'qlinear' && c.wordStore ? 'qlinear_w4' : c.output;
+  return c.output === 'qlinear' ? `${base}${requantRoundingId(c.rounding)}` : base;
 }
 
 /** Whether `wordStore` is possible for a geometry: NHWC qlinear whose groups start at word boundaries. */
@@ -143,7 +149,7 @@ export function qOutputPart(c: QOutputConfig): WgslPart {
   ];
   const own: WgslPart = { idPart: qOutputIdPart(c), bindings, uniforms, code };
   if (c.output !== 'qlinear') return own;
-  const rq = requantWgslPart();
+  const rq = requantWgslPart(c.rounding);
   return { idPart: own.idPart, bindings, uniforms: mergeUniforms([own, rq]), code: `${rq.code.trim()}\n\n${code}` };
 }
 

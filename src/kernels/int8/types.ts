@@ -88,6 +88,8 @@ export interface QOperandConfig {
   wzp: boolean;
   output: QOutputMode;
   dot: QDotPath;
+  /** qlinear: how acc · M is rounded, 'float64' (default, the reference's) or 'float32' (ONNX Runtime's). */
+  rounding?: 'float64' | 'float32';
 }
 
 /** Inclusive range of a quantized dtype. */

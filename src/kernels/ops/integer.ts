@@ -7,7 +7,7 @@
  * (4 consecutive elements) per invocation, the padding lanes of the last word 0.
  */
 import { composeKernel, type WgslPart } from '../compose.ts';
-import { requantWgslPart } from '../../quant/requant.ts';
+import { requantRoundingId, requantWgslPart } from '../../quant/requant.ts';
 import type { KernelSource, UniformField } from '../types.ts';
 import { LINEAR_UNIFORMS, OP_WORKGROUP, type OperandKind, linearMain, operandBinding } from './common.ts';
 import { byteReader } from './bytes.ts';
@@ -30,11 +30,13 @@ export interface IntMatmulConfig {
   bKind: OperandKind;
   /** Where A's zero point comes from: a uniform, or byte 0 of the run-time value bound as `a_zp` (a dtype-`a` scalar). */
   aZeroPoint: 'uniform' | 'value';
+  /** QLinearMatMul: how acc · M is rounded (src/quant/requant.ts); default 'float64'. */
+  rounding?: 'float64' | 'float32';
 }
 
 export function intMatmulKernelId(c: IntMatmulConfig): string {
   const out = c.output === 'int32' ? 'i32' : `q${short(c.output)}`;
-  return `matmul_${short(c.a)}${short(c.b)}_${out}_${c.aKind === 'value' ? 'v' : 'c'}${c.bKind === 'value' ? 'v' : 'c'}${c.aZeroPoint === 'value' ? '_azpv' : ''}`;
+  return `matmul_${short(c.a)}${short(c.b)}_${out}_${c.aKind === 'value' ? 'v' : 'c'}${c.bKind === 'value' ? 'v' : 'c'}${c.aZeroPoint === 'value' ? '_azpv' : ''}${c.output === 'int32' ? '' : requantRoundingId(c.rounding)}`;
 }
 
 /**
@@ -83,7 +85,7 @@ export function generateIntMatmulKernel(c: IntMatmulConfig): KernelSource {
 }`,
   ].filter(Boolean).join('\n\n');
   const parts: WgslPart[] = [{ idPart: '', bindings, uniforms, code }];
-  if (q) parts.unshift(requantWgslPart());
+  if (q) parts.unshift(requantWgslPart(c.rounding));
   const azp = c.aZeroPoint === 'value' ? 'ld_azp(0)' : 'params.a_zp';
   const body = q
     ? `  var word = 0u;
