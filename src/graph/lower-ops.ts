@@ -25,7 +25,7 @@ import {
   generateMaxPoolI8Kernel, generateQLinearBinaryKernel, generateQLinearGlobalAveragePoolKernel, generateQLinearLutKernel, generateQuantizeLinearKernel,
   maxPoolI8Dispatch, packAxisParams, packLutTable, qlinearBinaryDispatch, qlinearGapDispatch, quantizeLinearDispatch, wordWork,
 } from '../kernels/ops/quant.ts';
-import { qlinearRequantizeTable, qlinearSigmoidTable } from '../reference/quant-ops.ts';
+import { qlinearBinaryConstTable, qlinearRequantizeTable, qlinearSigmoidTable } from '../reference/quant-ops.ts';
 import { requantParams } from '../quant/requant.ts';
 import { OnnxLoadError } from './errors.ts';
 import { type Attribute, type Node, type Tensor, elementCount, toNumbers } from './ir.ts';
@@ -1222,8 +1222,18 @@ function qlinearBinary(c: Lowering): OpLowering {
   const qa = qParam(c, 1, 2, A.dtype, 'A');
   const qb = qParam(c, 4, 5, A.dtype, 'B');
   const qc = qParam(c, 6, 7, A.dtype, 'C');
+  const op = c.node.opType === 'QLinearAdd' ? 'add' : 'mul';
+  // One operand a load-time constant of one value (a scalar, or any shape filled with it) and the other of the
+  // output's shape: a 256-entry table on the other operand (one lookup per element instead of the f32 path).
+  for (const [k, x, xi, qk, qx] of [[3, A, 0, qb, qa], [0, B, 3, qa, qb]] as const) {
+    const t = c.constTensor(k);
+    if (!t || x.view.shape.length !== out.shape.length || x.view.shape.some((d, i) => d !== out.shape[i]) || !c.node.inputs[xi]) continue;
+    const vals = toNumbers(t);
+    if (vals.length === 0 || vals.some((v) => v !== vals[0])) continue;
+    return { dispatches: [byteMap(c, x, x.view, 0, qlinearBinaryConstTable(op, qx, vals[0], qk, qc))] };
+  }
   const same = 'value' in A.binding && 'value' in B.binding && A.binding.value === B.binding.value;
-  const cfg = { op: c.node.opType === 'QLinearAdd' ? 'add' : 'mul', rank: out.shape.length, dtype: A.dtype, inputs: [A.kind, B.kind], sameInput: same || undefined } as const;
+  const cfg = { op, rank: out.shape.length, dtype: A.dtype, inputs: [A.kind, B.kind], sameInput: same || undefined } as const;
   let d: ReturnType<typeof qlinearBinaryDispatch>;
   try {
     d = qlinearBinaryDispatch({ ...cfg, inputs: [A.kind, B.kind] }, {

@@ -299,8 +299,47 @@ async function qoperatorOps(t: GpuTestContext): Promise<void> {
   }
 }
 
+/**
+ * QLinearAdd with a scalar constant B and QLinearMul with a constant A of one repeated value (the hardswish pattern
+ * of quantized PP-OCR: x · 1/6, x + 3): lowered to a 256-entry table on the other operand; every int8 byte, exact
+ * against the general reference (qlinearBinaryRef), and the table kernel is the one that runs.
+ */
+async function qlinearConstOperand(t: GpuTestContext): Promise<void> {
+  const f = Math.fround;
+  const xs = Array.from({ length: 2 * 256 }, (_, i) => (i % 256) - 128);
+  const q = { x: { scale: f(0.1173), zeroPoint: -3 }, k: { scale: f(0.0236), zeroPoint: -128 }, y: { scale: f(0.0235), zeroPoint: -128 }, m: { scale: f(0.16667 / 127), zeroPoint: 0 }, z: { scale: f(0.0089), zeroPoint: 4 } };
+  const init = (k: keyof typeof q) => [scalar(`s_${k}`, 'float32', q[k].scale), scalar(`z_${k}`, 'int8', q[k].zeroPoint)];
+  const ms = (opType: string, name: string, inputs: string[], outputs: string[]) => ({ opType, name, domain: 'com.microsoft', inputs, outputs, attributes: {} });
+  const bytes = writeOnnx({
+    opset: { '': 17, 'com.microsoft': 1 },
+    inputs: [{ name: 'x', dtype: 'int8', shape: [2, 256] }],
+    outputs: ['add', 'mul'].map((name) => ({ name, dtype: 'int8' as const, shape: undefined })),
+    initializers: [...(Object.keys(q) as (keyof typeof q)[]).flatMap(init), scalar('three', 'int8', 97), vec('sixth', 'int8', [127, 127], [2, 1])],
+    nodes: [
+      ms('QLinearAdd', 'add', ['x', 's_x', 'z_x', 'three', 's_k', 'z_k', 's_y', 'z_y'], ['add']),
+      ms('QLinearMul', 'mul', ['sixth', 's_m', 'z_m', 'x', 's_x', 'z_x', 's_z', 'z_z'], ['mul']),
+    ],
+  });
+  const add = qlinearBinaryRef('add', { shape: [2, 256], data: xs, ...q.x }, { shape: [], data: [97], ...q.k }, q.y, 'int8').data;
+  const mul = qlinearBinaryRef('mul', { shape: [2, 1], data: [127, 127], ...q.m }, { shape: [2, 256], data: xs, ...q.x }, q.z, 'int8').data;
+  const engine = await createEngine({ device: t.device });
+  const session = await createSession(engine, bytes);
+  try {
+    const out = await session.run({ x: Int8Array.from(xs) });
+    compare('QLinearAdd with a scalar constant B', out.add, add);
+    compare('QLinearMul with a constant A of one value', out.mul, mul);
+    const ids = session.info.nodes.map((n) => n.kernelIds.join('+'));
+    if (!ids.every((id) => id.startsWith('q_lut'))) throw new Error(`expected the table kernel for both nodes, got ${ids.join(', ')}`);
+    t.log(`add ${add.length}, mul ${mul.length} outputs bit-exact; ${ids.join(', ')}`);
+  } finally {
+    session.destroy();
+    engine.destroy();
+  }
+}
+
 export const sessionInt8Cases: GpuCase[] = [
   { name: 'session int8: com.microsoft QLinearAdd/Sigmoid/GlobalAveragePool/Concat/Mul, MaxPool and Transpose on uint8, exact', run: qoperatorOps },
+  { name: 'session int8: QLinearAdd/QLinearMul with a constant operand of one value run as a table, exact', run: qlinearConstOperand },
   { name: 'session int8: DynamicQuantizeLinear → ConvInteger → Cast → Mul on the GPU (scale, zero point, accumulators and float result exact)', run: dynamicConvInteger },
   { name: 'session int8: QLinearMatMul and MatMulInteger (batch broadcast, per-column b, run-time a zero point) exact', run: integerMatmuls },
   { name: 'session int8: QLinearConv → QLinearConv and ConvInteger with a run-time x zero point, bit-exact against the integer references', run: quantizedGraphExact },
