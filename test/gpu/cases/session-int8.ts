@@ -337,9 +337,65 @@ async function qlinearConstOperand(t: GpuTestContext): Promise<void> {
   }
 }
 
+/**
+ * Depthwise QLinearConv (group = C = M) on the depthwise op kernel (lowerQDepthwise): per-channel scales and weight
+ * zero points, bias, stride 2, asymmetric pads, dilation, a 3×5 kernel, odd output widths (words straddle rows),
+ * two images; uint8 → uint8 and int8 → int8; exact against qlinearConvReference.
+ */
+async function depthwiseQLinearConv(t: GpuTestContext): Promise<void> {
+  const r = mulberry32(77);
+  const engine = await createEngine({ device: t.device });
+  try {
+    for (const dt of ['uint8', 'int8'] as const) {
+      const Cd = 6, Hd = 11, Wd = 13, kh = 3, kw = 5;
+      const g: ConvGeometry = { batch: 2, inChannels: Cd, outChannels: Cd, inHeight: Hd, inWidth: Wd, kernelH: kh, kernelW: kw, strides: [2, dt === 'uint8' ? 2 : 1], pads: [1, 0, 2, 1], dilations: [dt === 'uint8' ? 2 : 1, 1], groups: Cd };
+      const [lo, hi] = dt === 'uint8' ? [0, 255] : [-128, 127];
+      const x = randomInts(2 * Cd * Hd * Wd, r, lo, hi);
+      const w = randomInts(Cd * kh * kw, r, -127, 127);
+      const wZp = randomInts(Cd, r, -3, 3);
+      const wScale = Array.from({ length: Cd }, (_, i) => Math.fround(0.002 * (i + 1)));
+      const b = randomInts(Cd, r, -2000, 2000);
+      const xZp = dt === 'uint8' ? 120 : -7;
+      const xScale = Math.fround(0.03);
+      const yScale = Math.fround(0.4);
+      const yZp = dt === 'uint8' ? 100 : 3;
+      const want = qlinearConvReference(g, {
+        input: x, inputLayout: 'NCHW', weight: w, weightLayout: 'OIHW', xZeroPoint: xZp, wZeroPoint: wZp, xScale, wScale, yScale, yZeroPoint: yZp,
+        outputDtype: dt, bias: { shape: [Cd], data: b, broadcast: 'channel' },
+      }).data;
+      const bytes = writeOnnx({
+        opset: 17,
+        inputs: [{ name: 'x', dtype: dt, shape: [2, Cd, Hd, Wd] }],
+        outputs: [{ name: 'y', dtype: dt, shape: undefined }],
+        initializers: [
+          scalar('xs', 'float32', xScale), scalar('xzp', dt, xZp), vec('w', 'int8', w, [Cd, 1, kh, kw]), vec('ws', 'float32', wScale), vec('wzp', 'int8', wZp),
+          scalar('ys', 'float32', yScale), scalar('yzp', dt, yZp), vec('b', 'int32', b),
+        ],
+        nodes: [{
+          opType: 'QLinearConv', name: 'dw', inputs: ['x', 'xs', 'xzp', 'w', 'ws', 'wzp', 'ys', 'yzp', 'b'], outputs: ['y'],
+          attributes: { group: attr.int(Cd), kernel_shape: attr.ints([kh, kw]), strides: attr.ints(g.strides), pads: attr.ints([1, 0, 2, 1]), dilations: attr.ints(g.dilations) },
+        }],
+      });
+      const session = await createSession(engine, bytes);
+      try {
+        const out = await session.run({ x: dt === 'uint8' ? Uint8Array.from(x) : Int8Array.from(x) });
+        compare(`depthwise QLinearConv ${dt}`, out.y, want);
+        const ids = session.info.nodes.map((n) => n.kernelIds.join('+'));
+        if (!ids[0]?.startsWith('q_dwconv')) throw new Error(`expected the depthwise kernel, got ${ids.join(', ')}`);
+        t.log(`${dt}: ${want.length} outputs bit-exact (${ids.join(', ')})`);
+      } finally {
+        session.destroy();
+      }
+    }
+  } finally {
+    engine.destroy();
+  }
+}
+
 export const sessionInt8Cases: GpuCase[] = [
   { name: 'session int8: com.microsoft QLinearAdd/Sigmoid/GlobalAveragePool/Concat/Mul, MaxPool and Transpose on uint8, exact', run: qoperatorOps },
   { name: 'session int8: QLinearAdd/QLinearMul with a constant operand of one value run as a table, exact', run: qlinearConstOperand },
+  { name: 'session int8: depthwise QLinearConv (per-channel, strides, pads, dilation) on its op kernel, exact', run: depthwiseQLinearConv },
   { name: 'session int8: DynamicQuantizeLinear → ConvInteger → Cast → Mul on the GPU (scale, zero point, accumulators and float result exact)', run: dynamicConvInteger },
   { name: 'session int8: QLinearMatMul and MatMulInteger (batch broadcast, per-column b, run-time a zero point) exact', run: integerMatmuls },
   { name: 'session int8: QLinearConv → QLinearConv and ConvInteger with a run-time x zero point, bit-exact against the integer references', run: quantizedGraphExact },
