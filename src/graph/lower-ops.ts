@@ -25,7 +25,7 @@ import {
   generateMaxPoolI8Kernel, generateQLinearBinaryKernel, generateQLinearGlobalAveragePoolKernel, generateQLinearLutKernel, generateQuantizeLinearKernel,
   maxPoolI8Dispatch, packAxisParams, packLutTable, qlinearBinaryDispatch, qlinearGapDispatch, quantizeLinearDispatch, wordWork,
 } from '../kernels/ops/quant.ts';
-import { qlinearRequantizeTable, qlinearSigmoidTable } from '../reference/quant-ops.ts';
+import { qlinearBinaryConstTable, qlinearRequantizeTable, qlinearSigmoidTable } from '../reference/quant-ops.ts';
 import { requantParams } from '../quant/requant.ts';
 import { OnnxLoadError } from './errors.ts';
 import { type Attribute, type Node, type Tensor, elementCount, toNumbers } from './ir.ts';
@@ -1049,12 +1049,15 @@ function quantizeLinear(c: Lowering): OpLowering {
   const yType = c.dtypeOf(c.outName());
   if (yType !== 'int8' && yType !== 'uint8') c.fail(`output '${c.outName()}' is ${yType}; QuantizeLinear runs to int8 or uint8 only`);
   const p = quantParams(c, 1, 2, x.view.shape, yType);
-  const cfg = { rank: x.view.shape.length, dtype: yType, params: p.kind, input: x.kind } as const;
+  // per tensor: dims that are contiguous in both x and the (row-major) output merge (fewer index divisions)
+  const m = p.kind === 'tensor' ? collapseDims(x.view.shape, [layoutStrides(x.view.shape, 'contiguous'), x.view.strides]) : undefined;
+  const shape = m ? m.shape : x.view.shape;
+  const cfg = { rank: shape.length, dtype: yType, params: p.kind, input: x.kind } as const;
   const kernel = generateQuantizeLinearKernel(cfg);
   const call = p.kind === 'tensor' ? { scale: p.scale, zeroPoint: p.zeroPoint } : { axis: p.axis };
   let d: ReturnType<typeof quantizeLinearDispatch>;
   try {
-    d = quantizeLinearDispatch(cfg, { shape: x.view.shape, inStrides: x.view.strides, ...call }, c.maxPerDim);
+    d = quantizeLinearDispatch(cfg, { shape, inStrides: m ? m.strides[1] : x.view.strides, ...call }, c.maxPerDim);
   } catch (e) {
     return c.fail((e as Error).message);
   }
@@ -1078,12 +1081,14 @@ function dequantizeLinear(c: Lowering): OpLowering {
   } else x = c.byteOperand(0, 'x');
   const p = quantParams(c, 1, 2, x.view.shape, xType);
   const out = c.out();
-  const cfg = { rank: x.view.shape.length, dtype: xType, params: p.kind, input: x.kind } as const;
+  const m = p.kind === 'tensor' ? collapseDims(x.view.shape, [x.view.strides, out.strides]) : undefined;
+  const shape = m ? m.shape : x.view.shape;
+  const cfg = { rank: shape.length, dtype: xType, params: p.kind, input: x.kind } as const;
   const kernel = generateDequantizeLinearKernel(cfg);
   const call = p.kind === 'tensor' ? { scale: p.scale, zeroPoint: p.zeroPoint } : { axis: p.axis };
   let d: ReturnType<typeof dequantizeLinearDispatch>;
   try {
-    d = dequantizeLinearDispatch(cfg, { shape: x.view.shape, inStrides: x.view.strides, outStrides: out.strides, ...call }, c.maxPerDim);
+    d = dequantizeLinearDispatch(cfg, { shape, inStrides: m ? m.strides[0] : x.view.strides, outStrides: m ? m.strides[1] : out.strides, ...call }, c.maxPerDim);
   } catch (e) {
     return c.fail((e as Error).message);
   }
@@ -1225,13 +1230,25 @@ function qlinearBinary(c: Lowering): OpLowering {
   const qa = qParam(c, 1, 2, A.dtype, 'A');
   const qb = qParam(c, 4, 5, A.dtype, 'B');
   const qc = qParam(c, 6, 7, A.dtype, 'C');
+  const op = c.node.opType === 'QLinearAdd' ? 'add' : 'mul';
+  // One operand a load-time constant of one value (a scalar, or any shape filled with it) and the other of the
+  // output's shape: a 256-entry table on the other operand (one lookup per element instead of the f32 path).
+  for (const [k, x, xi, qk, qx] of [[3, A, 0, qb, qa], [0, B, 3, qa, qb]] as const) {
+    const t = c.constTensor(k);
+    if (!t || x.view.shape.length !== out.shape.length || x.view.shape.some((d, i) => d !== out.shape[i]) || !c.node.inputs[xi]) continue;
+    const vals = toNumbers(t);
+    if (vals.length === 0 || vals.some((v) => v !== vals[0])) continue;
+    return { dispatches: [byteMap(c, x, x.view, 0, qlinearBinaryConstTable(op, qx, vals[0], qk, qc))] };
+  }
   const same = 'value' in A.binding && 'value' in B.binding && A.binding.value === B.binding.value;
-  const cfg = { op: c.node.opType === 'QLinearAdd' ? 'add' : 'mul', rank: out.shape.length, dtype: A.dtype, inputs: [A.kind, B.kind], sameInput: same || undefined } as const;
+  // dims contiguous in the output and in both operands merge (fewer index divisions per element)
+  const m = collapseDims(out.shape, [layoutStrides(out.shape, 'contiguous'), broadcastStrides(c, A.view, out.shape, 'A'), broadcastStrides(c, B.view, out.shape, 'B')]);
+  const cfg = { op, rank: m.shape.length, dtype: A.dtype, inputs: [A.kind, B.kind], sameInput: same || undefined } as const;
   let d: ReturnType<typeof qlinearBinaryDispatch>;
   try {
     d = qlinearBinaryDispatch({ ...cfg, inputs: [A.kind, B.kind] }, {
-      shape: out.shape, a: { strides: broadcastStrides(c, A.view, out.shape, 'A'), scale: qa.scale, zeroPoint: qa.zeroPoint },
-      b: { strides: broadcastStrides(c, B.view, out.shape, 'B'), scale: qb.scale, zeroPoint: qb.zeroPoint }, c: qc,
+      shape: m.shape, a: { strides: m.strides[1], base: A.view.base, scale: qa.scale, zeroPoint: qa.zeroPoint },
+      b: { strides: m.strides[2], base: B.view.base, scale: qb.scale, zeroPoint: qb.zeroPoint }, c: qc,
     }, c.maxPerDim);
   } catch (e) {
     return c.fail((e as Error).message);

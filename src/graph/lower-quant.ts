@@ -12,7 +12,10 @@
 import type { Conv2dDesc } from '../conv/desc.ts';
 import type { QuantOptions } from '../conv/quant-options.ts';
 import { OnnxLoadError } from './errors.ts';
-import { type Graph, type Node, type Tensor, formatShape, toNumbers } from './ir.ts';
+import { type Graph, type Node, type Tensor, elementCount, formatShape, toNumbers } from './ir.ts';
+import { generateQLinearDepthwiseKernel, packDepthwiseParams, wordWork } from '../kernels/ops/quant.ts';
+import { requantClamp, requantParams } from '../quant/requant.ts';
+import type { OpDispatch } from './runtime-types.ts';
 
 export interface QConvLowering {
   desc: Conv2dDesc;
@@ -190,4 +193,40 @@ export function zeroPointCorrection(w: ArrayLike<number>, wZp: readonly number[]
     }
   }
   return out;
+}
+
+/**
+ * A depthwise QLinearConv (group = C = M, 8-bit output, every output at least 4 elements) as the op kernel of
+ * src/kernels/ops/quant.ts (generateQLinearDepthwiseKernel: only the useful MACs, one output word per invocation)
+ * instead of an engine plan; undefined for every other convolution. Same integers as the engine's plan: i32
+ * accumulation and the requantization of src/quant/requant.ts.
+ */
+export function lowerQDepthwise(q: QConvLowering, x: readonly number[], y: readonly number[], outValue: string, inValue: string, maxPerDim: number): OpDispatch | undefined {
+  const d = q.desc;
+  const out = q.quant.output;
+  if (out !== 'int8' && out !== 'uint8') return undefined;
+  if (d.groups !== d.inChannels || d.outChannels !== d.inChannels || d.groups === 1 || q.xZeroPointValue) return undefined;
+  const C = d.inChannels;
+  const rq = requantParams(q.quant.xScale!, q.quant.wScale!, q.quant.yScale!);
+  const m0 = rq.m0.length === 1 ? new Uint32Array(C).fill(rq.m0[0]) : rq.m0;
+  const shift = rq.shift.length === 1 ? new Uint32Array(C).fill(rq.shift[0]) : rq.shift;
+  const wz = q.quant.wZeroPoint ?? 0;
+  const clamp = requantClamp({ type: 'linear' }, q.quant.yScale!, q.quant.yZeroPoint ?? 0, out);
+  const packed = packDepthwiseParams(m0, shift, q.bias, typeof wz === 'number' ? [wz] : wz, q.weights);
+  const cfg = { input: d.dtype as 'int8' | 'uint8', weights: q.quant.weightDtype!, output: out, ...(q.quant.rounding === 'float32' ? { rounding: 'float32' as const } : {}) };
+  const w = wordWork(elementCount(y), 0, maxPerDim);
+  const pads = d.pads as [number, number, number, number];
+  const ks = d.kernelSize as [number, number];
+  const st = d.strides as [number, number];
+  const dl = d.dilations as [number, number];
+  return {
+    kernel: generateQLinearDepthwiseKernel(cfg),
+    uniforms: {
+      ...w.uniforms, c: C, in_h: x[2], in_w: x[3], out_h: y[2], out_w: y[3], kernel_h: ks[0], kernel_w: ks[1],
+      stride_h: st[0], stride_w: st[1], pad_top: pads[0], pad_left: pads[1], dilation_h: dl[0], dilation_w: dl[1],
+      wbase: 4 * C, x_zp: q.quant.xZeroPoint ?? 0, y_zp: clamp.zp, lo: clamp.lo, hi: clamp.hi,
+    },
+    workgroups: w.workgroups,
+    buffers: { x: { value: inValue }, qw: { constant: packed, label: `depthwise ${outValue}: requantization and weights` }, out: { value: outValue } },
+  };
 }

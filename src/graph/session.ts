@@ -27,7 +27,7 @@ import { runPasses } from './passes.ts';
 import { isConstant, isConvNode, scheduleGraph, type Schedule } from './layout.ts';
 import { planMemory, type MemoryBlock } from './memory-plan.ts';
 import { lowerOp, lowerRelayout } from './lower-ops.ts';
-import { isQConvNode, lowerQConv, type QConvLowering } from './lower-quant.ts';
+import { isQConvNode, lowerQConv, lowerQDepthwise, type QConvLowering } from './lower-quant.ts';
 import { generateZeroPointCorrectionKernel } from '../kernels/ops/integer.ts';
 import { linearWork } from '../kernels/ops/common.ts';
 import { packBytes } from './lower-ops.ts';
@@ -397,6 +397,13 @@ async function planSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts
         normalizeDesc(q.desc);
       } catch (e) {
         throw new OnnxLoadError(`${nodeLabel(n)}: ${(e as Error).message}`, { cause: e });
+      }
+      const dw = lowerQDepthwise(q, inputShapes[0], outputShapes[0], n.outputs[0], n.inputs[0], limits.maxComputeWorkgroupsPerDimension);
+      if (dw) {
+        info.algorithm = 'depthwise';
+        info.kernelIds = [dw.kernel.id];
+        steps.push({ kind: 'op', index, node: n, dispatches: [{ source: dw }], output: n.outputs[0], info });
+        continue;
       }
       steps.push({ kind: 'conv', index, node: n, quant: q, input: n.inputs[0], output: n.outputs[0], workspaceBytes: 0, info });
       if (q.xZeroPointValue) {

@@ -17,14 +17,14 @@ const { parentPort, workerData } = require('node:worker_threads');
   ort.env.wasm.numThreads = 1;
   ort.env.logLevel = 'error';
   const t0 = performance.now();
-  const session = await ort.InferenceSession.create(workerData.model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+  const session = await ort.InferenceSession.create(workerData.model, { executionProviders: ['wasm'], graphOptimizationLevel: workerData.optimization, logSeverityLevel: 3 });
   const createMs = performance.now() - t0;
   parentPort.postMessage({ type: 'event', event: { stage: 'created', ms: createMs } });
   const feeds = {};
   for (const n of session.inputNames) {
     const x = workerData.inputs[n];
     if (!x) throw new Error("no data for the model input '" + n + "'");
-    feeds[n] = new ort.Tensor('float32', x.data, x.dims);
+    feeds[n] = new ort.Tensor(x.type || 'float32', x.data, x.dims);
   }
   let t = performance.now();
   const r = await session.run(feeds);
@@ -50,13 +50,17 @@ const { parentPort, workerData } = require('node:worker_threads');
 
 export type WorkerOutcome = { status: 'ok'; run: OrtPeerRun } | { status: 'timeout' } | { status: 'error'; message: string };
 
-/** Runs the wasm peer in a worker; `onEvent` gets its progress; after `timeoutMs` the worker is terminated. */
+/**
+ * Runs the wasm peer in a worker; `onEvent` gets its progress; after `timeoutMs` the worker is terminated.
+ * `optimization`: ORT's graphOptimizationLevel ('disabled' keeps its own QDQ fusion out, for scripts/qdq-bisect.ts).
+ */
 export async function runWasmPeerInWorker(
   model: Uint8Array,
-  inputs: Record<string, { dims: number[]; data: Float32Array }>,
+  inputs: Record<string, { dims: number[]; data: Float32Array | Int8Array | Uint8Array; type?: 'float32' | 'int8' | 'uint8' }>,
   runs: number,
   timeoutMs: number,
   onEvent: (e: PeerEvent) => void,
+  optimization: 'all' | 'disabled' = 'all',
 ): Promise<WorkerOutcome> {
   let ortUrl: string;
   try {
@@ -64,7 +68,7 @@ export async function runWasmPeerInWorker(
   } catch (e) {
     return { status: 'error', message: `--peers ort-wasm needs onnxruntime-web (a dev dependency of winoconv): run npm ci in the checkout, or npm install -D onnxruntime-web (${(e as Error).message})` };
   }
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortUrl, model, inputs, runs } });
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortUrl, model, inputs, runs, optimization } });
   return new Promise<WorkerOutcome>((resolve) => {
     let settled = false;
     const finish = (o: WorkerOutcome) => {

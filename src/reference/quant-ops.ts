@@ -173,6 +173,16 @@ export function qlinearSigmoidTable(x: { scale: number; zeroPoint: number; dtype
   return buildUnaryTable((v) => 1 / (1 + Math.exp(-v)), x, y);
 }
 
+/**
+ * QLinearAdd / QLinearMul with one operand constant (every element the raw value `k`, parameters `kq`) as a unary
+ * table on the other operand (`x`): table[b] = raw(qlinearBinaryRef's element for (value(b), k)). fl32 addition and
+ * multiplication commute, so which of A and B is the constant does not matter.
+ */
+export function qlinearBinaryConstTable(op: 'add' | 'mul', x: { scale: number; zeroPoint: number; dtype: Int8DType }, k: number, kq: { scale: number; zeroPoint: number }, y: { scale: number; zeroPoint: number; dtype: Int8DType }): Uint32Array {
+  const vk = f32(f32(kq.scale) * (k - kq.zeroPoint));
+  return buildUnaryTable(op === 'add' ? (v) => f32(v + vk) : (v) => f32(v * vk), x, y);
+}
+
 /** Applies a table from buildUnaryTable to values of `inDtype`, giving values of `outDtype`. */
 export function applyUnaryTableRef(x: ArrayLike<number>, table: ArrayLike<number>, outDtype: Int8DType): Int32Array {
   const out = new Int32Array(x.length);

@@ -22,6 +22,8 @@ import {
   LINEAR_UNIFORMS, OP_WORKGROUP, type OperandKind, checkRank, decompose, fieldValues, fields, kindsId, linearMain, linearWork, offsetExpr, operandBinding,
 } from './common.ts';
 
+import { requantRoundingId, requantWgslPart } from '../../quant/requant.ts';
+
 export type { ByteDType } from './bytes.ts';
 
 /**
@@ -853,4 +855,88 @@ export function byteConcatDispatch(c: ByteConcatConfig, call: { inputs: { shape:
   const shape = first.map((d, i) => (i === c.axis ? end : d));
   const w = wordWork(count(shape), call.outWord ?? 0, maxPerDim);
   return { workgroups: w.workgroups, uniforms: { ...w.uniforms, ...fieldValues('os', shape), ...u } };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 9. Depthwise QLinearConv (NCHW, group = C = M)
+
+export interface QLinearDepthwiseConfig {
+  /** x's dtype (y's is `output`). */
+  input: ByteDType;
+  weights: ByteDType;
+  output: ByteDType;
+  /** How acc · M is rounded (src/quant/requant.ts); default 'float64'. */
+  rounding?: 'float64' | 'float32';
+}
+
+export function qlinearDepthwiseKernelId(c: QLinearDepthwiseConfig): string {
+  return `q_dwconv_${c.input}_${c.weights}_${c.output}${requantRoundingId(c.rounding)}`;
+}
+
+/**
+ * Depthwise QLinearConv on contiguous NCHW byte tensors (group = C = M, one filter per channel):
+ * acc = bias[c] + Σ over the in-image taps (x − x_zp) · (w − w_zp[c]) in i32 (exact: taps outside the image hold
+ * x_zp in ONNX's padding, so they add 0), y = requantize(acc, m0[c], shift[c], y_zp, lo, hi) (src/quant/requant.ts,
+ * the engine's QLinearConv rounding). Constant `qw` (array<i32>): 4 words per channel (m0, shift, bias, w_zp),
+ * then the weights [C][kh][kw] (packDepthwiseParams). The engine's grouped direct kernel computes 4 output
+ * channels × 4 input lanes per step, 1 of 16 of them useful for a depthwise layer; this one does only the useful MACs.
+ */
+export function generateQLinearDepthwiseKernel(c: QLinearDepthwiseConfig): KernelSource {
+  const what = 'QLinearConv depthwise kernel';
+  checkByteDType(c.input, what);
+  checkByteDType(c.weights, what);
+  checkByteDType(c.output, what);
+  const g = ['c', 'in_h', 'in_w', 'out_h', 'out_w', 'kernel_h', 'kernel_w', 'stride_h', 'stride_w', 'pad_top', 'pad_left', 'dilation_h', 'dilation_w', 'wbase'];
+  const part: WgslPart = {
+    idPart: '',
+    bindings: [operandBinding('x', 'value', 'array<u32>'), { name: 'qw', kind: 'read-only-storage', type: 'array<i32>' }, WORD_OUT],
+    uniforms: [
+      ...LINEAR_UNIFORMS, ...WORD_OUTPUT_UNIFORMS, ...g.map((name) => ({ name, type: 'u32' as const })),
+      { name: 'x_zp', type: 'i32' }, { name: 'y_zp', type: 'i32' }, { name: 'lo', type: 'i32' }, { name: 'hi', type: 'i32' },
+    ],
+    code: [BYTE_PACK_CODE, byteReader('read_x', 'x', c.input), requantWgslPart(c.rounding).code].join('\n\n'),
+  };
+  const element = `let ow = e % params.out_w;
+let r1 = e / params.out_w;
+let oh = r1 % params.out_h;
+let nc = r1 / params.out_h;
+let ch = nc % params.c;
+let xb = nc * params.in_h * params.in_w;
+let wz = qw[ch * 4u + 3u];
+let wb = params.wbase + ch * params.kernel_h * params.kernel_w;
+var acc = qw[ch * 4u + 2u];
+for (var kh = 0u; kh < params.kernel_h; kh++) {
+  let ih = oh * params.stride_h + kh * params.dilation_h - params.pad_top;
+  if (ih >= params.in_h) { continue; }
+  for (var kw = 0u; kw < params.kernel_w; kw++) {
+    let iw = ow * params.stride_w + kw * params.dilation_w - params.pad_left;
+    if (iw >= params.in_w) { continue; }
+    acc += (read_x(i32(xb + ih * params.in_w + iw)) - params.x_zp) * (qw[wb + kh * params.kernel_w + kw] - wz);
+  }
+}
+v = requantize(acc, bitcast<u32>(qw[ch * 4u]), bitcast<u32>(qw[ch * 4u + 1u]), params.y_zp, params.lo, params.hi);`;
+  return composeKernel({
+    id: qlinearDepthwiseKernelId(c),
+    header: `Depthwise QLinearConv, NCHW, x ${c.input}, w ${c.weights}, y ${c.output} (contiguous words); i32 accumulation, exact requantization (requant.ts).
+One invocation per output word: i = gid.x + gid.y · pitch writes word obase + i = elements 4i..4i+3 (e → n·C + c, oh, ow);
+each lane loops the kernel's taps (unsigned wrap-around skips the taps above/left of the image). Lanes past count are 0.
+No workgroup memory, no barriers. Dispatch: wordWork(N·C·OH·OW).`,
+    parts: [part],
+    main: wordOutputMain(element),
+    workgroupSize: [OP_WORKGROUP, 1, 1],
+  });
+}
+
+/** The `qw` constant of the depthwise kernel: (m0, shift, bias, w_zp) per channel, then the weights [C][kh][kw]. */
+export function packDepthwiseParams(m0: ArrayLike<number>, shift: ArrayLike<number>, bias: ArrayLike<number> | undefined, wZp: ArrayLike<number>, weights: ArrayLike<number>): Int32Array {
+  const C = m0.length;
+  const out = new Int32Array(4 * C + weights.length);
+  for (let ch = 0; ch < C; ch++) {
+    out[4 * ch] = m0[ch] | 0;
+    out[4 * ch + 1] = shift[ch];
+    out[4 * ch + 2] = bias ? bias[ch] : 0;
+    out[4 * ch + 3] = wZp[wZp.length === 1 ? 0 : ch];
+  }
+  out.set(weights, 4 * C);
+  return out;
 }

@@ -15,8 +15,9 @@ import { engineIoCases } from './engine-io.ts';
 import { reliabilityCases } from './reliability.ts';
 import { sessionCases } from './session.ts';
 import { quantOpsCases } from './quant-ops.ts';
+import { requantCases } from './requant.ts';
 
-export const GPU_CASES: GpuCase[] = [...directBaselineCases, ...gemmCases, ...winogradStageCases, ...directKernelCases, ...engineCases, ...tunerCases, ...int8Cases, ...int8WinogradCases, ...engineInt8Cases, ...apiCases, ...reliabilityCases, ...engineIoCases, ...opsCases, ...sessionCases, ...quantOpsCases];
+export const GPU_CASES: GpuCase[] = [...directBaselineCases, ...gemmCases, ...winogradStageCases, ...directKernelCases, ...engineCases, ...tunerCases, ...int8Cases, ...int8WinogradCases, ...engineInt8Cases, ...apiCases, ...reliabilityCases, ...engineIoCases, ...opsCases, ...sessionCases, ...quantOpsCases, ...requantCases];
 
 export function findCase(name: string): GpuCase {
   const c = GPU_CASES.find((x) => x.name === name);

@@ -42,7 +42,7 @@ function maxAbs(a: ArrayLike<number>): number {
 }
 
 /** The model, its inputs and the exact expected outputs. */
-function quantizedModel(seed: number) {
+function quantizedModel(seed: number, rounding: 'float32' | 'float64' = 'float32') {
   const r = mulberry32(seed);
   const x = randomInts(N * C * H * W, r, 0, 255);
   const xScale = Math.fround(0.02);
@@ -58,7 +58,7 @@ function quantizedModel(seed: number) {
   const y1Zp = 120;
   const y1 = qlinearConvReference(g1, {
     input: x, inputLayout: 'NCHW', weight: w1, weightLayout: 'OIHW', xZeroPoint: xZp, wZeroPoint: w1Zp, xScale, wScale: w1Scale, yScale: y1Scale, yZeroPoint: y1Zp,
-    outputDtype: 'uint8', bias: { shape: [K1], data: b1, broadcast: 'channel' },
+    outputDtype: 'uint8', bias: { shape: [K1], data: b1, broadcast: 'channel' }, rounding,
   }).data;
   // conv2: uint8 y1 · uint8 per-tensor weights (zp 128), stride 2 → int8
   const g2 = geometry(K1, K2, H, W, 3, 2, 0);
@@ -68,7 +68,7 @@ function quantizedModel(seed: number) {
   const y2Scale = Math.fround((y1Scale * w2Scale * maxAbs(acc2)) / 100);
   const y2Zp = -5;
   const y2 = qlinearConvReference(g2, {
-    input: y1, inputLayout: 'NCHW', weight: w2, weightLayout: 'OIHW', xZeroPoint: y1Zp, wZeroPoint: 128, xScale: y1Scale, wScale: w2Scale, yScale: y2Scale, yZeroPoint: y2Zp, outputDtype: 'int8',
+    input: y1, inputLayout: 'NCHW', weight: w2, weightLayout: 'OIHW', xZeroPoint: y1Zp, wZeroPoint: 128, xScale: y1Scale, wScale: w2Scale, yScale: y2Scale, yZeroPoint: y2Zp, outputDtype: 'int8', rounding,
   }).data;
   // conv3: ConvInteger(x, w3, x_zp at run time), pads 1 (border taps outside the image drop out of the correction)
   const g3 = geometry(C, K3, H, W, 3, 1, 1);
@@ -110,9 +110,14 @@ function compare(what: string, got: ArrayLike<number>, want: ArrayLike<number>):
 }
 
 async function quantizedGraphExact(t: GpuTestContext): Promise<void> {
+  for (const rounding of ['float32', 'float64'] as const) await quantizedGraphExactWith(t, rounding);
+}
+
+/** The session's requantization with ONNX Runtime's float32 product (its default) or the reference's float64 one. */
+async function quantizedGraphExactWith(t: GpuTestContext, rounding: 'float32' | 'float64'): Promise<void> {
   const engine = await createEngine({ device: t.device });
-  const m = quantizedModel(13);
-  const session = await createSession(engine, m.bytes);
+  const m = quantizedModel(13, rounding);
+  const session = await createSession(engine, m.bytes, rounding === 'float32' ? {} : { requantRounding: rounding });
   try {
     const info = session.info;
     const dt = (l: { name: string; dtype: string }[]) => l.map((v) => `${v.name}:${v.dtype}`).join(' ');
@@ -122,7 +127,7 @@ async function quantizedGraphExact(t: GpuTestContext): Promise<void> {
     compare('QLinearConv → QLinearConv (y, int8)', out.y, m.y);
     compare('ConvInteger with a run-time x zero point (acc, int32)', out.acc, m.acc);
     const nodes = info.nodes.map((n) => `${n.name}: ${n.algorithm} ${n.kernelIds.join('+')}`);
-    t.log(`y ${m.y.length} and acc ${m.acc.length} elements bit-exact; ${nodes.join('; ')}`);
+    t.log(`${rounding} rounding: y ${m.y.length} and acc ${m.acc.length} elements bit-exact; ${nodes.join('; ')}`);
     await expectThrows('int8 input as Float32Array', () => session.run({ x: new Float32Array(m.x.length), x_zp: new Uint8Array(1) }), /'x' \(uint8\) must be a Uint8Array or a GPUBuffer, got Float32Array/);
     const addU8 = writeOnnx({
       opset: 17, inputs: [{ name: 'a', dtype: 'uint8', shape: [4] }], outputs: [{ name: 'b', dtype: 'uint8', shape: undefined }],
@@ -216,7 +221,7 @@ async function integerMatmuls(t: GpuTestContext): Promise<void> {
       for (let n = 0; n < 4; n++) {
         let acc = 0;
         for (let k = 0; k < 5; k++) acc += (a[(bt * 3 + m) * 5 + k] - aZp) * (b[k * 4 + n] - bZp[n]);
-        y.push(requantizeCpu(acc, rq.m0[n], rq.shift[n], yZp, 0, 255));
+        y.push(requantizeCpu(acc, rq.m0[n], rq.shift[n], yZp, 0, 255, 'float32'));
       }
     }
   }
@@ -305,8 +310,103 @@ async function qoperatorOps(t: GpuTestContext): Promise<void> {
   }
 }
 
+/**
+ * QLinearAdd with a scalar constant B and QLinearMul with a constant A of one repeated value (the hardswish pattern
+ * of quantized PP-OCR: x · 1/6, x + 3): lowered to a 256-entry table on the other operand; every int8 byte, exact
+ * against the general reference (qlinearBinaryRef), and the table kernel is the one that runs.
+ */
+async function qlinearConstOperand(t: GpuTestContext): Promise<void> {
+  const f = Math.fround;
+  const xs = Array.from({ length: 2 * 256 }, (_, i) => (i % 256) - 128);
+  const q = { x: { scale: f(0.1173), zeroPoint: -3 }, k: { scale: f(0.0236), zeroPoint: -128 }, y: { scale: f(0.0235), zeroPoint: -128 }, m: { scale: f(0.16667 / 127), zeroPoint: 0 }, z: { scale: f(0.0089), zeroPoint: 4 } };
+  const init = (k: keyof typeof q) => [scalar(`s_${k}`, 'float32', q[k].scale), scalar(`z_${k}`, 'int8', q[k].zeroPoint)];
+  const ms = (opType: string, name: string, inputs: string[], outputs: string[]) => ({ opType, name, domain: 'com.microsoft', inputs, outputs, attributes: {} });
+  const bytes = writeOnnx({
+    opset: { '': 17, 'com.microsoft': 1 },
+    inputs: [{ name: 'x', dtype: 'int8', shape: [2, 256] }],
+    outputs: ['add', 'mul'].map((name) => ({ name, dtype: 'int8' as const, shape: undefined })),
+    initializers: [...(Object.keys(q) as (keyof typeof q)[]).flatMap(init), scalar('three', 'int8', 97), vec('sixth', 'int8', [127, 127], [2, 1])],
+    nodes: [
+      ms('QLinearAdd', 'add', ['x', 's_x', 'z_x', 'three', 's_k', 'z_k', 's_y', 'z_y'], ['add']),
+      ms('QLinearMul', 'mul', ['sixth', 's_m', 'z_m', 'x', 's_x', 'z_x', 's_z', 'z_z'], ['mul']),
+    ],
+  });
+  const add = qlinearBinaryRef('add', { shape: [2, 256], data: xs, ...q.x }, { shape: [], data: [97], ...q.k }, q.y, 'int8').data;
+  const mul = qlinearBinaryRef('mul', { shape: [2, 1], data: [127, 127], ...q.m }, { shape: [2, 256], data: xs, ...q.x }, q.z, 'int8').data;
+  const engine = await createEngine({ device: t.device });
+  const session = await createSession(engine, bytes);
+  try {
+    const out = await session.run({ x: Int8Array.from(xs) });
+    compare('QLinearAdd with a scalar constant B', out.add, add);
+    compare('QLinearMul with a constant A of one value', out.mul, mul);
+    const ids = session.info.nodes.map((n) => n.kernelIds.join('+'));
+    if (!ids.every((id) => id.startsWith('q_lut'))) throw new Error(`expected the table kernel for both nodes, got ${ids.join(', ')}`);
+    t.log(`add ${add.length}, mul ${mul.length} outputs bit-exact; ${ids.join(', ')}`);
+  } finally {
+    session.destroy();
+    engine.destroy();
+  }
+}
+
+/**
+ * Depthwise QLinearConv (group = C = M) on the depthwise op kernel (lowerQDepthwise): per-channel scales and weight
+ * zero points, bias, stride 2, asymmetric pads, dilation, a 3×5 kernel, odd output widths (words straddle rows),
+ * two images; uint8 → uint8 and int8 → int8; exact against qlinearConvReference.
+ */
+async function depthwiseQLinearConv(t: GpuTestContext): Promise<void> {
+  const r = mulberry32(77);
+  const engine = await createEngine({ device: t.device });
+  try {
+    for (const dt of ['uint8', 'int8'] as const) {
+      const Cd = 6, Hd = 11, Wd = 13, kh = 3, kw = 5;
+      const g: ConvGeometry = { batch: 2, inChannels: Cd, outChannels: Cd, inHeight: Hd, inWidth: Wd, kernelH: kh, kernelW: kw, strides: [2, dt === 'uint8' ? 2 : 1], pads: [1, 0, 2, 1], dilations: [dt === 'uint8' ? 2 : 1, 1], groups: Cd };
+      const [lo, hi] = dt === 'uint8' ? [0, 255] : [-128, 127];
+      const x = randomInts(2 * Cd * Hd * Wd, r, lo, hi);
+      const w = randomInts(Cd * kh * kw, r, -127, 127);
+      const wZp = randomInts(Cd, r, -3, 3);
+      const wScale = Array.from({ length: Cd }, (_, i) => Math.fround(0.002 * (i + 1)));
+      const b = randomInts(Cd, r, -2000, 2000);
+      const xZp = dt === 'uint8' ? 120 : -7;
+      const xScale = Math.fround(0.03);
+      const yScale = Math.fround(0.4);
+      const yZp = dt === 'uint8' ? 100 : 3;
+      const want = qlinearConvReference(g, {
+        input: x, inputLayout: 'NCHW', weight: w, weightLayout: 'OIHW', xZeroPoint: xZp, wZeroPoint: wZp, xScale, wScale, yScale, yZeroPoint: yZp,
+        outputDtype: dt, bias: { shape: [Cd], data: b, broadcast: 'channel' }, rounding: 'float32',
+      }).data;
+      const bytes = writeOnnx({
+        opset: 17,
+        inputs: [{ name: 'x', dtype: dt, shape: [2, Cd, Hd, Wd] }],
+        outputs: [{ name: 'y', dtype: dt, shape: undefined }],
+        initializers: [
+          scalar('xs', 'float32', xScale), scalar('xzp', dt, xZp), vec('w', 'int8', w, [Cd, 1, kh, kw]), vec('ws', 'float32', wScale), vec('wzp', 'int8', wZp),
+          scalar('ys', 'float32', yScale), scalar('yzp', dt, yZp), vec('b', 'int32', b),
+        ],
+        nodes: [{
+          opType: 'QLinearConv', name: 'dw', inputs: ['x', 'xs', 'xzp', 'w', 'ws', 'wzp', 'ys', 'yzp', 'b'], outputs: ['y'],
+          attributes: { group: attr.int(Cd), kernel_shape: attr.ints([kh, kw]), strides: attr.ints(g.strides), pads: attr.ints([1, 0, 2, 1]), dilations: attr.ints(g.dilations) },
+        }],
+      });
+      const session = await createSession(engine, bytes);
+      try {
+        const out = await session.run({ x: dt === 'uint8' ? Uint8Array.from(x) : Int8Array.from(x) });
+        compare(`depthwise QLinearConv ${dt}`, out.y, want);
+        const ids = session.info.nodes.map((n) => n.kernelIds.join('+'));
+        if (!ids[0]?.startsWith('q_dwconv')) throw new Error(`expected the depthwise kernel, got ${ids.join(', ')}`);
+        t.log(`${dt}: ${want.length} outputs bit-exact (${ids.join(', ')})`);
+      } finally {
+        session.destroy();
+      }
+    }
+  } finally {
+    engine.destroy();
+  }
+}
+
 export const sessionInt8Cases: GpuCase[] = [
   { name: 'session int8: com.microsoft QLinearAdd/Sigmoid/GlobalAveragePool/Concat/Mul, MaxPool, Transpose and Resize on uint8, exact', run: qoperatorOps },
+  { name: 'session int8: QLinearAdd/QLinearMul with a constant operand of one value run as a table, exact', run: qlinearConstOperand },
+  { name: 'session int8: depthwise QLinearConv (per-channel, strides, pads, dilation) on its op kernel, exact', run: depthwiseQLinearConv },
   { name: 'session int8: DynamicQuantizeLinear → ConvInteger → Cast → Mul on the GPU (scale, zero point, accumulators and float result exact)', run: dynamicConvInteger },
   { name: 'session int8: QLinearMatMul and MatMulInteger (batch broadcast, per-column b, run-time a zero point) exact', run: integerMatmuls },
   { name: 'session int8: QLinearConv → QLinearConv and ConvInteger with a run-time x zero point, bit-exact against the integer references', run: quantizedGraphExact },

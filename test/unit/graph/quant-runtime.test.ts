@@ -230,9 +230,11 @@ describe('lowering the quantized ops', () => {
     expect(g.values.get('g')).toMatchObject({ dtype: 'uint8', shape: [1, 4, 1, 1] });
     const ids = g.nodes.map((_, i) => checkKernels(lowerOp(ctxFor(g, i))));
     expect(ids).toEqual([
-      ['q_qlinear_add_uint8_r4_vv'], ['q_lut_r1_v'], ['q_maxpool_uint8_v'], ['q_qlinear_gap_uint8_v'], ['q_concat_r4_a1_vv_t10'], ['q_bytecopy_r2_v'], [],
+      // QLinearAdd [1, 4, 4, 4] + [1, 4, 1, 1]: dims merge to [4, 16] (b strides [1, 0])
+      ['q_qlinear_add_uint8_r2_vv'], ['q_lut_r1_v'], ['q_maxpool_uint8_v'], ['q_qlinear_gap_uint8_v'], ['q_concat_r4_a1_vv_t10'], ['q_bytecopy_r2_v'], [],
     ]);
     expect(lowerOp(ctxFor(g, 6)).aliasOf).toBe(0);
+    expect(lowerOp(ctxFor(g, 0)).dispatches[0].uniforms).toMatchObject({ os0: 4, os1: 16, ast0: 16, ast1: 1, bst0: 1, bst1: 0 });
     const cat = lowerOp(ctxFor(g, 4));
     expect(cat.dispatches[0].uniforms).toMatchObject({ i0end: 4, i1end: 8, count: 128 });
   });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyUnaryTableRef, broadcastShapes, concatRef, qlinearRequantizeTable, dequantizeLinearRef, dynamicQuantizeLinearRef, maxPoolI8Ref, qlinearBinaryRef, qlinearGapMultiplier,
-  qlinearGlobalAveragePoolRef, qlinearSigmoidTable, quantizeLinearRef, quantizeValue, stridedCopyRef,
+  qlinearBinaryConstTable, qlinearGlobalAveragePoolRef, qlinearSigmoidTable, quantizeLinearRef, quantizeValue, stridedCopyRef,
 } from '../../../src/reference/quant-ops.ts';
 
 describe('quantizeLinearRef', () => {
@@ -135,5 +135,26 @@ describe('concat and requantization tables', () => {
     expect(t[3]).toBe(toByte(-128)); // 0 → zero point
     expect(t[4]).toBe(toByte(-128)); // 0.05 / 0.1 = 0.5 → ties to even: 0
     expect(t[6]).toBe(toByte(-126)); // fl32(0.05 · 3) / 0.1 = 1.50000004 in float64, exactly 1.5 in float32 → 2
+  });
+});
+
+describe('qlinearBinaryConstTable', () => {
+  it('equals qlinearBinaryRef element for element for every byte, with the constant as A or as B', () => {
+    const f = Math.fround;
+    const cases = [
+      { op: 'add' as const, dtype: 'int8' as const, x: { scale: f(0.1173), zeroPoint: -3 }, k: 97, kq: { scale: f(0.0236), zeroPoint: -128 }, y: { scale: f(0.0235), zeroPoint: -128 } },
+      { op: 'mul' as const, dtype: 'int8' as const, x: { scale: f(0.047), zeroPoint: 11 }, k: 127, kq: { scale: f(0.16667 / 127), zeroPoint: 0 }, y: { scale: f(0.0089), zeroPoint: 4 } },
+      { op: 'mul' as const, dtype: 'uint8' as const, x: { scale: f(0.3), zeroPoint: 128 }, k: 200, kq: { scale: f(0.05), zeroPoint: 100 }, y: { scale: f(0.1), zeroPoint: 120 } },
+      { op: 'add' as const, dtype: 'uint8' as const, x: { scale: f(0.35), zeroPoint: 0 }, k: 3, kq: { scale: f(0.1), zeroPoint: 0 }, y: { scale: f(0.1), zeroPoint: 0 } },
+    ];
+    for (const c of cases) {
+      const xs = Array.from({ length: 256 }, (_, b) => (c.dtype === 'int8' && b >= 128 ? b - 256 : b));
+      const t = qlinearBinaryConstTable(c.op, { ...c.x, dtype: c.dtype }, c.k, c.kq, { ...c.y, dtype: c.dtype });
+      const viaTable = applyUnaryTableRef(xs, t, c.dtype);
+      const asB = qlinearBinaryRef(c.op, { shape: [256], data: xs, ...c.x }, { shape: [], data: [c.k], ...c.kq }, c.y, c.dtype).data;
+      const asA = qlinearBinaryRef(c.op, { shape: [], data: [c.k], ...c.kq }, { shape: [256], data: xs, ...c.x }, c.y, c.dtype).data;
+      expect(Array.from(viaTable)).toEqual(Array.from(asB));
+      expect(Array.from(viaTable)).toEqual(Array.from(asA));
+    }
   });
 });
