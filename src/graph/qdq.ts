@@ -183,7 +183,9 @@ class Pass {
       if (!zp) return refuse(`${role}: the zero point '${zpName}' of ${n.opType} '${n.name}' is not a constant`);
       dtype = zp.dtype;
       zeroPoints = toNumbers(zp);
-      if (zp.data.length !== scale.data.length || zp.dims.length !== scale.dims.length) {
+      // one value each, whatever their ranks ([] beside [1]: ORT's quantizer writes bias parameters so) is per tensor
+      const perTensor = zp.data.length === 1 && scale.data.length === 1;
+      if (!perTensor && (zp.data.length !== scale.data.length || zp.dims.length !== scale.dims.length)) {
         refuse(`${role}: the zero point '${zpName}' of '${n.name}' has dims [${zp.dims}], its scale [${scale.dims}]`);
       }
     }

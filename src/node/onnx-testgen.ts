@@ -144,7 +144,7 @@ function quantized(base: string, opts: { perChannel: boolean; qoperator: boolean
   const b = () => ONNX_TESTS[base];
   return {
     get description() {
-      return `${base} quantized to int8 by winoconv's quantizer (QDQ${opts.perChannel ? ', weights per channel' : ', per tensor'}${opts.qoperator ? ', then rewritten into QOperator ops by the QDQ pass' : ''}), ranges from ONNX Runtime's float run on the data sets (minmax)`;
+      return `${base} quantized by winoconv's quantizer (QDQ, uint8 activations, int8 weights${opts.perChannel ? ' per channel' : ' per tensor'}${opts.qoperator ? ', then rewritten into QOperator ops by the QDQ pass' : ''}), ranges from ONNX Runtime's float run on the data sets (minmax)`;
     },
     model: async (log) => {
       const { importOnnx, decodeOnnx } = await import('../graph/onnx-import.ts');
@@ -165,7 +165,9 @@ function quantized(base: string, opts: { perChannel: boolean; qoperator: boolean
         for (const t of set) if (names.includes(t.name)) c.add(t.name, t.data as Float32Array);
       }
       const declared = decodeOnnx(bytes);
-      const { spec } = quantizeGraph(graph, c.ranges(), { perChannel: opts.perChannel });
+      // uint8 activations: ONNX Runtime's CPU EP fuses those QDQ groups into its integer kernels (QLinearConv, ...);
+      // int8-activation Convs stay dequantized → float Conv → quantized there, which no integer kernel reproduces
+      const { spec } = quantizeGraph(graph, c.ranges(), { perChannel: opts.perChannel, activationType: 'uint8' });
       const qdq = writeOnnx({ ...spec, inputs: declared.inputs, outputs: declared.outputs });
       if (!opts.qoperator) return qdq;
       const { fuseQdq } = await import('../graph/qdq.ts');

@@ -137,6 +137,19 @@ function convGraph(c: ConvCase, seed = 1): Builder {
 }
 
 describe('QDQ pass: Conv', () => {
+  it('a per-tensor bias DequantizeLinear with scale [1] and a scalar zero point (as ORT\'s quantizer writes it) fuses', () => {
+    const b = convGraph({ x: 'uint8', w: 'int8', bias: 'none' });
+    b.init('bias', 'int32', [M], [10, -20, 30, -40, 50]);
+    b.init('bias_scale', 'float32', [1], [Math.fround(0.02 * 0.003)]);
+    b.init('bias_zero_point', 'int32', [], [0]);
+    b.node('DequantizeLinear', ['bias', 'bias_scale', 'bias_zero_point'], 'bias_dq', {}, 'bias_DequantizeLinear');
+    b.nodes.unshift(b.nodes.pop()!);
+    b.nodes.find((n) => n.name === 'conv')!.inputs.push('bias_dq');
+    const { graph, report } = fuse(b.graph());
+    expect(ops(graph)).toEqual(['QLinearConv']);
+    expect(only(graph, 'QLinearConv').inputs[8]).toBe('bias');
+    expect(report.left).toEqual([]);
+  });
   it('uint8 X, int8 W per tensor, int32 bias → QLinearConv with ORT input order; DQs gone', () => {
     const { graph, report } = fuse(convGraph({ x: 'uint8', w: 'int8' }).graph());
     expect(ops(graph)).toEqual(['QLinearConv']);
