@@ -44,8 +44,8 @@ function attrInts(n: Node, name: string): number[] | undefined {
   return a?.type === 'ints' ? a.value : undefined;
 }
 
-/** Explicit [top, left, bottom, right] pads (auto_pad resolved against the input size). */
-function pads2d(n: Node, inHW: number[], kernel: number[], strides: number[], dilations: number[]): [number, number, number, number] {
+/** Explicit [top, left, bottom, right] pads of a 2-D Conv-like node (auto_pad resolved against the input size). */
+export function convPads(n: Node, inHW: number[], kernel: number[], strides: number[], dilations: number[]): [number, number, number, number] {
   const a = n.attributes.auto_pad;
   const autoPad = a?.type === 'string' ? a.value : 'NOTSET';
   if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
@@ -97,7 +97,7 @@ export function lowerQConv(g: Graph, n: Node): QConvLowering {
   const kernel = [w.dims[2], w.dims[3]];
   const strides = attrInts(n, 'strides') ?? [1, 1];
   const dilations = attrInts(n, 'dilations') ?? [1, 1];
-  const pads = pads2d(n, [x[2], x[3]], kernel, strides, dilations);
+  const pads = convPads(n, [x[2], x[3]], kernel, strides, dilations);
   const desc: Conv2dDesc = {
     inChannels: x[1], outChannels: m, kernelSize: [kernel[0], kernel[1]], strides: [strides[0], strides[1]], pads,
     dilations: [dilations[0], dilations[1]], groups: group, layout: 'NCHW', dtype: xType, activation: { type: 'linear' }, algorithm: 'auto',

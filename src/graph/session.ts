@@ -27,7 +27,7 @@ import { runPasses } from './passes.ts';
 import { isConstant, isConvNode, scheduleGraph, type Schedule } from './layout.ts';
 import { planMemory, type MemoryBlock } from './memory-plan.ts';
 import { lowerOp, lowerRelayout } from './lower-ops.ts';
-import { isQConvNode, lowerQConv, lowerQDepthwise, type QConvLowering } from './lower-quant.ts';
+import { convPads, isQConvNode, lowerQConv, lowerQDepthwise, type QConvLowering } from './lower-quant.ts';
 import { generateZeroPointCorrectionKernel } from '../kernels/ops/integer.ts';
 import { linearWork } from '../kernels/ops/common.ts';
 import { packBytes } from './lower-ops.ts';
@@ -118,26 +118,6 @@ function engineActivation(kind: string | undefined, params: number[], slopes: bo
     case 'PRelu': return slopes ? { type: 'prelu' } : undefined;
     default: return undefined;
   }
-}
-
-/** Explicit [top, left, bottom, right] pads of a 2-D Conv node (auto_pad resolved against the input size). */
-function convPads(n: Node, inHW: number[], kernel: number[], strides: number[], dilations: number[]): [number, number, number, number] {
-  const autoPad = stringAttr(n, 'auto_pad') ?? 'NOTSET';
-  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    const begin: number[] = [];
-    const end: number[] = [];
-    for (let i = 0; i < 2; i++) {
-      const out = Math.ceil(inHW[i] / strides[i]);
-      const total = Math.max(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - inHW[i]);
-      const small = Math.floor(total / 2);
-      begin.push(autoPad === 'SAME_UPPER' ? small : total - small);
-      end.push(total - begin[i]);
-    }
-    return [begin[0], begin[1], end[0], end[1]];
-  }
-  if (autoPad === 'VALID') return [0, 0, 0, 0];
-  const p = intsAttr(n, 'pads') ?? [0, 0, 0, 0];
-  return [p[0], p[1], p[2], p[3]];
 }
 
 /** How a convolution node maps onto the engine, or the reason it cannot (then the session refuses it at load). */
