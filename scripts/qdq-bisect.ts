@@ -42,12 +42,22 @@ for (const l of prepared.notes) console.log(l);
 const graph = decodeOnnx(await readFile(positionals[0]));
 const producer = new Map<string, { opType: string; name: string; inputs: string[] }>();
 for (const n of graph.nodes) for (const o of n.outputs) producer.set(o, n);
+// the output zero point's input of each op that writes an 8-bit tensor (QuantizeLinear and the QOperator ops)
+const Y_ZP: Record<string, number> = {
+  QuantizeLinear: 2, QLinearConv: 7, QLinearMatMul: 7, QLinearAdd: 7, QLinearMul: 7, QLinearSigmoid: 4, QLinearLeakyRelu: 4,
+  QLinearGlobalAveragePool: 4, QLinearAveragePool: 4, QLinearConcat: 1,
+};
 const taps: { name: string; dtype: DType }[] = [];
+const tapDtype = new Map<string, DType>();
 for (const n of graph.nodes) {
   for (const o of n.outputs) {
     if (!o.endsWith(suffix)) continue;
-    const zp = n.opType === 'QuantizeLinear' && n.inputs[2] ? graph.initializers.get(n.inputs[2]) : undefined;
-    taps.push({ name: o, dtype: zp?.dtype ?? 'uint8' });
+    const k = Y_ZP[n.opType];
+    const zp = k !== undefined && n.inputs[k] ? graph.initializers.get(n.inputs[k]) : undefined;
+    // ops that move bytes (MaxPool, Reshape, Transpose, ...) keep their input's type
+    const dtype = zp?.dtype ?? tapDtype.get(n.inputs[0]) ?? 'uint8';
+    tapDtype.set(o, dtype);
+    taps.push({ name: o, dtype });
   }
 }
 const spec = graphToSpec(graph);

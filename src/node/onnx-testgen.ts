@@ -12,7 +12,7 @@ import type { Tensor } from '../graph/ir.ts';
 import { encodeTensorProto } from '../graph/test-data.ts';
 import { mulberry32 } from '../util/random.ts';
 import { type Log, cacheDir, ocrPhoto } from './debian-assets.ts';
-import { runOrt } from './ort-runner.ts';
+import { type OrtOptLevel, runOrt } from './ort-runner.ts';
 import { decodeImage, imageToTensor } from './tensor-files.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -34,6 +34,8 @@ interface TestSpec {
   datasets: DataSetSpec[];
   /** Rough generation time, for --list. */
   expect: string;
+  /** ONNX Runtime's graph optimization level for the outputs (default 'basic'; quantized models 'all', see OrtOptLevel). */
+  ortOpt?: OrtOptLevel;
 }
 
 /** Seeded pixels in [0, 255] through the model's normalization: (p / 255 − mean) / std, NCHW or NHWC. */
@@ -138,7 +140,8 @@ export const ONNX_TESTS: Record<string, TestSpec> = {
  * An int8 model of test `base`: winoconv's quantizer (`quantizeGraph`, the QDQ form ONNX Runtime's quantize_static
  * writes) with ranges from ONNX Runtime's float run on `base`'s data sets (minmax; the oracle, so generating needs no
  * GPU), optionally rewritten by the QDQ pass into QOperator ops (QLinearConv, com.microsoft QLinearAdd, ...), which ORT
- * runs as they are. The data sets are `base`'s: the outputs are ORT's outputs of the int8 model.
+ * runs as they are. The data sets are `base`'s: the outputs are ORT's outputs of the int8 model at its default graph
+ * optimization level ('all': its QDQ fusions run the quantized groups as its integer kernels).
  */
 function quantized(base: string, opts: { perChannel: boolean; qoperator: boolean; expect: string; sets?: number[] }): TestSpec {
   const b = () => ONNX_TESTS[base];
@@ -178,6 +181,8 @@ function quantized(base: string, opts: { perChannel: boolean; qoperator: boolean
       return opts.sets ? opts.sets.map((k) => b().datasets[k]) : b().datasets;
     },
     expect: opts.expect,
+    // ORT's default level: its QDQ fusions run the quantized groups as integer kernels (at 'basic' they are float)
+    ortOpt: 'all',
   };
 }
 
@@ -233,7 +238,7 @@ export async function ensureOnnxTests(names: readonly string[] = ONNX_TEST_NAMES
     const dir = path.join(onnxTestsDir(), name);
     out.push(dir);
     // the marker holds what the directory was made from: a changed recipe regenerates it
-    const stamp = JSON.stringify({ generator: GENERATOR_VERSION, description: spec.description, datasets: spec.datasets.map((d) => d.what) });
+    const stamp = JSON.stringify({ generator: GENERATOR_VERSION, description: spec.description, datasets: spec.datasets.map((d) => d.what), ...(spec.ortOpt ? { ortOpt: spec.ortOpt } : {}) });
     const marker = path.join(dir, '.complete');
     if (!opts.force && existsSync(marker) && readFileSync(marker, 'utf8').split('\n')[0] === stamp) continue;
     const t0 = performance.now();
@@ -255,7 +260,7 @@ export async function ensureOnnxTests(names: readonly string[] = ONNX_TEST_NAMES
       }
       const setDir = path.join(work, `test_data_set_${k}`);
       mkdirSync(setDir, { recursive: true });
-      const { outputs, createMs, runMs } = await runOrt(model, Object.fromEntries(inputs.map((t) => [t.name, t])));
+      const { outputs, createMs, runMs } = await runOrt(model, Object.fromEntries(inputs.map((t) => [t.name, t])), spec.ortOpt);
       inputs.forEach((t, i) => writeFileSync(path.join(setDir, `input_${i}.pb`), encodeTensorProto(t)));
       outputs.forEach((t, i) => writeFileSync(path.join(setDir, `output_${i}.pb`), encodeTensorProto(t)));
       log(`  test_data_set_${k}: ${ds.what}; ORT create ${createMs.toFixed(0)} ms, run ${runMs.toFixed(0)} ms; outputs ${outputs.map((o) => `${o.name} [${o.dims.join(', ')}]`).join(', ')}`);

@@ -42,11 +42,23 @@ export function fromOrtTensor(name: string, t: import('onnxruntime-web').Tensor)
   return { name, dtype, dims: [...t.dims], data: t.data as Float32Array };
 }
 
+/**
+ * ONNX Runtime's graph optimization level for the oracle. 'basic' (constant folding, redundant-node removal) keeps a
+ * float model's arithmetic as written; 'all' (ORT's default) also runs its QDQ fusions, so a quantized model's
+ * DequantizeLinear → op → QuantizeLinear groups run as ORT's integer kernels (QLinearConv, QLinearAdd, ...), whose
+ * results are what a quantized model means in ORT (at 'basic' they run in float and are requantized instead).
+ */
+export type OrtOptLevel = 'basic' | 'all';
+
 /** Runs a model once in ONNX Runtime: outputs by name, in the session's output order. */
-export async function runOrt(model: Uint8Array, inputs: Record<string, Tensor>): Promise<{ outputs: Tensor[]; createMs: number; runMs: number }> {
+export async function runOrt(
+  model: Uint8Array,
+  inputs: Record<string, Tensor>,
+  opt: OrtOptLevel = 'basic',
+): Promise<{ outputs: Tensor[]; createMs: number; runMs: number }> {
   const ort = await loadOrt();
   let t = performance.now();
-  const s = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'basic', logSeverityLevel: 3 });
+  const s = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: opt, logSeverityLevel: 3 });
   const createMs = performance.now() - t;
   try {
     const feeds: Record<string, import('onnxruntime-web').Tensor> = {};

@@ -7,8 +7,9 @@
  *   DynamicQuantizeLinear   x_min = min(0, min x), x_max = max(0, max x) (float32),
  *                           scale = fl32(fl32(x_max − x_min) / 255) (1 when x_max = x_min, as ONNX Runtime),
  *                           zp = saturate_uint8(round_half_even(fl32(0 − fl32(x_min / scale)))), y = QuantizeLinear
- *   QLinearAdd / QLinearMul a = fl32(scale_a · (qa − zp_a)), b likewise; y = QuantizeLinear(fl32(a ± b / a · b), c)
- *                           (ONNX Runtime's float path, MlasQLinearAddKernelRawHelper)
+ *   QLinearAdd / QLinearMul a = fl32(scale_a · (qa − zp_a)), b likewise; v = clamp(fl32(fl32(a + b or a · b) / scale_c),
+ *                           lo − zp_c, hi − zp_c), y = round_half_even(fl32(v + zp_c)) (ONNX Runtime's float path,
+ *                           MlasQLinearAddKernelRawHelper: the zero point is added in float before rounding)
  *   QLinearSigmoid table    ONNX Runtime's lookup table: x = fl32(scale_x · (q − zp_x)), s = fl32(1 / (1 + e^−x))
  *                           in float64, y = QuantizeLinear(s)
  *   QLinearGlobalAveragePool acc = Σ (q − zp_x) over H·W (exact), M = fl32(scale_x / fl32(scale_y · fl32(H·W))),
@@ -51,6 +52,18 @@ export function quantizeValue(x: number, scale: number, zp: number, dtype: Int8D
   const q = roundHalfEven(f32(f32(x) / f32(scale)));
   const v = q + zp;
   return v < lo ? lo : v > hi ? hi : v;
+}
+
+/**
+ * ONNX Runtime's requantization in com.microsoft QLinearAdd / QLinearMul: v = fl32(x / scale) clamped to
+ * [lo − zp, hi − zp], y = round_half_even(fl32(v + zp)). Differs from quantizeValue only where fl32(v + zp) lands on
+ * or leaves a tie (v = 2.5000002, zp = 130: 132.5 → 132, where quantizeValue gives 3 + 130 = 133).
+ */
+export function qlinearQuantizeValue(x: number, scale: number, zp: number, dtype: Int8DType): number {
+  const [lo, hi] = INT8_RANGE[dtype];
+  let v = f32(f32(x) / f32(scale));
+  v = v < lo - zp ? lo - zp : v > hi - zp ? hi - zp : v;
+  return roundHalfEven(f32(v + zp));
 }
 
 export function quantizeLinearRef(x: ArrayLike<number>, shape: readonly number[], p: QuantParams, dtype: Int8DType): Int32Array {
@@ -142,7 +155,7 @@ export function qlinearBinaryRef(op: 'add' | 'mul', a: QTensor, b: QTensor, c: {
   for (let i = 0; i < n; i++) {
     const va = f32(f32(a.scale) * (a.data[broadcastIndex(i, shape, a.shape)] - a.zeroPoint));
     const vb = f32(f32(b.scale) * (b.data[broadcastIndex(i, shape, b.shape)] - b.zeroPoint));
-    data[i] = quantizeValue(op === 'add' ? f32(va + vb) : f32(va * vb), c.scale, c.zeroPoint, dtype);
+    data[i] = qlinearQuantizeValue(op === 'add' ? f32(va + vb) : f32(va * vb), c.scale, c.zeroPoint, dtype);
   }
   return { shape, data };
 }
@@ -157,13 +170,19 @@ export function fromRawByte(b: number, dtype: Int8DType): number {
 
 /**
  * The 256-entry table of a unary 8-bit op, indexed by the input's raw byte, holding the output's raw byte:
- * table[b] = raw(QuantizeLinear(f(fl32(x_scale · (value(b) − x_zp))), y_scale, y_zp)).
+ * table[b] = raw(quantize(f(fl32(x_scale · (value(b) − x_zp))), y_scale, y_zp)), quantize = QuantizeLinear unless
+ * given (QLinearAdd / QLinearMul's own rounding for their constant-operand tables).
  */
-export function buildUnaryTable(f: (x: number) => number, x: { scale: number; zeroPoint: number; dtype: Int8DType }, y: { scale: number; zeroPoint: number; dtype: Int8DType }): Uint32Array {
+export function buildUnaryTable(
+  f: (x: number) => number,
+  x: { scale: number; zeroPoint: number; dtype: Int8DType },
+  y: { scale: number; zeroPoint: number; dtype: Int8DType },
+  quantize: (x: number, scale: number, zp: number, dtype: Int8DType) => number = quantizeValue,
+): Uint32Array {
   const table = new Uint32Array(256);
   for (let b = 0; b < 256; b++) {
     const xv = f32(f32(x.scale) * (fromRawByte(b, x.dtype) - x.zeroPoint));
-    table[b] = toRawByte(quantizeValue(f32(f(xv)), y.scale, y.zeroPoint, y.dtype));
+    table[b] = toRawByte(quantize(f32(f(xv)), y.scale, y.zeroPoint, y.dtype));
   }
   return table;
 }
@@ -180,7 +199,7 @@ export function qlinearSigmoidTable(x: { scale: number; zeroPoint: number; dtype
  */
 export function qlinearBinaryConstTable(op: 'add' | 'mul', x: { scale: number; zeroPoint: number; dtype: Int8DType }, k: number, kq: { scale: number; zeroPoint: number }, y: { scale: number; zeroPoint: number; dtype: Int8DType }): Uint32Array {
   const vk = f32(f32(kq.scale) * (k - kq.zeroPoint));
-  return buildUnaryTable(op === 'add' ? (v) => f32(v + vk) : (v) => f32(v * vk), x, y);
+  return buildUnaryTable(op === 'add' ? (v) => f32(v + vk) : (v) => f32(v * vk), x, y, qlinearQuantizeValue);
 }
 
 /** Applies a table from buildUnaryTable to values of `inDtype`, giving values of `outDtype`. */

@@ -1,7 +1,8 @@
 /**
  * Whole models through `winoconv onnx-test`, the command a user runs, in Node (Dawn) and in headless Chromium:
  * the test-data directories the repo generates from ONNX Runtime's CPU outputs (BlazeFace, PP-OCR det/cls/rec, the
- * generated zoo) and ONNX's own node tests of the op set (Debian's libonnx-testdata) minus the listed skips
+ * generated zoo; and issue 13's int8 models: BlazeFace front and PP-OCR det quantized by winoconv's quantizer, QDQ and
+ * QOperator forms, judged within onnx-test's default 1 LSB, today bit-exact) and ONNX's own node tests of the op set (Debian's libonnx-testdata) minus the listed skips
  * (test/models/libonnx-skips.json, each with its reason; the README lists them), the quantized ones of issue 13
  * included (integer outputs within onnx-test's default 1 LSB).
  *
@@ -13,14 +14,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { ONNX_TEST_NAMES, ensureOnnxTests } from '../../src/node/onnx-testgen.ts';
+import { ONNX_INT8_TEST_NAMES, ONNX_TEST_NAMES, ensureOnnxTests } from '../../src/node/onnx-testgen.ts';
 import { selectLibonnxTests } from '../../src/node/libonnx-tests.ts';
 import type { OnnxTestRow } from '../../src/graph/test-data.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SKIPS: Record<string, string> = JSON.parse(readFileSync(path.join(ROOT, 'test/models/libonnx-skips.json'), 'utf8'));
 /** Models the browser run takes by default (the others add minutes of session creation in the page). */
-const BROWSER_MODELS = ['blazeface-front', 'blazeface-back', 'ppocr-cls', 'squeezenet1_1', 'mobilenetv2'];
+const BROWSER_MODELS = ['blazeface-front', 'blazeface-back', 'ppocr-cls', 'squeezenet1_1', 'mobilenetv2', 'blazeface-front-int8', 'ppocr-det-int8'];
+/** The float test dirs and the int8 ones (models quantized by winoconv's quantizer; ONNX Runtime's integer kernels' outputs). */
+const MODEL_TESTS = [...ONNX_TEST_NAMES, ...ONNX_INT8_TEST_NAMES];
 const FULL = Boolean(process.env.WINOCONV_FULL_MODELS);
 
 let modelDirs: string[] = [];
@@ -41,7 +44,7 @@ function onnxTest(args: string[], dirs: string[]): Promise<OnnxTestRow[]> {
 }
 
 beforeAll(async () => {
-  modelDirs = await ensureOnnxTests(ONNX_TEST_NAMES, { log: (l: string) => console.log(l) });
+  modelDirs = await ensureOnnxTests(MODEL_TESTS, { log: (l: string) => console.log(l) });
   const sel = selectLibonnxTests((l) => console.log(l));
   libonnx = sel.selected.map((t) => ({ name: t.name, dir: path.join(sel.folder, t.name) }));
   const unknown = Object.keys(SKIPS).filter((s) => !libonnx.some((t) => t.name === s));
@@ -70,7 +73,7 @@ for (const env of ['node', 'browser'] as const) {
       console.log(`onnx-test ${env}: ${rows.length} data sets in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     }, 1_800_000);
 
-    test.each(ONNX_TEST_NAMES.map((n) => [n]))('model %s', (name) => {
+    test.each(MODEL_TESTS.map((n) => [n]))('model %s', (name) => {
       if (env === 'browser' && !FULL && !BROWSER_MODELS.includes(name)) {
         console.log(`SKIPPED [browser] ${name}: a browser run of this model adds minutes; WINOCONV_FULL_MODELS=1 runs it`);
         return;

@@ -136,6 +136,20 @@ export function quantizeLinearKernelId(c: QuantizeLinearConfig): string {
 }
 
 /** WGSL `quantize_f32(x, s, zp) -> i32`: saturate(round_half_even(x / s) + zp) with x / s an exact f32 division. */
+/**
+ * WGSL `qlinear_quantize_f32(x, s, zp) -> i32`, the requantization of ONNX Runtime's com.microsoft QLinearAdd /
+ * QLinearMul (MlasQLinearAddKernelRawHelper and its Mul twin): v = x / s (exact f32 division), clamped to
+ * [lo − zp, hi − zp] in float, then round_half_even(fl32(v + zp)). Adding the zero point in float before rounding
+ * differs from quantize_f32 when v + zp rounds onto (or off) a tie: e.g. v = 2.5000002, zp = 130 → 132.5 → 132.
+ */
+function qlinearQuantizeCode(dtype: ByteDType): string {
+  const [lo, hi] = BYTE_RANGE[dtype];
+  return `fn qlinear_quantize_f32(x: f32, s: f32, zp: i32) -> i32 {
+  let v = clamp(div_rne(x, s), f32(${lo} - zp), f32(${hi} - zp));
+  return i32(round(no_contract(v + f32(zp))));
+}`;
+}
+
 function quantizeCode(dtype: ByteDType): string {
   const [lo, hi] = BYTE_RANGE[dtype];
   return `fn quantize_f32(x: f32, s: f32, zp: i32) -> i32 {
@@ -468,7 +482,8 @@ export function qlinearBinaryKernelId(c: QLinearBinaryConfig): string {
 
 /**
  * QLinearAdd / QLinearMul with numpy broadcasting: a = fl32(sa · (qa − za)), b = fl32(sb · (qb − zb)),
- * y = saturate(round_half_even((a + b or a · b) / sc) + zc), float32 throughout (ONNX Runtime's float path).
+ * v = clamp(fl32((a + b or a · b) / sc), lo − zc, hi − zc), y = round_half_even(fl32(v + zc)), float32 throughout
+ * (ONNX Runtime's float path, MlasQLinearAddKernelRawHelper: see qlinearQuantizeCode).
  * Uniforms: LINEAR_UNIFORMS (total = words), count, obase, os0.., ast0.., abase, bst0.., bbase, sa, za, sb, zb,
  * sc, zc, zero (always 0: see NO_CONTRACT_CODE).
  */
@@ -490,7 +505,7 @@ export function generateQLinearBinaryKernel(c: QLinearBinaryConfig): KernelSourc
       { name: 'sc', type: 'f32' }, { name: 'zc', type: 'i32' }, { name: 'zero', type: 'u32' },
     ],
     code: [
-      BYTE_PACK_CODE, DIV_RNE_CODE, NO_CONTRACT_CODE, quantizeCode(c.dtype), byteReader('read_a', 'a', c.dtype),
+      BYTE_PACK_CODE, DIV_RNE_CODE, NO_CONTRACT_CODE, qlinearQuantizeCode(c.dtype), byteReader('read_a', 'a', c.dtype),
       ...(c.sameInput ? [] : [byteReader('read_b', 'b', c.dtype)]),
     ].join('\n\n'),
   };
@@ -498,12 +513,13 @@ export function generateQLinearBinaryKernel(c: QLinearBinaryConfig): KernelSourc
     decompose('e', 'os', 'c', r).replace(/^ {2}/gm, ''),
     `let fa = no_contract(params.sa * f32(read_a(${offsetExpr('c', 'ast', r, 'params.abase')}) - params.za));`,
     `let fb = no_contract(params.sb * f32(read_${bBinding}(${offsetExpr('c', 'bst', r, 'params.bbase')}) - params.zb));`,
-    `v = quantize_f32(${c.op === 'add' ? 'fa + fb' : 'fa * fb'}, params.sc, params.zc);`,
+    `v = qlinear_quantize_f32(${c.op === 'add' ? 'fa + fb' : 'fa * fb'}, params.sc, params.zc);`,
   ].filter(Boolean).join('\n');
   return composeKernel({
     id: qlinearBinaryKernelId(c),
     header: `com.microsoft QLinear${c.op === 'add' ? 'Add' : 'Mul'}, ${c.dtype}, rank-${r} output (contiguous words), A and B strided (stride 0 broadcasts)${c.sameInput ? ', B = A' : ''}.
-a = sa · (qa − za), b = sb · (qb − zb) in f32 (no_contract: rounded before the ${c.op === 'add' ? 'sum' : 'product'}), y = saturate(round_half_even((a ${c.op === 'add' ? '+' : '·'} b) / sc) + zc).
+a = sa · (qa − za), b = sb · (qb − zb) in f32 (no_contract: rounded before the ${c.op === 'add' ? 'sum' : 'product'}), v = clamp((a ${c.op === 'add' ? '+' : '·'} b) / sc, lo − zc, hi − zc),
+y = round_half_even(fl32(v + zc)) (ONNX Runtime's rounding: the zero point is added in float before rounding).
 One invocation per output word: i = gid.x + gid.y · pitch writes word obase + i = elements 4i..4i+3 (row-major
 e → coordinates c); lanes past count are 0. No workgroup memory, no barriers. Dispatch: wordWork(count).`,
     parts: [part],

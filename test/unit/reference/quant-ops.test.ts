@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyUnaryTableRef, broadcastShapes, concatRef, qlinearRequantizeTable, dequantizeLinearRef, dynamicQuantizeLinearRef, maxPoolI8Ref, qlinearBinaryRef, qlinearGapMultiplier,
-  qlinearBinaryConstTable, qlinearGlobalAveragePoolRef, qlinearSigmoidTable, quantizeLinearRef, quantizeValue, stridedCopyRef,
+  qlinearBinaryConstTable, qlinearGlobalAveragePoolRef, qlinearQuantizeValue, qlinearSigmoidTable, quantizeLinearRef, quantizeValue, stridedCopyRef,
 } from '../../../src/reference/quant-ops.ts';
 
 describe('quantizeLinearRef', () => {
@@ -79,6 +79,22 @@ describe('qlinearBinaryRef', () => {
     expect(Array.from(mul.data)).toEqual([100, 105, 90, 115]);
     const sat = qlinearBinaryRef('mul', a, b, { scale: 0.01, zeroPoint: 0 }, 'int8');
     expect(Array.from(sat.data)).toEqual([0, 127, -128, 127]);
+  });
+  it("adds the output zero point in float before rounding, as ONNX Runtime's QLinearAdd does", () => {
+    // PP-OCRv4 det's p2o.Add.258 (scales of winoconv's quantizer), qa = 0, qb = 139: (a + b) / sc = −60.500004 in
+    // float32, + 130 = 69.5 in float32 → 70 (ONNX Runtime wasm 1.30, checked on all 65536 pairs), where
+    // round(−60.500004) + 130 = 69
+    const s = 2.6527693271636963;
+    const sc = 5.305538654327393;
+    const q = Math.fround(Math.fround(Math.fround(Math.fround(s) * -130) + Math.fround(Math.fround(s) * 9)) / Math.fround(sc));
+    expect(q).toBeCloseTo(-60.500004, 5); // just past the tie
+    const r = qlinearBinaryRef('add', { shape: [1], data: [0], scale: s, zeroPoint: 130 }, { shape: [1], data: [139], scale: s, zeroPoint: 130 }, { scale: sc, zeroPoint: 130 }, 'uint8');
+    expect(r.data[0]).toBe(70);
+    expect(qlinearQuantizeValue(q, 1, 130, 'uint8')).toBe(70);
+    expect(quantizeValue(q, 1, 130, 'uint8')).toBe(69);
+    // float clamp to [lo − zp, hi − zp] before adding the zero point: saturates as before
+    expect(qlinearQuantizeValue(1000, 1, 10, 'uint8')).toBe(255);
+    expect(qlinearQuantizeValue(-1000, 1, 10, 'int8')).toBe(-128);
   });
 });
 
