@@ -22,8 +22,8 @@ import type { KernelSource } from '../kernels/types.ts';
 import { generateIntMatmulKernel } from '../kernels/ops/integer.ts';
 import {
   byteConcatDispatch, byteMapDispatch, dequantizeLinearDispatch, generateByteConcatKernel, dynamicQuantizeDispatches, generateByteCopyKernel, generateDequantizeLinearKernel, generateDynamicQuantizeKernels,
-  generateMaxPoolI8Kernel, generateQLinearBinaryKernel, generateQLinearGlobalAveragePoolKernel, generateQLinearLutKernel, generateQuantizeLinearKernel,
-  maxPoolI8Dispatch, packAxisParams, packLutTable, qlinearBinaryDispatch, qlinearGapDispatch, quantizeLinearDispatch, wordWork,
+  generateMaxPoolI8Kernel, generateQLinearAveragePoolKernel, generateQLinearBinaryKernel, generateQLinearGlobalAveragePoolKernel, generateQLinearLutKernel, generateQuantizeLinearKernel,
+  maxPoolI8Dispatch, packAxisParams, qlinearAveragePoolDispatch, packLutTable, qlinearBinaryDispatch, qlinearGapDispatch, quantizeLinearDispatch, wordWork,
 } from '../kernels/ops/quant.ts';
 import { qlinearBinaryConstTable, qlinearRequantizeTable, qlinearSigmoidTable } from '../reference/quant-ops.ts';
 import { requantParams } from '../quant/requant.ts';
@@ -99,7 +99,7 @@ export const LOWERED_OPS: readonly string[] = Object.keys(LOWERERS).sort();
 /** Ops that read or write integer (int8, uint8, int32) run-time values; every other op runs on float32 values only. */
 export const INTEGER_OPS: ReadonlySet<string> = new Set([
   'QLinearMatMul', 'MatMulInteger', 'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'MaxPool', 'Concat', 'Transpose', 'Resize', 'Cast',
-  'QLinearAdd', 'QLinearMul', 'QLinearSigmoid', 'QLinearGlobalAveragePool', 'QLinearConcat',
+  'QLinearAdd', 'QLinearMul', 'QLinearSigmoid', 'QLinearGlobalAveragePool', 'QLinearAveragePool', 'QLinearConcat',
 ]);
 /** Of INTEGER_OPS, those that take integer values only as int8/uint8 byte tensors (their float path is another lowerer). */
 const BYTE_ONLY_OPS: ReadonlySet<string> = new Set(['MaxPool', 'Concat', 'Transpose', 'Resize']);
@@ -1281,6 +1281,33 @@ function qlinearGap(c: Lowering): OpLowering {
   return { dispatches: [dispatch(generateQLinearGlobalAveragePoolKernel(cfg), d.uniforms, { src: x.binding, out: { value: c.outName() } }, d.workgroups)] };
 }
 
+/** com.microsoft QLinearAveragePool (X, X_scale, X_zero_point, Y_scale, Y_zero_point), NCHW: ONNX Runtime's float sum and rounding. */
+function qlinearAvgPool(c: Lowering): OpLowering {
+  if (c.attrs.int('channels_last', 0) !== 0) c.fail(`attribute 'channels_last' = 1 is not supported (NCHW only)`);
+  const x = c.byteOperand(0, 'X');
+  if (x.view.shape.length !== 4) c.fail(`X must have rank 4 [N, C, H, W], got rank ${x.view.shape.length}`);
+  if (c.dtypeOf(c.outName()) !== x.dtype) c.fail(`output '${c.outName()}' is ${c.dtypeOf(c.outName())}; it must have X's dtype ${x.dtype}`);
+  const kernel = c.attrs.ints('kernel_shape') ?? c.fail(`attribute 'kernel_shape' is required`);
+  const strides = c.attrs.ints('strides') ?? [1, 1];
+  const dilations = c.attrs.ints('dilations') ?? [1, 1];
+  if (dilations.some((d) => d !== 1)) c.fail(`dilations [${dilations.join(', ')}]: QLinearAveragePool has none`);
+  const ceil = c.attrs.int('ceil_mode', 0) === 1;
+  const { pads } = windowOutput(x.view.shape.slice(2), { kernel, strides, dilations, pads: c.attrs.ints('pads') ?? [0, 0, 0, 0], autoPad: c.attrs.str('auto_pad', 'NOTSET') }, ceil);
+  const out = c.out();
+  const cfg = { dtype: x.dtype, input: x.kind, countIncludePad: c.attrs.int('count_include_pad', 0) === 1 || undefined };
+  let d: ReturnType<typeof qlinearAveragePoolDispatch>;
+  try {
+    d = qlinearAveragePoolDispatch(cfg, {
+      shape: x.view.shape as [number, number, number, number], inStrides: x.view.strides, out: [out.shape[2], out.shape[3]],
+      kernel: [kernel[0], kernel[1]], strides: [strides[0], strides[1]], pads: [pads[0], pads[1]],
+      x: qParam(c, 1, 2, x.dtype, 'X'), y: qParam(c, 3, 4, x.dtype, 'Y'),
+    }, c.maxPerDim);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  return { dispatches: [dispatch(generateQLinearAveragePoolKernel(cfg), d.uniforms, { src: x.binding, out: { value: c.outName() } }, d.workgroups)] };
+}
+
 /** com.microsoft QLinearConcat(Y_scale, Y_zero_point, X0, X0_scale, X0_zero_point, ...): each part requantized by a table. */
 function qlinearConcat(c: Lowering): OpLowering {
   const yType = c.dtypeOf(c.outName());
@@ -1305,6 +1332,7 @@ const MS_LOWERERS: Record<string, Lowerer> = {
   QLinearMul: qlinearBinary,
   QLinearSigmoid: qlinearSigmoid,
   QLinearGlobalAveragePool: qlinearGap,
+  QLinearAveragePool: qlinearAvgPool,
   QLinearConcat: qlinearConcat,
 };
 

@@ -81,12 +81,11 @@ const Q = 'QuantizeLinear';
 
 /** Ops whose Q/DQ pair is dropped (the op runs on the 8-bit tensor). */
 const DROP_OPS = ['MaxPool', 'Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Resize'] as const;
-const UNARY: Record<string, string> = { Sigmoid: 'QLinearSigmoid', GlobalAveragePool: 'QLinearGlobalAveragePool' };
+const UNARY: Record<string, string> = { Sigmoid: 'QLinearSigmoid', GlobalAveragePool: 'QLinearGlobalAveragePool', AveragePool: 'QLinearAveragePool' };
 const BINARY: Record<string, string> = { Add: 'QLinearAdd', Mul: 'QLinearMul' };
 /** Ops ORT fuses that winoconv has no QOperator kernel for: why they stay. */
 const NOT_HERE: Record<string, string> = {
   Gemm: 'ORT fuses it to com.microsoft QGemm, which winoconv does not run',
-  AveragePool: 'ORT fuses it to com.microsoft QLinearAveragePool, which winoconv does not run',
   LeakyRelu: 'ORT fuses it to com.microsoft QLinearLeakyRelu, which winoconv does not run',
   Softmax: 'ORT fuses it to com.microsoft QLinearSoftmax, which winoconv does not run',
   Where: 'ORT fuses it to com.microsoft QLinearWhere, which winoconv does not run',
@@ -392,7 +391,13 @@ class Pass {
     const { q, clip } = this.outputQ(t);
     if (tx !== q.dtype) refuse(`input X is ${tx}, the output QuantizeLinear writes ${q.dtype} (ORT requires them equal)`);
     const inputs = [x.data, x.scale, this.zeroPointInput(x), q.scale, this.zeroPointInput(q)];
-    const attributes: Node['attributes'] = t.opType === 'GlobalAveragePool' ? { channels_last: { type: 'int', value: 0 } } : {};
+    let attributes: Node['attributes'] = t.opType === 'GlobalAveragePool' ? { channels_last: { type: 'int', value: 0 } } : {};
+    if (t.opType === 'AveragePool') {
+      const dil = t.attributes.dilations;
+      if (dil && dil.type === 'ints' && dil.value.some((d) => d !== 1)) refuse(`dilations [${dil.value.join(', ')}]: QLinearAveragePool has none`);
+      const { dilations: _d, ...rest } = t.attributes;
+      attributes = { ...rest, channels_last: { type: 'int', value: 0 } };
+    }
     this.replace(t, UNARY[t.opType], MS_DOMAIN, inputs, q, [dqx], clip, attributes);
   }
 

@@ -24,6 +24,7 @@
  * with the division in float64 (ORT divides in float32: a weight within float32 rounding of a .5 tie can differ by 1).
  */
 import { OnnxLoadError } from './errors.ts';
+import { upgradeOpset } from './opset-upgrade.ts';
 import { type Attribute, type Graph, type Node, type Tensor, toNumbers } from './ir.ts';
 import { type GraphSpec, type NodeSpec, graphToSpec } from './onnx-writer.ts';
 
@@ -48,8 +49,6 @@ export const OPTIONAL_OP_TYPES = ['BatchNormalization', 'InstanceNormalization',
 export const SUPPORTED_OP_TYPES: readonly string[] = [...QUANTIZED_OP_TYPES, ...OPTIONAL_OP_TYPES];
 
 const DIRECT_8BIT = new Set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Slice', 'AveragePool', 'Resize', 'MaxPool']);
-/** Ops whose signature changed at opset 13 (attributes became inputs): an opset bump to 13 would break them. */
-const CHANGED_AT_13 = new Set(['Split', 'Squeeze', 'Unsqueeze', 'ReduceSum']);
 
 export interface QuantizeOptions {
   /** Weights per output channel (DequantizeLinear axis; needs opset ≥ 13, bumped when safe). Default false. */
@@ -260,21 +259,23 @@ export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, TensorRa
     quantizedNodes: {}, removedActivations: [], activations: 0, weights: 0, biases: 0, constantsToInitializers: 0, opset: 0, warnings: [],
   };
 
-  // Opset: QuantizeLinear needs 10; per-axis DequantizeLinear 13.
-  const opsets = spec.opset as Record<string, number>;
-  const opset = opsets[''];
+  // Opset: QuantizeLinear needs 10; per-axis DequantizeLinear 13. Below that the graph is raised first, its changed
+  // ops rewritten (upgradeOpset: what onnx.version_converter does for ORT's quantizer), or refused naming the op.
   const need = perChannel ? 13 : 10;
-  if (opset < need) {
-    const blockers = spec.nodes.filter((n) => (n.domain ?? '') === '' && (opset < 10 || CHANGED_AT_13.has(n.opType)));
-    if (opset < 10 || blockers.length) {
-      throw new OnnxLoadError(
-        `quantize: the model's opset ${opset} is below ${need}${perChannel ? ' (per-axis DequantizeLinear, --per-channel)' : ' (QuantizeLinear)'}` +
-          (opset < 10 ? '; convert the model to opset ≥ 13 first' : ` and it uses ${[...new Set(blockers.map((n) => n.opType))].join(', ')}, whose inputs changed at opset 13: convert it to opset 13 first or quantize per tensor`),
-      );
+  if (((spec.opset as Record<string, number>)[''] ?? 1) < need) {
+    let up;
+    try {
+      up = upgradeOpset(spec, need, (v) => graph.values.get(v)?.shape?.length);
+    } catch (e) {
+      throw new OnnxLoadError(`quantize: the model's opset is below ${need}${perChannel ? ' (per-axis DequantizeLinear, --per-channel)' : ' (QuantizeLinear)'} and cannot be raised: ${(e as Error).message.replace(/^upgradeOpset: /, '')}${perChannel ? '; quantize per tensor, or convert the model first' : '; convert the model first'}`);
     }
-    opsets[''] = need;
-    report.opsetBumpedFrom = opset;
+    spec.opset = up.spec.opset;
+    spec.nodes = up.spec.nodes;
+    spec.initializers = up.spec.initializers;
+    report.opsetBumpedFrom = up.from;
+    if (up.rewritten.length) report.warnings.push(`opset ${up.from} → ${need}: ${up.rewritten.length} node(s) rewritten (${[...new Set(up.rewritten.map((r) => r.split(' ')[0]))].join(', ')}: attributes that became inputs)`);
   }
+  const opsets = spec.opset as Record<string, number>;
   report.opset = opsets[''];
 
   // Constant nodes → initializers (what ORT's quant_pre_process does), so that weights given as Constants quantize.

@@ -320,6 +320,10 @@ const MS_RULES: Record<string, Rule> = {
     if (c.int('channels_last', 0) !== 0) return [{ dtype: x.dtype, shape: [x.shape[0], ...x.shape.slice(1, -1).map(() => 1), x.shape[x.shape.length - 1]] }];
     return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...x.shape.slice(2).map(() => 1)] }];
   },
+  QLinearAveragePool: (c) => {
+    if (c.int('channels_last', 0) !== 0) c.fail(`attribute 'channels_last' = 1 is not supported (NCHW only)`);
+    return pool(c);
+  },
   QLinearConcat: (c) => {
     const n = c.node.inputs.length;
     if (n < 5 || (n - 2) % 3 !== 0) c.fail(`${n} inputs: expected Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) per part`);

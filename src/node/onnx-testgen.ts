@@ -137,6 +137,38 @@ export const ONNX_TESTS: Record<string, TestSpec> = {
 };
 
 /**
+ * Quantizes a float model with winoconv's quantizer (`quantizeGraph`: the QDQ form of ONNX Runtime's quantize_static)
+ * from minmax ranges of ONNX Runtime's float run (the oracle: no GPU needed) on `sets` (each a list of input tensors);
+ * `qoperator` then rewrites it into QOperator ops with the QDQ pass. The model's declared inputs and outputs are kept.
+ */
+export async function quantizeWithOrtRanges(
+  bytes: Uint8Array,
+  sets: readonly Tensor[][],
+  opts: { perChannel: boolean; activationType: 'int8' | 'uint8'; qoperator?: boolean },
+): Promise<Uint8Array> {
+  const { importOnnx, decodeOnnx } = await import('../graph/onnx-import.ts');
+  const { tensorsToCalibrate, quantizeGraph } = await import('../graph/quantizer.ts');
+  const { calibrationModel, createMinMaxCollector } = await import('../graph/calibrate.ts');
+  const { writeOnnx, graphToSpec } = await import('../graph/onnx-writer.ts');
+  const graph = importOnnx(bytes, { inputShapes: Object.fromEntries(sets[0].map((t) => [t.name, [...t.dims]])) });
+  const names = tensorsToCalibrate(graph);
+  const aug = calibrationModel(graph, names);
+  const c = createMinMaxCollector();
+  for (const set of sets) {
+    const { outputs } = await runOrt(aug, Object.fromEntries(set.map((t) => [t.name, t])));
+    for (const o of outputs) if (names.includes(o.name)) c.add(o.name, o.data as Float32Array);
+    for (const t of set) if (names.includes(t.name)) c.add(t.name, t.data as Float32Array);
+  }
+  const declared = decodeOnnx(bytes);
+  const { spec } = quantizeGraph(graph, c.ranges(), { perChannel: opts.perChannel, activationType: opts.activationType });
+  const qdq = writeOnnx({ ...spec, inputs: declared.inputs, outputs: declared.outputs });
+  if (!opts.qoperator) return qdq;
+  const { fuseQdq } = await import('../graph/qdq.ts');
+  const fused = fuseQdq(decodeOnnx(qdq)).graph;
+  return writeOnnx({ ...graphToSpec(fused), inputs: declared.inputs, outputs: declared.outputs });
+}
+
+/**
  * An int8 model of test `base`: winoconv's quantizer (`quantizeGraph`, the QDQ form ONNX Runtime's quantize_static
  * writes) with ranges from ONNX Runtime's float run on `base`'s data sets (minmax; the oracle, so generating needs no
  * GPU), optionally rewritten by the QDQ pass into QOperator ops (QLinearConv, com.microsoft QLinearAdd, ...), which ORT
@@ -150,32 +182,13 @@ function quantized(base: string, opts: { perChannel: boolean; qoperator: boolean
       return `${base} quantized by winoconv's quantizer (QDQ, uint8 activations, int8 weights${opts.perChannel ? ' per channel' : ' per tensor'}${opts.qoperator ? ', then rewritten into QOperator ops by the QDQ pass' : ''}), ranges from ONNX Runtime's float run on the data sets (minmax)`;
     },
     model: async (log) => {
-      const { importOnnx, decodeOnnx } = await import('../graph/onnx-import.ts');
-      const { tensorsToCalibrate, quantizeGraph } = await import('../graph/quantizer.ts');
-      const { calibrationModel, createMinMaxCollector } = await import('../graph/calibrate.ts');
-      const { writeOnnx, graphToSpec } = await import('../graph/onnx-writer.ts');
       const src = b().model(log);
       const bytes = typeof src === 'string' ? readFileSync(src) : await src;
       const sets: Tensor[][] = [];
       for (const ds of b().datasets) sets.push(await ds.inputs(log)); // calibrated on every data set of the base
-      const graph = importOnnx(bytes, { inputShapes: Object.fromEntries(sets[0].map((t) => [t.name, [...t.dims]])) });
-      const names = tensorsToCalibrate(graph);
-      const aug = calibrationModel(graph, names);
-      const c = createMinMaxCollector();
-      for (const set of sets) {
-        const { outputs } = await runOrt(aug, Object.fromEntries(set.map((t) => [t.name, t])));
-        for (const o of outputs) if (names.includes(o.name)) c.add(o.name, o.data as Float32Array);
-        for (const t of set) if (names.includes(t.name)) c.add(t.name, t.data as Float32Array);
-      }
-      const declared = decodeOnnx(bytes);
       // uint8 activations: ONNX Runtime's CPU EP fuses those QDQ groups into its integer kernels (QLinearConv, ...);
       // int8-activation Convs stay dequantized → float Conv → quantized there, which no integer kernel reproduces
-      const { spec } = quantizeGraph(graph, c.ranges(), { perChannel: opts.perChannel, activationType: 'uint8' });
-      const qdq = writeOnnx({ ...spec, inputs: declared.inputs, outputs: declared.outputs });
-      if (!opts.qoperator) return qdq;
-      const { fuseQdq } = await import('../graph/qdq.ts');
-      const fused = fuseQdq(decodeOnnx(qdq)).graph;
-      return writeOnnx({ ...graphToSpec(fused), inputs: declared.inputs, outputs: declared.outputs });
+      return quantizeWithOrtRanges(bytes, sets, { perChannel: opts.perChannel, activationType: 'uint8', qoperator: opts.qoperator });
     },
     get datasets() {
       return opts.sets ? opts.sets.map((k) => b().datasets[k]) : b().datasets;

@@ -283,6 +283,49 @@ export function maxPoolI8Ref(x: ArrayLike<number>, shape: readonly [number, numb
 }
 
 /**
+ * com.microsoft QLinearAveragePool, NCHW (ONNX Runtime's qlinear_pool.cc): each tap fl32(x_scale · (q − x_zp)),
+ * summed in float32 in row-major window order (taps outside the input skipped), divided (fl32) by kh · kw with
+ * countIncludePad, else by the taps inside the input, then y = saturate(round_half_even(fl32(fl32(v / y_scale) + y_zp))).
+ * `p.dilations` must be [1, 1] (the op has none).
+ */
+export function qlinearAveragePoolRef(
+  x: ArrayLike<number>,
+  shape: readonly [number, number, number, number],
+  p: Pool2dParams & { countIncludePad?: boolean },
+  xq: { scale: number; zeroPoint: number },
+  yq: { scale: number; zeroPoint: number },
+  dtype: Int8DType,
+): Int32Array {
+  if (p.dilations[0] !== 1 || p.dilations[1] !== 1) throw new Error(`qlinearAveragePoolRef: dilations [${p.dilations.join(', ')}]; QLinearAveragePool has none`);
+  const [n, c, h, w] = shape;
+  const [oh, ow] = p.out;
+  const out = new Int32Array(n * c * oh * ow);
+  const xs = f32(xq.scale);
+  let o = 0;
+  for (let nc = 0; nc < n * c; nc++) {
+    for (let y = 0; y < oh; y++) {
+      for (let xo = 0; xo < ow; xo++) {
+        let acc = 0;
+        let taps = 0;
+        for (let ky = 0; ky < p.kernel[0]; ky++) {
+          const iy = y * p.strides[0] - p.pads[0] + ky;
+          if (iy < 0 || iy >= h) continue;
+          for (let kx = 0; kx < p.kernel[1]; kx++) {
+            const ix = xo * p.strides[1] - p.pads[1] + kx;
+            if (ix < 0 || ix >= w) continue;
+            acc = f32(acc + f32(xs * (x[(nc * h + iy) * w + ix] - xq.zeroPoint)));
+            taps++;
+          }
+        }
+        const count = p.countIncludePad ? p.kernel[0] * p.kernel[1] : Math.max(taps, 1);
+        out[o++] = qlinearQuantizeValue(f32(acc / count), yq.scale, yq.zeroPoint, dtype);
+      }
+    }
+  }
+  return out;
+}
+
+/**
  * QLinearConcat's per-input requantization table (ONNX Runtime builds the same one, with an identity function):
  * table[b] = raw(QuantizeLinear(fl32(x_scale · (value(b) − x_zp)), y_scale, y_zp)).
  */

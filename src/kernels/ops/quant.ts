@@ -783,6 +783,84 @@ export function maxPoolI8Dispatch(c: MaxPoolI8Config, call: MaxPoolI8Call, maxPe
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// com.microsoft QLinearAveragePool (NCHW)
+
+export interface QLinearAveragePoolConfig {
+  dtype: ByteDType;
+  input: OperandKind;
+  /** Divide by kh · kw (true) or by the taps inside the input (false, the default). */
+  countIncludePad?: boolean;
+}
+
+export function qlinearAveragePoolKernelId(c: QLinearAveragePoolConfig): string {
+  return `q_qlinear_avgpool_${c.dtype}${c.countIncludePad ? '_incpad' : ''}_${kindsId([c.input])}`;
+}
+
+/**
+ * com.microsoft QLinearAveragePool over H, W of x [N, C, H, W] (strided bytes) → y [N, C, OH, OW] (contiguous
+ * words), ONNX Runtime's arithmetic (qlinear_pool.cc): each tap dequantized fl32(xs · (q − xzp)), summed in f32 in
+ * row-major window order, divided by the count (exact f32 division), then y = round_half_even(fl32(v / ys + yzp))
+ * saturated (qlinearQuantizeCode). Count: kh · kw with countIncludePad, else the taps inside the input. Uniforms:
+ * MaxPool 8-bit's (dilations 1) and xs, xzp, ys, yzp, zero.
+ */
+export function generateQLinearAveragePoolKernel(c: QLinearAveragePoolConfig): KernelSource {
+  const what = 'QLinearAveragePool kernel';
+  checkByteDType(c.dtype, what);
+  const part: WgslPart = {
+    idPart: '',
+    bindings: [operandBinding('src', c.input, 'array<u32>'), WORD_OUT],
+    uniforms: [
+      ...LINEAR_UNIFORMS, ...WORD_OUTPUT_UNIFORMS, ...fields('os', 4, 'u32'), ...fields('ist', 4, 'i32'), { name: 'ibase', type: 'i32' },
+      { name: 'ih', type: 'i32' }, { name: 'iw', type: 'i32' }, { name: 'kh', type: 'i32' }, { name: 'kw', type: 'i32' },
+      { name: 'sh', type: 'i32' }, { name: 'sw', type: 'i32' }, { name: 'pt', type: 'i32' }, { name: 'pl', type: 'i32' },
+      { name: 'xs', type: 'f32' }, { name: 'xzp', type: 'i32' }, { name: 'ys', type: 'f32' }, { name: 'yzp', type: 'i32' }, { name: 'zero', type: 'u32' },
+    ],
+    code: [BYTE_PACK_CODE, DIV_RNE_CODE, NO_CONTRACT_CODE, qlinearQuantizeCode(c.dtype), byteReader('read_src', 'src', c.dtype)].join('\n\n'),
+  };
+  const element = `${decompose('e', 'os', 'c', 4).replace(/^ {2}/gm, '')}
+let base = params.ibase + c0 * params.ist0 + c1 * params.ist1;
+let y0 = c2 * params.sh - params.pt;
+let x0 = c3 * params.sw - params.pl;
+var acc = 0.0;
+var n = 0;
+for (var ky = 0; ky < params.kh; ky++) {
+  let y = y0 + ky;
+  if (y < 0 || y >= params.ih) { continue; }
+  for (var kx = 0; kx < params.kw; kx++) {
+    let x = x0 + kx;
+    if (x >= 0 && x < params.iw) {
+      acc = no_contract(acc + no_contract(params.xs * f32(read_src(base + y * params.ist2 + x * params.ist3) - params.xzp)));
+      n++;
+    }
+  }
+}
+v = qlinear_quantize_f32(div_rne(acc, f32(${c.countIncludePad ? 'params.kh * params.kw' : 'max(n, 1)'})), params.ys, params.yzp);`;
+  return composeKernel({
+    id: qlinearAveragePoolKernelId(c),
+    header: `com.microsoft QLinearAveragePool over H, W, ${c.dtype}${c.countIncludePad ? ' (count_include_pad)' : ''}: x [N, C, H, W] strided bytes → y [N, C, OH, OW] contiguous words.
+Each tap fl32(xs · (q − xzp)), summed in f32 row-major over the window (taps outside the input skipped), divided by
+${c.countIncludePad ? 'kh · kw' : 'the taps inside the input'} (exact), y = round_half_even(fl32(v / ys + yzp)) saturated: ONNX Runtime's arithmetic.
+One invocation per output word: i = gid.x + gid.y · pitch writes word obase + i = output elements 4i..4i+3 (row-major
+e → (n, c, oh, ow)); lanes past count are 0. No workgroup memory, no barriers. Dispatch: wordWork(N · C · OH · OW).`,
+    parts: [part],
+    main: wordOutputMain(element),
+    workgroupSize: [OP_WORKGROUP, 1, 1],
+  });
+}
+
+export function qlinearAveragePoolDispatch(
+  c: QLinearAveragePoolConfig,
+  call: Omit<MaxPoolI8Call, 'dilations'> & { x: { scale: number; zeroPoint: number }; y: { scale: number; zeroPoint: number } },
+  maxPerDim: number,
+): { uniforms: Record<string, number>; workgroups: [number, number, number] } {
+  const d = maxPoolI8Dispatch({ dtype: c.dtype, input: c.input }, { ...call, dilations: [1, 1] }, maxPerDim);
+  const px = paramUniforms('tensor', call.shape, call.x, c.dtype, 'QLinearAveragePool x');
+  const py = paramUniforms('tensor', call.shape, call.y, c.dtype, 'QLinearAveragePool y');
+  const { dh: _dh, dw: _dw, ...u } = d.uniforms;
+  return { workgroups: d.workgroups, uniforms: { ...u, xs: px.scale, xzp: px.zp, ys: py.scale, yzp: py.zp, zero: 0 } };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Concat of 8-bit values (Concat, com.microsoft QLinearConcat)
 
 export interface ByteConcatConfig {

@@ -11,11 +11,11 @@
 import {
   type ByteDType, type QLinearBinaryConfig, byteConcatDispatch, byteMapDispatch, generateByteConcatKernel, dequantizeLinearDispatch, dynamicQuantizeDispatches, generateByteCopyKernel, generateDequantizeLinearKernel,
   generateDynamicQuantizeKernels, generateMaxPoolI8Kernel, generateQLinearBinaryKernel, generateQLinearGlobalAveragePoolKernel, generateQLinearLutKernel,
-  generateQuantizeLinearKernel, maxPoolI8Dispatch, packAxisParams, packLutTable, qlinearBinaryDispatch, qlinearGapDispatch, quantizeLinearDispatch,
+  generateQuantizeLinearKernel, generateQLinearAveragePoolKernel, maxPoolI8Dispatch, qlinearAveragePoolDispatch, packAxisParams, packLutTable, qlinearBinaryDispatch, qlinearGapDispatch, quantizeLinearDispatch,
 } from '../../../src/kernels/ops/quant.ts';
 import type { KernelSource } from '../../../src/kernels/types.ts';
 import {
-  INT8_RANGE, applyUnaryTableRef, broadcastShapes, concatRef, qlinearRequantizeTable, dequantizeLinearRef, dynamicQuantizeLinearRef, maxPoolI8Ref, qlinearBinaryRef,
+  INT8_RANGE, applyUnaryTableRef, broadcastShapes, concatRef, qlinearRequantizeTable, dequantizeLinearRef, dynamicQuantizeLinearRef, maxPoolI8Ref, qlinearAveragePoolRef, qlinearBinaryRef,
   qlinearGlobalAveragePoolRef, qlinearSigmoidTable, quantizeLinearRef, stridedCopyRef,
 } from '../../../src/reference/quant-ops.ts';
 import { mulberry32 } from '../../../src/util/random.ts';
@@ -322,6 +322,20 @@ async function runMaxPool(t: GpuTestContext, dtype: ByteDType, shape: [number, n
   t.log(`${where}: exact`);
 }
 
+async function runAvgPool(t: GpuTestContext, dtype: ByteDType, shape: [number, number, number, number], p: { kernel: [number, number]; strides: [number, number]; pads: [number, number, number, number]; out: [number, number]; includePad?: boolean }, xq: { scale: number; zeroPoint: number }, yq: { scale: number; zeroPoint: number }, seed: number): Promise<void> {
+  const rng = mulberry32(seed);
+  const [lo, hi] = INT8_RANGE[dtype];
+  const x = Array.from({ length: size(shape) }, () => Math.floor(lo + rng() * (hi - lo + 1)));
+  const cfg = { dtype, input: 'value', countIncludePad: p.includePad } as const;
+  const kernel = generateQLinearAveragePoolKernel(cfg);
+  const strides = permutedStrides(shape, [0, 2, 3, 1]);
+  const dispatch = qlinearAveragePoolDispatch(cfg, { shape, inStrides: strides, out: p.out, kernel: p.kernel, strides: p.strides, pads: [p.pads[0], p.pads[1]], x: xq, y: yq }, MAX_DIM);
+  const where = `QLinearAveragePool ${dtype} [${shape}] (nhwc storage) ${JSON.stringify(p)} x ${JSON.stringify(xq)} y ${JSON.stringify(yq)}`;
+  const got = await runWords(t, { kernel, dispatch, count: shape[0] * shape[1] * p.out[0] * p.out[1], outWord: 0, buffers: { src: t.upload(byteStorage(x, shape, strides, 0)) } }, where);
+  compareInts(where, got, qlinearAveragePoolRef(x, shape, { ...p, dilations: [1, 1], countIncludePad: p.includePad }, xq, yq, dtype), dtype);
+  t.log(`${where}: exact`);
+}
+
 function dynamicInputs(n: number, seed: number, lo: number, hi: number): Float32Array {
   const rng = mulberry32(seed);
   return Float32Array.from({ length: n }, () => lo + (hi - lo) * rng());
@@ -408,6 +422,12 @@ export const quantOpsCases: GpuCase[] = [
     await runCopy(t, 'negative-step slice', { shape: [5, 9] }, () => ({ shape: [3, 4], strides: [-9, -2], base: 4 * 9 + 8 }), 9371);
     await runCopy(t, 'nhwc source to contiguous, 1 element', { shape: [1, 1, 1, 1], order: [0, 2, 3, 1] }, (st) => ({ shape: [1, 1, 1, 1], strides: st, base: 0 }), 9372);
     await runCopy(t, 'rank 6', { shape: [2, 1, 3, 1, 2, 3] }, (st) => ({ shape: [3, 2, 1, 2, 1, 3], strides: [st[2], st[0], st[1], st[4], st[3], st[5]], base: 0 }), 9373);
+  } },
+  // the same x and y scale with an odd zero point: averages of 4 land on float ties, where ORT's float zero-point add decides
+  { name: 'quant-ops QLinearAveragePool (ORT rounding)', run: async (t) => {
+    await runAvgPool(t, 'uint8', [1, 3, 8, 10], { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], out: [4, 5] }, { scale: 0.0371, zeroPoint: 131 }, { scale: 0.0371, zeroPoint: 131 }, 9360);
+    await runAvgPool(t, 'int8', [1, 4, 9, 6], { kernel: [3, 2], strides: [2, 1], pads: [1, 0, 1, 1], out: [5, 6], includePad: true }, { scale: 0.5, zeroPoint: -3 }, { scale: 0.25, zeroPoint: 5 }, 9361);
+    await runAvgPool(t, 'uint8', [2, 2, 7, 9], { kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], out: [7, 9] }, { scale: 0.02, zeroPoint: 7 }, { scale: 0.015, zeroPoint: 3 }, 9362);
   } },
   { name: 'quant-ops MaxPool 8-bit', run: async (t) => {
     await runMaxPool(t, 'int8', [1, 3, 9, 7], { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1], ceil: false }, 9380);

@@ -315,19 +315,24 @@ describe('QDQ pass: MatMul, Add, Mul, Sigmoid, GlobalAveragePool, Concat', () =>
     b.output(b.q(b.node('Add', [a, c], 'sum', {}, 'add'), 'uint8', 0.2, 128, 'y'), 'uint8');
     expect(leftReason(fuse(b.graph()).report, 'add')).toMatch(/8-bit types differ \(A uint8, B int8, output uint8\)/);
   });
-  it('Sigmoid, GlobalAveragePool → QLinearSigmoid, QLinearGlobalAveragePool (channels_last 0)', () => {
+  it('Sigmoid, GlobalAveragePool, AveragePool → QLinearSigmoid, QLinearGlobalAveragePool, QLinearAveragePool (channels_last 0)', () => {
     const s = only(fuse(opGraph('Sigmoid', 'uint8', [[2, 5]], {}, { s: 1 / 256, zp: 0 }).graph()).graph, 'QLinearSigmoid');
     expect(s.inputs).toEqual(['x0', 'x0_scale', 'x0_zero_point', 'y_scale', 'y_zero_point']);
     const gap = only(fuse(opGraph('GlobalAveragePool', 'int8', [[1, 3, 4, 5]]).graph()).graph, 'QLinearGlobalAveragePool');
     expect(gap.domain).toBe(MS_DOMAIN);
     expect(gap.attributes.channels_last).toEqual(attr.int(0));
+    const ap = only(fuse(opGraph('AveragePool', 'uint8', [[1, 3, 4, 4]], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]), dilations: attr.ints([1, 1]) }).graph()).graph, 'QLinearAveragePool');
+    expect(ap.domain).toBe(MS_DOMAIN);
+    expect(ap.attributes).toEqual({ kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]), channels_last: attr.int(0) });
+    const dil = fuse(opGraph('AveragePool', 'uint8', [[1, 3, 6, 6]], { kernel_shape: attr.ints([2, 2]), dilations: attr.ints([2, 2]) }).graph());
+    expect(leftReason(dil.report, 'op')).toMatch(/dilations \[2, 2\]: QLinearAveragePool has none/);
   });
   it('Concat → QLinearConcat (y_scale, y_zp, then x, x_scale, x_zp per input; axis kept)', () => {
     const n = only(fuse(opGraph('Concat', 'uint8', [[1, 2, 3], [1, 4, 3], [1, 1, 3]], { axis: attr.int(1) }).graph()).graph, 'QLinearConcat');
     expect(n.inputs).toEqual(['y_scale', 'y_zero_point', 'x0', 'x0_scale', 'x0_zero_point', 'x1', 'x1_scale', 'x1_zero_point', 'x2', 'x2_scale', 'x2_zero_point']);
     expect(n.attributes.axis).toEqual(attr.int(1));
   });
-  it('Gemm, AveragePool and ops without a QOperator form are left, with the reason; Q → DQ between float ops stays', () => {
+  it('Gemm and ops without a QOperator form are left, with the reason; Q → DQ between float ops stays', () => {
     const gemm = fuse(opGraph('Gemm', 'uint8', [[2, 4], [4, 3]]).graph());
     expect(ops(gemm.graph)).toEqual(['DequantizeLinear', 'DequantizeLinear', 'Gemm', 'QuantizeLinear']);
     expect(leftReason(gemm.report, 'op')).toMatch(/QGemm, which winoconv does not run/);
@@ -498,6 +503,8 @@ describe('QDQ pass: equivalence with ONNX Runtime (wasm, one thread)', () => {
     ['GlobalAveragePool', 'uint8', [[2, 3, 5, 7]], {}, [`${MS_DOMAIN}.QLinearGlobalAveragePool`]],
     ['GlobalAveragePool', 'int8', [[1, 4, 3, 3]], {}, [`${MS_DOMAIN}.QLinearGlobalAveragePool`]],
     ['Concat', 'uint8', [[1, 2, 3], [1, 4, 3]], { axis: attr.int(1) }, [`${MS_DOMAIN}.QLinearConcat`]],
+    ['AveragePool', 'uint8', [[1, 3, 6, 8]], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) }, [`${MS_DOMAIN}.QLinearAveragePool`]],
+    ['AveragePool', 'int8', [[2, 2, 5, 5]], { kernel_shape: attr.ints([3, 3]), pads: attr.ints([1, 1, 1, 1]), count_include_pad: attr.int(1) }, [`${MS_DOMAIN}.QLinearAveragePool`]],
     ['MaxPool', 'uint8', [[1, 2, 5, 5]], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) }, ['MaxPool']],
     ['Transpose', 'int8', [[2, 3, 4]], { perm: attr.ints([2, 0, 1]) }, ['Transpose']],
   ] as [string, Q8, number[][], NodeSpec['attributes'], string[]][])('%s (%s)', async (op, t, shapes, attributes, fusedOps) => {

@@ -192,13 +192,22 @@ describe('QDQ structure (ORT quantize_static, QuantFormat.QDQ)', () => {
     expect(r.spec.nodes.find((n) => n.name === 'b2_DequantizeLinear')!.attributes).toEqual({ axis: { type: 'int', value: 0 } });
     expect(r.spec.initializers!.find((t) => t.name === 'b2_quantized_scale')!.dims).toEqual([16]);
   });
-  it('refuses a per-channel opset bump over ops whose inputs changed at 13, and a missing range, naming them', () => {
+  it('raises the opset over ops whose inputs changed at 13 (rewritten, reported), refuses what cannot be carried over, and a missing range, naming them', () => {
     const m = smallModel(5, 11, {
       outputs: [{ name: 'z', dtype: 'float32', shape: [1, 1, 16, 1, 1] }],
     });
     const g2 = decodeOnnx(m);
     g2.nodes.push({ name: 'unsq', opType: 'Unsqueeze', domain: '', inputs: ['y'], outputs: ['z'], attributes: { axes: { type: 'ints', value: [0] } } });
-    expect(() => quantizeGraph(g2, RANGES, { perChannel: true })).toThrow(/opset 11 is below 13.*Unsqueeze/);
+    const r = quantizeGraph(g2, RANGES, { perChannel: true });
+    expect(r.report.opsetBumpedFrom).toBe(11);
+    const unsq = r.spec.nodes.find((n) => n.name === 'unsq')!;
+    expect(unsq.attributes).toEqual({});
+    expect(unsq.inputs.length).toBe(2);
+    expect(Array.from(r.spec.initializers!.find((t) => t.name === unsq.inputs[1])!.data as BigInt64Array)).toEqual([0n]);
+    expect(r.report.warnings.join('\n')).toMatch(/opset 11 → 13: 1 node\(s\) rewritten \(Unsqueeze/);
+    const g3 = decodeOnnx(m);
+    g3.nodes.push({ name: 'sm', opType: 'Softmax', domain: '', inputs: ['y'], outputs: ['z'], attributes: { axis: { type: 'int', value: 1 } } });
+    expect(() => quantizeGraph(g3, RANGES, { perChannel: true })).toThrow(/opset is below 13.*node Softmax sm.*flattens its input to 2-D at axis 1/);
     const partial = new Map(RANGES);
     partial.delete('c2');
     expect(() => quantizeGraph(g, partial)).toThrow(/no calibration range for tensor 'c2'/);
