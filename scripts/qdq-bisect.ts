@@ -10,7 +10,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { IMAGE_OPTIONS, prepareRun } from '../src/cli/run.ts';
+import { IMAGE_OPTIONS } from '../src/cli/inputs.ts';
+import { prepareRun } from '../src/cli/run.ts';
 import type { DType, ValueInfo } from '../src/graph/ir.ts';
 import { decodeOnnx } from '../src/graph/onnx-import.ts';
 import { graphToSpec, writeOnnx } from '../src/graph/onnx-writer.ts';

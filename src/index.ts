@@ -24,7 +24,8 @@ export { parseWinogradAwareLayer, winogradAwareLayerToJSON, runWinogradAwareLaye
 export type { QuantOptions } from './conv/quant-options.ts';
 export { timeEncode, type Timing } from './runtime/timing.ts';
 export { createSession, SessionError, type SessionOptions } from './graph/session.ts';
-export type { RuntimeDType, Session, SessionInfo, SessionNodeInfo, SessionMemoryInfo, SessionInputs, SessionOutputs, SessionRunOptions, SessionTensor } from './graph/runtime-types.ts';
+export type { RuntimeDType, Session, SessionInfo, SessionNodeInfo, SessionMemoryInfo, SessionInputs, SessionOutputs, SessionRunOptions, SessionTensor, TapwiseInfo, TapwiseNodeInfo, TapwiseVerdict } from './graph/runtime-types.ts';
+export { TAP_SCHEMES, type TapScheme, type TapwiseOptions } from './graph/tapwise-select.ts';
 export { OnnxLoadError, importOnnx, describeGraph, formatGraphSummary } from './graph/index.ts';
 // The PP-OCR text pipeline (pure: runs on any model runner; a winoconv Session through a small adapter, see the README)
 export { readText, ctcCharacters, type OcrRunner, type OcrRunners, type ReadTextOptions, type OcrLine, type OcrResult, type OcrTimings, type RecShapeOptions, type DetOptions, type ImageInput, type Interpolation, type Point, type Quad } from './ocr/index.ts';

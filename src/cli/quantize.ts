@@ -4,9 +4,7 @@
  * quantization to the QDQ form (src/graph/quantizer.ts), calibrated through a winoconv session (src/graph/calibrate.ts).
  */
 import type { Verb } from './main.ts';
-import { IMAGE_OPTIONS } from './run.ts';
-
-const TENSOR_EXT = /\.(png|jpe?g|pb|npy)$/i;
+import { IMAGE_OPTIONS, loadCalibration } from './inputs.ts';
 
 export const quantizeVerb: Verb = {
   summary:
@@ -72,53 +70,11 @@ export const quantizeVerb: Verb = {
     }
     const paths = (values.calibrate as string[] | undefined) ?? [];
     if (paths.length === 0) throw new Error('--calibrate PATH is required (calibration images, .pb or .npy tensors, or folders of them)');
-
-    const { readFile, readdir, stat, writeFile } = await import('node:fs/promises');
-    const path = await import('node:path');
-    const files: string[] = [];
-    for (const p of paths) {
-      let st;
-      try {
-        st = await stat(p);
-      } catch {
-        throw new Error(`--calibrate ${p}: no such file or folder`);
-      }
-      if (st.isDirectory()) {
-        const inDir = (await readdir(p)).filter((f) => TENSOR_EXT.test(f)).sort().map((f) => path.join(p, f));
-        if (inDir.length === 0) throw new Error(`--calibrate ${p}: the folder holds no .png/.jpg/.jpeg/.pb/.npy file`);
-        files.push(...inDir);
-      } else if (!TENSOR_EXT.test(p)) throw new Error(`--calibrate ${p}: expected a .png, .jpg, .jpeg, .pb or .npy file`);
-      else files.push(p);
-    }
-
+    const { writeFile } = await import('node:fs/promises');
     const modelPath = positionals[0];
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(modelPath);
-    } catch (e) {
-      throw new Error(`${modelPath}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-    }
+    const { bytes, input, data } = await loadCalibration(modelPath, paths, values);
     const { decodeOnnx, importOnnx } = await import('../graph/onnx-import.ts');
     const declared = decodeOnnx(bytes);
-    if (declared.inputs.length !== 1 || declared.inputs[0].dtype !== 'float32') {
-      throw new Error(`${modelPath}: quantize calibrates models with one float32 input; this one has ${declared.inputs.map((i) => `'${i.name}' (${i.dtype})`).join(', ') || 'none'}`);
-    }
-    const input = declared.inputs[0];
-    const { imagePreprocessFrom } = await import('./run.ts');
-    const image = await imagePreprocessFrom(values);
-    const { readTensorFile } = await import('../node/tensor-files.ts');
-    const { toFloat32 } = await import('../graph/test-data.ts');
-    const data = [];
-    for (const f of files) {
-      const t = await readTensorFile(f, image);
-      if (input.shape && input.shape.length !== t.dims.length) {
-        throw new Error(`--calibrate ${f}: a tensor of shape [${t.dims.join(', ')}] for input '${input.name}' of rank ${input.shape.length} [${input.shape.join(', ')}]`);
-      }
-      input.shape?.forEach((d, i) => {
-        if (typeof d === 'number' && d !== t.dims[i]) throw new Error(`--calibrate ${f}: shape [${t.dims.join(', ')}] does not match input '${input.name}' [${input.shape!.join(', ')}] at dim ${i} (give --size for images)`);
-      });
-      data.push({ label: path.basename(f), inputs: { [input.name]: { dims: t.dims, data: toFloat32(t) } } });
-    }
     const graph = importOnnx(bytes, { inputShapes: { [input.name]: data[0].inputs[input.name].dims } });
     const { tensorsToCalibrate, quantizeGraph } = await import('../graph/quantizer.ts');
     const names = tensorsToCalibrate(graph, { opTypes });
@@ -157,3 +113,4 @@ export const quantizeVerb: Verb = {
     return 0;
   },
 };
+

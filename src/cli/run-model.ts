@@ -4,6 +4,7 @@
  */
 import type { Engine } from '../engine/engine.ts';
 import type { SessionInfo } from '../graph/runtime-types.ts';
+import type { TapwiseOptions } from '../graph/tapwise-select.ts';
 
 export interface OutputSummary {
   name: string;
@@ -24,7 +25,7 @@ export interface RunModelReport {
   firstRunMs: number;
   steadyMs: number[];
   medianMs: number;
-  info: Pick<SessionInfo, 'inputs' | 'outputs' | 'nodes' | 'memory' | 'creationMs' | 'passes'>;
+  info: Pick<SessionInfo, 'inputs' | 'outputs' | 'nodes' | 'memory' | 'creationMs' | 'passes' | 'tapwise'>;
   outputs: OutputSummary[];
   /** The engine's adapter: 'vendor / architecture / device / description' (empty parts dropped), when known. */
   adapter?: string;
@@ -81,12 +82,14 @@ export interface RunModelOptions {
   /** Steady runs after the first (default 5). */
   runs?: number;
   profile?: boolean;
+  /** SessionOptions.tapwise (winoconv run --tapwise DB --calibrate PATH...). */
+  tapwise?: TapwiseOptions;
 }
 
 export async function runModel(engine: Engine, model: Uint8Array, inputs: Record<string, Float32Array>, opts: RunModelOptions): Promise<{ report: RunModelReport; outputs: Record<string, Float32Array> }> {
   const { createSession } = await import('../graph/session.ts');
   const t0 = performance.now();
-  const session = await createSession(engine, model, { inputShapes: opts.inputShapes, profile: opts.profile });
+  const session = await createSession(engine, model, { inputShapes: opts.inputShapes, profile: opts.profile, ...(opts.tapwise ? { tapwise: opts.tapwise } : {}) });
   const createMs = performance.now() - t0;
   try {
     const t1 = performance.now();
@@ -100,8 +103,8 @@ export async function runModel(engine: Engine, model: Uint8Array, inputs: Record
       await session.run(inputs);
       steadyMs.push(performance.now() - t);
     }
-    const { inputs: ins, outputs: outs, nodes, memory, creationMs, passes } = session.info;
-    const info = structuredClone({ inputs: ins, outputs: outs, nodes, memory, creationMs, passes });
+    const { inputs: ins, outputs: outs, nodes, memory, creationMs, passes, tapwise } = session.info;
+    const info = structuredClone({ inputs: ins, outputs: outs, nodes, memory, creationMs, passes, tapwise });
     const summaries = outs.map((o) => summarize(o.name, o.shape, outputs[o.name]));
     return { report: { createMs, firstRunMs, steadyMs, medianMs: median(steadyMs), info, outputs: summaries, adapter: adapterName(engine) }, outputs };
   } finally {
@@ -116,6 +119,17 @@ export function formatRunReport(r: RunModelReport, profile: boolean): string[] {
   const lines: string[] = [];
   lines.push(`session created in ${r.createMs.toFixed(1)} ms (session's own count ${r.info.creationMs.toFixed(1)} ms)`);
   lines.push(`first run ${r.firstRunMs.toFixed(2)} ms; steady median ${f(r.medianMs, 3)} ms over ${r.steadyMs.length} run(s)${r.steadyMs.length ? ` (min ${Math.min(...r.steadyMs).toFixed(2)}, max ${Math.max(...r.steadyMs).toFixed(2)})` : ''}`);
+  const t = r.info.tapwise;
+  if (t) {
+    lines.push(`tap-wise int8 Winograd (floor ${t.minSqnrDb} dB; check: ${t.check}; ${t.calibrationInputs} calibration input(s)): ${t.chosen.length} of ${t.eligible.length} eligible layer(s)`);
+    for (const n of r.info.nodes) {
+      if (!n.tapwise) continue;
+      const tried = n.tapwise.verdicts.filter((v) => !(v.status === 'passed' && v.sqnrDb === undefined)).map((v) => `${v.scheme} ${v.status}${v.sqnrDb !== undefined ? ` ${f(v.sqnrDb, 3)} dB` : v.status === 'refused' ? ` (${v.reason.split('\n')[0].slice(0, 100)})` : ''}`);
+      lines.push(`  ${n.name}: ${n.tapwise.chosen === 'exact' ? `exact (${n.algorithm})` : n.tapwise.chosen}; ${tried.join(', ')}`);
+    }
+    for (const c of t.checks) lines.push(`  whole-model check ${c.passed ? 'passed' : 'FAILED'} with ${c.layers.length} layer(s): ${c.detail}`);
+    if (t.notEligible.length) lines.push(`  not eligible: ${t.notEligible.join('; ')}`);
+  }
   lines.push('outputs:');
   for (const o of r.outputs) {
     lines.push(

@@ -4,20 +4,11 @@
  * [image preprocessing flags]` (DESIGN.md §6). The peers: src/cli/peers.ts.
  */
 import type { Verb } from './main.ts';
+import { IMAGE_OPTIONS, imagePreprocessFrom } from './inputs.ts';
 import type { Tensor } from '../graph/ir.ts';
-import type { ImagePreprocess } from '../node/tensor-files.ts';
 import type { RunModelReport } from './run-model.ts';
 import type { PeerEvent, PeerName, PeerResult } from './peers.ts';
 
-/** The image preprocessing flags `run` and `quantize` share (README "winoconv run"). */
-export const IMAGE_OPTIONS = {
-  size: { type: 'string' },
-  layout: { type: 'string' },
-  scale: { type: 'string' },
-  mean: { type: 'string' },
-  std: { type: 'string' },
-  bgr: { type: 'boolean' },
-} as const;
 
 interface PeerOptions {
   peers: PeerName[];
@@ -39,12 +30,18 @@ export const runVerb: Verb = {
     '--browser, else in a Node worker) and prints per peer session creation ms, first-run ms, the median of --peer-runs N ' +
     '(default 1) steady runs, its ratio to winoconv\'s steady median, and each output\'s max abs / max rel difference ' +
     'from winoconv\'s; a peer still running after --peer-timeout SECONDS (default 600) is reported as timed out. ' +
-    '--json FILE writes {model, adapter, browser, winoconv, peers} (README).',
+    '--json FILE writes {model, adapter, browser, winoconv, peers} (README). --tapwise DB --calibrate PATH... (Node; a ' +
+    'quantized model with one float input) creates the session with tap-wise int8 Winograd per layer (SessionOptions.tapwise: ' +
+    'per-layer SQNR floor DB against exact int8 on the layers\' real inputs from the calibration files, read like quantize\'s ' +
+    '--calibrate; whole-model check --tapwise-check top1|DB, default DB = the floor) and prints what each layer chose and why.',
   usage:
     'winoconv run MODEL.onnx [--input NAME=FILE ...] [--input-shape NAME=SHAPE ...] [--browser] [--profile] [--runs N] [--output-dir DIR] ' +
     '[--peers ort-webgpu,ort-wasm] [--peer-runs N] [--peer-timeout SECONDS] [--json FILE] ' +
-    '[--seed N] [--size HxW] [--layout nchw|nhwc] [--scale S] [--mean M] [--std S] [--bgr]',
+    '[--seed N] [--size HxW] [--layout nchw|nhwc] [--scale S] [--mean M] [--std S] [--bgr] [--tapwise DB --calibrate PATH... [--tapwise-check top1|DB]]',
   options: {
+    tapwise: { type: 'string' },
+    calibrate: { type: 'string', multiple: true },
+    'tapwise-check': { type: 'string' },
     input: { type: 'string', multiple: true },
     'input-shape': { type: 'string', multiple: true },
     browser: { type: 'boolean' },
@@ -71,6 +68,7 @@ export const runVerb: Verb = {
     if (!Number.isSafeInteger(peerRuns) || peerRuns < 0) throw new Error(`--peer-runs ${String(values['peer-runs'])}: expected an integer ≥ 0`);
     const peerTimeoutS = values['peer-timeout'] === undefined ? 600 : parseSeconds(values['peer-timeout'], '--peer-timeout');
     const peerOpts: PeerOptions = { peers, runs: peerRuns, timeoutS: peerTimeoutS };
+    const tapwise = await tapwiseFrom(positionals[0], values);
     const prepared = await prepareRun(positionals[0], values);
     const { formatRunReport } = await import('./run-model.ts');
     for (const l of prepared.notes) console.log(l);
@@ -87,7 +85,7 @@ export const runVerb: Verb = {
       const { runModel } = await import('./run-model.ts');
       const engine = await createNodeEngine();
       try {
-        ({ report, outputs } = await runModel(engine, prepared.model, prepared.inputs, { inputShapes: prepared.inputShapes, runs, profile }));
+        ({ report, outputs } = await runModel(engine, prepared.model, prepared.inputs, { inputShapes: prepared.inputShapes, runs, profile, tapwise }));
       } finally {
         engine.destroy();
       }
@@ -121,6 +119,29 @@ export const runVerb: Verb = {
   },
 };
 
+/** --tapwise DB --calibrate PATH... [--tapwise-check top1|DB] → SessionOptions.tapwise (undefined without --tapwise). */
+async function tapwiseFrom(modelPath: string, values: Record<string, unknown>): Promise<import('../graph/tapwise-select.ts').TapwiseOptions | undefined> {
+  const cal = values.calibrate as string[] | undefined;
+  if (values.tapwise === undefined) {
+    if (cal !== undefined || values['tapwise-check'] !== undefined) throw new Error(`--${cal !== undefined ? 'calibrate' : 'tapwise-check'}: only with --tapwise DB`);
+    return undefined;
+  }
+  if (values.browser) throw new Error('--tapwise: runs in Node only (the calibration files are read here); drop --browser');
+  const minSqnrDb = Number(values.tapwise);
+  if (!(Number.isFinite(minSqnrDb) && minSqnrDb > 0)) throw new Error(`--tapwise ${String(values.tapwise)}: the per-layer SQNR floor, a number of dB > 0`);
+  if (!cal?.length) throw new Error('--tapwise needs --calibrate PATH... (calibration images, .pb or .npy tensors, or folders of them)');
+  const c = values['tapwise-check'] as string | undefined;
+  let check: 'top1' | { outputSqnrDb: number } | undefined;
+  if (c !== undefined) {
+    if (c === 'top1') check = 'top1';
+    else if (Number(c) > 0) check = { outputSqnrDb: Number(c) };
+    else throw new Error(`--tapwise-check ${c}: 'top1' or a number of dB > 0`);
+  }
+  const { loadCalibration } = await import('./inputs.ts');
+  const { data } = await loadCalibration(modelPath, cal, values);
+  return { calibration: data.map((d) => Object.fromEntries(Object.entries(d.inputs).map(([k, v]) => [k, v.data]))), minSqnrDb, ...(check ? { check } : {}) };
+}
+
 export interface PreparedRun {
   modelPath: string;
   model: Uint8Array;
@@ -130,22 +151,6 @@ export interface PreparedRun {
   notes: string[];
 }
 
-/** --size HxW --layout nchw|nhwc --scale S --mean m1,m2,m3 --std s1,s2,s3 --bgr → ImagePreprocess. */
-export async function imagePreprocessFrom(values: Record<string, unknown>): Promise<ImagePreprocess> {
-  const { parseSize, parseNumberList } = await import('../node/tensor-files.ts');
-  const image: ImagePreprocess = {};
-  if (values.size !== undefined) image.size = parseSize(values.size as string);
-  if (values.layout !== undefined) {
-    const l = String(values.layout).toLowerCase();
-    if (l !== 'nchw' && l !== 'nhwc') throw new Error(`--layout ${String(values.layout)}: nchw or nhwc`);
-    image.layout = l;
-  }
-  if (values.scale !== undefined) image.scale = parseNumberList(values.scale as string, 'scale')[0];
-  if (values.mean !== undefined) image.mean = parseNumberList(values.mean as string, 'mean');
-  if (values.std !== undefined) image.std = parseNumberList(values.std as string, 'std');
-  if (values.bgr) image.channels = 'bgr';
-  return image;
-}
 
 /** "NAME=VALUE" → [NAME, VALUE] (at the first '='; file paths may hold more), or [undefined, s]. */
 function splitAssignment(s: string): [string | undefined, string] {

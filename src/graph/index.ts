@@ -8,4 +8,5 @@ export { type GraphSpec, type NodeSpec, attr, graphToSpec, writeOnnx } from './o
 export { type GraphSummary, type NodeSummary, type ValueSummary, describeGraph, formatGraphSummary } from './describe.ts';
 export { FUSABLE_ACTIVATIONS, PASS_NAMES, type PassName, type PassOptions, type PassReport, WINOCONV_DOMAIN, runPasses } from './passes.ts';
 export { createSession, SessionError, type SessionOptions } from './session.ts';
-export type { Layout, OpBinding, OpDispatch, OpLowering, RuntimeDType, Session, SessionInfo, SessionInputs, SessionMemoryInfo, SessionNodeInfo, SessionOutputs, SessionRunOptions, SessionTensor, StridedTensor } from './runtime-types.ts';
+export { TAP_SCALES_KEY, TAP_SCHEMES, type TapScheme, type TapwiseOptions } from './tapwise-select.ts';
+export type { Layout, OpBinding, OpDispatch, OpLowering, RuntimeDType, Session, SessionInfo, SessionInputs, SessionMemoryInfo, SessionNodeInfo, SessionOutputs, SessionRunOptions, SessionTensor, StridedTensor, TapwiseInfo, TapwiseNodeInfo, TapwiseVerdict } from './runtime-types.ts';

@@ -69,6 +69,7 @@ export function importOnnx(bytes: ArrayBuffer | Uint8Array, options: ImportOptio
         unsupported.map((n) => `'${n.name}' (${n.domain ? `${n.domain}.` : ''}${n.opType})`).join(', '),
     );
   }
+  sortNodes(graph);
   try {
     inferShapes(graph, options.inputShapes ?? {});
   } catch (e) {
@@ -76,6 +77,33 @@ export function importOnnx(bytes: ArrayBuffer | Uint8Array, options: ImportOptio
     throw new OnnxLoadError(`shape inference failed: ${(e as Error).message}`, { cause: e });
   }
   return graph;
+}
+
+/**
+ * ONNX asks for nodes in topological order, but some tools write them otherwise (ORT's float16 converter appends the
+ * input Casts at the end): reorders such a graph, stably (each node as early as its inputs allow, ties in file order).
+ * Nodes whose inputs nothing produces stay at the end, in file order, for shape inference to name.
+ */
+export function sortNodes(graph: Graph): void {
+  const known = new Set<string>(['', ...graph.inputs.map((i) => i.name), ...graph.initializers.keys()]);
+  const ready = (n: Graph['nodes'][number]) => n.inputs.every((i) => known.has(i));
+  const produced = new Set<string>(known);
+  let sorted = true;
+  for (const n of graph.nodes) {
+    if (!n.inputs.every((i) => produced.has(i))) sorted = false;
+    for (const o of n.outputs) produced.add(o);
+  }
+  if (sorted) return;
+  const pending = [...graph.nodes];
+  const out: Graph['nodes'] = [];
+  for (;;) {
+    const k = pending.findIndex(ready);
+    if (k < 0) break;
+    const [n] = pending.splice(k, 1);
+    out.push(n);
+    for (const o of n.outputs) known.add(o);
+  }
+  graph.nodes = [...out, ...pending];
 }
 
 function freezeInputs(graph: Graph, given: NonNullable<ImportOptions['constantInputs']>): void {

@@ -143,6 +143,45 @@ export interface SessionNodeInfo {
   verification?: string;
   /** GPU milliseconds of the last profiled run (profile: true). */
   gpuMs?: number;
+  /** QLinearConv layers the session tried tap-wise int8 Winograd on (SessionOptions.tapwise): what it chose and why. */
+  tapwise?: TapwiseNodeInfo;
+}
+
+/** One tap-wise scheme tried on a layer. */
+export interface TapwiseVerdict {
+  scheme: string;
+  /**
+   * 'chosen': measured SQNR ≥ minSqnrDb and kept by the whole-model check; 'passed': met the floor, but an earlier
+   * scheme (more multiplies saved) was chosen; 'below-floor': measured SQNR < minSqnrDb; 'refused': the engine
+   * cannot run it here (reason); 'dropped': met the floor, but the whole-model check failed with it.
+   */
+  status: 'chosen' | 'passed' | 'below-floor' | 'refused' | 'dropped';
+  /** Output-domain SQNR (dB) against the exact QLinearConv result on the layer's calibration inputs. */
+  sqnrDb?: number;
+  reason: string;
+}
+
+export interface TapwiseNodeInfo {
+  /** The scheme in use, or 'exact' (the layer runs the exact int8 algorithm of info.algorithm). */
+  chosen: string;
+  sqnrDb?: number;
+  verdicts: TapwiseVerdict[];
+}
+
+/** The session-wide record of the tap-wise selection (SessionOptions.tapwise). */
+export interface TapwiseInfo {
+  minSqnrDb: number;
+  /** The whole-model check, in words ('top-1 of every output row' or 'output SQNR ≥ N dB'). */
+  check: string;
+  /** Layers considered (3×3, stride 1, dilation 1, group 1 QLinearConv on an engine plan) and those left out, with why. */
+  eligible: string[];
+  notEligible: string[];
+  /** Layers running tap-wise Winograd in the final session. */
+  chosen: string[];
+  /** Each whole-model check: the tap-wise layers it ran with and its result. */
+  checks: { layers: string[]; passed: boolean; detail: string }[];
+  /** Calibration inputs used for both measurements. */
+  calibrationInputs: number;
 }
 
 export interface SessionMemoryInfo {
@@ -163,6 +202,8 @@ export interface SessionInfo {
   creationMs: number;
   /** Graph-pass counts. */
   passes: Record<string, number>;
+  /** Present when the session was created with SessionOptions.tapwise. */
+  tapwise?: TapwiseInfo;
 }
 
 /** Per model input: a typed array of its dtype (Float32Array, Int8Array, Uint8Array, Int32Array) or a GPUBuffer of its bytes. */

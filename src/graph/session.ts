@@ -28,6 +28,7 @@ import { isConstant, isConvNode, scheduleGraph, type Schedule } from './layout.t
 import { planMemory, type MemoryBlock } from './memory-plan.ts';
 import { lowerOp, lowerRelayout } from './lower-ops.ts';
 import { convPads, isQConvNode, lowerQConv, lowerQDepthwise, type QConvLowering } from './lower-quant.ts';
+import { selectTapwise, tryTapwise, type PlanInternal, type TapLayerRequest, type TapwiseOptions } from './tapwise-select.ts';
 import { generateZeroPointCorrectionKernel } from '../kernels/ops/integer.ts';
 import { linearWork } from '../kernels/ops/common.ts';
 import { packBytes } from './lower-ops.ts';
@@ -54,9 +55,17 @@ export interface SessionOptions {
    * node tests do); each must match the input's dtype (typed array kind) and declared shape.
    */
   constantInputs?: Record<string, { dims: readonly number[]; data: Tensor['data'] }>;
+  /**
+   * Tap-wise int8 Winograd, per layer (off by default: quantized convolutions run exact algorithms). Each 3×3
+   * stride-1 QLinearConv tries the schemes in order and takes the first whose SQNR, measured against the exact
+   * result on the layer's own inputs from `calibration`, meets `minSqnrDb`; then the whole model runs on
+   * `calibration` and must pass `check` against the exact int8 model, or layers are dropped (lowest SQNR first)
+   * until it does. info.tapwise and info.nodes[i].tapwise say what was chosen and why. See tapwise-select.ts.
+   */
+  tapwise?: TapwiseOptions;
 }
 
-const SESSION_OPTION_KEYS = ['inputShapes', 'algorithms', 'profile', 'constantInputs', 'requantRounding'];
+const SESSION_OPTION_KEYS = ['inputShapes', 'algorithms', 'profile', 'constantInputs', 'requantRounding', 'tapwise'];
 
 /** A failure of a session's creation or run that is not a refusal of the model itself. */
 export class SessionError extends Error {
@@ -254,6 +263,10 @@ type Step = ConvStep | OpStep;
 const ALIGN_FALLBACK = 256;
 
 export async function createSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts: SessionOptions = {}): Promise<Session> {
+  if (opts !== null && typeof opts === 'object' && opts.tapwise !== undefined) {
+    const { rt, resolved } = await selectTapwise(model, opts, (o, internal) => planSession(engine, model, o, internal));
+    return new SessionHandle(engine, model, opts, rt, resolved);
+  }
   return new SessionHandle(engine, model, opts, await planSession(engine, model, opts));
 }
 
@@ -267,6 +280,8 @@ class SessionHandle implements Session {
     private readonly model: ArrayBuffer | Uint8Array,
     private opts: SessionOptions,
     private rt: SessionRuntime,
+    /** Tap-wise layers as selected at creation (kept by resize; each re-measured on its calibration crops). */
+    private readonly tap?: PlanInternal,
   ) {}
 
   get info(): SessionInfo {
@@ -286,7 +301,8 @@ class SessionHandle implements Session {
   async resize(inputShapes: Record<string, readonly number[]>): Promise<void> {
     if (this.rt.isDestroyed) throw new SessionError('resize(): the session was destroyed');
     const opts = { ...this.opts, inputShapes };
-    const next = await planSession(this.engine, this.model, opts);
+    const next = await planSession(this.engine, this.model, opts, this.tap);
+    if (this.rt.info.tapwise) next.info.tapwise = { ...this.rt.info.tapwise, chosen: next.info.nodes.filter((n) => n.tapwise && n.tapwise.chosen !== 'exact').map((n) => n.name) };
     await this.rt.idle();
     this.rt.destroy();
     this.rt = next;
@@ -298,7 +314,7 @@ class SessionHandle implements Session {
   }
 }
 
-async function planSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts: SessionOptions): Promise<SessionRuntime> {
+async function planSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts: SessionOptions, internal: PlanInternal = {}): Promise<SessionRuntime> {
   const t0 = performance.now();
   if (opts === null || typeof opts !== 'object') throw new OnnxLoadError(`createSession options: expected an object, got ${String(opts)}`);
   for (const k of Object.keys(opts)) {
@@ -313,6 +329,11 @@ async function planSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts
   // Nodes whose every output is known at load (a Constant or a folded Shape that is a graph output) do not run.
   g.nodes = g.nodes.filter((n) => !n.outputs.every((o) => !o || isConstant(g, o)));
   checkRuntimeValues(g);
+  for (const name of internal.extraOutputs ?? []) {
+    const v = g.values.get(name);
+    if (!v) throw new Error(`internal error: extra output '${name}' is not a value of the graph`);
+    if (!g.outputs.some((o) => o.name === name) && !g.inputs.some((i) => i.name === name)) g.outputs.push({ name, dtype: v.dtype, shape: v.shape });
+  }
 
   // Epilogues the engine cannot take are split back into Conv + op nodes.
   const algorithms = opts.algorithms ?? {};
@@ -424,7 +445,7 @@ async function planSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts
     steps.push({ kind: 'op', index, node: n, dispatches: lowered.dispatches.map((d) => ({ source: d })), aliasOf: lowered.aliasOf !== undefined ? n.inputs[lowered.aliasOf] : undefined, output: n.outputs[0], info });
   }
 
-  const rt = new SessionRuntime(engine, g, sched, steps, !!opts.profile);
+  const rt = new SessionRuntime(engine, g, sched, steps, !!opts.profile, internal.tap);
   try {
     await rt.build();
   } catch (e) {
@@ -483,6 +504,7 @@ class SessionRuntime {
     private readonly sched: Schedule,
     private readonly steps: Step[],
     private readonly profile: boolean,
+    private readonly tap?: ReadonlyMap<string, TapLayerRequest>,
   ) {
     this.device = engine.device;
     const shapeOf = (name: string) => g.values.get(name)!.shape as number[];
@@ -515,6 +537,20 @@ class SessionRuntime {
         const [n, , h, w] = g.values.get(s.node.inputs[0])!.shape as number[];
         if (s.quant) {
           const q = s.quant;
+          const req = this.tap?.get(s.node.name);
+          if (req) {
+            const tried = await tryTapwise(this.engine, q, req, { batch: n, height: h, width: w });
+            s.info.tapwise = tried.info;
+            if (tried.plan) {
+              const plan = tried.plan as unknown as ConvPlan<Float32Array>;
+              s.plan = plan;
+              s.workspaceBytes = plan.resize({ batch: n, height: h, width: w }).workspaceBytes;
+              s.info.algorithm = plan.info.algorithm;
+              s.info.kernelIds = [...plan.info.kernels];
+              s.info.verification = plan.info.verification;
+              return;
+            }
+          }
           try {
             const plan = (await this.engine.createConv2d(q.desc, {
               weights: q.weights, bias: q.bias, quant: q.quant, expectedSize: { batch: n, height: h, width: w }, workspace: 'external', sharedBuffers: true,

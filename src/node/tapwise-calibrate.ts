@@ -18,7 +18,7 @@ import type { Winograd2D } from '../winograd/types.ts';
 import { winogradFromName } from '../winograd/winograd-2d.ts';
 
 export const TAPWISE_ALGORITHMS = ['F(2x2,3x3)', 'F(4x4,3x3)', 'F(2x1,3x3)', 'F(4x1,3x3)'] as const;
-export const TAP_SCALES_KEY = 'winoconv.tapScales';
+export { TAP_SCALES_KEY } from '../graph/tapwise-select.ts';
 
 export interface TapwiseLayer {
   node: string;

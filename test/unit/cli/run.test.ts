@@ -176,6 +176,14 @@ describe('the verbs end to end (stand-in engine and session)', () => {
     const ref = (await runOrt(model(), { x: { name: 'x', dtype: 'float32', dims: [1, 3, 5, 5], data: p.inputs.x } })).outputs[0];
     expect(y.data).toEqual(ref.data);
     await expect(runVerb.run({ runs: '-1' }, [m])).rejects.toThrow(/--runs -1/);
+    // --tapwise flags, refused before any GPU work
+    await expect(runVerb.run({ calibrate: [m] }, [m])).rejects.toThrow(/--calibrate: only with --tapwise DB/);
+    await expect(runVerb.run({ 'tapwise-check': 'top1' }, [m])).rejects.toThrow(/--tapwise-check: only with --tapwise DB/);
+    await expect(runVerb.run({ tapwise: 'abc', calibrate: [m] }, [m])).rejects.toThrow(/--tapwise abc: the per-layer SQNR floor, a number of dB > 0/);
+    await expect(runVerb.run({ tapwise: '20' }, [m])).rejects.toThrow(/--tapwise needs --calibrate PATH/);
+    await expect(runVerb.run({ tapwise: '20', calibrate: [m], browser: true }, [m])).rejects.toThrow(/--tapwise: runs in Node only/);
+    await expect(runVerb.run({ tapwise: '20', calibrate: [m], 'tapwise-check': 'top5' }, [m])).rejects.toThrow(/--tapwise-check top5: 'top1' or a number of dB > 0/);
+    await expect(runVerb.run({ tapwise: '20', calibrate: [m] }, [m])).rejects.toThrow(/--calibrate .*verb\.onnx: expected a \.png, \.jpg, \.jpeg, \.pb or \.npy file/);
   });
 
   it('run --peers ort-wasm (a Node worker) --json: peer lines and the JSON document; flag errors', async () => {

@@ -118,6 +118,30 @@ function encodeModel(model: object): Uint8Array {
 const x = { name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimValue: 4 }] } } } };
 const relu = (name: string) => ({ name, opType: 'Relu', input: ['x'], output: [`${name}_out`] });
 
+describe('node order', () => {
+  it('nodes out of topological order (as ORT\'s float16 converter writes input Casts) are sorted stably', () => {
+    const spec = (order: number[]) => {
+      const nodes = [
+        { opType: 'Relu', name: 'r', inputs: ['c'], outputs: ['a'] },
+        { opType: 'Sigmoid', name: 'n', inputs: ['a'], outputs: ['b'] },
+        { opType: 'Relu', name: 'k', inputs: ['x'], outputs: ['k'] },
+        { opType: 'Cast', name: 'cast', inputs: ['x'], outputs: ['c'], attributes: { to: attr.int(1) } },
+      ];
+      return writeOnnx({ opset: 17, inputs: [{ name: 'x', dtype: 'float32', shape: [2] }], outputs: [{ name: 'b', dtype: 'float32', shape: [2] }, { name: 'k', dtype: 'float32', shape: [2] }], nodes: order.map((i) => nodes[i]) });
+    };
+    expect(importOnnx(spec([0, 1, 2, 3])).nodes.map((n) => n.name)).toEqual(['k', 'cast', 'r', 'n']);
+    // already sorted: untouched
+    expect(importOnnx(spec([3, 2, 0, 1])).nodes.map((n) => n.name)).toEqual(['cast', 'k', 'r', 'n']);
+  });
+  it('a node whose input nothing produces is still refused, by name', () => {
+    const e = refused(() => importOnnx(writeOnnx({
+      opset: 17, inputs: [{ name: 'x', dtype: 'float32', shape: [2] }], outputs: [{ name: 'b', dtype: 'float32', shape: [2] }],
+      nodes: [{ opType: 'Relu', name: 'r', inputs: ['nowhere'], outputs: ['b'] }, { opType: 'Sigmoid', name: 'n', inputs: ['x'], outputs: ['m'] }],
+    })));
+    expect(e.message).toMatch(/node 'r' \(Relu\): input 0 'nowhere' is not produced before this node \(or by any node\)/);
+  });
+});
+
 describe('refusals at load', () => {
   it('every unsupported node in one error, with name and op type (and domain)', () => {
     const e = refused(() => importOnnx(writeOnnx({
