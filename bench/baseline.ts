@@ -3,7 +3,7 @@
  * internals that are not the public API, so it lives apart from bench/impls.ts and is loaded only when asked for
  * (`--impl baseline`).
  */
-import { outputSize } from '../src/conv/types.ts';
+import { outputSize } from '../src/conv/geometry.ts';
 import { DIRECT_CONV_F32_NHWC, shaderKernel } from '../src/kernels/shader-manifest.ts';
 import { packUniforms } from '../src/kernels/types.ts';
 import { createKernelBindGroup, createKernelPipeline, linearDispatch } from '../src/runtime/pipeline.ts';

@@ -7,7 +7,8 @@
  */
 import type { AlgorithmName } from '../src/conv/desc.ts';
 import type { QuantOptions } from '../src/conv/quant-options.ts';
-import { outputSize, type ConvGeometry } from '../src/conv/types.ts';
+import { type ConvGeometry } from '../src/conv/types.ts';
+import { outputSize } from '../src/conv/geometry.ts';
 import type { Engine } from '../src/engine/engine.ts';
 import { packInt8Activations, packedActivationWords, unpackInt8Activations } from '../src/kernels/int8/format.ts';
 import { convIntegerReference, qlinearConvReference } from '../src/reference/integer.ts';

@@ -5,7 +5,8 @@
  * needs; field numbers are those of onnx/onnx.proto (proto2: repeated scalars unpacked). Activations are NCHW,
  * weights OIHW, float32, opset 17, IR version 8.
  */
-import { outputSize, type ConvGeometry } from '../src/conv/types.ts';
+import { type ConvGeometry } from '../src/conv/types.ts';
+import { outputSize } from '../src/conv/geometry.ts';
 
 const WIRE_VARINT = 0;
 const WIRE_BYTES = 2;

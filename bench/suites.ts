@@ -2,7 +2,8 @@
  * Benchmark suites as data. Each layer is a convolution geometry with a readable name; FLOPs are always
  * counted as direct convolution: 2·N·Ho·Wo·Cout·(Cin/groups)·Kh·Kw.
  */
-import { outputSize, type ConvGeometry } from '../src/conv/types.ts';
+import { type ConvGeometry } from '../src/conv/types.ts';
+import { outputSize } from '../src/conv/geometry.ts';
 import { geom } from './geometry.ts';
 
 export interface BenchLayer {

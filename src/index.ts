@@ -3,6 +3,7 @@
  */
 export * from './winograd/index.ts';
 export * from './conv/types.ts';
+export { convOutputDim, outputSize, samePads, tileCount } from './conv/geometry.ts';
 export { ConvDescError, validateGeometry, geometryFromShapes } from './conv/validate.ts';
 export { toleranceFor, compareWithReference, type Tolerance, type Comparison } from './conv/tolerance.ts';
 export { conv2dReference, maxAbsDot, type ConvOperands, type ConvOutput } from './reference/conv2d.ts';

@@ -1,7 +1,7 @@
 /** `winoconv bench [--suite NAME] [--browser [--peers]] [--json FILE] [--html FILE]`: the main job. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Verb } from './main.ts';
+import type { Verb } from './verb.ts';
 import type { BenchResults } from '../../bench/types.ts';
 import type { BenchOptions } from '../../bench/runner.ts';
 import { FROM_SOURCE, importFromCheckout } from './source-only.ts';

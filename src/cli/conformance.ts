@@ -1,5 +1,5 @@
 /** `winoconv conformance PATH... [--browser] [--algorithm A] [--json]` (DESIGN.md §6). */
-import type { Verb } from './main.ts';
+import type { Verb } from './verb.ts';
 import { ALGORITHMS, type AlgorithmName } from '../conv/desc.ts';
 import { formatConformanceRow, type ConformanceRow } from '../conformance/run.ts';
 

@@ -1,5 +1,5 @@
 /** `winoconv ensure-browser`: find (as root with apt-get, install) Chromium and what Dawn needs; the GPU verbs' first step. */
-import type { Verb } from './main.ts';
+import type { Verb } from './verb.ts';
 import { ensureGpu } from '../node/gpu-setup.ts';
 
 export const ensureBrowserVerb: Verb = {

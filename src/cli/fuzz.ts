@@ -4,7 +4,7 @@
  * auto, int8 ties and saturation, random bad inputs; every failure printed with a one-line reproduction; closing
  * `N passed, N failed`; exit 1 on any failure.
  */
-import type { Verb } from './main.ts';
+import type { Verb } from './verb.ts';
 
 function intOption(name: string, v: unknown, min: number): number | undefined {
   if (v === undefined) return undefined;

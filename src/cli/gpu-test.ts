@@ -4,7 +4,7 @@
  * runs (see scripts/gpu-machine/). Prints one line per case and a closing "N passed, N failed, N skipped".
  */
 import { writeFileSync } from 'node:fs';
-import type { Verb } from './main.ts';
+import type { Verb } from './verb.ts';
 import { importFromCheckout } from './source-only.ts';
 
 // The shapes used here of test/gpu/cases and test/gpu/harness/fixture.ts (not imported: the npm package has no test/).

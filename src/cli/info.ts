@@ -1,5 +1,5 @@
 /** `winoconv info [--browser] [--json]`: the adapter, its features, WGSL language features and limits. */
-import type { Verb } from './main.ts';
+import type { Verb } from './verb.ts';
 import { describeAdapter, formatAdapterReport, type AdapterReport } from '../runtime/adapter-info.ts';
 
 export const infoVerb: Verb = {

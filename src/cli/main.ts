@@ -1,18 +1,10 @@
 /**
  * The `winoconv` command: argument parsing and dispatch. Each verb lives in its own module.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { GpuNeeds } from '../node/gpu-setup.ts';
+import { parseArgs } from 'node:util';
+import type { Verb } from './verb.ts';
 
-export interface Verb {
-  summary: string;
-  usage: string;
-  options: NonNullable<ParseArgsConfig['options']>;
-  allowPositionals?: boolean;
-  /** What WebGPU this run needs (Dawn in Node, headless Chromium); made available before `run` (gpu-setup.ts). */
-  gpu?(values: Record<string, unknown>): GpuNeeds | undefined;
-  run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
-}
+export type { Verb } from './verb.ts';
 
 const VERBS: Record<string, () => Promise<Verb>> = {
   info: async () => (await import('./info.ts')).infoVerb,

@@ -1,5 +1,5 @@
 /** `winoconv onnx-test DIR... [--browser] [--rtol R] [--atol A] [--json]` (DESIGN.md §2a, §6). */
-import type { Verb } from './main.ts';
+import type { Verb } from './verb.ts';
 import { DEFAULT_TOLERANCE, type DataSetFiles, type OnnxTestRow, type TestRunner, type Tolerance, formatOnnxTestRow, runDataSet } from '../graph/test-data.ts';
 
 export const onnxTestVerb: Verb = {

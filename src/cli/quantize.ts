@@ -3,7 +3,7 @@
  * [--percentile P] [--activation-type int8|uint8] [--tapwise] [image preprocessing flags]`: static post-training
  * quantization to the QDQ form (src/graph/quantizer.ts), calibrated through a winoconv session (src/graph/calibrate.ts).
  */
-import type { Verb } from './main.ts';
+import type { Verb } from './verb.ts';
 import { IMAGE_OPTIONS, loadCalibration } from './inputs.ts';
 
 export const quantizeVerb: Verb = {

@@ -3,7 +3,7 @@
  * [--runs N] [--output-dir DIR] [--peers ort-webgpu,ort-wasm [--peer-runs N] [--peer-timeout S]] [--json FILE]
  * [image preprocessing flags]` (DESIGN.md §6). The peers: src/cli/peers.ts.
  */
-import type { Verb } from './main.ts';
+import type { Verb } from './verb.ts';
 import { IMAGE_OPTIONS, imagePreprocessFrom } from './inputs.ts';
 import type { Tensor } from '../graph/ir.ts';
 import type { RunModelReport } from './run-model.ts';

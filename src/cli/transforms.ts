@@ -1,5 +1,5 @@
 /** `winoconv transforms --m M --r R [--points p1,p2,...] [--variant V] [--json]`: exact Winograd matrices. */
-import type { Verb } from './main.ts';
+import type { Verb } from './verb.ts';
 import { cookToom, exactIdentityCheck, formatTransforms, transformErrorScale, transformsToJSON, winograd1D } from '../winograd/index.ts';
 
 function positiveInt(name: string, v: unknown): number {

@@ -1,5 +1,5 @@
 /** `winoconv tune [--suite NAME] [--file FILE] [--export FILE]`: findConv2d per layer; winners kept in the tuning file. */
-import type { Verb } from './main.ts';
+import type { Verb } from './verb.ts';
 
 export const tuneVerb: Verb = {
   summary:

@@ -36,6 +36,7 @@ import {
 } from '../conv/validate.ts';
 import { conv2dReference, maxAbsDot, type ConvOperands } from '../reference/conv2d.ts';
 import { convIntegerReference, qlinearConvReference, roundHalfEven, type QuantDType } from '../reference/integer.ts';
+import { effectiveKernel } from '../conv/geometry.ts';
 
 export type OpKind = 'conv' | 'conv_integer' | 'qlinear_conv' | 'fused_conv';
 export type CaseVariant = 'conv2d' | 'depthwise' | 'conv1d';
@@ -299,9 +300,9 @@ function resolvePads(c: Json, layout: Layout, dims: Dims, strides: number[], dil
   return [t, l, b, r].map((p, i) => requireFinite(`pad_spec (resolved pads[${i}])`, p));
 }
 
-/** Output size along one axis with tfjs' dim rounding. */
+/** Output size along one axis with tfjs' dim rounding ('floor' is convOutputDim of src/conv/geometry.ts). */
 function roundedOutSize(inSize: number, begin: number, end: number, k: number, d: number, s: number, mode: DimRoundingMode): number {
-  const span = (inSize + begin + end - ((k - 1) * d + 1)) / s;
+  const span = (inSize + begin + end - effectiveKernel(k, d)) / s;
   const round = mode === 'floor' ? Math.floor : mode === 'ceil' ? Math.ceil : Math.round;
   return round(span) + 1;
 }
@@ -317,8 +318,8 @@ function fitExpectedShape(g: ConvGeometry, layout: Layout, expectedShape: number
   if (mode !== undefined && mode !== 'floor') {
     const oh = roundedOutSize(g.inHeight, g.pads[0], g.pads[2], g.kernelH, g.dilations[0], g.strides[0], mode);
     const ow = roundedOutSize(g.inWidth, g.pads[1], g.pads[3], g.kernelW, g.dilations[1], g.strides[1], mode);
-    const bottom = Math.max(g.pads[2], (oh - 1) * g.strides[0] + (g.kernelH - 1) * g.dilations[0] + 1 - g.inHeight - g.pads[0]);
-    const right = Math.max(g.pads[3], (ow - 1) * g.strides[1] + (g.kernelW - 1) * g.dilations[1] + 1 - g.inWidth - g.pads[1]);
+    const bottom = Math.max(g.pads[2], (oh - 1) * g.strides[0] + effectiveKernel(g.kernelH, g.dilations[0]) - g.inHeight - g.pads[0]);
+    const right = Math.max(g.pads[3], (ow - 1) * g.strides[1] + effectiveKernel(g.kernelW, g.dilations[1]) - g.inWidth - g.pads[1]);
     const extended: ConvGeometry = { ...g, pads: [g.pads[0], g.pads[1], bottom, right] };
     if (same(outputTensorShape(extended, layout))) {
       notes.push(

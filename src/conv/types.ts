@@ -65,15 +65,6 @@ export interface OutputShape {
   outWidth: number;
 }
 
-/** Output size per SCHEMA.md: floor((in + begin + end - ((k-1)*d + 1)) / s) + 1. */
-export function outputSize(g: ConvGeometry): OutputShape {
-  const eh = (g.kernelH - 1) * g.dilations[0] + 1;
-  const ew = (g.kernelW - 1) * g.dilations[1] + 1;
-  return {
-    outHeight: Math.floor((g.inHeight + g.pads[0] + g.pads[2] - eh) / g.strides[0]) + 1,
-    outWidth: Math.floor((g.inWidth + g.pads[1] + g.pads[3] - ew) / g.strides[1]) + 1,
-  };
-}
 
 /** Shape of the 4-D activation tensor in the given layout. */
 export function tensorShape(layout: Layout, n: number, c: number, h: number, w: number): [number, number, number, number] {

@@ -7,7 +7,8 @@
  * pads < 0, an output size < 1, data whose length does not match its shape, NaN/Inf/non-integers in shapes.
  * Stride > 1 together with dilation > 1 is valid.
  */
-import { outputSize, tensorShape, weightShape } from './types.ts';
+import { tensorShape, weightShape } from './types.ts';
+import { outputSize } from './geometry.ts';
 import type { BroadcastTensor, ConvGeometry, Layout, OutputShape, WeightLayout } from './types.ts';
 
 export class ConvDescError extends Error {

@@ -6,7 +6,16 @@
 import type { KernelSource } from '../kernels/types.ts';
 import { createKernelPipelineAsync, type BuiltPipeline } from '../runtime/pipeline.ts';
 import { DeviceLostError } from './errors.ts';
-import type { VerifyResult } from './verify.ts';
+
+/** The result of checking a prepared plan against its reference (src/engine/verify.ts). */
+export interface VerifyResult {
+  ok: boolean;
+  detail: string;
+  /** max|y − ref| / max|ref| on the check's data. */
+  maxRelError?: number;
+  /** Largest error over its bound (≤ 1 passes). */
+  errorRatio?: number;
+}
 
 /** Bumped whenever generated code changes meaning, so cached pipelines and tuned configs are not reused across versions. */
 export const ENGINE_VERSION = '0.1.1';

@@ -7,7 +7,7 @@ import { ConvDescError, rejectUnknownKeys, requireInteger, requireNumberArray, r
 import { CONV2D_OPTION_KEYS, FIND_OPTION_KEYS, checkBoolean, checkCalibration, checkExpectedSize, checkSize, checkWorkspaceMode } from '../conv/options.ts';
 import { exactWinogradApplicable } from '../kernels/int8-winograd/prepare.ts';
 import type { Activation, ActivationType, BroadcastTensor } from '../conv/types.ts';
-import { transposeWeight } from '../reference/conv2d.ts';
+import { transposeWeight } from '../conv/tensor-layout.ts';
 import { userTransform1D, winograd2D, type UserTransforms, type Winograd1D, type Winograd2D } from '../winograd/index.ts';
 import type { AlgorithmImpl, PrepareContext, PreparedConv } from './algorithm.ts';
 import { EngineCore, LIMIT_KEYS, type LimitOverrides } from './engine-core.ts';

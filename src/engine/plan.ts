@@ -15,6 +15,7 @@ import type { CandidateVerdict } from './select.ts';
 import type { EngineCore } from './engine-core.ts';
 import { GpuOperationError, openErrorScopes } from './errors.ts';
 import { scratchWorkspace, type IoName, type IoRange, type IoRanges } from './steps.ts';
+import { effectiveKernel, outputHW } from '../conv/geometry.ts';
 
 /** One of the caller's buffers for encode: a whole GPUBuffer or a byte range of one (GPUBufferBinding). */
 export type IoBuffer = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
@@ -148,10 +149,9 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
     this.alive();
     const s = checkSize('', shape);
     const d = this.desc;
-    const effH = (d.kernelH - 1) * d.dilations[0] + 1;
-    const effW = (d.kernelW - 1) * d.dilations[1] + 1;
-    const outH = Math.floor((s.height + d.pads[0] + d.pads[2] - effH) / d.strides[0]) + 1;
-    const outW = Math.floor((s.width + d.pads[1] + d.pads[3] - effW) / d.strides[1]) + 1;
+    const effH = effectiveKernel(d.kernelH, d.dilations[0]);
+    const effW = effectiveKernel(d.kernelW, d.dilations[1]);
+    const [outH, outW] = outputHW(d, s.height, s.width);
     if (outH < 1) throw new ConvDescError('height', s.height, `gives output height ${outH}; must give >= 1 with kernel ${effH} (dilated), pads ${d.pads[0]}+${d.pads[2]}, stride ${d.strides[0]}`);
     if (outW < 1) throw new ConvDescError('width', s.width, `gives output width ${outW}; must give >= 1 with kernel ${effW} (dilated), pads ${d.pads[1]}+${d.pads[3]}, stride ${d.strides[1]}`);
     this.refuseOverLimits(s, outH, outW);
@@ -218,10 +218,7 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
 
   /** Output height and width at an input size. */
   private outputHW(s: PlanShape): [number, number] {
-    const d = this.desc;
-    const outH = Math.floor((s.height + d.pads[0] + d.pads[2] - (d.kernelH - 1) * d.dilations[0] - 1) / d.strides[0]) + 1;
-    const outW = Math.floor((s.width + d.pads[1] + d.pads[3] - (d.kernelW - 1) * d.dilations[1] - 1) / d.strides[1]) + 1;
-    return [outH, outW];
+    return outputHW(this.desc, s.height, s.width);
   }
 
   private shapeOf(n: number, c: number, h: number, w: number): [number, number, number, number] {

@@ -6,6 +6,7 @@
 import type { NormalizedDesc } from '../conv/desc.ts';
 import type { Winograd2D } from '../winograd/index.ts';
 import type { AlgorithmImpl, ConcreteAlgorithm } from './algorithm.ts';
+import { convOutputDim, tileCount } from '../conv/geometry.ts';
 
 export interface CandidateVerdict {
   algorithm: ConcreteAlgorithm;
@@ -28,17 +29,14 @@ export interface SelectionInput {
 
 const isWinograd = (a: ConcreteAlgorithm) => a.startsWith('winograd');
 
-function tileWaste(out: number, m: number): number {
-  return (Math.ceil(out / m) * m) / out - 1;
-}
-
 /** Verdicts for every implementation, in auto's preference order (candidates first). */
 export function selectCandidates(impls: AlgorithmImpl[], s: SelectionInput): CandidateVerdict[] {
   const d = s.desc;
   const verdicts: CandidateVerdict[] = [];
   const rank = new Map<ConcreteAlgorithm, number>();
-  const outH = s.height !== undefined ? s.height + d.pads[0] + d.pads[2] - (d.kernelH - 1) * d.dilations[0] : undefined;
-  const outW = s.width !== undefined ? s.width + d.pads[1] + d.pads[3] - (d.kernelW - 1) * d.dilations[1] : undefined;
+  // The output size at stride 1 (Winograd's case; the estimate below is only used for Winograd candidates).
+  const outH = s.height !== undefined ? convOutputDim(s.height, d.kernelH, 1, d.dilations[0], d.pads[0], d.pads[2]) : undefined;
+  const outW = s.width !== undefined ? convOutputDim(s.width, d.kernelW, 1, d.dilations[1], d.pads[1], d.pads[3]) : undefined;
   const depthwise = d.groups > 1 && d.groups === d.inChannels;
   const pointwise = d.kernelH === 1 && d.kernelW === 1 && d.strides[0] === 1 && d.strides[1] === 1 && d.pads.every((p) => p === 0) && d.groups === 1;
   const smallChannels = d.inChannels / d.groups < 8 || d.outChannels / d.groups < 8;
@@ -111,7 +109,7 @@ export function selectCandidates(impls: AlgorithmImpl[], s: SelectionInput): Can
         // on 512@7² F(4×4) has 4 tiles per tap and measured 2x slower than F(2×2) with its 16.
         const eff = (m: number) => {
           if (outH === undefined || outW === undefined) return (m * d.kernelH / (m + d.kernelH - 1)) ** 2;
-          const tiles = Math.ceil(outH / m) * Math.ceil(outW / m);
+          const tiles = tileCount(outH, m) * tileCount(outW, m);
           const area = (tiles * m * m) / (outH * outW);
           return ((m * d.kernelH / (m + d.kernelH - 1)) ** 2 / area) * Math.min(1, tiles / 16);
         };

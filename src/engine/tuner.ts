@@ -8,9 +8,16 @@ import { normalizeDesc, type Conv2dDesc, type NormalizedDesc } from '../conv/des
 import { winogradMatrixHash } from '../kernels/winograd-layout.ts';
 import { mulberry32, randomF32 } from '../util/random.ts';
 import type { Winograd2D } from '../winograd/index.ts';
-import type { ConcreteAlgorithm, PrepareContext, TuningConfig } from './algorithm.ts';
-import { ENGINE_VERSION } from './engine-core.ts';
-import type { Engine } from './engine.ts';
+import type { AlgorithmImpl, ConcreteAlgorithm, PrepareContext, PreparedConv, TuningConfig } from './algorithm.ts';
+import { ENGINE_VERSION, type EngineCore, type VerifyResult } from './engine-core.ts';
+
+/** What the tuner needs of an engine (Engine implements it; an interface here keeps tuner → engine out of the import graph). */
+export interface TuningHost {
+  readonly core: EngineCore;
+  readonly impls: AlgorithmImpl[];
+  readonly adapterKey: string;
+  prepareVerified(impl: AlgorithmImpl, ctx: PrepareContext): Promise<{ prepared: PreparedConv; record: VerifyResult }>;
+}
 import { selectCandidates } from './select.ts';
 import { timeEncode } from '../runtime/timing.ts';
 import { scratchIo } from './steps.ts';
@@ -61,12 +68,12 @@ export function adapterKey(device: GPUDevice, info?: { vendor: string; architect
   });
 }
 
-export function tuningKey(engine: Engine, d: NormalizedDesc, size: FindOptions['size'], transforms?: Winograd2D): string {
+export function tuningKey(engine: Pick<TuningHost, 'adapterKey'>, d: NormalizedDesc, size: FindOptions['size'], transforms?: Winograd2D): string {
   const { algorithm: _ignored, ...shape } = d;
   return JSON.stringify({ engine: ENGINE_VERSION, adapter: engine.adapterKey, desc: shape, size, transforms: transforms ? winogradMatrixHash(transforms) : undefined });
 }
 
-export async function findConv2d(engine: Engine, ctx: PrepareContext, opts: FindOptions): Promise<FindResult> {
+export async function findConv2d(engine: TuningHost, ctx: PrepareContext, opts: FindOptions): Promise<FindResult> {
   const d = ctx.desc;
   const core = engine.core;
   const { batch, height, width } = opts.size;

@@ -12,6 +12,9 @@ import { packInt8Activations, packedActivationWords, unpackInt8Activations } fro
 import { mulberry32, randomF32, randomInts } from '../util/random.ts';
 import type { PrepareContext, PreparedConv } from './algorithm.ts';
 import { scratchIo } from './steps.ts';
+import type { VerifyResult } from './engine-core.ts';
+import { effectiveKernel, outputHW } from '../conv/geometry.ts';
+export type { VerifyResult } from './engine-core.ts';
 
 export function toleranceFamily(algorithm: string, d: NormalizedDesc, userTransforms: boolean): ToleranceAlgorithm {
   if (userTransforms) return 'winograd';
@@ -63,19 +66,11 @@ export function compareWithEngineTolerance(got: ArrayLike<number>, g: ConvGeomet
 
 /** A spatial size small enough to check fast, big enough for several (partial) tiles and every pad. */
 export function verifySize(d: NormalizedDesc): { h: number; w: number } {
-  const effH = (d.kernelH - 1) * d.dilations[0] + 1;
-  const effW = (d.kernelW - 1) * d.dilations[1] + 1;
+  const effH = effectiveKernel(d.kernelH, d.dilations[0]);
+  const effW = effectiveKernel(d.kernelW, d.dilations[1]);
   return { h: Math.max(effH + 2 * d.strides[0] + 4, 11 - d.pads[0] - d.pads[2]), w: Math.max(effW + 3 * d.strides[1] + 4, 13 - d.pads[1] - d.pads[3]) };
 }
 
-export interface VerifyResult {
-  ok: boolean;
-  detail: string;
-  /** max|y − ref| / max|ref| on the check's data. */
-  maxRelError?: number;
-  /** Largest error over its bound (≤ 1 passes). */
-  errorRatio?: number;
-}
 
 export const VERIFY_BATCH = 2;
 
@@ -104,8 +99,7 @@ function sizeForCheck(d: NormalizedDesc, prepared: PreparedConv) {
 export function verificationContext(ctx: PrepareContext): PrepareContext {
   const d = ctx.desc;
   const { h, w } = verifySize(d);
-  const oh = Math.floor((h + d.pads[0] + d.pads[2] - (d.kernelH - 1) * d.dilations[0] - 1) / d.strides[0]) + 1;
-  const ow = Math.floor((w + d.pads[1] + d.pads[3] - (d.kernelW - 1) * d.dilations[1] - 1) / d.strides[1]) + 1;
+  const [oh, ow] = outputHW(d, h, w);
   const shape = d.layout === 'NHWC' ? [VERIFY_BATCH, oh, ow, d.outChannels] : [VERIFY_BATCH, d.outChannels, oh, ow];
   const rng = mulberry32(0xb1a5);
   const synth = (t?: PrepareContext['bias']) => (t && t.broadcast === 'numpy' ? { shape, data: randomF32(shape.reduce((a, b) => a * b, 1), rng, -0.5, 0.5), broadcast: 'numpy' as const } : t);

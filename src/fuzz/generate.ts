@@ -19,6 +19,7 @@ import type { Conv2dDesc, Conv2dWeights } from '../conv/desc.ts';
 import type { QuantOptions } from '../conv/quant-options.ts';
 import type { ActivationType, BroadcastTensor, Layout, WeightLayout } from '../conv/types.ts';
 import { mulberry32 } from '../util/random.ts';
+import { convOutputDim, effectiveKernel } from '../conv/geometry.ts';
 
 export const FUZZ_DEFAULT_SEED = 1;
 
@@ -221,8 +222,8 @@ function geometry(rng: Rng, tags: string[], int8: boolean, cls: KernelClass) {
     if (rng() < 0.5) strides = [strides[0], strides[0]];
     dilations = rng() < 0.7 ? [1, 1] : [pick(rng, [1, 2, 3]), pick(rng, [1, 2])];
   }
-  const effH = (kh - 1) * dilations[0] + 1;
-  const effW = (kw - 1) * dilations[1] + 1;
+  const effH = effectiveKernel(kh, dilations[0]);
+  const effW = effectiveKernel(kw, dilations[1]);
   let pads: [number, number, number, number];
   const padKind = weighted(rng, [['same', 45], ['zero', 15], ['asym', 28], ['padsOnly', 12]] as const);
   if (padKind === 'zero') pads = [0, 0, 0, 0];
@@ -324,11 +325,9 @@ function int8Case(seed: number, index: number, rng: Rng, narrow: boolean): Int8F
 /** Output spatial size of a valid case. */
 export function outputHW(c: ValidFuzzCase): { oh: number; ow: number } {
   const d = resolved(c.desc);
-  const eh = (d.kh - 1) * d.dh + 1;
-  const ew = (d.kw - 1) * d.dw + 1;
   return {
-    oh: Math.floor((c.size.height + d.pads[0] + d.pads[2] - eh) / d.sh) + 1,
-    ow: Math.floor((c.size.width + d.pads[1] + d.pads[3] - ew) / d.sw) + 1,
+    oh: convOutputDim(c.size.height, d.kh, d.sh, d.dh, d.pads[0], d.pads[2]),
+    ow: convOutputDim(c.size.width, d.kw, d.sw, d.dw, d.pads[1], d.pads[3]),
   };
 }
 
@@ -707,10 +706,8 @@ export function explainInvalid(b: BadFuzzCase): string | undefined {
     if (bt.broadcast !== 'scalar' && bt.broadcast !== 'channel' && bt.broadcast !== 'numpy') return `${name} broadcast kind unknown`;
     if (bt.broadcast === 'numpy' && !int8) {
       const sz = size as unknown as FuzzSize;
-      const eh = (k[0] - 1) * dl[0] + 1;
-      const ew = (k[1] - 1) * dl[1] + 1;
-      const oh = Math.floor((sz.height + p[0] + p[2] - eh) / s[0]) + 1;
-      const ow = Math.floor((sz.width + p[1] + p[3] - ew) / s[1]) + 1;
+      const oh = convOutputDim(sz.height, k[0], s[0], dl[0], p[0], p[2]);
+      const ow = convOutputDim(sz.width, k[1], s[1], dl[1], p[1], p[3]);
       const out = (desc.layout ?? 'NHWC') === 'NHWC' ? [sz.batch, oh, ow, cout] : [sz.batch, cout, oh, ow];
       const off = 4 - bt.shape.length;
       if (off < 0 || bt.shape.some((dd, i) => dd !== 1 && dd !== out[off + i])) return `${name} numpy shape not broadcastable to the output`;

@@ -25,7 +25,7 @@ import {
   generateMaxPoolI8Kernel, generateQLinearAveragePoolKernel, generateQLinearBinaryKernel, generateQLinearGlobalAveragePoolKernel, generateQLinearLutKernel, generateQuantizeLinearKernel,
   maxPoolI8Dispatch, packAxisParams, qlinearAveragePoolDispatch, packLutTable, qlinearBinaryDispatch, qlinearGapDispatch, quantizeLinearDispatch, wordWork,
 } from '../kernels/ops/quant.ts';
-import { qlinearBinaryConstTable, qlinearRequantizeTable, qlinearSigmoidTable } from '../reference/quant-ops.ts';
+import { qlinearBinaryConstTable, qlinearRequantizeTable, qlinearSigmoidTable } from '../quant/qlinear-tables.ts';
 import { requantParams } from '../quant/requant.ts';
 import { OnnxLoadError } from './errors.ts';
 import { type Attribute, type Node, type Tensor, elementCount, toNumbers } from './ir.ts';

@@ -10,6 +10,7 @@
  * x_zp · corr[o, oh, ow], corr = Σ over the taps inside the input of (w − w_zp[o]) (zeroPointCorrection).
  */
 import type { Conv2dDesc } from '../conv/desc.ts';
+import { samePads } from '../conv/geometry.ts';
 import type { QuantOptions } from '../conv/quant-options.ts';
 import { OnnxLoadError } from './errors.ts';
 import { type Graph, type Node, type Tensor, elementCount, formatShape, toNumbers } from './ir.ts';
@@ -49,16 +50,9 @@ export function convPads(n: Node, inHW: number[], kernel: number[], strides: num
   const a = n.attributes.auto_pad;
   const autoPad = a?.type === 'string' ? a.value : 'NOTSET';
   if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    const begin: number[] = [];
-    const end: number[] = [];
-    for (let i = 0; i < 2; i++) {
-      const out = Math.ceil(inHW[i] / strides[i]);
-      const total = Math.max(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - inHW[i]);
-      const small = Math.floor(total / 2);
-      begin.push(autoPad === 'SAME_UPPER' ? small : total - small);
-      end.push(total - begin[i]);
-    }
-    return [begin[0], begin[1], end[0], end[1]];
+    const [t, b] = samePads(inHW[0], kernel[0], strides[0], dilations[0], autoPad);
+    const [l, r] = samePads(inHW[1], kernel[1], strides[1], dilations[1], autoPad);
+    return [t, l, b, r];
   }
   if (autoPad === 'VALID') return [0, 0, 0, 0];
   const p = attrInts(n, 'pads') ?? [0, 0, 0, 0];

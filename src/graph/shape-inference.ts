@@ -5,7 +5,7 @@
  * Each rule follows the ONNX operator spec for the opsets in SUPPORTED_OPSETS; a rule that cannot decide (a symbolic
  * dim where it needs a size, an input that must be known at load and is not) refuses with the node and the reason.
  */
-import { outputSize } from '../conv/types.ts';
+import { convTransposeOutputDim, poolOutputDim, samePads } from '../conv/geometry.ts';
 import { OnnxLoadError } from './errors.ts';
 import {
   type Attribute, type DType, type Dim, type Graph, type Node, type Tensor, dtypeFromCode,
@@ -547,36 +547,21 @@ function windowAttrs(c: Ctx, spatial: number, kernel: number[], withDilations: b
 
 /**
  * Explicit pads [begin..., end...] and output sizes of a convolution or pooling window over `input` (spatial dims).
- * NOTSET and VALID go through src/conv's geometry (outputSize); SAME_* split the total padding, the extra pixel at
- * the end (UPPER) or the beginning (LOWER). ceilMode (pools) rounds up, dropping a last window that would start in
- * the end padding.
+ * Everything through src/conv/geometry.ts: NOTSET and VALID by poolOutputDim (floor, or ceilMode for pools);
+ * SAME_* by samePads (the extra pixel at the end for UPPER, the beginning for LOWER), output ceil(in / s).
  */
 export function windowOutput(input: readonly number[], w: Window, ceilMode = false): { pads: number[]; out: number[] } {
   const n = input.length;
   const pads = [...w.pads];
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
-    const eff = (w.kernel[i] - 1) * w.dilations[i] + 1;
     if (w.autoPad === 'SAME_UPPER' || w.autoPad === 'SAME_LOWER') {
-      const o = Math.ceil(input[i] / w.strides[i]);
-      const total = Math.max(0, (o - 1) * w.strides[i] + eff - input[i]);
-      const small = Math.floor(total / 2);
-      pads[i] = w.autoPad === 'SAME_UPPER' ? small : total - small;
-      pads[i + n] = total - pads[i];
-      out.push(o);
+      [pads[i], pads[i + n]] = samePads(input[i], w.kernel[i], w.strides[i], w.dilations[i], w.autoPad);
+      out.push(Math.ceil(input[i] / w.strides[i]));
       continue;
     }
     if (w.autoPad === 'VALID') { pads[i] = 0; pads[i + n] = 0; }
-    if (ceilMode) {
-      let o = Math.ceil((input[i] + pads[i] + pads[i + n] - eff) / w.strides[i]) + 1;
-      if ((o - 1) * w.strides[i] >= input[i] + pads[i]) o--;
-      out.push(o);
-    } else {
-      out.push(outputSize({
-        batch: 1, inChannels: 1, outChannels: 1, inHeight: input[i], inWidth: 1, kernelH: w.kernel[i], kernelW: 1,
-        strides: [w.strides[i], 1], pads: [pads[i], 0, pads[i + n], 0], dilations: [w.dilations[i], 1], groups: 1,
-      }).outHeight);
-    }
+    out.push(poolOutputDim(input[i], w.kernel[i], w.strides[i], w.dilations[i], pads[i], pads[i + n], ceilMode));
   }
   return { pads, out };
 }
@@ -635,10 +620,9 @@ function convTranspose(c: Ctx): Out[] {
     if (out.length !== sp || out.some((o) => !(o >= 1))) c.fail(`output_shape [${os.join(', ')}] must give ${sp} sizes ≥ 1`);
   } else {
     out = input.map((d, i) => {
-      const eff = (kernel[i] - 1) * win.dilations[i] + 1;
       if (win.autoPad === 'SAME_UPPER' || win.autoPad === 'SAME_LOWER') return d * win.strides[i];
       const [pb, pe] = win.autoPad === 'VALID' ? [0, 0] : [win.pads[i], win.pads[i + sp]];
-      return win.strides[i] * (d - 1) + op[i] + eff - pb - pe;
+      return convTransposeOutputDim(d, kernel[i], win.strides[i], win.dilations[i], op[i], pb, pe);
     });
     if (out.some((o) => o < 1)) c.fail(`output spatial size [${out.join(', ')}] is empty`);
   }

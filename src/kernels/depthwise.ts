@@ -8,7 +8,7 @@
  * the 4 input channels are one vec4 load.
  */
 import type { ConvGeometry, Layout } from '../conv/types.ts';
-import { outputSize } from '../conv/types.ts';
+import { outputSize } from '../conv/geometry.ts';
 import { composeKernel, type WgslPart } from './compose.ts';
 import { CONV_GEOMETRY_UNIFORMS, checkTile, definedOnly, convGeometryUniforms, splitDispatch, storeOutCode, type DispatchOptions, type KernelDispatch } from './direct.ts';
 import { epiloguePart, type EpilogueConfig } from './epilogue.ts';

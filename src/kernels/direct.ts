@@ -12,7 +12,7 @@
  * Geometry is all uniforms; the config (layout, epilogue, tile) is all in the kernel ID.
  */
 import type { ConvGeometry, Layout } from '../conv/types.ts';
-import { outputSize } from '../conv/types.ts';
+import { outputSize } from '../conv/geometry.ts';
 import { composeKernel, type WgslPart } from './compose.ts';
 import { epiloguePart, type EpilogueConfig, type EpilogueParams } from './epilogue.ts';
 import type { KernelSource, UniformField } from './types.ts';

@@ -14,7 +14,7 @@
  * parts share them when composed; the GEMM body adds gemm_m, gemm_n4, gemm_k4.
  */
 import type { ConvGeometry, Layout } from '../conv/types.ts';
-import { outputSize } from '../conv/types.ts';
+import { outputSize } from '../conv/geometry.ts';
 import { mergeUniforms, type PartBinding, type WgslPart } from './compose.ts';
 import { epiloguePart, type EpilogueConfig, type EpilogueParams } from './epilogue.ts';
 import type { GemmOperandParts } from './gemm-contract.ts';

@@ -8,8 +8,9 @@
  *   depthwise [kH·kW][cout4·4]           output channel o = c·M + m     depthwise kernel (groups = Cin)
  * Both are read as array<vec4<f32>> over 4 consecutive output channels (of one group).
  */
-import { outputSize, weightShape, type BroadcastTensor, type ConvGeometry, type Layout, type WeightLayout } from '../conv/types.ts';
-import { expandBroadcast } from '../reference/conv2d.ts';
+import { weightShape, type BroadcastTensor, type ConvGeometry, type Layout, type WeightLayout } from '../conv/types.ts';
+import { outputSize } from '../conv/geometry.ts';
+import { expandBroadcast } from '../conv/tensor-layout.ts';
 import { ACTIVATION_PARAM_DEFAULTS, activationUniforms, type ActivationParams, type EpilogueConfig, type EpilogueParams } from './epilogue.ts';
 import type { ActivationType } from '../conv/types.ts';
 

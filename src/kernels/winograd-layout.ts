@@ -15,6 +15,7 @@ import { formatMatrix } from '../winograd/format.ts';
 import { type Fraction, formatFraction, fractionToFloat32, wgslF32Literal } from '../winograd/rational.ts';
 import { type RationalMatrix, matricesEqual } from '../winograd/rational-matrix.ts';
 import type { Winograd1D, Winograd2D } from '../winograd/types.ts';
+import { convOutputDim, tileCount } from '../conv/geometry.ts';
 
 /** The per-call problem the Winograd path is laid out for (stride 1, dilation 1, groups 1). */
 export interface WinogradProblem {
@@ -80,8 +81,8 @@ export function winogradOutputSize(algo: Winograd2D, p: WinogradProblem): { outH
   if (!Array.isArray(p.pads) || p.pads.length !== 4) throw new Error(`pads: expected [top, left, bottom, right], got ${JSON.stringify(p.pads)}`);
   p.pads.forEach((v, i) => checkCount(v, `pads[${i}]`, 0));
   const [top, left, bottom, right] = p.pads;
-  const outHeight = p.inHeight + top + bottom - algo.rh + 1;
-  const outWidth = p.inWidth + left + right - algo.rw + 1;
+  const outHeight = convOutputDim(p.inHeight, algo.rh, 1, 1, top, bottom);
+  const outWidth = convOutputDim(p.inWidth, algo.rw, 1, 1, left, right);
   if (outHeight < 1 || outWidth < 1) {
     throw new Error(`output would be ${outHeight}x${outWidth} (in + pads − r + 1 with r = ${algo.rh}x${algo.rw}); both must be >= 1`);
   }
@@ -94,8 +95,8 @@ export function winogradTileGrid(algo: Winograd2D, batch: number, outHeight: num
   checkCount(batch, 'batch', 1);
   checkCount(outHeight, 'outHeight', 1);
   checkCount(outWidth, 'outWidth', 1);
-  const tilesH = Math.ceil(outHeight / algo.mh);
-  const tilesW = Math.ceil(outWidth / algo.mw);
+  const tilesH = tileCount(outHeight, algo.mh);
+  const tilesW = tileCount(outWidth, algo.mw);
   return { tilesH, tilesW, tiles: batch * tilesH * tilesW };
 }
 

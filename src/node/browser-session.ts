@@ -8,7 +8,8 @@ import { createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromiumArgs, ensureChromium } from './browser.ts';
+import { chromiumArgs } from './browser.ts';
+import { ensureChromium } from './gpu-setup.ts';
 
 /** True when this module runs from the TypeScript sources (a checkout), false from the package's dist/. */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');

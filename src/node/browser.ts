@@ -6,7 +6,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureGpu } from './gpu-setup.ts';
 
 const SYSTEM_CANDIDATES = [
   '/usr/bin/chromium',
@@ -82,12 +81,3 @@ export const INSTALL_HINT =
   'No Chromium with WebGPU was found. Install one of:\n' +
   '  Debian/Ubuntu: sudo apt-get install -y chromium libvulkan1   (Ubuntu: chromium-browser)\n' +
   '  or set CHROME_PATH=/path/to/chrome (Chrome 113+ or Chromium 113+).';
-
-/**
- * Returns a Chromium executable path, installing Debian's chromium (and the Vulkan loader) when none is
- * found and this process may do so (root with apt-get). Throws with exactly what to install otherwise.
- * The same finder/installer as the CLI's GPU verbs and the test runner's global setup (gpu-setup.ts).
- */
-export function ensureChromium(opts: { install?: boolean; log?: (s: string) => void } = {}): string {
-  return ensureGpu({ browser: true, install: opts.install ?? true, log: opts.log }).chromium!;
-}

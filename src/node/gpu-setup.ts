@@ -195,3 +195,12 @@ export function ensureGpu(opts: EnsureGpuOptions): GpuSetupResult {
   if (!plan.ok) throw new GpuSetupError(gpuSetupHint(plan, probes));
   return { chromium: probes.chromium, installed, env: opts.probe ? {} : vulkanLoaderEnv(process.env) };
 }
+
+/**
+ * Returns a Chromium executable path, installing Debian's chromium (and the Vulkan loader) when none is
+ * found and this process may do so (root with apt-get). Throws with exactly what to install otherwise.
+ * The same finder/installer as the CLI's GPU verbs and the test runner's global setup (this module).
+ */
+export function ensureChromium(opts: { install?: boolean; log?: (s: string) => void } = {}): string {
+  return ensureGpu({ browser: true, install: opts.install ?? true, log: opts.log }).chromium!;
+}

@@ -13,7 +13,7 @@
  * from the int8 quantization of U and V (and is what `sqnrDb` measures).
  *
  * ## Quantization
- * - Weights, offline, CPU: U = Gh · g' · Gwᵀ in float64 (src/reference/winograd.ts 'f64'), then per (o, ξ)
+ * - Weights, offline, CPU: U = Gh · g' · Gwᵀ in float64 (src/quant/winograd-stages.ts 'f64'), then per (o, ξ)
  *   Uq = clamp(round_half_even(U / s_w[o][ξ]), −127, 127) (symmetric int8, division in float64).
  * - Input, per tap ξ: V = Bhᵀ · d' · Bw, quantized to int8 [−127, 127] or, for UNSIGNED taps, uint8 [0, 255].
  *   A tap (a, b) is unsigned-capable when every coefficient of its linear form, Bhᵀ[a][i] · Bwᵀ[b][j], is ≥ 0
@@ -37,7 +37,7 @@
  *  4. Mf = f32(Mi) · deq[o][ξ], one f32 multiply. f32(Mi) must be round-to-nearest-even; WGSL's i32→f32
  *     conversion only promises nearest or next for |Mi| > 2^24, so compute it as
  *     `f32(Mi >> 16) * 65536.0 + f32(Mi & 0xffff)` (two exact terms, one correctly rounded add).
- *  5. Y = Ahᵀ · Mf · Aw in f32, same order rule as step 1 (src/reference/winograd.ts 'f32').
+ *  5. Y = Ahᵀ · Mf · Aw in f32, same order rule as step 1 (src/quant/winograd-stages.ts 'f32').
  *  6. acc = i32(clamp(round(Y), −2^30, 2^30)) + B[o]   (|B| ≤ 2^30, so no i32 overflow)
  *  7. y = requantize(acc, m0[o], shift[o], zp, lo, hi).
  * `tapwiseWgslPart()` gives steps 2, 4 (the conversion) and 6 as WGSL functions.
@@ -50,7 +50,7 @@
  */
 import type { Activation } from '../conv/types.ts';
 import { ConvDescError } from '../conv/validate.ts';
-import { QUANT_RANGE, roundHalfEven, type QuantDType } from '../reference/integer.ts';
+import { QUANT_RANGE, roundHalfEven, type QuantDType } from './scalar.ts';
 import {
   winogradFilterTransform,
   winogradInputTransform,
@@ -58,10 +58,9 @@ import {
   winogradTiling,
   type WinogradConvShape,
   type WinogradTiling,
-} from '../reference/winograd.ts';
+} from './winograd-stages.ts';
 import type { Winograd2D } from '../winograd/types.ts';
 import { winogradFromName } from '../winograd/winograd-2d.ts';
-import type { WgslPart } from '../kernels/compose.ts';
 import { requantClamp, requantizeCpu, requantParams } from './requant.ts';
 
 export type TapDtype = 'int8' | 'uint8';
@@ -743,30 +742,4 @@ export function sqnrDb(approx: ArrayLike<number>, exact: ArrayLike<number>): num
   if (!Number.isFinite(signal) || !Number.isFinite(noise)) fail('approx', 'non-finite values', 'must be finite');
   if (noise === 0) return Infinity;
   return 10 * Math.log10(signal / noise);
-}
-
-/** WGSL of the scalar steps 2, 4 and 6 of the file comment (no bindings, no uniforms). */
-export const TAPWISE_WGSL = `
-// Step 2: quantize one transformed input value of tap xi: clamp(round(v * invS[xi]), lo[xi], hi[xi]).
-fn tap_quantize(v: f32, inv_scale: f32, lo: i32, hi: i32) -> i32 {
-  return i32(clamp(round(v * inv_scale), f32(lo), f32(hi)));
-}
-
-// Step 4: i32 -> f32 rounded to nearest even for every i32 (two exact parts, one correctly rounded add).
-fn tap_i32_to_f32(m: i32) -> f32 {
-  return f32(m >> 16u) * 65536.0 + f32(m & 65535i);
-}
-
-// Step 6: the int32 accumulator from the float Winograd output: round half to even, clamp to +-2^30, add bias.
-fn tap_acc(y: f32, bias: i32) -> i32 {
-  return i32(clamp(round(y), -1073741824.0, 1073741824.0)) + bias;
-}
-`;
-
-/**
- * WGSL part defining `tap_quantize(v, inv_scale, lo, hi) -> i32`, `tap_i32_to_f32(m) -> f32` and
- * `tap_acc(y, bias) -> i32`, the scalar steps a tap-wise kernel must evaluate exactly as this reference does.
- */
-export function tapwiseWgslPart(): WgslPart {
-  return { idPart: '', bindings: [], uniforms: [], code: TAPWISE_WGSL };
 }

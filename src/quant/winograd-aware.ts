@@ -45,8 +45,8 @@
  * Every validation error is a `ConvDescError` naming the field path, the value and the rule.
  */
 import { ConvDescError } from '../conv/validate.ts';
-import { QUANT_RANGE, type QuantDType } from '../reference/integer.ts';
-import type { WinogradConvShape } from '../reference/winograd.ts';
+import { QUANT_RANGE, type QuantDType } from './scalar.ts';
+import type { WinogradConvShape } from './winograd-stages.ts';
 import type { Winograd1D, Winograd2D } from '../winograd/types.ts';
 import { directAlgorithm } from '../winograd/cook-toom.ts';
 import { userTransform1D, type UserMatrix, type UserTransforms } from '../winograd/user-transform.ts';

@@ -57,7 +57,7 @@ import { formatFraction, type Fraction } from '../winograd/rational.ts';
 import type { RationalMatrix } from '../winograd/rational-matrix.ts';
 import type { Winograd2D } from '../winograd/types.ts';
 import { winogradSquare } from '../winograd/winograd-2d.ts';
-import { winogradTiling, type WinogradConvShape, type WinogradTiling } from '../reference/winograd.ts';
+import { winogradTiling, type WinogradConvShape, type WinogradTiling } from './winograd-stages.ts';
 
 export type IntRange = readonly [number, number];
 

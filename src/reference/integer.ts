@@ -24,14 +24,13 @@
  *   intersected with the output type's range.
  */
 import type { Activation, BroadcastTensor, ConvGeometry, Layout, WeightLayout } from '../conv/types.ts';
-import { outputSize } from '../conv/types.ts';
+import { outputSize } from '../conv/geometry.ts';
 import { ConvDescError, validateBroadcast, validateConvTensors } from '../conv/validate.ts';
 import { directConvNCHW, expandBroadcast, nchwOperands, toLayout } from './conv2d.ts';
+import { type QuantDType, type RequantRounding, QUANT_RANGE, fusedClampRange, requantMultiplier, requantize, roundHalfEven } from '../quant/scalar.ts';
 
-export type QuantDType = 'uint8' | 'int8';
-
-/** Inclusive value range of each quantized output type. */
-export const QUANT_RANGE: Readonly<Record<QuantDType, readonly [number, number]>> = { uint8: [0, 255], int8: [-128, 127] };
+// The scalar quantization math lives in src/quant/scalar.ts (generators and the oracle share it); re-exported here.
+export { type QuantDType, type RequantRounding, QUANT_RANGE, REQUANT_ROUNDINGS, fusedClampRange, requantMultiplier, requantize, roundHalfEven } from '../quant/scalar.ts';
 
 export interface ConvIntegerOperands {
   input: ArrayLike<number>;
@@ -75,48 +74,6 @@ export interface QLinearConvOutput extends IntegerConvOutput {
   multipliers: Float64Array;
 }
 
-/** Rounds to the nearest integer, ties to even (numpy's `np.round`, IEEE roundTiesToEven). */
-export function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  const tieRoundedToOdd = r - v === 0.5 && r % 2 !== 0;
-  const out = tieRoundedToOdd ? r - 1 : r;
-  return out === 0 ? 0 : out;
-}
-
-/** M = x_scale · w_scale / y_scale with float32 operands and float32 rounding after each operation. */
-export function requantMultiplier(xScale: number, wScale: number, yScale: number): number {
-  return Math.fround(Math.fround(Math.fround(xScale) * Math.fround(wScale)) / Math.fround(yScale));
-}
-
-/**
- * How the requantization product acc · M is rounded before round-half-to-even:
- * - 'float64': in float64 (the ONNX reference's arithmetic; the engine's default);
- * - 'float32': fl32(fl32(acc) · M), ONNX Runtime's MLAS requantization (`MlasRequantizeOutput`: float(acc) · scale in
- *   float32, clamped, rounded to nearest even), so a model's outputs match ONNX Runtime's bit for bit.
- */
-export type RequantRounding = 'float64' | 'float32';
-export const REQUANT_ROUNDINGS: readonly RequantRounding[] = ['float64', 'float32'];
-
-/** saturate(round_half_even(acc · multiplier) + zeroPoint) to [lo, hi], the product rounded as `rounding` says. */
-export function requantize(acc: number, multiplier: number, zeroPoint: number, lo: number, hi: number, rounding: RequantRounding = 'float64'): number {
-  const p = rounding === 'float32' ? Math.fround(Math.fround(acc) * multiplier) : acc * multiplier;
-  return Math.min(Math.max(roundHalfEven(p) + zeroPoint, lo), hi);
-}
-
-/** The clamp range of a quantized output with an optional fused relu/relu6 (see the file comment). */
-export function fusedClampRange(activation: Activation | undefined, yScale: number, yZeroPoint: number, dtype: QuantDType): [number, number] {
-  const [lo, hi] = QUANT_RANGE[dtype];
-  switch (activation?.type ?? 'linear') {
-    case 'linear':
-      return [lo, hi];
-    case 'relu':
-      return [Math.max(lo, yZeroPoint), hi];
-    case 'relu6':
-      return [Math.max(lo, yZeroPoint), Math.min(hi, yZeroPoint + roundHalfEven(6 / Math.fround(yScale)))];
-    default:
-      throw new ConvDescError('activation.type', activation?.type, "qlinear_conv fuses only 'linear', 'relu' or 'relu6'");
-  }
-}
 
 function requireIntegerValue(field: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new ConvDescError(field, v, 'must be an integer');

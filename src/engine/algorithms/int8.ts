@@ -5,7 +5,7 @@
  * NCHW: the plain byte tensor), see src/kernels/int8/format.ts.
  */
 import { ConvDescError } from '../../conv/validate.ts';
-import { outputSize } from '../../conv/types.ts';
+import { outputSize } from '../../conv/geometry.ts';
 import type { NormalizedQuant } from '../../conv/quant-options.ts';
 import {
   F32_MAX, directI8ConfigFor, directI8Dispatch, generateDirectI8Kernel, generateIm2colI8Kernel, im2colI8ConfigFor, im2colI8Dispatch,

@@ -4,7 +4,8 @@
  * chunks (engine/chunks.ts), one dispatch per chunk.
  */
 import type { NormalizedDesc } from '../../conv/desc.ts';
-import { outputSize, type ConvGeometry } from '../../conv/types.ts';
+import { type ConvGeometry } from '../../conv/types.ts';
+import { outputSize } from '../../conv/geometry.ts';
 import type { BuiltPipeline } from '../../runtime/pipeline.ts';
 import type { ConcreteAlgorithm, PreparedConv } from '../algorithm.ts';
 import { chunkIo, planChunks } from '../chunks.ts';

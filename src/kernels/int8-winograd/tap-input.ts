@@ -14,7 +14,7 @@
  */
 import type { Layout } from '../../conv/types.ts';
 import type { Winograd2D } from '../../winograd/types.ts';
-import { tapwiseWgslPart } from '../../quant/tapwise.ts';
+import { tapwiseWgslPart } from '../quant-wgsl.ts';
 import { composeKernel, type WgslPart } from '../compose.ts';
 import type { KernelSource } from '../types.ts';
 import type { QDType } from '../int8/types.ts';

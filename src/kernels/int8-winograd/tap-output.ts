@@ -10,7 +10,7 @@
  * channels 4k .. 4k+3 (0 past O) (host: packTapDequant from tapwiseKernelParams).
  */
 import type { Winograd2D } from '../../winograd/types.ts';
-import { tapwiseWgslPart } from '../../quant/tapwise.ts';
+import { tapwiseWgslPart } from '../quant-wgsl.ts';
 import type { KernelSource } from '../types.ts';
 import { range, tapIndex, unrolled1D, winogradAlgoIdPart } from '../winograd-layout.ts';
 import { checkAlgo2D, checkWorkgroup, DEFAULT_WG } from './common.ts';

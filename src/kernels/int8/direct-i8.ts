@@ -13,7 +13,8 @@
  *
  * ID: direct_<x><w>_<layout>_c<channels>x<pixels>_<word|byte>[_wg<n>]_<dot4|unpack>[_wzp]_<output>
  */
-import { outputSize, type ConvGeometry } from '../../conv/types.ts';
+import { type ConvGeometry } from '../../conv/types.ts';
+import { outputSize } from '../../conv/geometry.ts';
 import { composeKernel, type WgslPart } from '../compose.ts';
 import { directBlockIndex, splitDispatch } from '../direct.ts';
 import type { KernelSource, UniformField } from '../types.ts';

@@ -10,7 +10,8 @@
  * Every geometry value is a uniform; the config (domains, layout, reader, dot path, wzp, output, tile) is in the ID:
  *   im2col_gemm_<x><w>_<layout>_r<tm>x<tn>_wg<x>x<y>_<word|byte>_<dot4|unpack>[_wzp]_<convint|qlinear[_w4]|float>
  */
-import { outputSize, type ConvGeometry } from '../../conv/types.ts';
+import { type ConvGeometry } from '../../conv/types.ts';
+import { outputSize } from '../../conv/geometry.ts';
 import type { WgslPart } from '../compose.ts';
 import type { KernelSource, UniformField } from '../types.ts';
 import { qOperandUniforms, qWeightShape, type QCallValues } from './format.ts';

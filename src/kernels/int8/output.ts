@@ -20,8 +20,8 @@
  * lane, so invocations sharing a word do not race and no clearing pass is needed.
  */
 import type { Layout } from '../../conv/types.ts';
-import { requantRoundingId, requantWgslPart } from '../../quant/requant.ts';
-import type { RequantRounding } from '../../reference/integer.ts';
+import { requantRoundingId, requantWgslPart } from '../quant-wgsl.ts';
+import type { RequantRounding } from '../../quant/scalar.ts';
 import { mergeUniforms, type PartBinding, type WgslPart } from '../compose.ts';
 import type { UniformField } from '../types.ts';
 import { QCHAN_FIELDS } from './format.ts';

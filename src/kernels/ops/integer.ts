@@ -7,7 +7,7 @@
  * (4 consecutive elements) per invocation, the padding lanes of the last word 0.
  */
 import { composeKernel, type WgslPart } from '../compose.ts';
-import { requantRoundingId, requantWgslPart } from '../../quant/requant.ts';
+import { requantRoundingId, requantWgslPart } from '../quant-wgsl.ts';
 import type { KernelSource, UniformField } from '../types.ts';
 import { LINEAR_UNIFORMS, OP_WORKGROUP, type OperandKind, linearMain, operandBinding } from './common.ts';
 import { byteReader } from './bytes.ts';

@@ -22,7 +22,7 @@ import {
   LINEAR_UNIFORMS, OP_WORKGROUP, type OperandKind, checkRank, decompose, fieldValues, fields, kindsId, linearMain, linearWork, offsetExpr, operandBinding,
 } from './common.ts';
 
-import { requantRoundingId, requantWgslPart } from '../../quant/requant.ts';
+import { requantRoundingId, requantWgslPart } from '../quant-wgsl.ts';
 
 export type { ByteDType } from './bytes.ts';
 

@@ -11,7 +11,8 @@
  * kernels must substitute x_zp), and the output buffer starts as a sentinel: bytes of a packed output that the
  * kernel does not own (past an NCHW tensor's end; NHWC padding lanes without whole-word stores) must keep it.
  */
-import { outputSize, weightShape, type ConvGeometry, type Layout, type WeightLayout } from '../../../src/conv/types.ts';
+import { weightShape, type ConvGeometry, type Layout, type WeightLayout } from '../../../src/conv/types.ts';
+import { outputSize } from '../../../src/conv/geometry.ts';
 import {
   F32_MAX,
   PACKED_DOT_FEATURE,

@@ -6,7 +6,8 @@
  * using the wrong one fails.
  */
 import { composeKernel } from '../../../src/kernels/compose.ts';
-import { requantParams, requantWgslPart, requantizeCpu } from '../../../src/quant/requant.ts';
+import { requantParams, requantizeCpu } from '../../../src/quant/requant.ts';
+import { requantWgslPart } from '../../../src/kernels/quant-wgsl.ts';
 import type { RequantRounding } from '../../../src/reference/integer.ts';
 import { mulberry32 } from '../../../src/util/random.ts';
 import { runKernel } from '../harness/run-kernel.ts';

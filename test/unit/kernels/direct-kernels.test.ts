@@ -3,7 +3,8 @@
  * WGSL declares exactly its binding/uniform table (wgsl_reflect), IDs follow configs, packing round-trips.
  */
 import { describe, expect, it } from 'vitest';
-import { outputSize, type ConvGeometry, type Layout, type WeightLayout } from '../../../src/conv/types.ts';
+import { type ConvGeometry, type Layout, type WeightLayout } from '../../../src/conv/types.ts';
+import { outputSize } from '../../../src/conv/geometry.ts';
 import type { EpilogueConfig } from '../../../src/kernels/epilogue.ts';
 import { kernelContractMismatches } from '../../../src/kernels/reflect.ts';
 import { packUniforms, type KernelSource } from '../../../src/kernels/types.ts';

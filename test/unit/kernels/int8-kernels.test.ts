@@ -5,7 +5,8 @@
  * exact ConvInteger reference).
  */
 import { describe, expect, it } from 'vitest';
-import { outputSize, weightShape, type ConvGeometry, type Layout, type WeightLayout } from '../../../src/conv/types.ts';
+import { weightShape, type ConvGeometry, type Layout, type WeightLayout } from '../../../src/conv/types.ts';
+import { outputSize } from '../../../src/conv/geometry.ts';
 import { kernelContractMismatches } from '../../../src/kernels/reflect.ts';
 import { packUniforms, type KernelSource } from '../../../src/kernels/types.ts';
 import {

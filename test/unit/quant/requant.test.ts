@@ -10,8 +10,8 @@ import {
   requantizeArray,
   requantizeCpu,
   requantParams,
-  requantWgslPart,
 } from '../../../src/quant/requant.ts';
+import { requantWgslPart } from '../../../src/kernels/quant-wgsl.ts';
 import { ConvDescError } from '../../../src/conv/validate.ts';
 import { convIntegerReference, fusedClampRange, qlinearConvReference, requantize, requantMultiplier } from '../../../src/reference/integer.ts';
 import { mulberry32, randomInts } from '../helpers/rng.ts';

@@ -11,12 +11,12 @@ import {
   tapScalesToJSON,
   tapwiseInputTransform,
   tapwiseKernelParams,
-  tapwiseWgslPart,
   tapwiseWinogradConv,
   type TapScales,
   type TapWeights,
 } from '../../../src/quant/tapwise.ts';
 import { composeKernel } from '../../../src/kernels/compose.ts';
+import { tapwiseWgslPart } from '../../../src/kernels/quant-wgsl.ts';
 import { reflectWgsl } from '../../../src/kernels/reflect.ts';
 import { qlinearConvReference, type QuantDType } from '../../../src/reference/integer.ts';
 import { winogradInputTransform, type WinogradConvShape } from '../../../src/reference/winograd.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { outputSize, type Activation, type BroadcastTensor, type ConvGeometry, type Layout, type WeightLayout } from '../../../src/conv/types.ts';
+import { type Activation, type BroadcastTensor, type ConvGeometry, type Layout, type WeightLayout } from '../../../src/conv/types.ts';
+import { outputSize } from '../../../src/conv/geometry.ts';
 import { ConvDescError } from '../../../src/conv/validate.ts';
 import {
   applyActivation,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { outputSize, type ConvGeometry } from '../../../src/conv/types.ts';
+import { type ConvGeometry } from '../../../src/conv/types.ts';
+import { outputSize } from '../../../src/conv/geometry.ts';
 import { ConvDescError } from '../../../src/conv/validate.ts';
 import { conv2dReference, transposeActivation, transposeWeight } from '../../../src/reference/conv2d.ts';
 import {
