@@ -10,7 +10,7 @@ import type { NormalizedDesc } from '../../conv/desc.ts';
 import type { Winograd2D } from '../../winograd/index.ts';
 import {
   exactWinogradApplicable, int8WinogradAlgo, prepareExactWinograd, prepareTapwiseWinograd, winogradGeometryReason,
-  type Int8WinogradPrepared, type Int8WinogradScheme,
+  type Int8WinogradPrepared, type Int8WinogradScheme, type PackedWinogradWeights,
 } from '../../kernels/int8-winograd/index.ts';
 import { calibrateTapScales, staticTapScales, tapScalesFromJSON, tapScalesToJSON, type TapScales } from '../../quant/tapwise.ts';
 import type { AlgorithmImpl, PrepareContext, PreparedConv } from '../algorithm.ts';
@@ -39,7 +39,7 @@ export const TAP_SQNR_FLOOR_DB: Record<Exclude<Int8WinogradScheme, 'winograd2-ex
   'winograd4x1-tap': 24,
 };
 
-function prepareFor(scheme: Int8WinogradScheme, ctx: PrepareContext, g: ReturnType<typeof geometryAt>, scales: TapScales | undefined, core: EngineCore): Int8WinogradPrepared {
+function prepareFor(scheme: Int8WinogradScheme, ctx: PrepareContext, g: ReturnType<typeof geometryAt>, scales: TapScales | undefined, core: EngineCore, packed?: PackedWinogradWeights): Int8WinogradPrepared {
   const d = ctx.desc;
   const q = ctx.quant!;
   if (q.rounding === 'float32' && (q.output === 'int8' || q.output === 'uint8')) {
@@ -47,7 +47,7 @@ function prepareFor(scheme: Int8WinogradScheme, ctx: PrepareContext, g: ReturnTy
   }
   const base = {
     geometry: g, layout: d.layout, input: q.inputDtype, xZeroPoint: q.xZeroPoint, weights: ctx.weightsInt!, weightLayout: 'OIHW' as const,
-    weightDtype: q.weightDtype, wZeroPoint: q.wZeroPoint, maxWorkgroupsPerDimension: core.limits.maxComputeWorkgroupsPerDimension,
+    weightDtype: q.weightDtype, wZeroPoint: q.wZeroPoint, maxWorkgroupsPerDimension: core.limits.maxComputeWorkgroupsPerDimension, packed,
     quant: {
       output: QUANT_OUTPUT_MODE[q.output], xScale: q.xScale, wScale: q.wScale.length === 1 ? q.wScale[0] : q.wScale, yScale: q.yScale, yZeroPoint: q.yZeroPoint,
       outputDtype: q.output === 'int8' || q.output === 'uint8' ? q.output : undefined, bias: ctx.biasInt ?? ctx.biasFloat,
@@ -120,9 +120,9 @@ function makeImpl(scheme: Int8WinogradScheme): AlgorithmImpl {
         kernelIds,
         tapScales: chosen ? tapScalesToJSON(chosen.scales) : undefined,
         resize(batch, height, width) {
-          // Sizes only change uniforms, dispatch sizes and workspace; the constants above (transformed, packed
-          // weights) stay. prepareFor repeats the host packing to compute them (CPU only, no upload).
-          const p = prepareFor(scheme, ctx, geometryAt(d, batch, height, width), chosen?.scales, core);
+          // Sizes only change uniforms, dispatch sizes and workspace; the weights packed at creation (first.packed)
+          // are handed back, not recomputed, and the constants uploaded then stay.
+          const p = prepareFor(scheme, ctx, geometryAt(d, batch, height, width), chosen?.scales, core, first.packed);
           p.stages.forEach((s, i) => {
             if (variant(s.kernel).id !== kernelIds[i]) throw new Error(`${scheme}: kernel ${s.kernel.id} at this size differs from the plan's ${kernelIds[i]}`);
           });

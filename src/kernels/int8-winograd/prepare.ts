@@ -93,6 +93,8 @@ export interface Int8WinogradOperands {
   workgroupSize?: number;
   /** Device limit maxComputeWorkgroupsPerDimension (default 65535). */
   maxWorkgroupsPerDimension?: number;
+  /** The weights as an earlier prepare of the same plan packed them (Int8WinogradPrepared.packed): not recomputed. */
+  packed?: PackedWinogradWeights;
 }
 
 export interface Int8WinogradStage {
@@ -123,6 +125,20 @@ export interface Int8WinogradPrepared {
   languageFeatures: string[];
   /** Human-readable facts for plan.info. */
   notes: string[];
+  /** The size-independent part (transformed, packed weights): pass back as `packed` to re-plan at another size. */
+  packed: PackedWinogradWeights;
+}
+
+/**
+ * The weights of an int8 Winograd plan transformed and packed once, at creation; `resize` hands them back (options
+ * `packed`) so that a new size recomputes uniforms, dispatch sizes and workspace only.
+ */
+export interface PackedWinogradWeights {
+  scheme: Int8WinogradScheme;
+  constants: Record<string, Uint32Array | Int32Array | Float32Array>;
+  /** exact: max |U'| (the f32 GEMM's chunk) and the overflow bound's note. */
+  maxU?: number;
+  boundNote?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -362,6 +378,37 @@ export function exactMaxAbsV(algo: Winograd2D, xRange: [number, number]): number
 }
 
 /** Everything to run `winograd2-exact` (see the file comment); throws with the reason when not applicable. */
+/** `packed` when it is this scheme's (an earlier prepare of the same plan), else undefined. */
+function samePacked(packed: PackedWinogradWeights | undefined, scheme: Int8WinogradScheme): PackedWinogradWeights | undefined {
+  if (packed && packed.scheme !== scheme) bad('packed.scheme', packed.scheme, `must be ${scheme} (the weights of this plan)`);
+  return packed;
+}
+
+/** Exact F(2×2,3×3): the weights checked, transformed to integer U' and packed (once per plan). */
+function packExactWeights(o: ExactWinogradPrepareOptions, algo: Winograd2D, l: WinogradLayout): PackedWinogradWeights {
+  const g = o.geometry;
+  const [wlo, whi] = QUANT_RANGE[o.weightDtype];
+  for (let i = 0; i < o.weights.length; i++) {
+    const v = o.weights[i];
+    if (!Number.isInteger(v) || v < wlo || v > whi) bad(`weights[${i}]`, v, `must be an integer in the ${o.weightDtype} range [${wlo}, ${whi}]`);
+  }
+  const U = exactWinogradFilterTransform(integerWinograd(algo), toOIHW(o.weights, o.weightLayout, g), g.outChannels, g.inChannels, o.wZeroPoint);
+  const widest = boundsOf([-255, 255], [-255, 255], algo);
+  let boundNote: string;
+  if (g.inChannels <= widest.maxChannels) {
+    boundNote = `C_in ${g.inChannels} <= ${widest.maxChannels} (the bound for any 8-bit operands)`;
+  } else {
+    const { xRange, wRange } = exactOperandRanges(g, { input: o.input, xZeroPoint: o.xZeroPoint, weightDtype: o.weightDtype, wZeroPoint: o.wZeroPoint, weights: o.weights, weightLayout: o.weightLayout });
+    boundNote = `C_in ${g.inChannels} <= ${boundsOf(xRange, wRange, algo).maxChannels} (x' in [${xRange.join(', ')}], w' in [${wRange.join(', ')}])`;
+  }
+  return {
+    scheme: 'winograd2-exact',
+    constants: { wino_u: packExactFilter(U, l.taps, g.inChannels, g.outChannels) },
+    maxU: U.reduce((m, v) => Math.max(m, Math.abs(v)), 0),
+    boundNote,
+  };
+}
+
 export function prepareExactWinograd(o: ExactWinogradPrepareOptions): Int8WinogradPrepared {
   const scheme: Int8WinogradScheme = 'winograd2-exact';
   const algo = int8WinogradAlgo(scheme);
@@ -369,15 +416,8 @@ export function prepareExactWinograd(o: ExactWinogradPrepareOptions): Int8Winogr
   const g = o.geometry;
   const why = exactWinogradApplicable(g, { input: o.input, xZeroPoint: o.xZeroPoint, weightDtype: o.weightDtype, wZeroPoint: o.wZeroPoint, weights: o.weights, weightLayout: o.weightLayout }, algo);
   if (why) throw new Error(`winograd2-exact not applicable: ${why}`);
-  const [wlo, whi] = QUANT_RANGE[o.weightDtype];
-  for (let i = 0; i < o.weights.length; i++) {
-    const v = o.weights[i];
-    if (!Number.isInteger(v) || v < wlo || v > whi) bad(`weights[${i}]`, v, `must be an integer in the ${o.weightDtype} range [${wlo}, ${whi}]`);
-  }
   const l = winogradLayout(algo, problemOf(g));
-  const iw = integerWinograd(algo);
-  const U = exactWinogradFilterTransform(iw, toOIHW(o.weights, o.weightLayout, g), g.outChannels, g.inChannels, o.wZeroPoint);
-  const wino_u = packExactFilter(U, l.taps, g.inChannels, g.outChannels);
+  const packed = samePacked(o.packed, scheme) ?? packExactWeights(o, algo, l);
   const out = outputValues(g, o.quant);
   const wordStore = o.layout === 'NHWC' && o.quant.output === 'qlinear';
   const tile = o.tile ?? winogradDefaultTile(g.outChannels);
@@ -389,18 +429,11 @@ export function prepareExactWinograd(o: ExactWinogradPrepareOptions): Int8Winogr
   const values: Record<string, number> = { ...geometryUniforms(g, l, o.xZeroPoint ?? 0), ...out.uniforms };
   const [xlo, xhi] = QUANT_RANGE[o.input];
   const maxV = exactMaxAbsV(algo, [xlo - (o.xZeroPoint ?? 0), xhi - (o.xZeroPoint ?? 0)]);
-  const maxU = U.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const maxU = packed.maxU!;
+  const boundNote = packed.boundNote!;
   if (acc === 'f32') values.gemm_kc = exactF32Chunk(maxV, maxU);
   const wg = o.workgroupSize ?? 64;
   const tr = transformStages(g, l, wg, maxPerDim, input, output, values);
-  const widest = boundsOf([-255, 255], [-255, 255], algo);
-  let boundNote: string;
-  if (g.inChannels <= widest.maxChannels) {
-    boundNote = `C_in ${g.inChannels} <= ${widest.maxChannels} (the bound for any 8-bit operands)`;
-  } else {
-    const { xRange, wRange } = exactOperandRanges(g, { input: o.input, xZeroPoint: o.xZeroPoint, weightDtype: o.weightDtype, wZeroPoint: o.wZeroPoint, weights: o.weights, weightLayout: o.weightLayout });
-    boundNote = `C_in ${g.inChannels} <= ${boundsOf(xRange, wRange, algo).maxChannels} (x' in [${xRange.join(', ')}], w' in [${wRange.join(', ')}])`;
-  }
   return {
     scheme,
     algo,
@@ -409,7 +442,8 @@ export function prepareExactWinograd(o: ExactWinogradPrepareOptions): Int8Winogr
       { name: 'gemm', kernel: gemm, uniforms: pick(gemm, values), workgroups: exactGemmWorkgroups({ algo, tile, acc }, l.tiles, g.outChannels, maxPerDim) },
       tr.output,
     ],
-    constants: { wino_u, qchan: out.qchan },
+    constants: { ...packed.constants, qchan: out.qchan },
+    packed,
     workspace: { wino_v: l.taps * l.tiles * l.c4 * 8, wino_m: l.taps * l.tiles * l.o4 * 16 },
     ...ioBytes(o, l),
     outputDims: [g.batch, g.outChannels, l.outHeight, l.outWidth],
@@ -448,6 +482,18 @@ export function winogradDefaultTile(outChannels: number): QGemmTile {
   return { ...TAP_GEMM_TILES.r16x16, tn: Math.min(16, 4 * Math.ceil(outChannels / 4)) };
 }
 
+/** A tap-wise scheme's weights quantized per tap and packed, with the tap parameters (once per plan). */
+function packTapwise(o: TapwisePrepareOptions, algo: Winograd2D, wz: number[]): PackedWinogradWeights {
+  const g = o.geometry;
+  const weightsQ = quantizeTapWeights(algo, { data: toOIHW(o.weights, o.weightLayout, g), outChannels: g.outChannels, inChannels: g.inChannels, zeroPoint: wz }, o.scales);
+  const packedW = packTapWeights(weightsQ, o.scales.inputDtype, g.inChannels, g.outChannels);
+  const kp = tapwiseKernelParams(o.scales);
+  return {
+    scheme: o.scheme,
+    constants: { tap_q: packTapInputParams(kp), wino_uq: packedW.words, tap_corr: packedW.corr, tap_xor: packedW.xor, tap_deq: packTapDequant(kp, g.outChannels) },
+  };
+}
+
 /** Everything to run a tap-wise scheme (see the file comment). */
 export function prepareTapwiseWinograd(o: TapwisePrepareOptions): Int8WinogradPrepared {
   const standard = int8WinogradAlgo(o.scheme);
@@ -464,9 +510,7 @@ export function prepareTapwiseWinograd(o: TapwisePrepareOptions): Int8WinogradPr
   wz.forEach((z, i) => {
     if (!Number.isInteger(z) || z < wlo || z > whi) bad(`wZeroPoint[${i}]`, z, `must be an integer in the ${o.weightDtype} range`);
   });
-  const weightsQ = quantizeTapWeights(algo, { data: toOIHW(o.weights, o.weightLayout, g), outChannels: g.outChannels, inChannels: g.inChannels, zeroPoint: wz }, o.scales);
-  const packedW = packTapWeights(weightsQ, o.scales.inputDtype, g.inChannels, g.outChannels);
-  const kp = tapwiseKernelParams(o.scales);
+  const packed = samePacked(o.packed, o.scheme) ?? packTapwise(o, algo, wz);
   const out = outputValues(g, o.quant);
   const wordStore = o.layout === 'NHWC' && o.quant.output === 'qlinear';
   const tile = o.tile ?? winogradDefaultTile(g.outChannels);
@@ -485,14 +529,8 @@ export function prepareTapwiseWinograd(o: TapwisePrepareOptions): Int8WinogradPr
       { name: 'gemm', kernel: gemm, uniforms: pick(gemm, values), workgroups: tapGemmWorkgroups({ algo, tile, dot }, l.tiles, g.outChannels, maxPerDim) },
       tr.output,
     ],
-    constants: {
-      tap_q: packTapInputParams(kp),
-      wino_uq: packedW.words,
-      tap_corr: packedW.corr,
-      tap_xor: packedW.xor,
-      tap_deq: packTapDequant(kp, g.outChannels),
-      qchan: out.qchan,
-    },
+    constants: { ...packed.constants, qchan: out.qchan },
+    packed,
     workspace: { wino_vq: l.taps * l.tiles * l.c4 * 4, wino_m: l.taps * l.tiles * l.o4 * 16 },
     ...ioBytes(o, l),
     outputDims: [g.batch, g.outChannels, l.outHeight, l.outWidth],

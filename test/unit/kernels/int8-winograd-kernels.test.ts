@@ -318,6 +318,25 @@ describe('exactWinogradApplicable and the prepare functions', () => {
     ).toThrow(/winograd2-exact not applicable: inChannels = 3641 exceeds the int32 overflow bound/);
   });
 
+  it('re-planning at another size with `packed` reuses the weights packed at creation (same arrays, same values as a fresh prepare)', () => {
+    const rng = mulberry32(8);
+    const w = randomInts(7 * 5 * 9, rng, -128, 127);
+    const base = { layout: 'NCHW' as const, input: 'uint8' as const, xZeroPoint: 2, weights: w, weightLayout: 'OIHW' as const, weightDtype: 'int8' as const, quant: { output: 'qlinear' as const, xScale: 0.02, wScale: 0.01, yScale: 0.5, outputDtype: 'uint8' as const } };
+    const a = prepareExactWinograd({ ...base, geometry: geometry(5, 7, 6, 6) });
+    const b = prepareExactWinograd({ ...base, geometry: geometry(5, 7, 10, 14, { batch: 3 }), packed: a.packed });
+    const fresh = prepareExactWinograd({ ...base, geometry: geometry(5, 7, 10, 14, { batch: 3 }) });
+    expect(b.constants.wino_u).toBe(a.constants.wino_u);
+    expect(Array.from(b.constants.wino_u)).toEqual(Array.from(fresh.constants.wino_u));
+    expect(b.stages.map((x) => x.uniforms)).toEqual(fresh.stages.map((x) => x.uniforms));
+    expect(b.notes).toEqual(fresh.notes);
+    const algo = int8WinogradAlgo('winograd4-tap');
+    const scales = calibrateTapScales(algo, [{ data: randomInts(36 * 5, rng, 0, 255), batch: 1, height: 6, width: 6 }], { data: w, outChannels: 7, inChannels: 5 }, { inputDtype: 'uint8', xZeroPoint: 2 });
+    const t = prepareTapwiseWinograd({ ...base, scheme: 'winograd4-tap', scales, geometry: geometry(5, 7, 6, 6) });
+    const t2 = prepareTapwiseWinograd({ ...base, scheme: 'winograd4-tap', scales, geometry: geometry(5, 7, 9, 11), packed: t.packed });
+    for (const k of ['tap_q', 'wino_uq', 'tap_corr', 'tap_xor', 'tap_deq']) expect(t2.constants[k]).toBe(t.constants[k]);
+    expect(() => prepareTapwiseWinograd({ ...base, scheme: 'winograd4-tap', scales, geometry: geometry(5, 7, 9, 11), packed: a.packed })).toThrow(/packed.scheme = "winograd2-exact": must be winograd4-tap/);
+  });
+
   it('prepareTapwiseWinograd: constants for every binding, dot4 language feature, checks the scales', () => {
     const g = geometry(6, 9, 8, 8);
     const rng = mulberry32(6);
