@@ -198,7 +198,7 @@ export interface SessionInfo {
   outputs: { name: string; shape: number[]; dtype: RuntimeDType }[];
   nodes: SessionNodeInfo[];
   memory: SessionMemoryInfo;
-  /** Milliseconds spent in createSession (import, passes, pipelines, verification, uploads). */
+  /** Milliseconds spent in createSession (import, passes, pipelines, verification, uploads; with `tapwise`, the whole selection). */
   creationMs: number;
   /** Graph-pass counts. */
   passes: Record<string, number>;

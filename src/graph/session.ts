@@ -264,7 +264,10 @@ const ALIGN_FALLBACK = 256;
 
 export async function createSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts: SessionOptions = {}): Promise<Session> {
   if (opts !== null && typeof opts === 'object' && opts.tapwise !== undefined) {
+    const t0 = performance.now();
     const { rt, resolved } = await selectTapwise(model, opts, (o, internal) => planSession(engine, model, o, internal));
+    // creationMs counts the whole selection (the exact run, the measurements, every planning), not only the last plan
+    rt.info.creationMs = performance.now() - t0;
     return new SessionHandle(engine, model, opts, rt, resolved);
   }
   return new SessionHandle(engine, model, opts, await planSession(engine, model, opts));

@@ -139,12 +139,15 @@ describe('session: tap-wise int8 Winograd chosen per layer by measurement', () =
     if (!engine) return ctx.skip();
     const { q, cal } = await qdqModel(false);
     const exact = await createSession(engine, q);
+    const t0 = performance.now();
     const s = await createSession(engine, q, { tapwise: { calibration: cal, minSqnrDb: 15 } });
+    const wallMs = performance.now() - t0;
     try {
       const t = s.info.tapwise!;
       console.log(JSON.stringify(t, null, 1));
       for (const n of s.info.nodes.filter((x) => x.tapwise)) console.log(n.name, n.algorithm, JSON.stringify(n.tapwise));
       expect(t.eligible.sort()).toEqual(['conv1', 'conv2']);
+      expect(s.info.creationMs).toBeGreaterThan(0.9 * wallMs); // the whole selection, not only the last plan
       expect(t.checks.at(-1)!.passed).toBe(true);
       expect(t.chosen.length).toBeGreaterThan(0);
       for (const name of t.chosen) {
