@@ -10,7 +10,7 @@
  * where a 64-column workgroup wastes over 3/4 of its FMAs, 8×8 stays. The choice depends on the descriptor
  * and device only, never on the input size, so a plan's verified kernels serve every size.
  */
-import { GEMM_TILES, gemmRequiredFeatures, type GemmTile, type GemmTileName } from '../kernels/gemm.ts';
+import { FLOAT_GEMM_PRESETS, GEMM_TILES, gemmRequiredFeatures, type GemmTile, type GemmTileName } from '../kernels/gemm.ts';
 import type { TuningConfig } from './algorithm.ts';
 import type { EngineCore } from './engine-core.ts';
 
@@ -26,7 +26,6 @@ export function gemmTileFor(core: EngineCore, n: number, tuning?: TuningConfig):
 
 /** Every GEMM tile preset this device can run: what the autotuner times. */
 export function gemmTilings(core: EngineCore): TuningConfig[] {
-  return (Object.keys(GEMM_TILES) as GemmTileName[])
-    .filter((name) => gemmRequiredFeatures(GEMM_TILES[name]).every((f) => core.device.features.has(f)))
-    .map((gemmTile) => ({ gemmTile }));
+  return FLOAT_GEMM_PRESETS.filter((name) => gemmRequiredFeatures(GEMM_TILES[name]).every((f) => core.device.features.has(f)))
+    .map((gemmTile: GemmTileName) => ({ gemmTile }));
 }

@@ -30,7 +30,8 @@ import type { KernelSource } from './types.ts';
 export type GemmVariant = 'regblock' | 'wgtile';
 
 export interface GemmTile {
-  variant: GemmVariant;
+  /** Default 'regblock'. */
+  variant?: GemmVariant;
   /** Rows of C per invocation: an integer in [1, 32] (a multiple of 4 with `quad`). */
   tm: number;
   /** Columns of C per invocation: a multiple of 4 in [4, 16] (tn/4 vec4 column groups). */
@@ -58,6 +59,8 @@ export interface GemmKernelConfig {
   idPrefix: string;
   operands: GemmOperandParts;
   tile: GemmTile;
+  /** The multiply-accumulate hook (operand types, MAC, store contract); default F32_FORMAT. */
+  format?: GemmFormat;
 }
 
 /** WebGPU's default limits, which every kernel here must fit (adapters may offer more; we do not rely on it). */
@@ -82,12 +85,106 @@ function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
 }
 
-/** Bytes of workgroup memory a 'wgtile' tile uses (0 for 'regblock'). */
-export function gemmWorkgroupBytes(tile: GemmTile): number {
+/**
+ * The multiply-accumulate hook of the body: what the operands are, how a k step multiplies them into the
+ * accumulators, and how results leave. The readers and the writer (WgslParts) implement the contract the
+ * format names; the body only owns the loops, the thread-to-data mapping, quad sharing and workgroup staging.
+ *
+ * - F32_FORMAT (here): fp32 operands (vec4<f32> A words, 4 vec4<f32> B rows per k4 step), FMA as
+ *   mat4x4<f32> · vec4, results stored inline through gemm_store. Readers that store f16 (pack2x16float)
+ *   return f32 values and use it unchanged.
+ * - int8 (int8/gemm-i8.ts `int8GemmFormat`): u32 words of 4 bytes, dot4I8Packed / unpacked i32 / exact f32
+ *   chunks, optional row sums, results through the loop writer (qgemm_col / qgemm_store).
+ * - int16 pairs (int8-winograd/exact-gemm.ts `exactGemmFormat`): the exact integer Winograd GEMM.
+ */
+export interface GemmFormat {
+  /** Kernel-ID fragment after the B reader's (e.g. 'dot4_wzp'); '' for f32. */
+  idPart: string;
+  /** The multiply-accumulate in words, for the kernel header. */
+  describe: string;
+  /** WGSL enable directives the format needs (e.g. 'f16'). */
+  enables?: string[];
+  /** The accumulators: one per (row, column group). */
+  acc: { type: string; zero: string };
+  a: {
+    /** WGSL type of one raw A word (one k4 step of one row): what quads broadcast and workgroup memory stages. */
+    type: string;
+    /** Its size in bytes (workgroup memory). */
+    bytes: number;
+    /** A raw word that contributes nothing (k-tile padding past K in 'wgtile'). */
+    pad: string;
+    /** Expression: the row handle of row `row` (batch `b` in scope). */
+    row(row: string): string;
+    /** Expression: the k handle of k4 step `k4`, shared by every row. */
+    k(k4: string): string;
+    /** Expression: the raw A word of row handle `row` at k handle `k`. */
+    load(row: string, k: string): string;
+    /** Statements: the prepared operand `name` from the raw word expression `raw`. */
+    prep(name: string, raw: string): string[];
+    /** Prepare and multiply one row at a time (fewer live registers) instead of loading every row first. */
+    lazy?: boolean;
+  };
+  b: {
+    /** Raw B words per (k4 step, column group). */
+    words: number;
+    type: string;
+    bytes: number;
+    pad: string;
+    /** Expression: raw word `q` (a u32 WGSL expression, '0u' … '<words−1>u') of k4 step `k4`, column group `col` (batch `b` in scope). */
+    load(q: string, k4: string, col: string): string;
+    /** Statements: the prepared operand `name` from the raw word names `raws`. */
+    prep(name: string, raws: string[]): string[];
+  };
+  /** Statement: accumulator `acc` += prepared a · prepared b (4 k of one row by 4 columns). */
+  mac(acc: string, a: string, b: string): string;
+  /** Row sums Σ_k A[row][k] (passed to the loop writer; 0 without). */
+  rowSum?: { type: string; zero: string; expr(a: string): string };
+  /**
+   * Exact chunked accumulation: MACs go to partial accumulators of `partial` type for `size` k4 steps
+   * (a WGSL expression; `constant` when it is a literal), then fold into the accumulators.
+   */
+  chunk?: { size: string; constant?: number; partial: { type: string; zero: string }; sumPartial?: { type: string; zero: string }; fold(acc: string, partial: string): string };
+  /**
+   * 'inline': gemm_store(b, row, col4, acc) per accumulator (fp32 contract);
+   * 'loop': one store loop calling qgemm_col(b, col4) -> QCol once per column group and
+   * qgemm_store(b, row, col4, acc, rowSum, q) (the int8 contract; short code for long epilogues).
+   */
+  store: 'inline' | 'loop';
+}
+
+/** fp32 operands and FMA: the contract of ./gemm-contract.ts. */
+export const F32_FORMAT: GemmFormat = {
+  idPart: '',
+  describe: 'f32 FMA, one mat4x4<f32> · vec4 per accumulator and k4 step',
+  acc: { type: 'vec4<f32>', zero: 'vec4<f32>(0.0)' },
+  a: {
+    type: 'vec4<f32>',
+    bytes: 16,
+    pad: 'vec4<f32>(0.0)',
+    row: (row) => row,
+    k: (k4) => k4,
+    load: (row, k) => `gemm_load_a(b, ${row}, ${k})`,
+    prep: (name, raw) => [`let ${name} = ${raw};`],
+  },
+  b: {
+    words: 4,
+    type: 'vec4<f32>',
+    bytes: 16,
+    pad: 'vec4<f32>(0.0)',
+    load: (q, k4, col) => `gemm_load_b(b, 4u * ${k4}${q === '0u' ? '' : ` + ${q}`}, ${col})`,
+    prep: (name, raws) => [`let ${name}_m = mat4x4<f32>(${raws.join(', ')});`],
+  },
+  mac: (acc, a, b) => `${acc} = ${acc} + ${b}_m * ${a};`,
+  store: 'inline',
+};
+
+/** Bytes of workgroup memory a 'wgtile' tile uses with `format` (0 for 'regblock'). */
+export function gemmWorkgroupBytes(tile: GemmTile, format: GemmFormat = F32_FORMAT): number {
   if (tile.variant !== 'wgtile' || !tile.tk) return 0;
   const bm = tile.wgy * tile.tm;
-  const bn = tile.wgx * tile.tn;
-  return (bm * tile.tk + tile.tk * bn) * 4 * (tile.doubleBuffer ? 2 : 1);
+  const bn4 = (tile.wgx * tile.tn) / 4;
+  const tk4 = tile.tk / 4;
+  return (bm * tk4 * format.a.bytes + tk4 * format.b.words * bn4 * format.b.bytes) * (tile.doubleBuffer ? 2 : 1);
 }
 
 /** Device features a tile's kernel needs (create the device with them). */
@@ -95,9 +192,12 @@ export function gemmRequiredFeatures(tile: GemmTile): GPUFeatureName[] {
   return tile.quad ? ['subgroups'] : [];
 }
 
+const variantOf = (tile: GemmTile): GemmVariant => tile.variant ?? 'regblock';
+
 /** Throws an error naming the field, its value and the rule for the first invalid field. */
-export function validateGemmTile(tile: GemmTile, field = 'tile'): void {
-  if (tile.variant !== 'regblock' && tile.variant !== 'wgtile') fail(`${field}.variant`, tile.variant, "must be 'regblock' or 'wgtile'");
+export function validateGemmTile(tile: GemmTile, field = 'tile', format: GemmFormat = F32_FORMAT): void {
+  const variant = variantOf(tile);
+  if (variant !== 'regblock' && variant !== 'wgtile') fail(`${field}.variant`, tile.variant, "must be 'regblock' or 'wgtile'");
   if (!isInt(tile.tm) || tile.tm < 1 || tile.tm > 32) fail(`${field}.tm`, tile.tm, 'must be an integer in [1, 32] (rows per invocation)');
   if (!isInt(tile.tn) || tile.tn < 4 || tile.tn > 16 || tile.tn % 4 !== 0) {
     fail(`${field}.tn`, tile.tn, 'must be a multiple of 4 in [4, 16] (columns per invocation, handled as vec4)');
@@ -110,7 +210,7 @@ export function validateGemmTile(tile: GemmTile, field = 'tile'): void {
   if (tile.wgx * tile.wgy > GEMM_LIMITS.maxInvocationsPerWorkgroup) {
     fail(`${field}.wgx×wgy`, `${tile.wgx}×${tile.wgy}`, `a workgroup may have at most ${GEMM_LIMITS.maxInvocationsPerWorkgroup} invocations (has ${tile.wgx * tile.wgy})`);
   }
-  if (tile.variant === 'regblock') {
+  if (variant === 'regblock') {
     if (tile.tk !== undefined) fail(`${field}.tk`, tile.tk, "applies only to variant 'wgtile'; leave it out for 'regblock'");
     if (tile.doubleBuffer !== undefined) fail(`${field}.doubleBuffer`, tile.doubleBuffer, "applies only to variant 'wgtile'; leave it out for 'regblock'");
     if (tile.quad !== undefined) {
@@ -128,7 +228,17 @@ export function validateGemmTile(tile: GemmTile, field = 'tile'): void {
     fail(`${field}.tk`, tile.tk, "is required for 'wgtile': a multiple of 4 in [4, 128] (K elements per workgroup-memory tile)");
   }
   if (tile.doubleBuffer !== undefined && typeof tile.doubleBuffer !== 'boolean') fail(`${field}.doubleBuffer`, tile.doubleBuffer, 'must be a boolean');
-  const bytes = gemmWorkgroupBytes(tile);
+  const ch = format.chunk;
+  if (ch && (ch.constant === undefined || tile.tk / 4 > ch.constant)) {
+    fail(
+      `${field}.variant`,
+      'wgtile',
+      ch.constant === undefined
+        ? `this format sums exact chunks of a run-time length (${ch.size}); only 'regblock' supports it`
+        : `needs tk/4 ≤ ${ch.constant} (the exact chunk of this format); tk = ${tile.tk}`,
+    );
+  }
+  const bytes = gemmWorkgroupBytes(tile, format);
   if (bytes > GEMM_LIMITS.maxWorkgroupStorageBytes) {
     fail(
       `${field}.tk`,
@@ -142,24 +252,24 @@ export function validateGemmTile(tile: GemmTile, field = 'tile'): void {
 export function gemmTileId(tile: GemmTile): string {
   validateGemmTile(tile);
   const base = `${tile.tm}x${tile.tn}_wg${tile.wgx}x${tile.wgy}`;
-  if (tile.variant === 'regblock') return `r${base}${tile.quad ? '_q' : ''}`;
+  if (variantOf(tile) === 'regblock') return `r${base}${tile.quad ? '_q' : ''}`;
   return `t${base}_k${tile.tk}${tile.doubleBuffer ? '_db' : ''}`;
 }
 
 /**
  * Workgroup counts for C[batch][m × n] (n in elements, not vec4):
  *   x = ceil(ceil(n/4) / (wgx·tn/4)), y = ceil(m / (wgy·tm)), z = batch.
+ * Throws past `maxPerDim` (the device's maxComputeWorkgroupsPerDimension; callers split batches first).
  */
-export function gemmDispatch(tile: GemmTile, m: number, n: number, batch: number): [number, number, number] {
+export function gemmDispatch(tile: GemmTile, m: number, n: number, batch: number, maxPerDim: number = GEMM_LIMITS.maxWorkgroupsPerDimension): [number, number, number] {
   validateGemmTile(tile);
   for (const [name, v] of [['m', m], ['n', n], ['batch', batch]] as const) {
     if (!isInt(v) || v < 0) throw new Error(`gemmDispatch: ${name} = ${v}: must be a non-negative integer`);
   }
   const n4 = Math.ceil(n / 4);
   const d: [number, number, number] = [Math.ceil(n4 / ((tile.wgx * tile.tn) / 4)), Math.ceil(m / (tile.wgy * tile.tm)), batch];
-  const max = GEMM_LIMITS.maxWorkgroupsPerDimension;
   d.forEach((v, i) => {
-    if (v > max) throw new Error(`gemmDispatch: ${'xyz'[i]} = ${v} workgroups (m ${m}, n ${n}, batch ${batch}, tile ${gemmTileId(tile)}) exceeds maxComputeWorkgroupsPerDimension ${max}`);
+    if (v > maxPerDim) throw new Error(`gemmDispatch: ${'xyz'[i]} = ${v} workgroups (m ${m}, n ${n}, batch ${batch}, tile ${gemmTileId(tile)}) exceeds maxComputeWorkgroupsPerDimension ${maxPerDim}`);
   });
   return d;
 }
@@ -169,54 +279,94 @@ const BODY_PART: WgslPart = { idPart: '', bindings: [], uniforms: GEMM_BODY_UNIF
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-/**
- * Accumulator updates for one k4 step from a_i (tm vec4: 4 k of row i) and b{q}_{j} (4 × tn/4 vec4: row k+q,
- * column group j): acc_ij += mat4x4(b0_j, b1_j, b2_j, b3_j) · a_i = Σ_q a_i[q] · b{q}_j.
- */
-function fmaLines(tm: number, tn4: number, indent: string): string[] {
-  const out: string[] = [];
-  for (let j = 0; j < tn4; j++) out.push(`${indent}let bm${j} = mat4x4<f32>(b0_${j}, b1_${j}, b2_${j}, b3_${j});`);
-  for (let i = 0; i < tm; i++) {
-    for (let j = 0; j < tn4; j++) out.push(`${indent}acc${i}_${j} = acc${i}_${j} + bm${j} * a${i};`);
-  }
-  return out;
-}
-
-function header(cfg: GemmKernelConfig): string {
+function header(cfg: GemmKernelConfig, f: GemmFormat): string {
   const t = cfg.tile;
+  const variant = variantOf(t);
   const tn4 = t.tn / 4;
   const bm = t.wgy * t.tm;
   const bn4 = t.wgx * tn4;
   const lines = [
-    `Batched GEMM C[b] = A[b] · B[b] (${t.variant}${t.quad ? ', quad-shared A' : ''}), b = workgroup_id.z; K in vec4 steps (gemm_k4), N in vec4 column groups (gemm_n4).`,
+    `Batched GEMM C[b] = A[b] · B[b] (${variant}${t.quad ? ', quad-shared A' : ''}), b = workgroup_id.z; K in k4 steps of 4 (gemm_k4), N in column groups of 4 (gemm_n4).`,
+    `Multiply-accumulate: ${f.describe}${f.chunk ? `; exact partial sums over chunks of ${f.chunk.size} k4 steps` : ''}${f.rowSum ? '; row sums of A' : ''}.`,
     `Workgroup ${t.wgx}×${t.wgy} owns rows wid.y·${bm} + [0, ${bm}) and column groups wid.x·${bn4} + [0, ${bn4}) (${bm}×${bn4 * 4} of C).`,
     t.quad
-      ? `Invocation lx owns all ${t.tm} rows and column groups +lx+${t.wgx}·j (j < ${tn4}): ${t.tm}×${tn4} vec4 accumulators.`
-      : `Invocation (lx, ly) owns rows +ly+${t.wgy}·i (i < ${t.tm}) and column groups +lx+${t.wgx}·j (j < ${tn4}): ${t.tm}×${tn4} vec4 accumulators.`,
+      ? `Invocation lx owns all ${t.tm} rows and column groups +lx+${t.wgx}·j (j < ${tn4}): ${t.tm}×${tn4} ${f.acc.type} accumulators.`
+      : `Invocation (lx, ly) owns rows +ly+${t.wgy}·i (i < ${t.tm}) and column groups +lx+${t.wgx}·j (j < ${tn4}): ${t.tm}×${tn4} ${f.acc.type} accumulators.`,
     'Rows ≥ gemm_m and column groups ≥ gemm_n4 are clamped to the last one when loaded and never stored.',
   ];
-  if (t.variant === 'regblock' && t.quad) {
+  if (variant === 'regblock' && t.quad) {
     lines.push(
       `Per k4 step: quad lane q = subgroup_invocation_id % 4 loads A rows 4s+q (s < ${t.tm / 4}), quadBroadcast shares them;`,
-      `4×${tn4} vec4 of B from global memory. No workgroup memory, no barriers.`,
+      `${f.b.words}×${tn4} B words from global memory. No workgroup memory, no barriers.`,
     );
-  } else if (t.variant === 'regblock') {
-    lines.push(`Per k4 step: ${t.tm} vec4 of A and 4×${tn4} vec4 of B straight from global memory. No workgroup memory, no barriers.`);
+  } else if (variant === 'regblock') {
+    lines.push(`Per k4 step: ${t.tm} A words and ${f.b.words}×${tn4} B words straight from global memory. No workgroup memory, no barriers.`);
   } else {
     const tk4 = t.tk! / 4;
     lines.push(
-      `Workgroup memory per k-tile of ${t.tk}: A ${bm}×${tk4} vec4 ([k4][row]) and B ${t.tk}×${bn4} vec4 ([k][col4])${t.doubleBuffer ? ', double-buffered' : ''};`,
-      `loaded cooperatively by all ${t.wgx * t.wgy} invocations, zeros past K. ` +
+      `Workgroup memory per k-tile of ${t.tk}: A ${bm}×${tk4} ${f.a.type} ([k4][row]) and B ${tk4 * f.b.words}×${bn4} ${f.b.type} ([k4·${f.b.words}+q][col4])${t.doubleBuffer ? ', double-buffered' : ''};`,
+      `loaded cooperatively by all ${t.wgx * t.wgy} invocations, padding past K. ` +
         (t.doubleBuffer
           ? 'One workgroupBarrier per k-tile (the next tile is loaded into the other buffer before it).'
           : 'workgroupBarrier after loading a tile and after using it.'),
     );
   }
+  if (f.store === 'loop') lines.push('Results leave through one store loop (qgemm_col once per column group, qgemm_store per row).');
   lines.push(`Dispatch: (ceil(gemm_n4 / ${bn4}), ceil(gemm_m / ${bm}), batch).`);
   return lines.join('\n');
 }
 
-function regblockMain(t: GemmTile): string {
+/**
+ * One k4 step's multiply-accumulates from A words `aw(i)` (raw expressions; rows i < tm) and B raw words
+ * `bw(q, j)`: B of every column group is prepared first, then A rows (all first, or one at a time with a.lazy).
+ */
+function stepLines(t: GemmTile, f: GemmFormat, aw: (i: number) => string, bw: (q: number, j: number) => string, ind: string): string[] {
+  const tn4 = t.tn / 4;
+  const L: string[] = [];
+  const target = (i: number, j: number) => (f.chunk ? `p${i}_${j}` : `acc${i}_${j}`);
+  const sumTarget = (i: number) => (f.chunk ? `ps${i}` : `s${i}`);
+  const rowMacs = (i: number) => {
+    const out = range(tn4).map((j) => f.mac(target(i, j), `a${i}`, `b${j}`));
+    if (f.rowSum) out.push(`${sumTarget(i)} += ${f.rowSum.expr(`a${i}`)};`);
+    return out;
+  };
+  if (!f.a.lazy) for (let i = 0; i < t.tm; i++) L.push(...f.a.prep(`a${i}`, aw(i)));
+  for (let j = 0; j < tn4; j++) {
+    const raws = range(f.b.words).map((q) => `b${j}w${q}`);
+    raws.forEach((r, q) => L.push(`let ${r} = ${bw(q, j)};`));
+    L.push(...f.b.prep(`b${j}`, raws));
+  }
+  for (let i = 0; i < t.tm; i++) {
+    if (f.a.lazy) L.push(...f.a.prep(`a${i}`, aw(i)));
+    L.push(...rowMacs(i));
+  }
+  return L.map((l) => `${ind}${l}`);
+}
+
+function accDecls(t: GemmTile, f: GemmFormat, ind: string): string[] {
+  const L: string[] = [];
+  for (let i = 0; i < t.tm; i++) for (let j = 0; j < t.tn / 4; j++) L.push(`${ind}var acc${i}_${j} = ${f.acc.zero};`);
+  if (f.rowSum) for (let i = 0; i < t.tm; i++) L.push(`${ind}var s${i} = ${f.rowSum.zero};`);
+  return L;
+}
+
+function partialDecls(t: GemmTile, f: GemmFormat, ind: string): string[] {
+  const ch = f.chunk!;
+  const L: string[] = [];
+  for (let i = 0; i < t.tm; i++) for (let j = 0; j < t.tn / 4; j++) L.push(`${ind}var p${i}_${j} = ${ch.partial.zero};`);
+  if (f.rowSum) for (let i = 0; i < t.tm; i++) L.push(`${ind}var ps${i} = ${ch.sumPartial!.zero};`);
+  return L;
+}
+
+function foldLines(t: GemmTile, f: GemmFormat, ind: string): string[] {
+  const ch = f.chunk!;
+  const L: string[] = [];
+  for (let i = 0; i < t.tm; i++) for (let j = 0; j < t.tn / 4; j++) L.push(`${ind}${ch.fold(`acc${i}_${j}`, `p${i}_${j}`)}`);
+  if (f.rowSum) for (let i = 0; i < t.tm; i++) L.push(`${ind}s${i} += ${f.rowSum.type}(ps${i});`);
+  return L;
+}
+
+function regblockMain(t: GemmTile, f: GemmFormat): string {
   const tn4 = t.tn / 4;
   const bm = t.wgy * t.tm;
   const bn4 = t.wgx * tn4;
@@ -236,35 +386,63 @@ function regblockMain(t: GemmTile): string {
     L.push('  if (row >= m || col >= n4) {');
     L.push('    return;');
     L.push('  }');
-    for (let i = 0; i < t.tm; i++) L.push(`  let r${i} = ${i === 0 ? 'row' : `min(row + ${i * t.wgy}u, m - 1u)`};`);
+    for (let i = 0; i < t.tm; i++) L.push(`  let r${i} = ${f.a.row(i === 0 ? 'row' : `min(row + ${i * t.wgy}u, m - 1u)`)};`);
+    for (let j = 0; j < tn4; j++) L.push(`  let c${j} = ${j === 0 ? 'col' : `min(col + ${j * t.wgx}u, n4 - 1u)`};`);
   } else {
+    // No early return: every quad lane must take part in quadBroadcast. Out-of-range rows and columns are
+    // clamped for loading and skipped when storing.
     L.push('  let q = sgid & 3u;');
-    for (let s4 = 0; s4 < t.tm / 4; s4++) L.push(`  let r${s4} = min(row + ${4 * s4}u + q, m - 1u);`);
+    for (let s4 = 0; s4 < t.tm / 4; s4++) L.push(`  let r${s4} = ${f.a.row(`min(row + ${4 * s4}u + q, m - 1u)`)};`);
+    for (let j = 0; j < tn4; j++) L.push(`  let c${j} = min(col${j ? ` + ${j * t.wgx}u` : ''}, n4 - 1u);`);
   }
-  for (let j = 0; j < tn4; j++) L.push(`  let c${j} = min(col${j ? ` + ${j * t.wgx}u` : ''}, n4 - 1u);`);
-  for (let i = 0; i < t.tm; i++) for (let j = 0; j < tn4; j++) L.push(`  var acc${i}_${j} = vec4<f32>(0.0);`);
-  L.push('  for (var k4 = 0u; k4 < k4n; k4++) {');
-  if (!quad) {
-    for (let i = 0; i < t.tm; i++) L.push(`    let a${i} = gemm_load_a(b, r${i}, k4);`);
+  L.push(...accDecls(t, f, '  '));
+  const ch = f.chunk;
+  const ind = ch ? '      ' : '    ';
+  if (ch) {
+    L.push(`  for (var kc = 0u; kc < k4n; kc += ${ch.size}) {`);
+    L.push(`    let ke = min(kc + ${ch.size}, k4n);`);
+    L.push(...partialDecls(t, f, '    '));
+    L.push('    for (var k4 = kc; k4 < ke; k4++) {');
   } else {
-    for (let s4 = 0; s4 < t.tm / 4; s4++) {
-      L.push(`    let x${s4} = gemm_load_a(b, r${s4}, k4);`);
-      for (let p = 0; p < 4; p++) L.push(`    let a${4 * s4 + p} = quadBroadcast(x${s4}, ${p}u);`);
-    }
+    L.push('  for (var k4 = 0u; k4 < k4n; k4++) {');
   }
-  L.push('    let k = 4u * k4;');
-  for (let q = 0; q < 4; q++) for (let j = 0; j < tn4; j++) L.push(`    let b${q}_${j} = gemm_load_b(b, ${q ? `k + ${q}u` : 'k'}, c${j});`);
-  L.push(...fmaLines(t.tm, tn4, '    '));
+  L.push(`${ind}let kk = ${f.a.k('k4')};`);
+  if (quad) for (let s4 = 0; s4 < t.tm / 4; s4++) L.push(`${ind}let x${s4} = ${f.a.load(`r${s4}`, 'kk')};`);
+  const aw = (i: number) => (quad ? `quadBroadcast(x${i >> 2}, ${i & 3}u)` : f.a.load(`r${i}`, 'kk'));
+  L.push(...stepLines(t, f, aw, (q, j) => f.b.load(`${q}u`, 'k4', `c${j}`), ind));
+  if (ch) {
+    L.push('    }');
+    L.push(...foldLines(t, f, '    '));
+  }
   L.push('  }');
-  L.push(...storeLines(t, 'row', 'col'));
+  L.push(...storeLines(t, f, 'row', 'col'));
   L.push('}');
   return L.join('\n');
 }
 
-function storeLines(t: GemmTile, row: string, col: string): string[] {
+function storeLines(t: GemmTile, f: GemmFormat, row: string, col: string): string[] {
   const tn4 = t.tn / 4;
-  const early = t.variant === 'regblock' && !t.quad;
   const L: string[] = [];
+  if (f.store === 'loop') {
+    // One store loop (not tm·tn/4 inlined epilogues: SwiftShader's compile time grows with each copy).
+    L.push(`  var res: array<${f.acc.type}, ${t.tm * tn4}>;`);
+    for (let i = 0; i < t.tm; i++) for (let j = 0; j < tn4; j++) L.push(`  res[${i * tn4 + j}] = acc${i}_${j};`);
+    if (f.rowSum) {
+      L.push(`  var sums: array<${f.rowSum.type}, ${t.tm}>;`);
+      for (let i = 0; i < t.tm; i++) L.push(`  sums[${i}] = s${i};`);
+    }
+    L.push(`  for (var j = 0u; j < ${tn4}u; j++) {`);
+    L.push(`    let cj = ${col} + j * ${t.wgx}u;`);
+    L.push('    if (cj >= n4) {', '      break;', '    }');
+    L.push('    let qc = qgemm_col(b, cj);');
+    L.push(`    for (var i = 0u; i < ${t.tm}u; i++) {`);
+    L.push(`      let r = ${row} + i * ${t.wgy}u;`);
+    L.push('      if (r >= m) {', '        break;', '      }');
+    L.push(`      qgemm_store(b, r, cj, res[i * ${tn4}u + j], ${f.rowSum ? 'sums[i]' : '0i'}, qc);`);
+    L.push('    }', '  }');
+    return L;
+  }
+  const early = variantOf(t) === 'regblock' && !t.quad;
   for (let i = 0; i < t.tm; i++) {
     const rowExpr = i === 0 ? row : `${row} + ${i * t.wgy}u`;
     const stores = range(tn4).map((j) => {
@@ -278,23 +456,24 @@ function storeLines(t: GemmTile, row: string, col: string): string[] {
   return L;
 }
 
-function wgtileMain(t: GemmTile): string {
+function wgtileMain(t: GemmTile, f: GemmFormat): string {
   const tn4 = t.tn / 4;
   const bm = t.wgy * t.tm;
   const bn4 = t.wgx * tn4;
   const tk = t.tk!;
   const tk4 = tk / 4;
+  const bw = f.b.words;
   const nt = t.wgx * t.wgy;
   const aCount = bm * tk4;
-  const bCount = tk * bn4;
+  const bCount = tk4 * bw * bn4;
   const db = !!t.doubleBuffer;
   const aSize = db ? 2 * aCount : aCount;
   const bSize = db ? 2 * bCount : bCount;
   const L: string[] = [];
-  L.push(`var<workgroup> gemm_ta: array<vec4<f32>, ${aSize}>;`);
-  L.push(`var<workgroup> gemm_tb: array<vec4<f32>, ${bSize}>;`);
+  L.push(`var<workgroup> gemm_ta: array<${f.a.type}, ${aSize}>;`);
+  L.push(`var<workgroup> gemm_tb: array<${f.b.type}, ${bSize}>;`);
   L.push('');
-  // Cooperative load of k-tile starting at k4 offset `kt` into buffer offset `ao`/`bo`.
+  // Cooperative load of the k-tile starting at k4 step `kt` into buffer offsets `ao`/`bo`; padding past K.
   L.push(`fn gemm_load_tile(b: u32, li: u32, row0: u32, col0: u32, kt: u32, ao: u32, bo: u32) {`);
   L.push('  let m1 = params.gemm_m - 1u;');
   L.push('  let n41 = params.gemm_n4 - 1u;');
@@ -305,8 +484,8 @@ function wgtileMain(t: GemmTile): string {
     const body = [
       `  let ea${it} = ${e};`,
       `  let ka${it} = kt + ea${it} % ${tk4}u;`,
-      `  let va${it} = gemm_load_a(b, min(row0 + ea${it} / ${tk4}u, m1), min(ka${it}, k4n - 1u));`,
-      `  gemm_ta[ao + (ea${it} % ${tk4}u) * ${bm}u + ea${it} / ${tk4}u] = select(vec4<f32>(0.0), va${it}, ka${it} < k4n);`,
+      `  let va${it} = ${f.a.load(f.a.row(`min(row0 + ea${it} / ${tk4}u, m1)`), f.a.k(`min(ka${it}, k4n - 1u)`))};`,
+      `  gemm_ta[ao + (ea${it} % ${tk4}u) * ${bm}u + ea${it} / ${tk4}u] = select(${f.a.pad}, va${it}, ka${it} < k4n);`,
     ];
     if ((it + 1) * nt > aCount) L.push(`  if (${e} < ${aCount}u) {`, ...body.map((s) => `  ${s}`), '  }');
     else L.push(...body);
@@ -314,12 +493,16 @@ function wgtileMain(t: GemmTile): string {
   const bIters = Math.ceil(bCount / nt);
   for (let it = 0; it < bIters; it++) {
     const e = it === 0 ? 'li' : `li + ${it * nt}u`;
+    // Element e = (kstep·bw + q)·bn4 + col4 of the tile.
+    const kq = `eb${it} / ${bn4}u`;
     const body = [
       `  let eb${it} = ${e};`,
-      `  let kb${it} = 4u * kt + eb${it} / ${bn4}u;`,
-      `  let vb${it} = gemm_load_b(b, min(kb${it}, 4u * k4n - 1u), min(col0 + eb${it} % ${bn4}u, n41));`,
-      `  gemm_tb[bo + eb${it}] = select(vec4<f32>(0.0), vb${it}, kb${it} < 4u * k4n);`,
+      `  let kb${it} = kt + ${kq}${bw > 1 ? ` / ${bw}u` : ''};`,
+      `  let cb${it} = min(col0 + eb${it} % ${bn4}u, n41);`,
+      `  let kc${it} = min(kb${it}, k4n - 1u);`,
     ];
+    body.push(`  let vb${it} = ${f.b.load(bw === 1 ? '0u' : `(${kq}) % ${bw}u`, `kc${it}`, `cb${it}`)};`);
+    body.push(`  gemm_tb[bo + eb${it}] = select(${f.b.pad}, vb${it}, kb${it} < k4n);`);
     if ((it + 1) * nt > bCount) L.push(`  if (${e} < ${bCount}u) {`, ...body.map((s) => `  ${s}`), '  }');
     else L.push(...body);
   }
@@ -334,16 +517,16 @@ function wgtileMain(t: GemmTile): string {
   L.push(`  let row0 = wid.y * ${bm}u;`);
   L.push(`  let col0 = wid.x * ${bn4}u;`);
   L.push(`  let li = lid.y * ${t.wgx}u + lid.x;`);
-  for (let i = 0; i < t.tm; i++) for (let j = 0; j < tn4; j++) L.push(`  var acc${i}_${j} = vec4<f32>(0.0);`);
+  L.push(...accDecls(t, f, '  '));
   const compute = (ao: string, bo: string, ind: string) => {
     const C: string[] = [];
+    if (f.chunk) C.push(...partialDecls(t, f, ind));
     C.push(`${ind}for (var kk = 0u; kk < ${tk4}u; kk++) {`);
-    for (let i = 0; i < t.tm; i++) C.push(`${ind}  let a${i} = gemm_ta[${ao}kk * ${bm}u + lid.y${i ? ` + ${i * t.wgy}u` : ''}];`);
-    for (let q = 0; q < 4; q++) {
-      for (let j = 0; j < tn4; j++) C.push(`${ind}  let b${q}_${j} = gemm_tb[${bo}(4u * kk + ${q}u) * ${bn4}u + lid.x${j ? ` + ${j * t.wgx}u` : ''}];`);
-    }
-    C.push(...fmaLines(t.tm, tn4, `${ind}  `));
+    const aw = (i: number) => `gemm_ta[${ao}kk * ${bm}u + lid.y${i ? ` + ${i * t.wgy}u` : ''}]`;
+    const bwx = (q: number, j: number) => `gemm_tb[${bo}(${bw}u * kk + ${q}u) * ${bn4}u + lid.x${j ? ` + ${j * t.wgx}u` : ''}]`;
+    C.push(...stepLines(t, f, aw, bwx, `${ind}  `));
     C.push(`${ind}}`);
+    if (f.chunk) C.push(...foldLines(t, f, ind));
     return C;
   };
   if (!db) {
@@ -369,36 +552,42 @@ function wgtileMain(t: GemmTile): string {
   }
   L.push(`  let row = row0 + lid.y;`);
   L.push(`  let col = col0 + lid.x;`);
-  L.push(...storeLines(t, 'row', 'col'));
+  L.push(...storeLines(t, f, 'row', 'col'));
   L.push('}');
   return L.join('\n');
 }
 
 const ID_PREFIX = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
 
+/**
+ * The one GEMM body for every dtype: `format` (default fp32) is the multiply-accumulate hook, the operand
+ * parts are its readers and writer. Kernel ID: `<idPrefix>_<tile>[_<a>][_<b>][_<format>][_<c>]`.
+ */
 export function generateGemmKernel(cfg: GemmKernelConfig): KernelSource {
   if (typeof cfg.idPrefix !== 'string' || !ID_PREFIX.test(cfg.idPrefix)) {
     fail('idPrefix', cfg.idPrefix, "must be lower-case words of [a-z0-9] joined by '_', e.g. 'wino4x4_gemm_f32'");
   }
   for (const k of ['a', 'b', 'c'] as const) {
-    if (!cfg.operands?.[k]) fail(`operands.${k}`, undefined, 'is required (a WgslPart defining the contract function of gemm-contract.ts)');
+    if (!cfg.operands?.[k]) fail(`operands.${k}`, undefined, 'is required (a WgslPart defining the contract function of the format)');
   }
-  validateGemmTile(cfg.tile);
+  const f = cfg.format ?? F32_FORMAT;
+  validateGemmTile(cfg.tile, 'tile', f);
   const { a, b, c } = cfg.operands;
-  const id = [`${cfg.idPrefix}_${gemmTileId(cfg.tile)}`, a.idPart, b.idPart, c.idPart].filter(Boolean).join('_');
-  const main = cfg.tile.variant === 'regblock' ? regblockMain(cfg.tile) : wgtileMain(cfg.tile);
+  const id = [`${cfg.idPrefix}_${gemmTileId(cfg.tile)}`, a.idPart, b.idPart, f.idPart, c.idPart].filter(Boolean).join('_');
+  const main = variantOf(cfg.tile) === 'regblock' ? regblockMain(cfg.tile, f) : wgtileMain(cfg.tile, f);
   const k = composeKernel({
     id,
-    header: header(cfg),
+    header: header(cfg, f),
     parts: [BODY_PART, a, b, c],
     main,
     workgroupSize: [cfg.tile.wgx, cfg.tile.wgy, 1],
   });
-  if (!cfg.tile.quad) return k;
-  // The enable directive must precede every declaration: put it right after the opening comment.
+  const enables = [...(f.enables ?? []), ...(cfg.tile.quad ? ['subgroups'] : [])];
+  if (!enables.length) return k;
+  // Enable directives must precede every declaration: put them right after the opening comment.
   const lines = k.code.split('\n');
   const at = lines.findIndex((l) => !l.startsWith('//'));
-  lines.splice(at, 0, 'enable subgroups;');
+  lines.splice(at, 0, ...enables.map((e) => `enable ${e};`));
   return { ...k, code: lines.join('\n') };
 }
 
@@ -445,6 +634,14 @@ export const GEMM_TILES = {
   'regblock-8x8': { variant: 'regblock', tm: 8, tn: 8, wgx: 8, wgy: 8 },
   'regblock-4x16-quad': { variant: 'regblock', tm: 4, tn: 16, wgx: 4, wgy: 1, quad: true },
   'wgtile-4x4': { variant: 'wgtile', tm: 4, tn: 4, wgx: 16, wgy: 16, tk: 8 },
+  // Shapes the integer GEMMs measured (their preset lists: INT8_GEMM_PRESETS, EXACT_GEMM_PRESETS, TAP_GEMM_PRESETS).
+  'regblock-16x8': { variant: 'regblock', tm: 16, tn: 8, wgx: 8, wgy: 1 },
+  'regblock-8x16': { variant: 'regblock', tm: 8, tn: 16, wgx: 4, wgy: 4 },
+  'regblock-4x8': { variant: 'regblock', tm: 4, tn: 8, wgx: 8, wgy: 4 },
+  'regblock-4x4': { variant: 'regblock', tm: 4, tn: 4, wgx: 8, wgy: 8 },
 } as const satisfies Record<string, GemmTile>;
 
 export type GemmTileName = keyof typeof GEMM_TILES;
+
+/** The presets of the fp32 GEMM (what the autotuner times for float plans). */
+export const FLOAT_GEMM_PRESETS = ['regblock-16x16-quad', 'regblock-16x16', 'regblock-8x8', 'regblock-4x16-quad', 'wgtile-4x4'] as const satisfies readonly GemmTileName[];

@@ -16,8 +16,7 @@ import { calibrateTapScales, staticTapScales, tapScalesFromJSON, tapScalesToJSON
 import type { AlgorithmImpl, PrepareContext, PreparedConv } from '../algorithm.ts';
 import type { EngineCore } from '../engine-core.ts';
 import { geometryAt, representativeGeometry } from '../epilogue-buffers.ts';
-import { INPUT, OUTPUT, StepList, type Step } from '../steps.ts';
-import { Workspace } from '../workspace.ts';
+import { preparedFrom, thrownReason, triedLimit } from '../described.ts';
 import { readWriteMode, readWriteVariant } from '../../kernels/read-write-variant.ts';
 import type { KernelSource } from '../../kernels/types.ts';
 import { QUANT_OUTPUT_MODE } from './int8.ts';
@@ -111,50 +110,52 @@ function makeImpl(scheme: Int8WinogradScheme): AlgorithmImpl {
       const variant = (k: KernelSource) => readWriteVariant(k, readWriteMode(ctx), { workspace: workspaceNames(k), io: ['input', 'output'] });
       const built = await Promise.all(first.stages.map((s) => core.pipeline(variant(s.kernel))));
       const kernelIds = built.map((b) => b.kernel.id);
-      const steps = new StepList(core);
-      const ws = new Workspace(core, ctx.workspace ?? 'internal');
       const notes = [...first.notes];
       if (chosen) notes.push(`tap scales: ${chosen.source}`);
-      return {
-        algorithm: scheme,
-        kernelIds,
-        tapScales: chosen ? tapScalesToJSON(chosen.scales) : undefined,
-        resize(batch, height, width) {
-          // Sizes only change uniforms, dispatch sizes and workspace; the weights packed at creation (first.packed)
-          // are handed back, not recomputed, and the constants uploaded then stay.
-          const p = prepareFor(scheme, ctx, geometryAt(d, batch, height, width), chosen?.scales, core, first.packed);
+      // Sizes only change uniforms, dispatch sizes and workspace; the weights packed at creation (first.packed) are
+      // handed back, not recomputed, and the constants uploaded then stay. One preparation per chunk size.
+      const memo = new Map<string, Int8WinogradPrepared>();
+      const at = (n: number, height: number, width: number): Int8WinogradPrepared => {
+        const key = `${n}x${height}x${width}`;
+        let p = memo.get(key);
+        if (!p) {
+          if (memo.size > 8) memo.clear();
+          p = prepareFor(scheme, ctx, geometryAt(d, n, height, width), chosen?.scales, core, first.packed);
           p.stages.forEach((s, i) => {
             if (variant(s.kernel).id !== kernelIds[i]) throw new Error(`${scheme}: kernel ${s.kernel.id} at this size differs from the plan's ${kernelIds[i]}`);
           });
-          for (const [name, bytes] of Object.entries(p.workspace)) {
-            const why = core.bindingMisfit(`${scheme} workspace ${name}`, bytes);
-            if (why) throw new ConvDescError('batch', batch, `${scheme} at ${height}×${width}: ${why}; int8 plans do not split batches: call with a smaller batch`);
-          }
-          const space = ws.layout(Object.entries(p.workspace).map(([name, bytes]) => ({ name, bytes, label: `${scheme} ${name}` })), (b) => steps.retire(b));
-          const workspace = space.refs;
-          const list: Step[] = p.stages.map((s, i) => {
-            const buffers: Step['buffers'] = {};
-            for (const b of s.kernel.bindings) {
-              if (b.kind === 'uniform') continue;
-              buffers[b.name] = b.name === 'input' ? INPUT : b.name === 'output' ? OUTPUT : constants[b.name] ?? workspace[b.name];
-              if (!buffers[b.name]) throw new Error(`${s.kernel.id}: no buffer for binding '${b.name}'`);
-            }
-            return { built: built[i], buffers, uniforms: s.uniforms, workgroups: s.workgroups };
-          });
-          steps.set(list);
-          const wsBytes = ws.mode === 'external' ? space.bytes : space.bytes + Object.values(constants).reduce((a, b) => a + b.size, 0);
-          return { outHeight: p.outputDims[2], outWidth: p.outputDims[3], workspaceBytes: wsBytes, notes, inputBytes: p.inputBytes, outputBytes: p.outputBytes };
-        },
-        stepKernelIds: () => steps.kernelIds(),
-        releaseRetired: () => steps.releaseRetired(),
-        encode: (target, io, ts, perStep) => steps.encode(target, io, ts, perStep),
-        ioNames: () => steps.ioNames(),
-        destroy() {
-          steps.destroy();
-          for (const b of Object.values(constants)) b.destroy();
-          ws.destroy();
-        },
+          memo.set(key, p);
+        }
+        return p;
       };
+      const misfit = (n: number, height: number, width: number): string | undefined => {
+        const why = thrownReason(() => at(n, height, width));
+        if (why) return why;
+        for (const [name, bytes] of Object.entries(at(n, height, width).workspace)) {
+          const w = core.bindingMisfit(`${scheme} workspace ${name}`, bytes);
+          if (w) return w;
+        }
+        return undefined;
+      };
+      return preparedFrom(core, d, {
+        algorithm: scheme,
+        kernels: built,
+        constants,
+        tapScales: chosen ? tapScalesToJSON(chosen.scales) : undefined,
+        shape(height, width) {
+          const p = at(1, height, width);
+          const [oh, ow] = [p.outputDims[2], p.outputDims[3]];
+          // Exact bytes per image: NCHW int8 tensors pack images back to back (at(1) rounds them up to a word).
+          const nchw = d.layout === 'NCHW';
+          return { outHeight: oh, outWidth: ow, inBytes: nchw ? d.inChannels * height * width : p.inputBytes, outBytes: nchw && q.output !== 'int32' && q.output !== 'float32' ? d.outChannels * oh * ow : p.outputBytes };
+        },
+        // Workspace bindings and dispatch sizes of a chunk must fit the device: the largest chunk that does.
+        maxBatch: (height, width, batch) => triedLimit(batch, (n) => misfit(n, height, width)),
+        workspace: (n, height, width) => Object.entries(at(n, height, width).workspace).map(([name, bytes]) => ({ name, bytes, label: `${scheme} ${name}` })),
+        steps: (n, height, width) => at(n, height, width).stages.map((s) => ({ uniforms: s.uniforms, workgroups: s.workgroups })),
+        notes: () => notes,
+        workspaceMode: ctx.workspace ?? 'internal',
+      });
     },
   };
 }

@@ -4,7 +4,6 @@
  * dequantized float32 out. Input: int8/uint8 values packed 4 per u32 (NHWC: [N][H][W][ceil(C/4)·4] bytes;
  * NCHW: the plain byte tensor), see src/kernels/int8/format.ts.
  */
-import { ConvDescError } from '../../conv/validate.ts';
 import { outputSize } from '../../conv/geometry.ts';
 import type { NormalizedQuant } from '../../conv/quant-options.ts';
 import {
@@ -15,8 +14,8 @@ import {
 import type { KernelSource } from '../../kernels/types.ts';
 import { requantClamp, requantParams } from '../../quant/requant.ts';
 import type { PrepareContext, PreparedConv } from '../algorithm.ts';
+import { preparedFrom, thrownReason, triedLimit } from '../described.ts';
 import { geometryAt, representativeGeometry } from '../epilogue-buffers.ts';
-import { StepList, INPUT, OUTPUT } from '../steps.ts';
 import { readWriteMode, readWriteVariant } from '../../kernels/read-write-variant.ts';
 
 export const QUANT_OUTPUT_MODE: Record<NormalizedQuant['output'], QOutputMode> = { int32: 'convint', int8: 'qlinear', uint8: 'qlinear', float32: 'float' };
@@ -55,33 +54,26 @@ export async function prepareInt8(ctx: PrepareContext, kind: 'direct' | 'im2col'
   const weights = core.createBufferFrom(packed.words, GPUBufferUsage.STORAGE, `${kernel.id} weights`);
   const qchan = core.createBufferFrom(chan, GPUBufferUsage.STORAGE, `${kernel.id} qchan`);
   const built = await core.pipeline(kernel);
-  const steps = new StepList(core);
   const maxPerDim = core.limits.maxComputeWorkgroupsPerDimension;
-  return {
-    algorithm: kind,
-    kernelIds: [kernel.id],
-    resize(batch, height, width) {
-      const g = geometryAt(d, batch, height, width);
-      const { outHeight, outWidth } = outputSize(g);
-      const inputBytes = 4 * packedActivationWords(d.layout, { n: batch, c: d.inChannels, h: height, w: width });
-      const outputBytes = qOutputBytes(ops, batch, d.outChannels, outHeight, outWidth);
-      for (const [what, bytes] of [['the packed int8 input', inputBytes], ['the output', outputBytes]] as const) {
-        const why = core.bindingMisfit(what, bytes);
-        if (why) throw new ConvDescError('batch', batch, `int8 ${kind} at ${height}×${width}: ${why}; int8 plans do not split batches yet: call with a smaller batch`);
-      }
-      const disp = directCfg ? directI8Dispatch(directCfg, g, call, maxPerDim) : im2colI8Dispatch(im2colCfg!, g, call, maxPerDim);
-      steps.set([{ built, buffers: { input: INPUT, weights, qchan, output: OUTPUT }, uniforms: disp.uniforms, workgroups: disp.workgroups }]);
-      // An external workspace's size: these kernels use none.
-      return { outHeight, outWidth, workspaceBytes: ctx.workspace === 'external' ? 0 : weights.size + qchan.size, notes: [`int8 dot path: ${dot}`], inputBytes, outputBytes };
-    },
-    stepKernelIds: () => steps.kernelIds(),
-    releaseRetired: () => steps.releaseRetired(),
-    encode: (target, io, ts, perStep) => steps.encode(target, io, ts, perStep),
-    ioNames: () => steps.ioNames(),
-    destroy() {
-      steps.destroy();
-      weights.destroy();
-      qchan.destroy();
-    },
+  const dispatch = (n: number, height: number, width: number) => {
+    const g = geometryAt(d, n, height, width);
+    return directCfg ? directI8Dispatch(directCfg, g, call, maxPerDim) : im2colI8Dispatch(im2colCfg!, g, call, maxPerDim);
   };
+  return preparedFrom(core, d, {
+    algorithm: kind,
+    kernels: [built],
+    constants: { weights, qchan },
+    shape(height, width) {
+      const { outHeight, outWidth } = outputSize(geometryAt(d, 1, height, width));
+      // Exact bytes per image (NCHW packs images back to back; chunk starts are aligned, ranges rounded to words).
+      const inBytes = d.layout === 'NHWC' ? 4 * packedActivationWords('NHWC', { n: 1, c: d.inChannels, h: height, w: width }) : d.inChannels * height * width;
+      const outBytes = output === 'qlinear' && d.layout === 'NCHW' ? d.outChannels * outHeight * outWidth : qOutputBytes(ops, 1, d.outChannels, outHeight, outWidth);
+      return { outHeight, outWidth, inBytes, outBytes };
+    },
+    // The GEMM rows / direct pixels of a chunk must fit one dispatch (maxComputeWorkgroupsPerDimension).
+    maxBatch: (height, width, batch) => triedLimit(batch, (n) => thrownReason(() => dispatch(n, height, width))),
+    steps: (n, height, width) => [dispatch(n, height, width)],
+    notes: () => [`int8 dot path: ${dot}`],
+    workspaceMode: ctx.workspace ?? 'internal',
+  });
 }

@@ -15,10 +15,8 @@ import { winogradAlgoIdPart, winogradLayout, type WinogradProblem } from '../../
 import { generateWinogradOutputKernel, winogradOutputInvocations, winogradOutputUniforms, type WinogradOutputConfig } from '../../kernels/winograd-output.ts';
 import { linearDispatch } from '../../runtime/pipeline.ts';
 import type { AlgorithmImpl, ConcreteAlgorithm, PreparedConv } from '../algorithm.ts';
-import { EpilogueBuffers, geometryAt } from '../epilogue-buffers.ts';
-import { chunkIo, planChunks } from '../chunks.ts';
-import { StepList, type Step } from '../steps.ts';
-import { Workspace } from '../workspace.ts';
+import { EpilogueBuffers } from '../epilogue-buffers.ts';
+import { preparedFrom } from '../described.ts';
 import { readWriteMode, readWriteVariant } from '../../kernels/read-write-variant.ts';
 
 type WinogradName = Exclude<Extract<ConcreteAlgorithm, `winograd${string}`>, `${string}-${string}`>;
@@ -77,57 +75,50 @@ function makeImpl(name: WinogradName): AlgorithmImpl {
       if (misfitU) throw new Error(misfitU);
       const uBuf = core.createBufferFrom(u, GPUBufferUsage.STORAGE, `${gemmKernel.id} U`);
       const [inB, gemmB, outB] = await Promise.all([core.pipeline(inputKernel), core.pipeline(gemmKernel), core.pipeline(outputKernel)]);
-      const steps = new StepList(core);
-      const ws = new Workspace(core, ctx.workspace ?? 'internal');
       const maxPerDim = core.limits.maxComputeWorkgroupsPerDimension;
-      return {
+      const problem = (n: number, height: number, width: number): WinogradProblem => ({ batch: n, inHeight: height, inWidth: width, inChannels: d.inChannels, outChannels: d.outChannels, pads: d.pads });
+      return preparedFrom(core, d, {
         algorithm: name,
-        kernelIds: [inputKernel.id, gemmKernel.id, outputKernel.id],
-        resize(batch, height, width) {
-          const problem = (n: number): WinogradProblem => ({ batch: n, inHeight: height, inWidth: width, inChannels: d.inChannels, outChannels: d.outChannels, pads: d.pads });
-          const one = winogradLayout(algo, problem(1));
-          const per = { inBytes: height * width * d.inChannels * 4, outBytes: one.outHeight * one.outWidth * d.outChannels * 4 };
+        kernels: [inB, gemmB, outB],
+        constants: { wino_u: uBuf },
+        // The plain GEMM's operands are the Winograd buffers: A = V, B = U, C = M.
+        aliases: { gemm_a: 'wino_v', gemm_b: 'wino_u', gemm_c: 'wino_m' },
+        epilogue: epi,
+        shape(height, width) {
+          const one = winogradLayout(algo, problem(1, height, width));
+          return { outHeight: one.outHeight, outWidth: one.outWidth, inBytes: height * width * d.inChannels * 4, outBytes: one.outHeight * one.outWidth * d.outChannels * 4 };
+        },
+        maxBatch(height, width) {
+          const one = winogradLayout(algo, problem(1, height, width));
           const maxBinding = core.limits.maxStorageBufferBindingSize;
           const wsPerImage = Math.max(one.vBytes, one.mBytes);
           const tilesPerCall = maxPerDim * tile.tm * tile.wgy;
-          const algoMax = [
+          return [
             { batch: Math.floor(maxBinding / wsPerImage), reason: `V/M workspace of ${wsPerImage} bytes per image, maxStorageBufferBindingSize ${maxBinding}` },
             { batch: Math.floor(tilesPerCall / one.tiles), reason: `${one.tiles} tiles per image, ${tilesPerCall} GEMM rows per dispatch (maxComputeWorkgroupsPerDimension)` },
           ].reduce((a, b) => (b.batch < a.batch ? b : a));
-          const plan = planChunks(core, batch, per, algoMax);
-          const chunkMax = plan.chunks[0].count;
-          const lMax = winogradLayout(algo, problem(chunkMax));
-          const space = ws.layout([{ name: 'v', bytes: lMax.vBytes, label: `${inputKernel.id} V` }, { name: 'm', bytes: lMax.mBytes, label: `${gemmKernel.id} M` }], (b) => steps.retire(b));
-          const v = space.refs.v;
-          const m = space.refs.m;
-          const epiBytes = epi.resize(geometryAt(d, chunkMax, height, width), plan.chunks.length > 1, (b) => steps.retire(b));
-          steps.set(plan.chunks.flatMap((c): Step[] => {
-            const p = problem(c.count);
-            const l = winogradLayout(algo, p);
-            const io = chunkIo(c, per, plan.chunks.length > 1);
-            const inD = linearDispatch(winogradInputInvocations(l), inputKernel.workgroupSize[0], maxPerDim);
-            const outD = linearDispatch(winogradOutputInvocations(l), outputKernel.workgroupSize[0], maxPerDim);
-            return [
-              { built: inB, buffers: { input: io.input, wino_v: v }, uniforms: winogradInputUniforms(l, p, inD.rowPitch), workgroups: [inD.x, inD.y, 1] as [number, number, number] },
-              { built: gemmB, buffers: { gemm_a: v, gemm_b: uBuf, gemm_c: m }, uniforms: plainGemmUniforms({ batch: l.taps, m: l.tiles, n: d.outChannels, k: l.cPad }), workgroups: gemmDispatch(tile, l.tiles, d.outChannels, l.taps) },
-              { built: outB, buffers: { wino_m: m, output: io.output, ...epi.bindings(io.residual) }, uniforms: winogradOutputUniforms(outCfg, l, p, outD.rowPitch, epi.params()), workgroups: [outD.x, outD.y, 1] as [number, number, number] },
-            ];
-          }));
-          const notes = [`${lMax.taps} taps × GEMM ${lMax.tiles}×${d.outChannels}×${lMax.cPad} per call`];
-          if (plan.note) notes.push(plan.note);
-          return { outHeight: one.outHeight, outWidth: one.outWidth, workspaceBytes: ws.mode === 'external' ? space.bytes : space.bytes + uBuf.size + epiBytes, notes };
         },
-        stepKernelIds: () => steps.kernelIds(),
-        releaseRetired: () => steps.releaseRetired(),
-        encode: (target, io, ts, perStep) => steps.encode(target, io, ts, perStep),
-        ioNames: () => steps.ioNames(),
-        destroy() {
-          steps.destroy();
-          epi.destroy();
-          uBuf.destroy();
-          ws.destroy();
+        workspace(n, height, width) {
+          const l = winogradLayout(algo, problem(n, height, width));
+          return [{ name: 'wino_v', bytes: l.vBytes, label: `${inputKernel.id} V` }, { name: 'wino_m', bytes: l.mBytes, label: `${gemmKernel.id} M` }];
         },
-      };
+        steps(n, height, width) {
+          const p = problem(n, height, width);
+          const l = winogradLayout(algo, p);
+          const inD = linearDispatch(winogradInputInvocations(l), inputKernel.workgroupSize[0], maxPerDim);
+          const outD = linearDispatch(winogradOutputInvocations(l), outputKernel.workgroupSize[0], maxPerDim);
+          return [
+            { uniforms: winogradInputUniforms(l, p, inD.rowPitch), workgroups: [inD.x, inD.y, 1] },
+            { uniforms: plainGemmUniforms({ batch: l.taps, m: l.tiles, n: d.outChannels, k: l.cPad }), workgroups: gemmDispatch(tile, l.tiles, d.outChannels, l.taps) },
+            { uniforms: winogradOutputUniforms(outCfg, l, p, outD.rowPitch, epi.params()), workgroups: [outD.x, outD.y, 1] },
+          ];
+        },
+        notes(n, height, width) {
+          const l = winogradLayout(algo, problem(n, height, width));
+          return [`${l.taps} taps × GEMM ${l.tiles}×${d.outChannels}×${l.cPad} per call`];
+        },
+        workspaceMode: ctx.workspace ?? 'internal',
+      });
     },
   };
 }

@@ -14,9 +14,10 @@
  *                             channel; vec4 = output channels 4·o4 .. +3. p < 2·c4 (pairs past C are 0),
  *                             columns past O are 0. (host: packExactFilter)
  *   wino_m  array<vec4<i32>>  M[ξ][t][o4]
- * Register blocking as the int8 GEMM (src/kernels/int8/gemm-i8.ts; tile type QGemmTile without `quad`).
+ * The one GEMM body (../gemm.ts) with the int16-pair format `exactGemmFormat` (register blocked; tile without `quad`).
  */
-import { composeKernel, type WgslPart } from '../compose.ts';
+import type { WgslPart } from '../compose.ts';
+import { generateGemmKernel, type GemmFormat, type GemmTileName } from '../gemm.ts';
 import type { KernelSource, UniformField } from '../types.ts';
 import { qGemmDispatch, qGemmTileId, validateQGemmTile, type QGemmTile } from '../int8/gemm-i8.ts';
 import type { Winograd2D } from '../../winograd/types.ts';
@@ -49,16 +50,10 @@ export function exactF32Chunk(maxAbsV: number, maxAbsU: number): number {
 }
 
 /**
- * Tile presets. Measured on SwiftShader (Dawn/Node, 2 shared cores, scratch benchmark of issue 4, min of 21 interleaved
+ * Tile presets (names in GEMM_TILES). Measured on SwiftShader (Dawn/Node, 2 shared cores, scratch benchmark of issue 4, min of 21 interleaved
  * rounds): the GEMM of 64@56² takes 40 ms with r16x16 (i32 or f32 chunks alike), about 2x r8x8; r16x16 is the default.
  */
-export const EXACT_GEMM_TILES = {
-  r16x16: { tm: 16, tn: 16, wgx: 4, wgy: 1 },
-  r8x8: { tm: 8, tn: 8, wgx: 8, wgy: 8 },
-  r16x8: { tm: 16, tn: 8, wgx: 8, wgy: 1 },
-  r8x16: { tm: 8, tn: 16, wgx: 4, wgy: 4 },
-  r4x8: { tm: 4, tn: 8, wgx: 8, wgy: 4 },
-} as const satisfies Record<string, QGemmTile>;
+export const EXACT_GEMM_PRESETS = ['regblock-16x16', 'regblock-8x8', 'regblock-16x8', 'regblock-8x16', 'regblock-4x8'] as const satisfies readonly GemmTileName[];
 
 export function validateExactGemmConfig(c: ExactGemmConfig): void {
   checkAlgo2D('ExactGemmConfig', c.algo);
@@ -83,87 +78,98 @@ export function exactGemmWorkgroups(c: ExactGemmConfig, tiles: number, outChanne
   return qGemmDispatch(c.tile, tiles, outChannels, c.algo.nh * c.algo.nw, maxPerDim);
 }
 
+/** Sign-extended int16 lanes of a u32 word pair: bits 0..15 and 16..31 of x, then of y. */
+const I16_LANES = (v: string) => `bitcast<vec4<i32>>(vec4<u32>(${v}.x << 16u, ${v}.x, ${v}.y << 16u, ${v}.y)) >> vec4<u32>(16u)`;
+
+/** The int16-pair multiply-accumulate hook of the one GEMM body (../gemm.ts). */
+export function exactGemmFormat(c: Pick<ExactGemmConfig, 'acc'>): GemmFormat {
+  const f32 = c.acc === 'f32';
+  const cvt = (e: string) => (f32 ? `vec4<f32>(${e})` : e);
+  return {
+    idPart: '',
+    describe: f32
+      ? 'int16 operands converted to f32, mat4x4<f32> · vec4 over chunks of gemm_kc k steps (every partial sum an integer ≤ 2^24: exact), added to i32'
+      : 'int16 operands unpacked by shifts, vec4<i32> multiply-adds (wrapping like the CPU pipeline)',
+    acc: { type: 'vec4<i32>', zero: 'vec4<i32>(0)' },
+    a: {
+      type: 'vec2<u32>',
+      bytes: 8,
+      pad: 'vec2<u32>(0u)',
+      row: (row) => `qa_row(b, ${row})`,
+      k: (k4) => k4,
+      load: (row, k) => `wino_v[${row} + ${k}]`,
+      prep: (name, raw) => [`let ${name}w = ${raw};`, `let ${name} = ${cvt(I16_LANES(`${name}w`))};`],
+      lazy: true,
+    },
+    b: {
+      words: 2,
+      type: 'vec4<u32>',
+      bytes: 16,
+      pad: 'vec4<u32>(0u)',
+      load: (q, k4, col) => `qb_load(b, ${k4}, ${col}, ${q})`,
+      prep: (name, [lo, hi]) => {
+        const L = [
+          `let ${name}_0 = ${cvt(`bitcast<vec4<i32>>(${lo} << vec4<u32>(16u)) >> vec4<u32>(16u)`)};`,
+          `let ${name}_1 = ${cvt(`bitcast<vec4<i32>>(${lo}) >> vec4<u32>(16u)`)};`,
+          `let ${name}_2 = ${cvt(`bitcast<vec4<i32>>(${hi} << vec4<u32>(16u)) >> vec4<u32>(16u)`)};`,
+          `let ${name}_3 = ${cvt(`bitcast<vec4<i32>>(${hi}) >> vec4<u32>(16u)`)};`,
+        ];
+        if (f32) L.push(`let ${name}_m = mat4x4<f32>(${name}_0, ${name}_1, ${name}_2, ${name}_3);`);
+        return L;
+      },
+    },
+    mac: f32 ? (acc, a, b) => `${acc} += ${b}_m * ${a};` : (acc, a, b) => `${acc} += ${a}.x * ${b}_0 + ${a}.y * ${b}_1 + ${a}.z * ${b}_2 + ${a}.w * ${b}_3;`,
+    chunk: f32 ? { size: 'params.gemm_kc', partial: { type: 'vec4<f32>', zero: 'vec4<f32>(0.0)' }, fold: (acc, p) => `${acc} += vec4<i32>(${p});` } : undefined,
+    store: 'loop',
+  };
+}
+
+/** The operand parts: V rows (first word of row t of tap b), U' word pairs, M stores. */
+function exactGemmParts(c: ExactGemmConfig): { a: WgslPart; b: WgslPart; c: WgslPart } {
+  return {
+    a: {
+      idPart: '',
+      bindings: [{ name: 'wino_v', kind: 'read-only-storage', type: 'array<vec2<u32>>' }],
+      uniforms: [],
+      code: `
+// Row t of tap b of V: the index of its first word (k4 steps follow).
+fn qa_row(b: u32, row: u32) -> u32 {
+  return (b * params.gemm_m + row) * params.gemm_k4;
+}`,
+    },
+    b: {
+      idPart: '',
+      bindings: [{ name: 'wino_u', kind: 'read-only-storage', type: 'array<vec4<u32>>' }],
+      uniforms: [],
+      code: `
+// U' words of k4 step k4, output-channel group col4: h = 0 holds channels 2p (low) / 2p+1 (high) of pair p = 2·k4, h = 1 pair 2·k4 + 1.
+fn qb_load(b: u32, k4: u32, col4: u32, h: u32) -> vec4<u32> {
+  return wino_u[((b * params.gemm_k4 + k4) * 2u + h) * params.gemm_n4 + col4];
+}`,
+    },
+    c: {
+      idPart: 'exact',
+      bindings: [{ name: 'wino_m', kind: 'storage', type: 'array<vec4<i32>>' }],
+      uniforms: exactGemmUniforms(c).slice(EXACT_GEMM_UNIFORMS.length),
+      code: `
+struct QCol {
+  unused: u32,
+}
+
+fn qgemm_col(b: u32, col4: u32) -> QCol {
+  return QCol(0u);
+}
+
+fn qgemm_store(b: u32, row: u32, col4: u32, d: vec4<i32>, s: i32, q: QCol) {
+  wino_m[(b * params.gemm_m + row) * params.gemm_n4 + col4] = d;
+}`,
+    },
+  };
+}
+
 export function generateExactGemmKernel(c: ExactGemmConfig): KernelSource {
   validateExactGemmConfig(c);
-  const id = exactGemmKernelId(c);
-  const t = c.tile;
-  const tn4 = t.tn / 4;
-  const bm = t.wgy * t.tm;
-  const bn4 = t.wgx * tn4;
-  const I = [...Array(t.tm).keys()];
-  const J = [...Array(tn4).keys()];
-  const L: string[] = [];
-  L.push(`@compute @workgroup_size(${t.wgx}, ${t.wgy}, 1)`);
-  L.push('fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {');
-  L.push('  let b = wid.z;', '  let m = params.gemm_m;', '  let n4 = params.gemm_n4;', '  let k4n = params.gemm_k4;');
-  L.push(`  let row = wid.y * ${bm}u + lid.y;`, `  let col = wid.x * ${bn4}u + lid.x;`);
-  L.push('  if (row >= m || col >= n4) {', '    return;', '  }');
-  for (const i of I) L.push(`  let ar${i} = (b * m + ${i === 0 ? 'row' : `min(row + ${i * t.wgy}u, m - 1u)`}) * k4n;`);
-  for (const j of J) L.push(`  let c${j} = ${j === 0 ? 'col' : `min(col + ${j * t.wgx}u, n4 - 1u)`};`);
-  L.push('  let ub = b * k4n * 2u * n4;');
-  for (const i of I) for (const j of J) L.push(`  var acc${i}_${j} = vec4<i32>(0);`);
-  const f32 = c.acc === 'f32';
-  const ind = f32 ? '      ' : '    ';
-  const cvt = (e: string) => (f32 ? `vec4<f32>(${e})` : e);
-  if (f32) {
-    L.push('  for (var k0 = 0u; k0 < k4n; k0 += params.gemm_kc) {');
-    L.push('    let k1 = min(k0 + params.gemm_kc, k4n);');
-    for (const i of I) for (const j of J) L.push(`    var f${i}_${j} = vec4<f32>(0.0);`);
-    L.push('    for (var k = k0; k < k1; k++) {');
-  } else {
-    L.push('  for (var k = 0u; k < k4n; k++) {');
-  }
-  L.push(`${ind}let uk = ub + k * 2u * n4;`);
-  for (const j of J) {
-    L.push(`${ind}let u${j}a = wino_u[uk + c${j}];`, `${ind}let u${j}b = wino_u[uk + n4 + c${j}];`);
-    L.push(`${ind}let b${j}_0 = ${cvt(`bitcast<vec4<i32>>(u${j}a << vec4<u32>(16u)) >> vec4<u32>(16u)`)};`);
-    L.push(`${ind}let b${j}_1 = ${cvt(`bitcast<vec4<i32>>(u${j}a) >> vec4<u32>(16u)`)};`);
-    L.push(`${ind}let b${j}_2 = ${cvt(`bitcast<vec4<i32>>(u${j}b << vec4<u32>(16u)) >> vec4<u32>(16u)`)};`);
-    L.push(`${ind}let b${j}_3 = ${cvt(`bitcast<vec4<i32>>(u${j}b) >> vec4<u32>(16u)`)};`);
-    if (f32) L.push(`${ind}let b${j}_m = mat4x4<f32>(b${j}_0, b${j}_1, b${j}_2, b${j}_3);`);
-  }
-  for (const i of I) {
-    L.push(`${ind}let v${i} = wino_v[ar${i} + k];`);
-    L.push(`${ind}let a${i} = ${cvt(`bitcast<vec4<i32>>(vec4<u32>(v${i}.x << 16u, v${i}.x, v${i}.y << 16u, v${i}.y)) >> vec4<u32>(16u)`)};`);
-    for (const j of J) {
-      L.push(f32 ? `${ind}f${i}_${j} += b${j}_m * a${i};` : `${ind}acc${i}_${j} += a${i}.x * b${j}_0 + a${i}.y * b${j}_1 + a${i}.z * b${j}_2 + a${i}.w * b${j}_3;`);
-    }
-  }
-  if (f32) {
-    L.push('    }');
-    for (const i of I) for (const j of J) L.push(`    acc${i}_${j} += vec4<i32>(f${i}_${j});`);
-  }
-  L.push('  }');
-  L.push(`  var res: array<vec4<i32>, ${t.tm * tn4}>;`);
-  for (const i of I) for (const j of J) L.push(`  res[${i * tn4 + j}] = acc${i}_${j};`);
-  L.push(`  for (var j = 0u; j < ${tn4}u; j++) {`);
-  L.push(`    let cj = col + j * ${t.wgx}u;`, '    if (cj >= n4) {', '      break;', '    }');
-  L.push(`    for (var i = 0u; i < ${t.tm}u; i++) {`);
-  L.push(`      let r = row + i * ${t.wgy}u;`, '      if (r >= m) {', '        break;', '      }');
-  L.push(`      wino_m[(b * m + r) * n4 + cj] = res[i * ${tn4}u + j];`);
-  L.push('    }', '  }', '}');
-
-  const part: WgslPart = {
-    idPart: '',
-    bindings: [
-      { name: 'wino_v', kind: 'read-only-storage', type: 'array<vec2<u32>>' },
-      { name: 'wino_u', kind: 'read-only-storage', type: 'array<vec4<u32>>' },
-      { name: 'wino_m', kind: 'storage', type: 'array<vec4<i32>>' },
-    ],
-    uniforms: exactGemmUniforms(c),
-    code: '',
-  };
-  const header = [
-    `Exact integer Winograd tap GEMM ${c.algo.name}: M[ξ] = V[ξ] · U'[ξ] (tiles × C by C × O), int16 operands, ${f32 ? 'exact f32 chunks' : 'i32 multiply-adds'}, i32 result, ξ = workgroup_id.z.`,
-    `Workgroup ${t.wgx}×${t.wgy} owns tile rows wid.y·${bm} + [0, ${bm}) and output-channel groups wid.x·${bn4} + [0, ${bn4}).`,
-    `Invocation (lx, ly) owns rows +ly+${t.wgy}·i (i < ${t.tm}) and channel groups +lx+${t.wgx}·j (j < ${tn4}): ${t.tm}×${tn4} vec4<i32> accumulators.`,
-    `Per k step (4 input channels): ${t.tm} V vec2<u32> (4 int16 each) and ${2 * tn4} U' vec4<u32> (2 int16 per lane) loads, unpacked by`,
-    f32
-      ? `  shifts and converted to f32, ${t.tm * tn4} mat4x4<f32> · vec4 products, summed in f32 over chunks of gemm_kc k steps (every partial sum an integer ≤ 2^24: exact), then added to i32.`
-      : `  shifts, ${t.tm * tn4 * 4} vec4<i32> multiply-adds (wrapping like the CPU pipeline).`,
-    `Rows ≥ gemm_m and groups ≥ gemm_n4 are clamped when loaded, never stored.`,
-    'Workgroup memory: none. Barriers: none.',
-    `Dispatch: (ceil(gemm_n4 / ${bn4}), ceil(gemm_m / ${bm}), taps = ${c.algo.nh * c.algo.nw}); gemm_m = tiles, gemm_n4 = o4, gemm_k4 = c4.`,
-  ].join('\n');
-  return composeKernel({ id, header, parts: [part], main: L.join('\n'), workgroupSize: [t.wgx, t.wgy, 1] });
+  const k = generateGemmKernel({ idPrefix: `${winogradAlgoIdPart(c.algo)}_gemm_i16${c.acc === 'f32' ? 'f32' : ''}`, tile: c.tile, operands: exactGemmParts(c), format: exactGemmFormat(c) });
+  const header = `Exact integer Winograd tap GEMM ${c.algo.name}: M[ξ] = V[ξ] · U'[ξ] (tiles × C by C × O), int16 operands, i32 result, ξ = workgroup_id.z = tap; gemm_m = tiles, gemm_n4 = o4, gemm_k4 = c4.`;
+  return { ...k, code: k.code.replace('\n', `\n// ${header}\n`) };
 }

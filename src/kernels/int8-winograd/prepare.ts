@@ -31,7 +31,8 @@ import { exactF32Chunk, exactGemmWorkgroups, generateExactGemmKernel } from './e
 import { generateExactInputKernel } from './exact-input.ts';
 import { generateExactOutputKernel } from './exact-output.ts';
 import { packExactFilter, packTapDequant, packTapInputParams, packTapWeights, packWinogradChannelParams } from './host.ts';
-import { TAP_GEMM_TILES, generateTapGemmKernel, tapGemmRequiredFeatures, tapGemmWorkgroups } from './tap-gemm.ts';
+import { GEMM_TILES } from '../gemm.ts';
+import { generateTapGemmKernel, tapGemmRequiredFeatures, tapGemmWorkgroups } from './tap-gemm.ts';
 import { generateTapInputKernel } from './tap-input.ts';
 import { generateTapOutputKernel } from './tap-output.ts';
 
@@ -479,7 +480,7 @@ export interface TapwisePrepareOptions extends Int8WinogradOperands {
  * the columns cut to the channel count for narrow layers (measured on SwiftShader, scratch benchmark of issue 4).
  */
 export function winogradDefaultTile(outChannels: number): QGemmTile {
-  return { ...TAP_GEMM_TILES.r16x16, tn: Math.min(16, 4 * Math.ceil(outChannels / 4)) };
+  return { ...GEMM_TILES['regblock-16x16'], tn: Math.min(16, 4 * Math.ceil(outChannels / 4)) };
 }
 
 /** A tap-wise scheme's weights quantized per tap and packed, with the tap parameters (once per plan). */

@@ -16,6 +16,7 @@
  * `tapwiseTapProducts` whatever the summation order.
  */
 import type { WgslPart } from '../compose.ts';
+import type { GemmTileName } from '../gemm.ts';
 import type { KernelSource, UniformField } from '../types.ts';
 import { generateQGemmKernel, qGemmDispatch, qGemmRequiredFeatures, validateQGemmTile, type QGemmTile } from '../int8/gemm-i8.ts';
 import type { QDotPath } from '../int8/types.ts';
@@ -31,16 +32,11 @@ export interface TapGemmConfig {
 }
 
 /**
- * Tile presets of the tap-wise GEMM. Measured on SwiftShader (scratch benchmark of issue 4): r16x16 is the fastest; there
+ * Tile presets of the tap-wise GEMM (names in GEMM_TILES). Measured on SwiftShader (scratch benchmark of issue 4): r16x16 is the fastest; there
  * dot4I8Packed is emulated and 'unpackf32' runs the GEMM 1.6–3.4x faster (F(4x4) 64@56²: 18.8 vs 37.2 ms), while
  * GPUs with a native packed dot product favour 'dot4' (the default of prepareTapwiseWinograd).
  */
-export const TAP_GEMM_TILES = {
-  r16x8: { tm: 16, tn: 8, wgx: 8, wgy: 1 },
-  r16x16: { tm: 16, tn: 16, wgx: 4, wgy: 1 },
-  r8x8: { tm: 8, tn: 8, wgx: 8, wgy: 8 },
-  r4x4: { tm: 4, tn: 4, wgx: 8, wgy: 8 },
-} as const satisfies Record<string, QGemmTile>;
+export const TAP_GEMM_PRESETS = ['regblock-16x8', 'regblock-16x16', 'regblock-8x8', 'regblock-4x4'] as const satisfies readonly GemmTileName[];
 
 export function validateTapGemmConfig(c: TapGemmConfig): void {
   checkAlgo2D('TapGemmConfig', c.algo);

@@ -15,7 +15,8 @@ import { outputSize } from '../../conv/geometry.ts';
 import type { WgslPart } from '../compose.ts';
 import type { KernelSource, UniformField } from '../types.ts';
 import { qOperandUniforms, qWeightShape, type QCallValues } from './format.ts';
-import { generateQGemmKernel, INT8_GEMM_TILES, qGemmDispatch, validateQGemmTile, type QGemmTile } from './gemm-i8.ts';
+import { GEMM_TILES } from '../gemm.ts';
+import { generateQGemmKernel, qGemmDispatch, validateQGemmTile, type QGemmTile } from './gemm-i8.ts';
 import { canReadWords, channelTailMask, inputByteStrides, qInputPart, type QInputRead } from './input.ts';
 import { canWordStore, qOutputGeometryUniforms, qOutputPart, validateOutputConfig } from './output.ts';
 import { qDomainId, validateOperandConfig, type QKLayout, type QOperandConfig } from './types.ts';
@@ -191,7 +192,7 @@ export function im2colI8ConfigFor(
 ): Im2colI8Config {
   const cinG = g.inChannels / g.groups;
   const coutG = g.outChannels / g.groups;
-  const t: QGemmTile = tile ?? { ...INT8_GEMM_TILES.r16x16, tn: Math.min(16, 4 * Math.ceil(coutG / 4)) };
+  const t: QGemmTile = tile ?? { ...GEMM_TILES['regblock-16x16'], tn: Math.min(16, 4 * Math.ceil(coutG / 4)) };
   return {
     ...ops,
     reader: canReadWords(ops.layout, g.groups, cinG) ? 'word' : 'byte',

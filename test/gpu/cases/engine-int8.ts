@@ -26,6 +26,9 @@ interface Spec {
   perChannel: boolean;
   activation?: 'relu' | 'relu6';
   bias?: boolean;
+  /** Device limits the engine is given (batch splitting), and the chunks the plan must split the batch into. */
+  limits?: { maxStorageBufferBindingSize?: number; maxComputeWorkgroupsPerDimension?: number };
+  chunks?: number;
 }
 
 async function runSpec(t: GpuTestContext, s: Spec, seed: number): Promise<void> {
@@ -45,13 +48,15 @@ async function runSpec(t: GpuTestContext, s: Spec, seed: number): Promise<void> 
   const yZeroPoint = s.output === 'uint8' ? 110 : s.output === 'int8' ? -7 : 0;
   const biasInt = s.bias && (s.output === 'int8' || s.output === 'uint8') ? Array.from(randomInts(g.outChannels, rng, -5000, 5000)) : undefined;
   const quant: QuantOptions = { output: s.output, xZeroPoint, xScale, weightDtype: s.weight, wZeroPoint, wScale, yScale, yZeroPoint };
-  const engine = new Engine(t.device);
+  const engine = new Engine(t.device, s.limits ? { limits: s.limits } : {});
   const plan = await engine.createConv2d(
     { inChannels: g.inChannels, outChannels: g.outChannels, kernelSize: [g.kernelH, g.kernelW], strides: g.strides, pads: g.pads, dilations: g.dilations, groups: g.groups, layout: s.layout, dtype: s.input, activation: s.activation ?? 'linear', algorithm: s.algorithm },
     { weights: w, quant, bias: biasInt },
   );
   const got = await plan.run(x, { batch: g.batch, height: g.inHeight, width: g.inWidth });
+  const notes = plan.info.notes.join('; ');
   plan.destroy();
+  if (s.chunks && !notes.includes(`split into ${s.chunks} chunks`)) throw new Error(`${s.algorithm} with limits ${JSON.stringify(s.limits)}: expected a split into ${s.chunks} chunks, plan notes: ${notes || '(none)'}`);
   let want: ArrayLike<number> = acc;
   if (s.output === 'int8' || s.output === 'uint8') {
     want = qlinearConvReference(g, {
@@ -115,6 +120,18 @@ for (const layout of ['NHWC', 'NCHW'] as Layout[]) {
     e++;
   }
 }
+
+// Batches over the device's limits are split for int8 plans as for fp32 (one orchestration, engine/described.ts):
+// each chunk bound to its byte range of the packed tensors, bit-exact against the reference.
+const splitShape = (c: number, h: number, w: number) => geom({ batch: 5, inChannels: c, outChannels: 8, inHeight: h, inWidth: w });
+const splitSpecs: { name: string; s: Spec }[] = [
+  // NCHW uint8 packs images back to back (256 bytes each): GEMM rows 64 per image, y workgroups 4 per image, limit 8.
+  { name: 'im2col NCHW GEMM rows over maxComputeWorkgroupsPerDimension', s: { algorithm: 'im2col', layout: 'NCHW', g: splitShape(4, 8, 8), input: 'uint8', weight: 'int8', output: 'uint8', perChannel: true, bias: true, activation: 'relu', limits: { maxComputeWorkgroupsPerDimension: 8 }, chunks: 3 } },
+  { name: 'direct NHWC input/output over maxStorageBufferBindingSize', s: { algorithm: 'direct', layout: 'NHWC', g: splitShape(16, 8, 8), input: 'int8', weight: 'int8', output: 'int32', perChannel: false, limits: { maxStorageBufferBindingSize: 4_096 }, chunks: 3 } },
+  // V and M take 8 KiB per image each (16 taps × 16 tiles × 4 channel words / 2 output groups): 20 000 bytes take 2 images.
+  { name: 'winograd2-exact NHWC workspace over maxStorageBufferBindingSize', s: { algorithm: 'winograd2-exact', layout: 'NHWC', g: splitShape(16, 8, 8), input: 'uint8', weight: 'int8', output: 'int8', perChannel: true, bias: true, limits: { maxStorageBufferBindingSize: 20_000 }, chunks: 3 } },
+];
+splitSpecs.forEach(({ name, s }, i) => engineInt8Cases.push({ name: `engine int8 split: ${name}`, run: (t) => runSpec(t, s, 53_000 + i) }));
 
 /** Tap-wise plans: SQNR measured before use; auto takes them only with minSqnrDb and only when they meet it. */
 async function runTapwise(t: GpuTestContext, seed: number): Promise<void> {

@@ -21,6 +21,7 @@
  *                       exact result) must meet the floors of test/unit/quant/tapwise.test.ts.
  * Outputs start as a sentinel with a sentinel tail: a missed or stray write fails.
  */
+import type { QGemmTile } from '../../../src/kernels/int8/gemm-i8.ts';
 import type { ConvGeometry, Layout, WeightLayout } from '../../../src/conv/types.ts';
 import {
   exactWinogradApplicable,
@@ -298,6 +299,8 @@ interface ExactCaseSpec {
   shapes: Shape[];
   /** GEMM arithmetic (default i32). */
   gemmAcc?: 'i32' | 'f32';
+  /** GEMM tile (default EXACT_TEST_TILE). */
+  tile?: QGemmTile;
 }
 
 async function runExactShape(t: GpuTestContext, pipes: Pipelines, spec: ExactCaseSpec, s: Shape, seed: number): Promise<string[]> {
@@ -305,7 +308,7 @@ async function runExactShape(t: GpuTestContext, pipes: Pipelines, spec: ExactCas
   const g = geometryOf(s);
   const prep = prepareExactWinograd({
     geometry: g, layout: spec.layout, input: spec.input, xZeroPoint: spec.xZp, weights: ops.weightsGiven, weightLayout: spec.weightLayout,
-    weightDtype: spec.weight, wZeroPoint: ops.wZp, quant: ops.quant, tile: EXACT_TEST_TILE, gemmAcc: spec.gemmAcc,
+    weightDtype: spec.weight, wZeroPoint: ops.wZp, quant: ops.quant, tile: spec.tile ?? EXACT_TEST_TILE, gemmAcc: spec.gemmAcc,
   });
   const l = prep.layout;
   const params = `${spec.name} ${s.name} seed ${seed}: ${JSON.stringify({ spec: { ...spec, shapes: undefined }, wZp: Array.from(typeof ops.wZp === 'number' ? [ops.wZp] : ops.wZp), quant: { ...ops.quant, bias: undefined } })}; kernels ${prep.stages.map((x) => x.kernel.id).join(', ')}`;
@@ -380,6 +383,13 @@ export const EXACT_CASES: ExactCaseSpec[] = [
     name: 'nhwc_u8_wzpC_qlinear_u8_bias_relu_perchannel', layout: 'NHWC', input: 'uint8', xZp: 37, weight: 'int8', weightLayout: 'OIHW', wZp: 'channel',
     quant: { output: 'qlinear', outDtype: 'uint8', yZp: 20, bias: true, activation: 'relu', perChannelScale: true },
     shapes: [S('N2 7x9 C13 O5 pads 1,0,2,1', 2, 7, 9, 13, 5, P(1, 0, 2, 1)), S('N1 9x8 C64 O16 pads 1,1,1,1', 1, 9, 8, 64, 16, P(1, 1, 1, 1))],
+  },
+  {
+    // The one GEMM body's workgroup-tiled variant with the int16-pair format: k-tiles past C (13 channels = 4 k4
+    // steps, tk 8 = 2 per tile) and 2 words of U' per step staged through workgroup memory.
+    name: 'nhwc_u8_wzp_qlinear_wgtile', layout: 'NHWC', input: 'uint8', xZp: 140, weight: 'int8', weightLayout: 'HWIO', wZp: 3,
+    quant: { output: 'qlinear', outDtype: 'uint8', yZp: 9, bias: true }, tile: { variant: 'wgtile', tm: 2, tn: 4, wgx: 4, wgy: 4, tk: 8, doubleBuffer: true },
+    shapes: [S('N1 7x6 C13 O6 pads 1,1,1,1', 1, 7, 6, 13, 6, P(1, 1, 1, 1))],
   },
   {
     name: 'nhwc_i8_u8wzp_convint', layout: 'NHWC', input: 'int8', xZp: -5, weight: 'uint8', weightLayout: 'HWIO', wZp: 131,

@@ -246,6 +246,9 @@ const T8x8Q: QGemmTile = { tm: 8, tn: 8, wgx: 4, wgy: 1, quad: true };
 const T4x8Q: QGemmTile = { tm: 4, tn: 8, wgx: 4, wgy: 1, quad: true };
 const T8x4: QGemmTile = { tm: 8, tn: 4, wgx: 2, wgy: 4 };
 const T4x8: QGemmTile = { tm: 4, tn: 8, wgx: 2, wgy: 4 };
+/** The one GEMM body's workgroup-tiled variant: raw words staged in k-tiles (the last one past K). */
+const TW: QGemmTile = { variant: 'wgtile', tm: 2, tn: 4, wgx: 4, wgy: 4, tk: 20 };
+const TWD: QGemmTile = { variant: 'wgtile', tm: 4, tn: 8, wgx: 2, wgy: 4, tk: 32, doubleBuffer: true };
 
 export const INT8_CASES: Int8CaseSpec[] = [
   // ---- direct ----
@@ -273,6 +276,10 @@ export const INT8_CASES: Int8CaseSpec[] = [
   { name: 'i_i8i8_nhwc_dw_c12_9x10_3x3_d2_qlinear_dot4', kind: 'im2col', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ inChannels: 12, outChannels: 12, groups: 12, inHeight: 9, inWidth: 10, dilations: [2, 2], pads: p(2, 2, 2, 1) }), input: 'int8', weight: 'int8', xZp: -128, wZp: 0, output: 'qlinear', yZp: -10, bias: true, activation: 'relu6', dot: 'dot4', tile: T8x4 },
   { name: 'i_i8i8_nhwc_g2_c16_k12_b2_6x5_3x3_wzp_qlinear_relu6_unpack', kind: 'im2col', layout: 'NHWC', weightLayout: 'OIHW', geom: g({ batch: 2, inChannels: 16, outChannels: 12, groups: 2, inHeight: 6, inWidth: 5 }), input: 'int8', weight: 'int8', xZp: 0, wZp: 3, fold: false, output: 'qlinear', yZp: 0, bias: true, activation: 'relu6', dot: 'unpack', tile: T4x8 },
   { name: 'i_u8i8_nchw_c5_k7_9x11_3x3_float_relu_dot4', kind: 'im2col', layout: 'NCHW', weightLayout: 'HWIO', geom: g({ inChannels: 5, outChannels: 7, inHeight: 9, inWidth: 11 }), input: 'uint8', weight: 'int8', xZp: 250, wZp: 0, output: 'float', activation: 'relu', bias: true, dot: 'dot4', tile: T4x8 },
+  // wgtile: uint8 × int8 dot4 flips A, so padding words past K are 0x80808080 (0 once flipped) for the row sums.
+  { name: 'i_u8i8_nhwc_c13_k8_7x6_3x3_wzpC_qlinear_dot4_wgtile', kind: 'im2col', layout: 'NHWC', weightLayout: 'HWIO', geom: g({ inChannels: 13, outChannels: 8, inHeight: 7, inWidth: 6 }), input: 'uint8', weight: 'int8', xZp: 77, wZp: 'channel', fold: false, output: 'qlinear', yZp: 50, bias: true, perChannelScale: true, dot: 'dot4', tile: TW },
+  { name: 'i_u8u8_nchw_c20_k12_6x7_3x3_wzp_float_unpackf32_wgtile_db', kind: 'im2col', layout: 'NCHW', weightLayout: 'OIHW', geom: g({ inChannels: 20, outChannels: 12, inHeight: 6, inWidth: 7 }), input: 'uint8', weight: 'uint8', xZp: 200, wZp: 131, fold: false, output: 'float', bias: true, dot: 'unpackf32', tile: TWD },
+  { name: 'i_i8i8_nhwc_c16_k16_6x5_3x3_wzp_convint_unpack_wgtile', kind: 'im2col', layout: 'NHWC', weightLayout: 'OIHW', geom: g({ inChannels: 16, outChannels: 16, inHeight: 6, inWidth: 5 }), input: 'int8', weight: 'int8', xZp: -7, wZp: 5, fold: false, output: 'convint', dot: 'unpack', tile: TW },
   { name: 'i_u8i8_nhwc_c16_k16_7x9_byte_wzpC_convint_unpackf32', kind: 'im2col', layout: 'NHWC', weightLayout: 'OIHW', geom: g({ inChannels: 16, outChannels: 16, inHeight: 7, inWidth: 9, pads: p(1, 0, 0, 1) }), input: 'uint8', weight: 'int8', xZp: 33, wZp: 'channel', fold: false, output: 'convint', dot: 'unpackf32', read: 'byte', tile: T4x8 },
 ];
 

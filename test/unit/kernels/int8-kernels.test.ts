@@ -4,13 +4,14 @@
  * kernels rely on holds on the CPU (a lane-exact model of what the kernels read and multiply, compared with the
  * exact ConvInteger reference).
  */
+import { GEMM_TILES } from '../../../src/kernels/gemm.ts';
 import { describe, expect, it } from 'vitest';
 import { weightShape, type ConvGeometry, type Layout, type WeightLayout } from '../../../src/conv/types.ts';
 import { outputSize } from '../../../src/conv/geometry.ts';
 import { kernelContractMismatches } from '../../../src/kernels/reflect.ts';
 import { packUniforms, type KernelSource } from '../../../src/kernels/types.ts';
 import {
-  INT8_GEMM_TILES,
+  INT8_GEMM_PRESETS,
   QCHAN_FIELDS,
   QF32_CHUNK,
   canReadWords,
@@ -87,12 +88,12 @@ function operandVariants(): (QOperandConfig & { read: 'word' | 'byte'; wordStore
   return out;
 }
 
-const TILES: QGemmTile[] = [INT8_GEMM_TILES['r16x16-quad'], INT8_GEMM_TILES.r8x8, { tm: 3, tn: 12, wgx: 2, wgy: 5 }];
+const TILES: QGemmTile[] = [GEMM_TILES['regblock-16x16-quad'], GEMM_TILES['regblock-8x8'], { tm: 3, tn: 12, wgx: 2, wgy: 5 }];
 
 function im2colVariants(): Im2colI8Config[] {
   const out: Im2colI8Config[] = operandVariants().map(({ read, ...o }, i) => ({ ...o, reader: read, tile: { ...TILES[i % TILES.length] } }));
   // Every tile with one operand config.
-  for (const tile of Object.values(INT8_GEMM_TILES)) {
+  for (const tile of INT8_GEMM_PRESETS.map((n) => GEMM_TILES[n])) {
     out.push({ layout: 'NHWC', input: 'uint8', weights: 'int8', wzp: true, output: 'qlinear', dot: 'unpackf32', reader: 'word', wordStore: true, tile: { ...tile } });
   }
   return out;
@@ -118,7 +119,7 @@ describe('int8 kernels: WGSL matches the binding/uniform contract (wgsl_reflect)
   });
 
   it('uses the packed dot product only on the dot4 path, subgroups only with quad', () => {
-    const base: Im2colI8Config = { layout: 'NHWC', input: 'uint8', weights: 'int8', wzp: true, output: 'convint', dot: 'dot4', reader: 'word', wordStore: false, tile: { ...INT8_GEMM_TILES.r8x8 } };
+    const base: Im2colI8Config = { layout: 'NHWC', input: 'uint8', weights: 'int8', wzp: true, output: 'convint', dot: 'dot4', reader: 'word', wordStore: false, tile: { ...GEMM_TILES['regblock-8x8'] } };
     expect(generateIm2colI8Kernel(base).code).toContain('dot4I8Packed');
     expect(generateIm2colI8Kernel(base).code).toContain('^ 0x80808080u');
     expect(generateIm2colI8Kernel({ ...base, input: 'uint8', weights: 'uint8' }).code).toContain('dot4U8Packed');
@@ -129,11 +130,11 @@ describe('int8 kernels: WGSL matches the binding/uniform contract (wgsl_reflect)
     }
     expect(generateIm2colI8Kernel({ ...base, dot: 'unpackf32' }).code).toContain(`kc += ${QF32_CHUNK}u`);
     expect(generateIm2colI8Kernel(base).code).not.toContain('enable subgroups');
-    const q = generateIm2colI8Kernel({ ...base, tile: { ...INT8_GEMM_TILES['r16x16-quad'] } });
+    const q = generateIm2colI8Kernel({ ...base, tile: { ...GEMM_TILES['regblock-16x16-quad'] } });
     expect(q.code).toContain('enable subgroups;');
     expect(q.code).toContain('quadBroadcast');
-    expect(qGemmRequiredFeatures(INT8_GEMM_TILES['r16x16-quad'])).toEqual(['subgroups']);
-    expect(qGemmRequiredFeatures(INT8_GEMM_TILES.r8x8)).toEqual([]);
+    expect(qGemmRequiredFeatures(GEMM_TILES['regblock-16x16-quad'])).toEqual(['subgroups']);
+    expect(qGemmRequiredFeatures(GEMM_TILES['regblock-8x8'])).toEqual([]);
   });
 
   it('is a pure function of its config', () => {
@@ -156,10 +157,10 @@ describe('int8 kernel IDs', () => {
 
   it('examples', () => {
     expect(
-      generateIm2colI8Kernel({ layout: 'NHWC', input: 'uint8', weights: 'int8', wzp: false, output: 'qlinear', dot: 'dot4', reader: 'word', wordStore: true, tile: { ...INT8_GEMM_TILES.r8x8 } }).id,
+      generateIm2colI8Kernel({ layout: 'NHWC', input: 'uint8', weights: 'int8', wzp: false, output: 'qlinear', dot: 'dot4', reader: 'word', wordStore: true, tile: { ...GEMM_TILES['regblock-8x8'] } }).id,
     ).toBe('im2col_gemm_u8i8_nhwc_r8x8_wg8x8_word_dot4_qlinear_w4');
     expect(
-      generateIm2colI8Kernel({ layout: 'NCHW', input: 'uint8', weights: 'uint8', wzp: true, output: 'float', dot: 'unpackf32', reader: 'byte', wordStore: false, tile: { ...INT8_GEMM_TILES['r16x16-quad'] } }).id,
+      generateIm2colI8Kernel({ layout: 'NCHW', input: 'uint8', weights: 'uint8', wzp: true, output: 'float', dot: 'unpackf32', reader: 'byte', wordStore: false, tile: { ...GEMM_TILES['regblock-16x16-quad'] } }).id,
     ).toBe('im2col_gemm_u8u8_nchw_r16x16_wg4x1_q_byte_unpackf32_wzp_float');
     expect(directI8KernelId({ layout: 'NCHW', input: 'uint8', weights: 'int8', wzp: false, output: 'convint', dot: 'unpack', read: 'byte', wordStore: false })).toBe(
       'direct_u8i8_nchw_c4x4_byte_unpack_convint',
@@ -170,7 +171,7 @@ describe('int8 kernel IDs', () => {
   });
 
   it('reject invalid configs, naming the field', () => {
-    const base: Im2colI8Config = { layout: 'NHWC', input: 'int8', weights: 'int8', wzp: false, output: 'convint', dot: 'dot4', reader: 'word', wordStore: false, tile: { ...INT8_GEMM_TILES.r8x8 } };
+    const base: Im2colI8Config = { layout: 'NHWC', input: 'int8', weights: 'int8', wzp: false, output: 'convint', dot: 'dot4', reader: 'word', wordStore: false, tile: { ...GEMM_TILES['regblock-8x8'] } };
     expect(() => generateIm2colI8Kernel({ ...base, weights: 'uint8' })).toThrow(/weights = "uint8"/);
     expect(() => generateIm2colI8Kernel({ ...base, layout: 'NCHW' })).toThrow(/reader = 'word'/);
     expect(() => generateIm2colI8Kernel({ ...base, wordStore: true })).toThrow(/wordStore/);
@@ -414,7 +415,7 @@ describe('int8 dispatch', () => {
   it('im2col: workgroups by the formula, every uniform given and packable', () => {
     for (const output of OUTPUTS) {
       for (const dot of DOTS) {
-        const cfg = im2colI8ConfigFor(g, { layout: 'NHWC', input: 'int8', weights: 'int8', wzp: true, output, dot }, { ...INT8_GEMM_TILES.r8x8 });
+        const cfg = im2colI8ConfigFor(g, { layout: 'NHWC', input: 'int8', weights: 'int8', wzp: true, output, dot }, { ...GEMM_TILES['regblock-8x8'] });
         expect(cfg.reader).toBe('byte'); // cin_g = 6: groups straddle words
         expect(cfg.wordStore).toBe(false); // cout_g = 10
         const d = im2colI8Dispatch(cfg, g, call);

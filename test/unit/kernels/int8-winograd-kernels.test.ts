@@ -7,11 +7,12 @@
  *   tap GEMM reader reproduces Σ q · Uq exactly;
  * - exactWinogradApplicable / prepare*: reasons, the overflow bound, complete uniforms and dispatch.
  */
+import { GEMM_TILES } from '../../../src/kernels/gemm.ts';
 import { describe, expect, it } from 'vitest';
 import type { ConvGeometry, Layout } from '../../../src/conv/types.ts';
 import {
-  EXACT_GEMM_TILES,
-  TAP_GEMM_TILES,
+  EXACT_GEMM_PRESETS,
+  TAP_GEMM_PRESETS,
   UINT8_TAP_FLIP,
   exactGemmKernelId,
   exactInputKernelId,
@@ -90,7 +91,7 @@ function allVariants(): Variant[] {
         }
       }
     }
-    const tiles = exact ? Object.values(EXACT_GEMM_TILES) : Object.values(TAP_GEMM_TILES);
+    const tiles = exact ? EXACT_GEMM_PRESETS.map((n) => GEMM_TILES[n]) : TAP_GEMM_PRESETS.map((n) => GEMM_TILES[n]);
     for (const tile of tiles) {
       if (exact) push({ stage: 'gemm', scheme, tile }, generateExactGemmKernel({ algo, tile }));
       else for (const dot of DOTS) push({ stage: 'gemm', scheme, tile, dot }, generateTapGemmKernel({ algo, tile, dot }));
@@ -124,8 +125,8 @@ describe('generated kernels', () => {
     const a4 = int8WinogradAlgo('winograd4-tap');
     expect(exactInputKernelId({ algo, layout: 'NHWC', input: 'uint8' })).toBe('wino2x2_input_u8_nhwc_exact');
     expect(tapInputKernelId({ algo: a4, layout: 'NCHW', input: 'int8' })).toBe('wino4x4_input_i8_nchw_tap');
-    expect(exactGemmKernelId({ algo, tile: EXACT_GEMM_TILES.r8x8 })).toBe('wino2x2_gemm_i16_r8x8_wg8x8_exact');
-    expect(generateTapGemmKernel({ algo: a4, tile: TAP_GEMM_TILES.r16x8, dot: 'dot4' }).id).toBe('wino4x4_gemm_i8_tap_r16x8_wg8x1_dot4');
+    expect(exactGemmKernelId({ algo, tile: GEMM_TILES['regblock-8x8'] })).toBe('wino2x2_gemm_i16_r8x8_wg8x8_exact');
+    expect(generateTapGemmKernel({ algo: a4, tile: GEMM_TILES['regblock-16x8'], dot: 'dot4' }).id).toBe('wino4x4_gemm_i8_tap_r16x8_wg8x1_dot4');
     expect(tapOutputKernelId({ algo: a4, layout: 'NHWC', output: 'qlinear', wordStore: true })).toBe('wino4x4_output_tap_nhwc_qlinear_w4');
     expect(exactOutputKernelId({ algo, layout: 'NCHW', output: 'float', wordStore: false, workgroupSize: 32 })).toBe('wino2x2_output_exact_nchw_float_wg32');
     const k1 = generateTapOutputKernel({ algo: a4, layout: 'NCHW', output: 'qlinear', wordStore: false });
@@ -157,7 +158,7 @@ describe('generated kernels', () => {
     expect(() => generateExactOutputKernel({ algo: int8WinogradAlgo('winograd2-exact'), layout: 'NCHW', output: 'qlinear', wordStore: true })).toThrow(/wordStore = true: only for output 'qlinear' in layout 'NHWC'/);
     expect(() => generateTapInputKernel({ algo, layout: 'NHWC', input: 'int16' as QDType })).toThrow(/TapInputConfig.input = "int16"/);
     expect(() => generateExactGemmKernel({ algo, tile: { tm: 16, tn: 16, wgx: 4, wgy: 1, quad: true } })).toThrow(/tile.quad = true: is not supported/);
-    expect(() => generateTapGemmKernel({ algo, tile: TAP_GEMM_TILES.r4x4, dot: 'dp4' as QDotPath })).toThrow(/TapGemmConfig.dot = "dp4"/);
+    expect(() => generateTapGemmKernel({ algo, tile: GEMM_TILES['regblock-4x4'], dot: 'dp4' as QDotPath })).toThrow(/TapGemmConfig.dot = "dp4"/);
   });
 });
 
