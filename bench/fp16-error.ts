@@ -14,31 +14,13 @@ import { cookToom } from '../src/winograd/cook-toom.ts';
 import { winograd2D } from '../src/winograd/winograd-2d.ts';
 import type { Winograd2D } from '../src/winograd/types.ts';
 import { mulberry32 } from '../src/util/random.ts';
+import { roundF16 } from '../src/util/float16.ts';
 
 const { values } = parseArgs({ options: { c: { type: 'string' }, size: { type: 'string' }, seeds: { type: 'string' } } });
 const C = Number(values.c ?? 32);
 const N = Number(values.size ?? 24);
 const SEEDS = Number(values.seeds ?? 3);
 
-/** float32 → nearest float16 (ties to even; overflow to ±Inf), as a number. */
-const f16buf = new Float32Array(1);
-const u32 = new Uint32Array(f16buf.buffer);
-export function roundF16(x: number): number {
-  f16buf[0] = x;
-  const b = u32[0];
-  const sign = b >>> 31 ? -1 : 1;
-  const a = Math.abs(f16buf[0]);
-  if (!Number.isFinite(a)) return x;
-  if (a >= 65520) return sign * Infinity;
-  if (a < 2 ** -24 / 2) return sign * 0;
-  const e = Math.max(Math.floor(Math.log2(a)), -14);
-  const ulp = 2 ** (e - 10);
-  let q = a / ulp;
-  const fl = Math.floor(q);
-  const frac = q - fl;
-  q = frac > 0.5 || (frac === 0.5 && fl % 2 === 1) ? fl + 1 : fl;
-  return sign * q * ulp;
-}
 const r16 = (a: ArrayLike<number>) => Float64Array.from(a, roundF16);
 
 function side(m: number, points: string[]) {

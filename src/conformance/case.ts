@@ -22,6 +22,7 @@
  * Malformed cases throw `ConvDescError` naming the field (`input.shape`, `quant.w_scale`, ...), the value and
  * the rule.
  */
+import { roundF16 } from '../util/float16.ts';
 import type { Activation, ActivationType, Broadcast, BroadcastTensor, ConvGeometry, Layout, WeightLayout } from '../conv/types.ts';
 import {
   ConvDescError,
@@ -186,18 +187,8 @@ function single(field: string, v: unknown): number {
   return list[0];
 }
 
-/** Rounds to the nearest float16 value (ties to even), as fp16 storage does. */
-export function roundToFloat16(v: number): number {
-  if (!Number.isFinite(v) || v === 0) return v;
-  const sign = Math.sign(v);
-  const a = Math.abs(v);
-  if (a >= 65520) return sign * Infinity;
-  let e = Math.max(Math.floor(Math.log2(a)), -14);
-  if (e > -14 && 2 ** e > a) e--;
-  if (2 ** (e + 1) <= a) e++;
-  const quantum = 2 ** (e - 10);
-  return sign * roundHalfEven(a / quantum) * quantum;
-}
+/** Rounds to the nearest float16 value (ties to even), as fp16 storage does (src/util/float16.ts). */
+export const roundToFloat16 = roundF16;
 
 function isFloatDtype(dtype: string): boolean {
   return FLOAT_DTYPES.includes(dtype);

@@ -32,9 +32,11 @@ export async function runConformanceCase(engine: Engine, json: unknown, opts: { 
   const dtype = c.input.dtype;
   const base = { id: c.id, dtype, maxAbsError: null, maxRelError: null };
   const integer = c.op === 'conv_integer' || c.op === 'qlinear_conv';
-  if (!integer && dtype !== 'float32') {
-    return { ...base, status: 'n/a', algorithm: opts.algorithm ?? 'auto', tolerance: '-', message: `input dtype ${dtype}: float32, int8 and uint8 are implemented` };
+  if (!integer && dtype !== 'float32' && dtype !== 'float16') {
+    return { ...base, status: 'n/a', algorithm: opts.algorithm ?? 'auto', tolerance: '-', message: `input dtype ${dtype}: float32, float16, int8 and uint8 are implemented` };
   }
+  // float16 cases run as float16 plans (binary16 storage, f32 arithmetic) and are judged with the case's fp16 tolerance.
+  const precision = dtype === 'float16' ? ('fp16' as const) : ('fp32' as const);
   if (integer && dtype !== 'int8' && dtype !== 'uint8') {
     return { ...base, status: 'n/a', algorithm: opts.algorithm ?? 'auto', tolerance: 'exact', message: `${c.op} with input dtype ${dtype}: int8 and uint8 are implemented` };
   }
@@ -42,7 +44,7 @@ export async function runConformanceCase(engine: Engine, json: unknown, opts: { 
   const desc = {
     inChannels: g.inChannels, outChannels: g.outChannels, kernelSize: [g.kernelH, g.kernelW] as [number, number], strides: g.strides, pads: g.pads,
     dilations: g.dilations, groups: g.groups, layout: c.layout, activation: { type: c.activation.type, alpha: c.activation.alpha }, algorithm: opts.algorithm ?? 'auto',
-    dtype: integer ? (dtype as 'int8' | 'uint8') : ('float32' as const),
+    dtype: integer ? (dtype as 'int8' | 'uint8') : (dtype as 'float32' | 'float16'),
   };
   const q = c.quant;
   const perChannel = (v: number[] | undefined) => (v === undefined ? undefined : v.length === 1 ? v[0] : v);
@@ -66,7 +68,7 @@ export async function runConformanceCase(engine: Engine, json: unknown, opts: { 
   }
   try {
     const got = await plan.run(c.input.data, { batch: g.batch, height: g.inHeight, width: g.inWidth });
-    const vsCase = judgeCase(c, got);
+    const vsCase = judgeCase(c, got, { precision });
     if (integer) {
       return {
         ...base, status: vsCase.pass ? 'pass' : 'fail', algorithm: plan.info.algorithm, maxAbsError: vsCase.maxAbsError, maxRelError: vsCase.maxRelError,
@@ -82,7 +84,7 @@ export async function runConformanceCase(engine: Engine, json: unknown, opts: { 
       algorithm: plan.info.algorithm,
       maxAbsError: vsCase.maxAbsError,
       maxRelError: vsCase.maxRelError,
-      tolerance: `${describeTolerance(caseTolerance(c))} vs expected; ${own.tolerance.perTerm.toExponential(1)}·Σ|xw| vs float64 (${own.tolerance.algorithm})`,
+      tolerance: `${describeTolerance(caseTolerance(c, { precision }))} vs expected; ${own.tolerance.perTerm.toExponential(1)}·Σ|xw| vs float64 (${own.tolerance.algorithm})`,
       message: pass ? '' : [vsCase.pass ? '' : vsCase.message, own.pass ? '' : `engine tolerance vs float64: ${own.message}`].filter(Boolean).join('\n'),
       kernels: plan.info.kernels,
     };

@@ -32,8 +32,8 @@ export const ALGORITHM_HELP: Record<AlgorithmName, string> = {
 
 export const ACTIVATIONS: ActivationType[] = ['linear', 'relu', 'relu6', 'leakyrelu', 'prelu', 'elu', 'sigmoid', 'clip', 'hardsigmoid', 'hardswish'];
 
-/** dtypes a plan can be created for (`float16` is not implemented yet and is refused). */
-export type PlanDType = Exclude<DType, 'float16'>;
+/** dtypes a plan can be created for. */
+export type PlanDType = DType;
 
 /**
  * A 2-D convolution. Unknown keys are refused (with the nearest valid key suggested); a key whose value is
@@ -54,7 +54,10 @@ export interface Conv2dDesc {
   groups?: number;
   /** Layout of input and output; default 'NHWC'. */
   layout?: Layout;
-  /** Default 'float32'; 'int8' / 'uint8' need `quant` in the options. float16 is not implemented (refused). */
+  /**
+   * Default 'float32'. 'float16': activations, weights and Winograd-domain operands stored as binary16 (half the
+   * bytes), f32 arithmetic; inputs and weights are rounded to binary16 at upload. 'int8' / 'uint8' need `quant`.
+   */
   dtype?: PlanDType;
   /**
    * Activation after the bias; a type name or {type, alpha?, beta?, min?, max?}. Default 'linear'. `alpha`:
@@ -181,8 +184,8 @@ export function normalizeDesc(desc: Conv2dDesc): NormalizedDesc {
   const layout = desc.layout === undefined ? 'NHWC' : desc.layout;
   if (layout !== 'NHWC' && layout !== 'NCHW') throw new ConvDescError('layout', layout, "must be 'NHWC' or 'NCHW'");
   const dtype = desc.dtype === undefined ? 'float32' : (desc.dtype as DType);
-  if (dtype !== 'float32' && dtype !== 'int8' && dtype !== 'uint8') {
-    throw new ConvDescError('dtype', dtype, dtype === 'float16' ? "is not implemented yet: 'float32', 'int8' and 'uint8' are" : "must be 'float32', 'int8' or 'uint8' (float16 planned)");
+  if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'int8' && dtype !== 'uint8') {
+    throw new ConvDescError('dtype', dtype, "must be 'float32', 'float16', 'int8' or 'uint8'");
   }
   const activation = normalizeActivation(desc.activation);
   const algorithm = desc.algorithm === undefined ? 'auto' : desc.algorithm;

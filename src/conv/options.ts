@@ -56,12 +56,14 @@ export function checkCalibration(v: unknown, inChannels: number, dtype: 'int8' |
 
 /**
  * The values given to `run()`: an array or typed array of numbers, of length `count` (the input element count at
- * the size the call runs at); int8/uint8 plans: integers of the input dtype. Float NaN/Inf pass (they propagate).
+ * the size the call runs at); int8/uint8 plans: integers of the input dtype. Float NaN/Inf pass (they propagate);
+ * float16 plans refuse finite values past ±65504 (they would round to infinity).
  */
-export function checkRunInput(x: unknown, count: number, countRule: string, dtype: 'float32' | 'int8' | 'uint8'): ArrayLike<number> {
+export function checkRunInput(x: unknown, count: number, countRule: string, dtype: 'float32' | 'float16' | 'int8' | 'uint8'): ArrayLike<number> {
   const data = requireNumberArray('x', x, 'an array or typed array of numbers (the input, flat in the plan\'s layout)');
   if (data.length !== count) throw new ConvDescError('x.length', data.length, `must equal ${countRule} = ${count}`);
   if (dtype === 'float32') requireNumberElements('x', data);
+  else if (dtype === 'float16') requireNumberElements('x', data, { maxAbs: { value: 65504, rangeName: 'float16' } });
   else requireNumberElements('x', data, { integer: { lo: dtype === 'int8' ? -128 : 0, hi: dtype === 'int8' ? 127 : 255, rangeName: dtype } });
   return data;
 }

@@ -44,6 +44,7 @@ export interface Tolerance {
 }
 
 const U32 = 2 ** -24;
+const U16 = 2 ** -11;
 
 const TABLE: Record<string, Omit<Tolerance, 'dtype' | 'algorithm'>> = {
   // fp32 dot products accumulated in fp32 (fma). Worst case is K·u·S; with random signs the partial sums stay
@@ -62,12 +63,26 @@ const TABLE: Record<string, Omit<Tolerance, 'dtype' | 'algorithm'>> = {
   'float32/winograd6': { perTerm: 1024 * U32, perValue: 4 * U32, reason: 'F(6×6,3×3): fractions 1/90, 32/45 in G; measured ≤ 131u·Σ|xw|, 8x margin' },
   // Learned transforms are not Cook-Toom: no measured constant can cover them, so the loosest useful bound.
   'float32/winograd': { perTerm: 16384 * U32, perValue: 4 * U32, reason: 'user-supplied transform: 1e-3·Σ|xw|, a sanity bound, not a Cook-Toom measurement' },
-  // fp16 storage with fp32 accumulation: inputs and weights rounded to 2^-11 relative each.
-  'float16/direct': { perTerm: 2e-3, perValue: 1e-3, reason: 'fp16 storage, fp32 accumulate (SCHEMA.md fp16 suggestion)' },
+  // float16 plans: binary16 storage of x, w, V, U, M and y, f32 arithmetic, against the float64 reference of the
+  // *rounded* x and w (what the plan holds; rounding the caller's data is the dtype's contract, not an error).
+  // u16 = 2^-11, binary16's unit roundoff. Measured (SwiftShader, Node, 2026-12-04, .scratch/f16probe.mts: 8→12
+  // @11×13 NHWC, 32→16 @16² NCHW, 128→32 @12² NHWC, 13→7 @9×10 NCHW, batch 2, data in [-1, 1), bias + relu), as
+  // worst (|y − r| − u16·|r|) / Σ|xw|: direct and im2col 1.4e-8 (only the output's rounding, ≤ u16·|r|, and fp32
+  // accumulation); F(2×2) 0.94 u16; F(4×4) with the 'alt' points 4.3 u16; F(4×1)-alt 1.5 u16; F(6×6) 7.7 u16.
+  // perValue 2·u16 covers the output's own rounding twice over; perTerm leaves 5-6x over each measurement. A
+  // misplaced half or a wrong packing (errors of the size of the values) fails by orders of magnitude; a single
+  // dropped term of a wide layer hides in F(4×4)'s fp16 noise, as it would in any fp16 computation.
+  'float16/direct': { perTerm: 16 * U32, perValue: 2 * U16, reason: 'f16 storage, f32 fma: measured ≤ u16·|y| (output rounding) + fp32 accumulation' },
+  'float16/im2col': { perTerm: 16 * U32, perValue: 2 * U16, reason: 'same arithmetic as direct, other order' },
+  'float16/gemm': { perTerm: 16 * U32, perValue: 2 * U16, reason: 'same arithmetic as direct, other order' },
+  'float16/winograd2': { perTerm: 6 * U16, perValue: 2 * U16, reason: 'F(2×2,3×3), f16 V/U/M: measured ≤ 0.94 u16·Σ|xw|, 6x margin' },
+  'float16/winograd4': { perTerm: 24 * U16, perValue: 2 * U16, reason: "F(4×4,3×3) 'alt' points, f16 V/U/M: measured ≤ 4.3 u16·Σ|xw|, 5.5x margin" },
+  'float16/winograd6': { perTerm: 40 * U16, perValue: 2 * U16, reason: 'F(6×6,3×3), f16 V/U/M: measured ≤ 7.7 u16·Σ|xw|, 5x margin (never chosen by auto in float16)' },
+  'float16/winograd': { perTerm: 64 * U16, perValue: 2 * U16, reason: 'user-supplied transform with f16 storage: 3e-2·Σ|xw|, a sanity bound, not a Cook-Toom measurement' },
 };
 
 export function toleranceFor(dtype: ToleranceDType, algorithm: ToleranceAlgorithm): Tolerance {
-  const hit = TABLE[`${dtype}/${algorithm}`] ?? (dtype === 'float16' ? TABLE['float16/direct'] : undefined);
+  const hit = TABLE[`${dtype}/${algorithm}`];
   if (!hit) throw new Error(`toleranceFor: no tolerance for dtype '${dtype}' with algorithm '${algorithm}'`);
   return { dtype, algorithm, ...hit };
 }

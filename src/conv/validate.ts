@@ -312,8 +312,9 @@ export function requireNumberArray(field: string, v: unknown, what = 'an array o
  * Every element must be a number (plain arrays: typeof number; typed arrays hold numbers already); `finite`: and
  * finite; `integer`: an integer in [lo, hi], with `rangeName` in the message.
  */
-export function requireNumberElements(field: string, data: ArrayLike<number>, rule: { finite?: boolean; integer?: { lo: number; hi: number; rangeName: string } } = {}): void {
+export function requireNumberElements(field: string, data: ArrayLike<number>, rule: { finite?: boolean; integer?: { lo: number; hi: number; rangeName: string }; maxAbs?: { value: number; rangeName: string } } = {}): void {
   const plain = !ArrayBuffer.isView(data);
+  const { maxAbs } = rule;
   const { integer } = rule;
   const finite = rule.finite || integer !== undefined;
   const intRule = integer ? `an integer in the ${integer.rangeName} range [${integer.lo}, ${integer.hi}]` : '';
@@ -322,5 +323,6 @@ export function requireNumberElements(field: string, data: ArrayLike<number>, ru
     if (plain && typeof v !== 'number') throw new ConvDescError(`${field}[${i}]`, v, `must be a number${integer ? ` (${intRule})` : ''}`);
     if (finite && !Number.isFinite(v)) throw new ConvDescError(`${field}[${i}]`, v, `must be a finite number${integer ? ` (${intRule})` : ''}`);
     if (integer && (!Number.isInteger(v) || (v as number) < integer.lo || (v as number) > integer.hi)) throw new ConvDescError(`${field}[${i}]`, v, `must be ${intRule}`);
+    if (maxAbs && Number.isFinite(v) && Math.abs(v as number) > maxAbs.value) throw new ConvDescError(`${field}[${i}]`, v, `must be within ±${maxAbs.value} (${maxAbs.rangeName}: larger values round to infinity)`);
   }
 }

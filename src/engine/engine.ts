@@ -1,6 +1,7 @@
 /**
  * createEngine → Engine.createConv2d → ConvPlan. See DESIGN.md §1 for the data flow.
  */
+import { F16_MAX, roundF16 } from '../util/float16.ts';
 import { normalizeQuant, type NormalizedQuant, type QuantOptions } from '../conv/quant-options.ts';
 import { asBroadcast, checkEpilogueTensor, normalizeActivation, normalizeDesc, outputShapePattern, type Conv2dDesc, type Conv2dWeights, type NormalizedDesc } from '../conv/desc.ts';
 import { ConvDescError, rejectUnknownKeys, requireInteger, requireNumberArray, requireNumberElements, requireObject } from '../conv/validate.ts';
@@ -277,8 +278,12 @@ export class Engine {
       if (['clip', 'hardsigmoid', 'hardswish'].includes(d.activation.type)) throw new ConvDescError('activation.type', d.activation.type, `is not supported by ${d.dtype} plans (int8 epilogues take linear, relu, relu6; float32 plans take every activation)`);
     }
     const quant = int8 ? normalizeQuant(d, opts.quant) : undefined;
-    requireNumberElements('weights', weights, quant ? { integer: { lo: quant.weightDtype === 'int8' ? -128 : 0, hi: quant.weightDtype === 'int8' ? 127 : 255, rangeName: quant.weightDtype } } : { finite: true });
+    const half = d.dtype === 'float16';
+    requireNumberElements('weights', weights, quant ? { integer: { lo: quant.weightDtype === 'int8' ? -128 : 0, hi: quant.weightDtype === 'int8' ? 127 : 255, rangeName: quant.weightDtype } } : { finite: true, maxAbs: half ? { value: F16_MAX, rangeName: 'float16' } : undefined });
     const oihw = weightLayout === 'OIHW' ? Float32Array.from(weights) : Float32Array.from(transposeWeight(weights, 'HWIO', 'OIHW', d.outChannels, cinG, d.kernelH, d.kernelW));
+    // float16 plans: the weights are rounded to binary16 once, here: the kernels store exactly these values and the
+    // verification gate's reference computes with them.
+    if (half) for (let i = 0; i < oihw.length; i++) oihw[i] = roundF16(oihw[i]);
     const pattern = outputShapePattern(d);
     const bias = opts.bias !== undefined ? asBroadcast('bias', opts.bias, d.outChannels) : undefined;
     if (bias) checkEpilogueTensor('bias', bias, pattern, d.layout);

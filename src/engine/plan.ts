@@ -9,6 +9,8 @@ import { rejectUnknownKeys, requireNumberArray, requireNumberElements, requireOb
 import type { BroadcastTensor } from '../conv/types.ts';
 import type { NormalizedQuant } from '../conv/quant-options.ts';
 import { packInt8Activations, packedActivationWords, unpackInt8Activations } from '../kernels/int8/format.ts';
+import { packF16, unpackF16 } from '../util/float16.ts';
+import { isHalf, storageBytes } from './float-storage.ts';
 import { ConvDescError } from '../conv/validate.ts';
 import type { ResizeResult, PreparedConv } from './algorithm.ts';
 import type { CandidateVerdict } from './select.ts';
@@ -194,9 +196,9 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
   private refuseOverLimits(s: PlanShape, outH: number, outW: number): void {
     const d = this.desc;
     const q = this.quant;
-    const inBytes = q ? 4 * packedActivationWords(d.layout, { n: s.batch, c: d.inChannels, h: s.height, w: s.width }) : 4 * s.batch * s.height * s.width * d.inChannels;
+    const inBytes = q ? 4 * packedActivationWords(d.layout, { n: s.batch, c: d.inChannels, h: s.height, w: s.width }) : storageBytes(d, s.batch * s.height * s.width * d.inChannels);
     const outCount = s.batch * outH * outW * d.outChannels;
-    const outBytes = q && (q.output === 'int8' || q.output === 'uint8') ? 4 * packedActivationWords(d.layout, { n: s.batch, c: d.outChannels, h: outH, w: outW }) : 4 * outCount;
+    const outBytes = q && (q.output === 'int8' || q.output === 'uint8') ? 4 * packedActivationWords(d.layout, { n: s.batch, c: d.outChannels, h: outH, w: outW }) : q ? 4 * outCount : storageBytes(d, outCount);
     const max = this.core.limits.maxBufferSize;
     for (const [what, bytes] of [['input', inBytes], ['output', outBytes]] as const) {
       if (bytes > max) {
@@ -366,7 +368,7 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
     this.alive();
     // Every argument is checked before the plan changes size: a refused call leaves it as it was.
     const at = shape === undefined ? this.requireShape() : this.checkShape(shape);
-    checkRunInput(x, at.batch * at.height * at.width * this.desc.inChannels, `batch·height·width·inChannels (${at.batch}·${at.height}·${at.width}·${this.desc.inChannels})${shape ? '' : ' at the current size'}`, this.quant?.inputDtype ?? 'float32');
+    checkRunInput(x, at.batch * at.height * at.width * this.desc.inChannels, `batch·height·width·inChannels (${at.batch}·${at.height}·${at.width}·${this.desc.inChannels})${shape ? '' : ' at the current size'}`, this.quant?.inputDtype ?? (this.desc.dtype === 'float16' ? 'float16' : 'float32'));
     if (extra !== undefined) rejectUnknownKeys('extra', requireObject('extra', extra, 'an object {residual}'), ['residual']);
     if (this.options.residual) {
       const outCount = at.batch * this.desc.outChannels * this.outputHW(at).reduce((a, b) => a * b, 1);
@@ -374,7 +376,7 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
       if (r === undefined) throw new ConvDescError('extra.residual', undefined, 'is required: this plan was created with residual: true (run(x, shape, { residual }))');
       const data = requireNumberArray('extra.residual', r, "an array or typed array of numbers (the output's shape, in the plan's layout)");
       if (data.length !== outCount) throw new ConvDescError('extra.residual.length', data.length, `must equal the output's element count${shape ? '' : ' at the current size'} = ${outCount}`);
-      requireNumberElements('extra.residual', data);
+      requireNumberElements('extra.residual', data, this.desc.dtype === 'float16' ? { maxAbs: { value: 65504, rangeName: 'float16' } } : {});
     } else if (extra?.residual !== undefined) throw new ConvDescError('extra.residual', 'given', 'this plan has no residual input (option residual)');
     if (shape) this.resize(shape);
     const n = this.sizes();
@@ -382,7 +384,8 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
     const s = this.requireShape();
     const q = this.quant;
     const d = this.desc;
-    const data = q ? packInt8Activations(x, d.layout, q.inputDtype, { n: s.batch, c: d.inChannels, h: s.height, w: s.width }, q.xZeroPoint) : x instanceof Float32Array ? x : Float32Array.from(x);
+    const half = isHalf(d);
+    const data = q ? packInt8Activations(x, d.layout, q.inputDtype, { n: s.batch, c: d.inChannels, h: s.height, w: s.width }, q.xZeroPoint) : half ? packF16(x) : x instanceof Float32Array ? x : Float32Array.from(x);
     const dev = this.core.device;
     await this.allocated();
     // Every allocation and the submit run inside out-of-memory / validation scopes: a failure rejects, it never
@@ -404,7 +407,7 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
         if (this.options.workspace === 'external') io.workspace = workspace = scratchWorkspace(dev, s.workspaceBytes);
         if (this.options.residual) {
           const r = extra!.residual!;
-          io.residual = residual = this.core.createBufferFrom(r instanceof Float32Array ? r : Float32Array.from(r), GPUBufferUsage.STORAGE, 'run residual');
+          io.residual = residual = this.core.createBufferFrom(half ? packF16(r) : r instanceof Float32Array ? r : Float32Array.from(r), GPUBufferUsage.STORAGE, 'run residual');
         }
         const enc = dev.createCommandEncoder({ label: 'winoconv run' });
         this.encode(enc, io);
@@ -429,6 +432,7 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
       // Work recorded before a resize has been submitted and is done by now (the queue is in order).
       this.prepared.releaseRetired?.();
       const raw = staging.getMappedRange().slice(0);
+      if (half) return unpackF16(new Uint32Array(raw, 0, Math.ceil(n.output / 2)), n.output) as Out;
       if (!q || q.output === 'float32') return new Float32Array(raw, 0, n.output) as Out;
       if (q.output === 'int32') return new Int32Array(raw, 0, n.output) as Out;
       const odims = { n: s.batch, c: d.outChannels, h: s.outHeight, w: s.outWidth };

@@ -55,7 +55,7 @@ export function selectCandidates(impls: AlgorithmImpl[], s: SelectionInput): Can
       continue;
     }
     const a = impl.name;
-    if (s.nonFinite === 'exact' && isWinograd(a) && d.dtype === 'float32') {
+    if (s.nonFinite === 'exact' && isWinograd(a) && (d.dtype === 'float32' || d.dtype === 'float16')) {
       verdicts.push({ algorithm: a, status: 'rejected', reason: "nonFinite 'exact': Winograd turns a non-finite input into NaN over whole output tiles (README: Special values)" });
       continue;
     }
@@ -96,7 +96,9 @@ export function selectCandidates(impls: AlgorithmImpl[], s: SelectionInput): Can
         reason = 'user-supplied (learned) transforms';
       } else if (a === 'winograd6') {
         status = 'excluded';
-        reason = 'F(6×6,3×3) error bound (≈1e-4 relative) is over auto\'s fp32 budget; request algorithm winograd6 explicitly';
+        reason = d.dtype === 'float16'
+          ? 'F(6×6,3×3) with float16 storage measured 7e-3 relative error (bench/fp16-error.ts), over auto\'s budget; request algorithm winograd6 explicitly'
+          : 'F(6×6,3×3) error bound (≈1e-4 relative) is over auto\'s fp32 budget; request algorithm winograd6 explicitly';
       } else if (a.endsWith('x1') || a.startsWith('winograd1x')) {
         status = 'excluded';
         reason = '1-D Winograd trades speed for accuracy that fp32 does not need; request it explicitly';

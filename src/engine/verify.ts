@@ -10,6 +10,7 @@ import { conv2dReference, maxAbsDot, type ConvOperands } from '../reference/conv
 import { convIntegerReference, qlinearConvReference } from '../reference/integer.ts';
 import { packInt8Activations, packedActivationWords, unpackInt8Activations } from '../kernels/int8/format.ts';
 import { mulberry32, randomF32, randomInts } from '../util/random.ts';
+import { packF16, roundF16, unpackF16 } from '../util/float16.ts';
 import type { PrepareContext, PreparedConv } from './algorithm.ts';
 import { scratchIo } from './steps.ts';
 import type { VerifyResult } from './engine-core.ts';
@@ -60,7 +61,7 @@ export function compareWithEngineTolerance(got: ArrayLike<number>, g: ConvGeomet
   };
   const gain = slopesOf(refOps.activation).reduce((m, v) => Math.max(m, Math.abs(v)), 1) * slopesOf(refOps.preActivation).reduce((m, v) => Math.max(m, Math.abs(v)), 1);
   if (gain > 1) for (let i = 0; i < absDot.length; i++) absDot[i] *= gain;
-  const tol = toleranceFor('float32', toleranceFamily(algorithm, d, Boolean(transforms)));
+  const tol = toleranceFor(d.dtype === 'float16' ? 'float16' : 'float32', toleranceFamily(algorithm, d, Boolean(transforms)));
   return compareWithReference(got, ref.data, absDot, tol, epilogueValueMagnitude(ref.data, pre.data, act, refOps.residual));
 }
 
@@ -115,21 +116,24 @@ export async function verifyPrepared(ctx: PrepareContext, prepared: PreparedConv
   const core = ctx.core;
   const { g, r, h, w, batch } = sizeForCheck(d, prepared);
   const rng = mulberry32(0x5eed ^ (d.inChannels * 131 + d.outChannels));
-  const x = randomF32(batch * h * w * d.inChannels, rng);
-  const input = core.createBufferFrom(x, GPUBufferUsage.STORAGE, 'verify input');
+  // float16 plans: the data is rounded to binary16 (what the plan stores), and the reference computes with it.
+  const half = d.dtype === 'float16';
+  const store = (v: Float32Array) => (half ? packF16(v) : v);
+  const x = half ? randomF32(batch * h * w * d.inChannels, rng).map(roundF16) : randomF32(batch * h * w * d.inChannels, rng);
+  const input = core.createBufferFrom(store(x), GPUBufferUsage.STORAGE, 'verify input');
   const outCount = batch * r.outHeight * r.outWidth * d.outChannels;
   const output = core.device.createBuffer({ label: 'verify output', size: Math.max(16, outCount * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
   // Plans with a residual input are checked with a random one (of the scale of the outputs).
-  const res = ctx.residual ? randomF32(outCount, rng) : undefined;
-  const residual = res ? core.createBufferFrom(res, GPUBufferUsage.STORAGE, 'verify residual') : undefined;
+  const res = ctx.residual ? (half ? randomF32(outCount, rng).map(roundF16) : randomF32(outCount, rng)) : undefined;
+  const residual = res ? core.createBufferFrom(store(res), GPUBufferUsage.STORAGE, 'verify residual') : undefined;
   try {
     const scratch = scratchIo(core.device, prepared.ioNames(), { input, output, residual }, r.workspaceBytes);
     const enc = core.device.createCommandEncoder({ label: 'winoconv verify' });
     prepared.encode(enc, scratch.io);
     core.device.queue.submit([enc.finish()]);
     scratch.release();
-    const got = await readF32(output, outCount);
-    const refOps: ConvOperands = { input: x, inputLayout: d.layout, weight: ctx.weightsOIHW, weightLayout: 'OIHW' as const, bias: ctx.bias, activation: { ...d.activation, preluWeights: ctx.prelu }, residual: res, preActivation: res ? ctx.preActivation : undefined };
+    const got = half ? unpackF16(new Uint32Array((await readF32(output, Math.ceil(outCount / 2))).buffer), outCount) : await readF32(output, outCount);
+    const refOps: ConvOperands = { input: x, inputLayout: d.layout, weight: half ? ctx.weightsOIHW.map(roundF16) : ctx.weightsOIHW, weightLayout: 'OIHW' as const, bias: ctx.bias, activation: { ...d.activation, preluWeights: ctx.prelu }, residual: res, preActivation: res ? ctx.preActivation : undefined };
     const cmp = compareWithEngineTolerance(got, g, refOps, prepared.algorithm, d, ctx.transforms);
     const tol = cmp.tolerance;
     const detail = `${cmp.pass ? 'passed' : 'FAILED'} on ${batch}×${h}×${w} random data: maxRel ${cmp.maxRelError.toExponential(2)}, error/bound ${cmp.worstRatio.toFixed(3)} (${tol.dtype}/${tol.algorithm})`;

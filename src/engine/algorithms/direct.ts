@@ -7,6 +7,7 @@ import { prepareInt8 } from './int8.ts';
 import { EpilogueBuffers, representativeGeometry } from '../epilogue-buffers.ts';
 import { singleKernelPrepared } from './single-kernel.ts';
 import { readWriteMode, readWriteVariant } from '../../kernels/read-write-variant.ts';
+import { storageData, storageKernel } from '../float-storage.ts';
 
 export const directImpl: AlgorithmImpl = {
   name: 'direct',
@@ -20,8 +21,9 @@ export const directImpl: AlgorithmImpl = {
     const depthwise = isDepthwise(g0);
     const cfgDw = depthwise ? depthwiseConfigFor(g0, d.layout, epi.config) : undefined;
     const cfgDi = depthwise ? undefined : directConfigFor(g0, d.layout, epi.config);
-    const kernel = readWriteVariant(cfgDw ? generateDepthwiseKernel(cfgDw) : generateDirectKernel(cfgDi!), readWriteMode(ctx));
-    const weights = core.createBufferFrom(depthwise ? packDepthwiseWeights(ctx.weightsOIHW, 'OIHW', g0) : packGroupedWeights(ctx.weightsOIHW, 'OIHW', g0), GPUBufferUsage.STORAGE, `${kernel.id} weights`);
+    const kernel = readWriteVariant(storageKernel(d, cfgDw ? generateDepthwiseKernel(cfgDw) : generateDirectKernel(cfgDi!)), readWriteMode(ctx));
+    const packed = depthwise ? packDepthwiseWeights(ctx.weightsOIHW, 'OIHW', g0) : packGroupedWeights(ctx.weightsOIHW, 'OIHW', g0);
+    const weights = core.createBufferFrom(storageData(d, packed), GPUBufferUsage.STORAGE, `${kernel.id} weights`);
     const built = await core.pipeline(kernel);
     const opts = { maxWorkgroupsPerDimension: core.limits.maxComputeWorkgroupsPerDimension, alpha: epi.params() };
     return singleKernelPrepared({

@@ -11,11 +11,12 @@ import { prepareInt8 } from './int8.ts';
 import { EpilogueBuffers, representativeGeometry } from '../epilogue-buffers.ts';
 import { singleKernelPrepared } from './single-kernel.ts';
 import { readWriteMode, readWriteVariant } from '../../kernels/read-write-variant.ts';
+import { storageData, storageKernel } from '../float-storage.ts';
 
 export const im2colImpl: AlgorithmImpl = {
   name: 'im2col',
   cannotServe: () => undefined,
-  tunings: (d, core) => (d.dtype === 'float32' ? gemmTilings(core) : [{}]),
+  tunings: (d, core) => (d.dtype === 'float32' || d.dtype === 'float16' ? gemmTilings(core) : [{}]),
   async prepare(ctx): Promise<PreparedConv> {
     if (ctx.quant) return prepareInt8(ctx, 'im2col');
     const { core, desc: d } = ctx;
@@ -23,8 +24,8 @@ export const im2colImpl: AlgorithmImpl = {
     const g0 = representativeGeometry(d);
     const cfg = im2colConfigFor(g0, d.layout, epi.config);
     const tile = gemmTileFor(core, d.outChannels / d.groups, ctx.tuning);
-    const kernel = readWriteVariant(generateGemmKernel({ idPrefix: 'im2col_gemm_f32', operands: im2colGemmParts(cfg), tile }), readWriteMode(ctx));
-    const weights = core.createBufferFrom(packGroupedWeights(ctx.weightsOIHW, 'OIHW', g0), GPUBufferUsage.STORAGE, `${kernel.id} weights`);
+    const kernel = readWriteVariant(storageKernel(d, generateGemmKernel({ idPrefix: 'im2col_gemm_f32', operands: im2colGemmParts(cfg), tile })), readWriteMode(ctx));
+    const weights = core.createBufferFrom(storageData(d, packGroupedWeights(ctx.weightsOIHW, 'OIHW', g0)), GPUBufferUsage.STORAGE, `${kernel.id} weights`);
     const built = await core.pipeline(kernel);
     return singleKernelPrepared({
       algorithm: 'im2col', core, desc: d, built, weights, epi, externalWorkspace: ctx.workspace === 'external',

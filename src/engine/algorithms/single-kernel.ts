@@ -11,6 +11,7 @@ import type { ConcreteAlgorithm, PreparedConv } from '../algorithm.ts';
 import { preparedFrom } from '../described.ts';
 import type { EngineCore } from '../engine-core.ts';
 import { geometryAt, type EpilogueBuffers } from '../epilogue-buffers.ts';
+import { elementBytes } from '../float-storage.ts';
 
 export interface SingleKernelPlan {
   algorithm: ConcreteAlgorithm;
@@ -31,7 +32,8 @@ export function singleKernelPrepared(p: SingleKernelPlan): PreparedConv {
   const { core, desc: d, built, weights, epi } = p;
   const shape = (height: number, width: number) => {
     const { outHeight, outWidth } = outputSize(geometryAt(d, 1, height, width));
-    return { outHeight, outWidth, inBytes: height * width * d.inChannels * 4, outBytes: outHeight * outWidth * d.outChannels * 4 };
+    const e = elementBytes(d);
+    return { outHeight, outWidth, inBytes: height * width * d.inChannels * e, outBytes: outHeight * outWidth * d.outChannels * e };
   };
   return preparedFrom(core, d, {
     algorithm: p.algorithm,

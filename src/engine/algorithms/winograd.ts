@@ -17,6 +17,7 @@ import { linearDispatch } from '../../runtime/pipeline.ts';
 import type { AlgorithmImpl, ConcreteAlgorithm, PreparedConv } from '../algorithm.ts';
 import { EpilogueBuffers } from '../epilogue-buffers.ts';
 import { preparedFrom } from '../described.ts';
+import { elementBytes, storageData, storageKernel } from '../float-storage.ts';
 import { readWriteMode, readWriteVariant } from '../../kernels/read-write-variant.ts';
 
 type WinogradName = Exclude<Extract<ConcreteAlgorithm, `winograd${string}`>, `${string}-${string}`>;
@@ -31,16 +32,22 @@ export function winogradNameForTile(mh: number, mw: number): WinogradName | unde
   return (Object.keys(TILE) as WinogradName[]).find((k) => TILE[k][0] === mh && TILE[k][1] === mw);
 }
 
-function standardAlgorithm(name: WinogradName, r: number): Winograd2D {
+/**
+ * The standard transforms of an algorithm name. float16 plans take F(4,3) from the points {0, ±1, 1/2, −2, ∞}
+ * ('alt'): with f16 storage of x, w, U, V and y they measured the lowest error of the F(4,3) point sets
+ * (bench/fp16-error.ts, max|y − ref| / max|ref| vs float64, C = 32 @24² / C = 128 @16²: alt 2.1e-3 / 1.6e-3,
+ * default {0, ±1, ±2} 4.4e-3 / 3.9e-3, {0, ±1, ±1/2} 4.7e-3 / 3.9e-3).
+ */
+export function standardAlgorithm(name: WinogradName, r: number, dtype: NormalizedDesc['dtype'] = 'float32'): Winograd2D {
   const [mh, mw] = TILE[name];
-  const axis = (m: number) => (m === 1 ? directAlgorithm(r) : winograd1D(m, r));
+  const axis = (m: number) => (m === 1 ? directAlgorithm(r) : winograd1D(m, r, dtype === 'float16' && m === 4 && r === 3 ? 'alt' : 'default'));
   return winograd2D(axis(mh), axis(mw));
 }
 
 function makeImpl(name: WinogradName): AlgorithmImpl {
   const [mh, mw] = TILE[name];
   const cannotServe = (d: NormalizedDesc, transforms?: Winograd2D): string | undefined => {
-    if (d.dtype !== 'float32') return `dtype ${d.dtype}: this is the float32 Winograd; int8 Winograd (exact F(2×2), tap-wise) is not in the engine yet`;
+    if (d.dtype !== 'float32' && d.dtype !== 'float16') return `dtype ${d.dtype}: this is the float Winograd; int8/uint8 plans take winograd2-exact or the tap-wise schemes`;
     if (d.strides[0] !== 1 || d.strides[1] !== 1) return `stride ${d.strides[0]}×${d.strides[1]}: Winograd needs stride 1`;
     if (d.dilations[0] !== 1 || d.dilations[1] !== 1) return `dilation ${d.dilations[0]}×${d.dilations[1]}: Winograd needs dilation 1`;
     if (d.groups !== 1) return `groups ${d.groups}: Winograd serves groups = 1 (grouped and depthwise go to direct or im2col)`;
@@ -62,15 +69,16 @@ function makeImpl(name: WinogradName): AlgorithmImpl {
     tunings: (_d, core) => gemmTilings(core),
     async prepare(ctx): Promise<PreparedConv> {
       const { core, desc: d } = ctx;
-      const algo = ctx.transforms ?? standardAlgorithm(name, d.kernelH);
+      const algo = ctx.transforms ?? standardAlgorithm(name, d.kernelH, d.dtype);
       const epi = new EpilogueBuffers(core, d, ctx.bias, ctx.prelu, { residual: ctx.residual, preActivation: ctx.preActivation });
       const rw = readWriteMode(ctx);
-      const inputKernel = readWriteVariant(generateWinogradInputKernel({ algo, layout: d.layout, dtype: 'f32', channelsAligned: d.inChannels % 4 === 0 }), rw);
+      const inputKernel = readWriteVariant(storageKernel(d, generateWinogradInputKernel({ algo, layout: d.layout, dtype: 'f32', channelsAligned: d.inChannels % 4 === 0 })), rw);
       const outCfg: WinogradOutputConfig = { algo, layout: d.layout, dtype: 'f32', channelsAligned: d.outChannels % 4 === 0, epilogue: epi.config };
-      const outputKernel = readWriteVariant(generateWinogradOutputKernel(outCfg), rw);
+      const outputKernel = readWriteVariant(storageKernel(d, generateWinogradOutputKernel(outCfg)), rw);
       const tile = gemmTileFor(core, d.outChannels, ctx.tuning);
-      const gemmKernel = readWriteVariant(generateGemmKernel({ idPrefix: `${winogradAlgoIdPart(algo)}_gemm_f32`, operands: { a: plainAPart(), b: plainBPart(), c: plainCPart() }, tile }), rw);
-      const u = transformWinogradFilter(algo, ctx.weightsOIHW, { weightLayout: 'OIHW', outChannels: d.outChannels, inChannels: d.inChannels });
+      const gemmKernel = readWriteVariant(storageKernel(d, generateGemmKernel({ idPrefix: `${winogradAlgoIdPart(algo)}_gemm_f32`, operands: { a: plainAPart(), b: plainBPart(), c: plainCPart() }, tile })), rw);
+      // The filter transform runs in float64 from the (float16 plans: rounded) weights; U is stored in the plan's dtype.
+      const u = storageData(d, transformWinogradFilter(algo, ctx.weightsOIHW, { weightLayout: 'OIHW', outChannels: d.outChannels, inChannels: d.inChannels }));
       const misfitU = core.bindingMisfit('the transformed filter U', u.byteLength);
       if (misfitU) throw new Error(misfitU);
       const uBuf = core.createBufferFrom(u, GPUBufferUsage.STORAGE, `${gemmKernel.id} U`);
@@ -86,12 +94,13 @@ function makeImpl(name: WinogradName): AlgorithmImpl {
         epilogue: epi,
         shape(height, width) {
           const one = winogradLayout(algo, problem(1, height, width));
-          return { outHeight: one.outHeight, outWidth: one.outWidth, inBytes: height * width * d.inChannels * 4, outBytes: one.outHeight * one.outWidth * d.outChannels * 4 };
+          const e = elementBytes(d);
+          return { outHeight: one.outHeight, outWidth: one.outWidth, inBytes: height * width * d.inChannels * e, outBytes: one.outHeight * one.outWidth * d.outChannels * e };
         },
         maxBatch(height, width) {
           const one = winogradLayout(algo, problem(1, height, width));
           const maxBinding = core.limits.maxStorageBufferBindingSize;
-          const wsPerImage = Math.max(one.vBytes, one.mBytes);
+          const wsPerImage = (Math.max(one.vBytes, one.mBytes) * elementBytes(d)) / 4;
           const tilesPerCall = maxPerDim * tile.tm * tile.wgy;
           return [
             { batch: Math.floor(maxBinding / wsPerImage), reason: `V/M workspace of ${wsPerImage} bytes per image, maxStorageBufferBindingSize ${maxBinding}` },
@@ -100,7 +109,9 @@ function makeImpl(name: WinogradName): AlgorithmImpl {
         },
         workspace(n, height, width) {
           const l = winogradLayout(algo, problem(n, height, width));
-          return [{ name: 'wino_v', bytes: l.vBytes, label: `${inputKernel.id} V` }, { name: 'wino_m', bytes: l.mBytes, label: `${gemmKernel.id} M` }];
+          // V and M in the plan's storage dtype (winogradLayout counts 4-byte floats).
+          const e = elementBytes(d);
+          return [{ name: 'wino_v', bytes: (l.vBytes * e) / 4, label: `${inputKernel.id} V` }, { name: 'wino_m', bytes: (l.mBytes * e) / 4, label: `${gemmKernel.id} M` }];
         },
         steps(n, height, width) {
           const p = problem(n, height, width);

@@ -8,6 +8,7 @@ import { engineCases } from './engine.ts';
 import { tunerCases } from './tuner.ts';
 import { int8Cases } from './int8.ts';
 import { engineInt8Cases } from './engine-int8.ts';
+import { engineF16Cases } from './engine-f16.ts';
 import { int8WinogradCases } from './int8-winograd.ts';
 import { apiCases } from './api.ts';
 import { opsCases } from './ops.ts';
@@ -17,7 +18,7 @@ import { sessionCases } from './session.ts';
 import { quantOpsCases } from './quant-ops.ts';
 import { requantCases } from './requant.ts';
 
-export const GPU_CASES: GpuCase[] = [...directBaselineCases, ...gemmCases, ...winogradStageCases, ...directKernelCases, ...engineCases, ...tunerCases, ...int8Cases, ...int8WinogradCases, ...engineInt8Cases, ...apiCases, ...reliabilityCases, ...engineIoCases, ...opsCases, ...sessionCases, ...quantOpsCases, ...requantCases];
+export const GPU_CASES: GpuCase[] = [...directBaselineCases, ...gemmCases, ...winogradStageCases, ...directKernelCases, ...engineCases, ...tunerCases, ...int8Cases, ...int8WinogradCases, ...engineInt8Cases, ...engineF16Cases, ...apiCases, ...reliabilityCases, ...engineIoCases, ...opsCases, ...sessionCases, ...quantOpsCases, ...requantCases];
 
 export function findCase(name: string): GpuCase {
   const c = GPU_CASES.find((x) => x.name === name);

@@ -4,7 +4,32 @@ import { parseCase, roundToFloat16, runReference, samePads, schemaTolerance } fr
 import { caseFiles, loadCase } from '../../../src/node/conformance-files.ts';
 import { caseTolerance, judgeCase } from '../../../src/conformance/judge.ts';
 import { transposeActivation, transposeWeight } from '../../../src/reference/conv2d.ts';
-import { CASES_DIR, CASE_FILES, expectReject, rawCase, type RawCase } from './helpers.ts';
+import { CASES_DIR, CASE_FILES, REPO_CASE_FILES, expectReject, rawCase, type RawCase } from './helpers.ts';
+
+// The repo's own float16 cases (scripts/make-conformance-cases.ts; expected outputs by ONNX Runtime CPU).
+describe('repo conformance cases (float16)', () => {
+  it('are there', () => expect(REPO_CASE_FILES.length).toBeGreaterThanOrEqual(8));
+  describe.each(REPO_CASE_FILES.map((f) => [path.basename(f, '.json'), f]))('%s', (_id, file) => {
+    it('parses as float16 data already on binary16 values, and ORT matches the float64 reference with the fp16 tolerance', async () => {
+      const c = await loadCase(file);
+      expect(c.input.dtype).toBe('float16');
+      expect(c.expected.dtype).toBe('float16');
+      for (const v of [...c.input.data, ...c.weight.data, ...c.expected.data]) expect(roundToFloat16(v)).toBe(v);
+      const r = judgeCase(c, runReference(c).data, { precision: 'fp16' });
+      expect(r.pass, r.message).toBe(true);
+    });
+    it('fails with the fp16 tolerance when one expected value is corrupted', async () => {
+      const c = await loadCase(file);
+      const i = Math.floor(c.expected.data.length / 2);
+      const tol = caseTolerance(c, { precision: 'fp16' });
+      if (tol.kind !== 'float') throw new Error('float tolerance expected');
+      c.expected.data[i] += 2 * (tol.atol + tol.rtol * Math.abs(c.expected.data[i])) + 1e-3;
+      const r = judgeCase(c, runReference(c).data, { precision: 'fp16' });
+      expect(r.pass).toBe(false);
+      expect(r.worstIndex).toBe(i);
+    });
+  });
+});
 
 describe('sample conformance cases', () => {
   it(`finds the sample cases in ${CASES_DIR}`, async () => {

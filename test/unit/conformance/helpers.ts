@@ -11,6 +11,13 @@ export const CASE_FILES: string[] = readdirSync(CASES_DIR)
   .sort()
   .map((n) => path.join(CASES_DIR, n));
 
+/** The repo's own cases (float16, expected outputs by ONNX Runtime CPU): scripts/make-conformance-cases.ts. */
+export const REPO_CASES_DIR = path.resolve(process.cwd(), 'test/conformance/cases');
+export const REPO_CASE_FILES: string[] = readdirSync(REPO_CASES_DIR)
+  .filter((n) => n.endsWith('.json'))
+  .sort()
+  .map((n) => path.join(REPO_CASES_DIR, n));
+
 export type RawCase = Record<string, any>;
 
 /** A fresh, mutable copy of the raw JSON of the case whose file name starts with `id`. */

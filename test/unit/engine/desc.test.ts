@@ -43,8 +43,8 @@ describe('normalizeDesc', () => {
     rejects({ ...base, layout: 'NWHC' }, 'layout', '"NWHC"', /'NHWC' or 'NCHW'/);
     rejects({ ...base, algorithm: 'winograd3' }, 'algorithm', '"winograd3"', /must be one of auto, direct/);
     rejects({ ...base, activation: 'tanh' }, 'activation', '"tanh"', /must be one of linear/);
-    rejects({ ...base, dtype: 'float16' }, 'dtype', '"float16"', /not implemented yet/);
-    rejects({ ...base, dtype: 'int4' }, 'dtype', '"int4"', /must be 'float32', 'int8' or 'uint8'/);
+    expect(normalizeDesc({ ...(base as Conv2dDesc), dtype: 'float16' }).dtype).toBe('float16');
+    rejects({ ...base, dtype: 'int4' }, 'dtype', '"int4"', /must be 'float32', 'float16', 'int8' or 'uint8'/);
     rejects({ ...base, activation: { type: 'leakyrelu', alpha: NaN } }, 'activation.alpha', 'NaN', /finite/);
   });
   it('turns plain bias arrays into channel or scalar broadcasts, and rejects other lengths', () => {
