@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # On a machine with a real GPU: unpacks .gpu-bundle/winoconv-gpu.tar.xz (scripts/gpu-machine/bundle.sh), finds the
 # Vulkan loader and driver, and runs, with the bundled Node on Dawn: `winoconv info`, the GPU suite
-# (`winoconv gpu-test`), conformance, and the benchmark with int8 rows. Everything goes to $OUT (default
+# (`winoconv gpu-test`), conformance (shared and the repo's float16 cases), and the benchmark with int8 and float16 rows. Everything goes to $OUT (default
 # ./gpu-results/<adapter>): JSON results and logs. One command, from the repo root:
 #   bash scripts/gpu-machine/run.sh [--quick]
 set -uo pipefail
@@ -36,7 +36,10 @@ node bin/winoconv.js gpu-test --json "$out/gpu-test.json" > "$out/gpu-test.log" 
 tail -1 "$out/gpu-test.log"
 node bin/winoconv.js conformance "$root/conformance" --json > "$out/conformance.json" 2> "$out/conformance.log" || status=1
 node -e 'const r=require(require("path").resolve(process.argv[1])); const n=(s)=>r.filter(x=>x.status===s).length; console.log(`conformance: ${n("pass")} passed, ${n("fail")+n("error")} failed, ${n("n/a")} n/a`)' "$out/conformance.json"
+# The repo's own cases (float16, ONNX Runtime CPU expected outputs).
+node bin/winoconv.js conformance test/conformance/cases --json > "$out/conformance-repo.json" 2> "$out/conformance-repo.log" || status=1
+node -e 'const r=require(require("path").resolve(process.argv[1])); const n=(s)=>r.filter(x=>x.status===s).length; console.log(`conformance (repo, float16): ${n("pass")} passed, ${n("fail")+n("error")} failed, ${n("n/a")} n/a`)' "$out/conformance-repo.json"
 suite=resnet18; [ "$quick" = --quick ] && suite=smoke
-node bin/winoconv.js bench --suite "$suite" --int8 --json "$out/bench-$suite.json" > "$out/bench-$suite.txt" 2> "$out/bench-$suite.log" || status=1
+node bin/winoconv.js bench --suite "$suite" --int8 --fp16 --json "$out/bench-$suite.json" > "$out/bench-$suite.txt" 2> "$out/bench-$suite.log" || status=1
 cat "$out/bench-$suite.txt"
 exit $status

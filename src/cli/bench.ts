@@ -29,12 +29,13 @@ export const benchVerb: Verb = {
     '(--peers and --dist need a checkout of the repository; from the npm package --browser runs the CLI page without peers). Prints a table, writes JSON ' +
     '(default ./winoconv-results/<suite>-<env>-<time>.json) and with --html a self-contained report with charts. ' +
     '--int8 adds int8 rows (Node): every int8 algorithm on the suite\'s layers, GPU time, speed-up over int8 im2col, bit-exactness or SQNR. ' +
+    '--fp16 adds float16 rows (Node): each float algorithm as a float32 and a float16 plan on the same data, GPU times, fp16/fp32, bytes moved, errors. ' +
     '--models NAMES|all benchmarks whole ONNX models instead (bench/models/catalog.ts: blazeface-front, ppocr-cls, resnet18, ...): session creation on a cold engine, first run, ' +
     'median of --runs (default 5) rounds of session.run (Float32Array inputs → outputs on the CPU), max relative error against ONNX Runtime CPU, arena bytes, and a per-node GPU profile ' +
     '(time split winograd / other conv / non-conv, slowest nodes; --no-profile skips it); --budget S (default 60) caps the seconds per model and implementation; ' +
     '--check-auto times auto\'s choice per conv layer against the fastest candidate. In Node winoconv alone; --browser --peers adds ONNX Runtime Web WebGPU and wasm with 1 and 2 threads ' +
     '(demo/models.html, a checkout only). JSON default ./winoconv-results/models-<env>-<time>.json.',
-  usage: 'winoconv bench [--suite NAME] [--impl NAME,...] [--runs N] [--warmup N] [--browser] [--peers] [--no-ceiling] [--json FILE] [--html FILE] [--screenshot FILE.png] [--dist] [--int8]\n       winoconv bench --models NAMES|all [--impl winoconv,ort-webgpu,ort-wasm-1,ort-wasm-2] [--runs N] [--budget S] [--no-profile] [--check-auto] [--browser [--peers]] [--json FILE] [--html FILE]',
+  usage: 'winoconv bench [--suite NAME] [--impl NAME,...] [--runs N] [--warmup N] [--browser] [--peers] [--no-ceiling] [--json FILE] [--html FILE] [--screenshot FILE.png] [--dist] [--int8] [--fp16]\n       winoconv bench --models NAMES|all [--impl winoconv,ort-webgpu,ort-wasm-1,ort-wasm-2] [--runs N] [--budget S] [--no-profile] [--check-auto] [--browser [--peers]] [--json FILE] [--html FILE]',
   options: {
     suite: { type: 'string' },
     impl: { type: 'string' },
@@ -48,6 +49,7 @@ export const benchVerb: Verb = {
     screenshot: { type: 'string' },
     dist: { type: 'boolean' },
     int8: { type: 'boolean' },
+    fp16: { type: 'boolean' },
     models: { type: 'string' },
     'check-auto': { type: 'boolean' },
     budget: { type: 'string' },
@@ -136,6 +138,20 @@ export const benchVerb: Verb = {
         const rows = await runInt8Bench(engine, findSuite(opts.suite).layers, { runs: opts.runs, warmup: opts.warmup, progress });
         (results as BenchResults & { int8?: unknown }).int8 = rows;
         console.log(`\n${formatInt8Table(rows)}`);
+      } finally {
+        engine.destroy();
+      }
+    }
+    if (values.fp16) {
+      if (values.browser) throw new Error('--fp16 runs in Node (Dawn) for now; drop --browser');
+      const { getNodeGPU } = await import('../node/dawn.ts');
+      const { createEngine } = await import('../engine/engine.ts');
+      const { runFp16Bench, formatFp16Table } = await import('../../bench/fp16.ts');
+      const engine = await createEngine({ gpu: await getNodeGPU() });
+      try {
+        const rows = await runFp16Bench(engine, findSuite(opts.suite).layers, { runs: opts.runs, warmup: opts.warmup, progress });
+        (results as BenchResults & { fp16?: unknown }).fp16 = rows;
+        console.log(`\n${formatFp16Table(rows)}`);
       } finally {
         engine.destroy();
       }

@@ -1,12 +1,12 @@
 /** `winoconv onnx-test DIR... [--browser] [--rtol R] [--atol A] [--json]` (DESIGN.md §2a, §6). */
 import type { Verb } from './verb.ts';
-import { DEFAULT_TOLERANCE, type DataSetFiles, type OnnxTestRow, type TestRunner, type Tolerance, formatOnnxTestRow, runDataSet } from '../graph/test-data.ts';
+import { DEFAULT_TOLERANCE, FLOAT16_RTOL, type DataSetFiles, type OnnxTestRow, type TestRunner, type Tolerance, formatOnnxTestRow, runDataSet } from '../graph/test-data.ts';
 
 export const onnxTestVerb: Verb = {
   summary:
     'Run ONNX test-data directories (model.onnx + test_data_set_N/input_K.pb, output_K.pb; a folder of them is searched ' +
     'one level down) through a winoconv session and judge each output against the stored one: pass iff ' +
-    `max|y − ref| / max|ref| ≤ rtol (default ${DEFAULT_TOLERANCE.rtol}) or max|y − ref| ≤ atol (default ${DEFAULT_TOLERANCE.atol}); ` +
+    `max|y − ref| / max|ref| ≤ rtol (default ${DEFAULT_TOLERANCE.rtol}; ${FLOAT16_RTOL} for float16 reference outputs) or max|y − ref| ≤ atol (default ${DEFAULT_TOLERANCE.atol}); ` +
     'NaN where the reference has none fails; integer outputs pass within --int-tol N LSB (default ' +
     `${DEFAULT_TOLERANCE.intTol}; 0 = exact) and the line says how many elements differ at all; bool outputs compare exactly. ` +
     'One line per data set (dir, data set, ' +
@@ -47,7 +47,8 @@ export function parseTolerance(values: Record<string, unknown>): Tolerance {
     intTol = Number(it);
     if (it.trim() === '' || !Number.isInteger(intTol) || intTol < 0) throw new Error(`--int-tol ${it}: expected an integer ≥ 0 (LSB)`);
   }
-  return { rtol: num('rtol'), atol: num('atol'), intTol };
+  // --rtol applies to float16 references too; without it they take FLOAT16_RTOL.
+  return { rtol: num('rtol'), atol: num('atol'), intTol, ...(values.rtol !== undefined ? { rtol16: num('rtol') } : {}) };
 }
 
 export interface OnnxTestOptions {

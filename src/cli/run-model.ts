@@ -25,7 +25,7 @@ export interface RunModelReport {
   firstRunMs: number;
   steadyMs: number[];
   medianMs: number;
-  info: Pick<SessionInfo, 'inputs' | 'outputs' | 'nodes' | 'memory' | 'creationMs' | 'passes' | 'tapwise'>;
+  info: Pick<SessionInfo, 'inputs' | 'outputs' | 'nodes' | 'memory' | 'creationMs' | 'passes' | 'tapwise'> & { precision?: SessionInfo['precision'] };
   outputs: OutputSummary[];
   /** The engine's adapter: 'vendor / architecture / device / description' (empty parts dropped), when known. */
   adapter?: string;
@@ -84,12 +84,14 @@ export interface RunModelOptions {
   profile?: boolean;
   /** SessionOptions.tapwise (winoconv run --tapwise DB --calibrate PATH...). */
   tapwise?: TapwiseOptions;
+  /** SessionOptions.precision (winoconv run --precision). */
+  precision?: 'float32' | 'float16';
 }
 
 export async function runModel(engine: Engine, model: Uint8Array, inputs: Record<string, Float32Array>, opts: RunModelOptions): Promise<{ report: RunModelReport; outputs: Record<string, Float32Array> }> {
   const { createSession } = await import('../graph/session.ts');
   const t0 = performance.now();
-  const session = await createSession(engine, model, { inputShapes: opts.inputShapes, profile: opts.profile, ...(opts.tapwise ? { tapwise: opts.tapwise } : {}) });
+  const session = await createSession(engine, model, { inputShapes: opts.inputShapes, profile: opts.profile, ...(opts.tapwise ? { tapwise: opts.tapwise } : {}), ...(opts.precision ? { precision: opts.precision } : {}) });
   const createMs = performance.now() - t0;
   try {
     const t1 = performance.now();
@@ -103,8 +105,8 @@ export async function runModel(engine: Engine, model: Uint8Array, inputs: Record
       await session.run(inputs);
       steadyMs.push(performance.now() - t);
     }
-    const { inputs: ins, outputs: outs, nodes, memory, creationMs, passes, tapwise } = session.info;
-    const info = structuredClone({ inputs: ins, outputs: outs, nodes, memory, creationMs, passes, tapwise });
+    const { inputs: ins, outputs: outs, nodes, memory, creationMs, passes, tapwise, precision } = session.info;
+    const info = structuredClone({ inputs: ins, outputs: outs, nodes, memory, creationMs, passes, tapwise, precision });
     const summaries = outs.map((o) => summarize(o.name, o.shape, outputs[o.name]));
     return { report: { createMs, firstRunMs, steadyMs, medianMs: median(steadyMs), info, outputs: summaries, adapter: adapterName(engine) }, outputs };
   } finally {
@@ -149,7 +151,7 @@ export function formatRunReport(r: RunModelReport, profile: boolean): string[] {
     lines.push(`  total GPU ${total.toFixed(3)} ms over ${r.info.nodes.length} node(s)`);
     const m = r.info.memory;
     const mb = (b: number) => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
-    lines.push(`memory: weights ${mb(m.weightBytes)}, arena ${mb(m.arenaBytes)}, peak live ${mb(m.peakLiveBytes)}`);
+    lines.push(`memory${r.info.precision === 'float16' ? ' (float16 activations)' : ''}: weights ${mb(m.weightBytes)}, arena ${mb(m.arenaBytes)}, peak live ${mb(m.peakLiveBytes)}`);
   }
   return lines;
 }

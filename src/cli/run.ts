@@ -33,13 +33,15 @@ export const runVerb: Verb = {
     '--json FILE writes {model, adapter, browser, winoconv, peers} (README). --tapwise DB --calibrate PATH... (Node; a ' +
     'quantized model with one float input) creates the session with tap-wise int8 Winograd per layer (SessionOptions.tapwise: ' +
     'per-layer SQNR floor DB against exact int8 on the layers\' real inputs from the calibration files, read like quantize\'s ' +
-    '--calibrate; whole-model check --tapwise-check top1|DB, default DB = the floor) and prints what each layer chose and why.',
+    '--calibrate; whole-model check --tapwise-check top1|DB, default DB = the floor) and prints what each layer chose and why. ' +
+    '--precision float16|float32 sets SessionOptions.precision (float activations stored as binary16 or float32; default float16 for a float16 model, else float32).',
   usage:
     'winoconv run MODEL.onnx [--input NAME=FILE ...] [--input-shape NAME=SHAPE ...] [--browser] [--profile] [--runs N] [--output-dir DIR] ' +
     '[--peers ort-webgpu,ort-wasm] [--peer-runs N] [--peer-timeout SECONDS] [--json FILE] ' +
-    '[--seed N] [--size HxW] [--layout nchw|nhwc] [--scale S] [--mean M] [--std S] [--bgr] [--tapwise DB --calibrate PATH... [--tapwise-check top1|DB]]',
+    '[--seed N] [--size HxW] [--layout nchw|nhwc] [--scale S] [--mean M] [--std S] [--bgr] [--tapwise DB --calibrate PATH... [--tapwise-check top1|DB]] [--precision float32|float16]',
   options: {
     tapwise: { type: 'string' },
+    precision: { type: 'string' },
     calibrate: { type: 'string', multiple: true },
     'tapwise-check': { type: 'string' },
     input: { type: 'string', multiple: true },
@@ -69,6 +71,8 @@ export const runVerb: Verb = {
     const peerTimeoutS = values['peer-timeout'] === undefined ? 600 : parseSeconds(values['peer-timeout'], '--peer-timeout');
     const peerOpts: PeerOptions = { peers, runs: peerRuns, timeoutS: peerTimeoutS };
     const tapwise = await tapwiseFrom(positionals[0], values);
+    const precision = values.precision as string | undefined;
+    if (precision !== undefined && precision !== 'float32' && precision !== 'float16') throw new Error(`--precision ${precision}: expected float32 or float16`);
     const prepared = await prepareRun(positionals[0], values);
     const { formatRunReport } = await import('./run-model.ts');
     for (const l of prepared.notes) console.log(l);
@@ -79,13 +83,13 @@ export const runVerb: Verb = {
     const printReport = (r: RunModelReport) => {
       for (const l of formatRunReport(r, profile)) console.log(l);
     };
-    if (values.browser) ({ report, outputs, peerResults, browserVersion } = await runInBrowser(prepared, runs, profile, values['output-dir'] !== undefined || peers.length > 0, peerOpts, printReport));
+    if (values.browser) ({ report, outputs, peerResults, browserVersion } = await runInBrowser(prepared, runs, profile, values['output-dir'] !== undefined || peers.length > 0, peerOpts, printReport, precision as 'float32' | 'float16' | undefined));
     else {
       const { createNodeEngine } = await import('../node/engine.ts');
       const { runModel } = await import('./run-model.ts');
       const engine = await createNodeEngine();
       try {
-        ({ report, outputs } = await runModel(engine, prepared.model, prepared.inputs, { inputShapes: prepared.inputShapes, runs, profile, tapwise }));
+        ({ report, outputs } = await runModel(engine, prepared.model, prepared.inputs, { inputShapes: prepared.inputShapes, runs, profile, tapwise, precision: precision as 'float32' | 'float16' | undefined }));
       } finally {
         engine.destroy();
       }
@@ -259,7 +263,7 @@ async function runNodePeers(p: PreparedRun, report: RunModelReport, ours: Record
   return results;
 }
 
-async function runInBrowser(p: PreparedRun, runs: number, profile: boolean, wantOutputs: boolean, o: PeerOptions, printReport: (r: RunModelReport) => void) {
+async function runInBrowser(p: PreparedRun, runs: number, profile: boolean, wantOutputs: boolean, o: PeerOptions, printReport: (r: RunModelReport) => void, precision?: 'float32' | 'float16') {
   const { openBrowserSession } = await import('../node/browser-session.ts');
   const { encodeTensorProto, decodeTensorProto } = await import('../graph/test-data.ts');
   const { PEER_PROGRESS_PREFIX, applyPeerEvent, failedPeer, formatPeerEvent, pageErrorMessage, peerResult, peerStage } = await import('./peers.ts');
@@ -299,7 +303,7 @@ async function runInBrowser(p: PreparedRun, runs: number, profile: boolean, want
     const browserVersion = session.version;
     const r = await session.page.evaluate(
       (a) => window.__winoconvCli!.runModel(a),
-      { model: '/__winoconv/run/model.onnx', inputs: inputUrls, inputShapes: p.inputShapes, runs, profile, returnOutputs: wantOutputs },
+      { model: '/__winoconv/run/model.onnx', inputs: inputUrls, inputShapes: p.inputShapes, runs, profile, returnOutputs: wantOutputs, precision },
     );
     const outputs: Record<string, Float32Array> = {};
     for (const [n, b64] of Object.entries(r.outputs)) outputs[n] = decodeTensorProto(Buffer.from(b64, 'base64'), n).data as Float32Array;

@@ -60,6 +60,10 @@ export interface ResizeResult {
   workspaceBytes: number;
   /** Lines for plan.info: splits, limits consulted. */
   notes: string[];
+  /** Bytes of the buffers made once (packed weights, transformed filters, channel parameters, epilogue operands). */
+  constantBytes?: number;
+  /** Bytes of the intermediate buffers (workspace regions: Winograd V and M, int8 stages) at this shape. */
+  scratchBytes?: number;
   /** Bytes of the caller's input and output buffers (default: 4 bytes an element, float32). */
   inputBytes?: number;
   outputBytes?: number;

@@ -144,6 +144,8 @@ export function preparedFrom(core: EngineCore, d: NormalizedDesc, a: AlgorithmDe
         // External: the one range the caller gives; internal: all the plan holds (workspace, constants, epilogue).
         workspaceBytes: a.workspaceMode === 'external' ? space.bytes : space.bytes + constantBytes + epiBytes,
         notes,
+        constantBytes: constantBytes + epiBytes,
+        scratchBytes: space.bytes,
         inputBytes: words(batch * s.inBytes),
         outputBytes: words(batch * s.outBytes),
       };

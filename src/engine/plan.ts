@@ -94,6 +94,9 @@ export interface PlanInfo {
   /** Verification of the kernels against the float64 reference before first use. */
   verification: string;
   workspaceBytes: number;
+  /** At the current size: bytes of the buffers made once (weights, transformed filters, epilogue operands) and of
+   * the intermediate buffers (workspace regions), in the plan's storage dtype. */
+  memory?: { constantBytes: number; scratchBytes: number };
   /** The tolerance the verification used, and the measured error. */
   errorBound: string;
   notes: string[];
@@ -185,6 +188,7 @@ export class ConvPlan<Out extends Float32Array | Int32Array = Float32Array | Int
     }
     this.shape = { ...s, ...r };
     this.info.workspaceBytes = r.workspaceBytes;
+    if (r.constantBytes !== undefined) this.info.memory = { constantBytes: r.constantBytes, scratchBytes: r.scratchBytes ?? 0 };
     this.info.notes = [...new Set([...this.info.notes, ...r.notes])];
     return { outputShape: this.shapeOf(s.batch, d.outChannels, r.outHeight, r.outWidth), inputShape: this.shapeOf(s.batch, d.inChannels, s.height, s.width), workspaceBytes: r.workspaceBytes };
   }

@@ -29,8 +29,12 @@ export function isRuntimeDType(d: string): d is RuntimeDType {
   return (RUNTIME_DTYPES as readonly string[]).includes(d);
 }
 
-/** Bytes of a value's storage in the arena: 4 per element, or 1 per element rounded up to whole words (int8/uint8). */
-export function valueBytes(dtype: RuntimeDType, elements: number): number {
+/**
+ * Bytes of a value's storage in the arena: 4 per element, or 1 per element rounded up to whole words (int8/uint8);
+ * float32 values of a float16 session (`halfFloats`) 2 per element, rounded up to whole words.
+ */
+export function valueBytes(dtype: RuntimeDType, elements: number, halfFloats = false): number {
+  if (dtype === 'float32' && halfFloats) return Math.ceil(elements / 2) * 4;
   return dtype === 'int8' || dtype === 'uint8' ? Math.ceil(elements / 4) * 4 : elements * 4;
 }
 
@@ -204,6 +208,11 @@ export interface SessionInfo {
   passes: Record<string, number>;
   /** Present when the session was created with SessionOptions.tapwise. */
   tapwise?: TapwiseInfo;
+  /**
+   * How float activations are stored: 'float32', or 'float16' (binary16, two per word; f32 arithmetic): the default
+   * for float16 models, or SessionOptions.precision. Float inputs and outputs stay Float32Array either way.
+   */
+  precision: 'float32' | 'float16';
 }
 
 /** Per model input: a typed array of its dtype (Float32Array, Int8Array, Uint8Array, Int32Array) or a GPUBuffer of its bytes. */

@@ -12,6 +12,9 @@
  *
  * Every refusal (unsupported op, attribute or dtype at run time, bad shapes) happens before any GPU work.
  */
+import { demoteFloat16 } from './float16.ts';
+import { f16StorageVariant } from '../kernels/f16-storage.ts';
+import { packF16, unpackF16 } from '../util/float16.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { ConvPlan } from '../engine/plan.ts';
 import type { Conv2dDesc } from '../conv/desc.ts';
@@ -63,9 +66,17 @@ export interface SessionOptions {
    * until it does. info.tapwise and info.nodes[i].tapwise say what was chosen and why. See tapwise-select.ts.
    */
   tapwise?: TapwiseOptions;
+  /**
+   * How float activations are stored in the arena: 'float32', or 'float16' (binary16, half the bytes; arithmetic
+   * stays f32; convolutions run as float16 plans, their weights rounded at load). Default: 'float16' for a float16
+   * model (float16 inputs, outputs or initializers, which load as float32 with binary16 storage), else 'float32'.
+   * A float16 model with 'float32' computes with float32 storage (more precise than the file asks; Casts to
+   * float16 then do not round).
+   */
+  precision?: 'float32' | 'float16';
 }
 
-const SESSION_OPTION_KEYS = ['inputShapes', 'algorithms', 'profile', 'constantInputs', 'requantRounding', 'tapwise'];
+const SESSION_OPTION_KEYS = ['inputShapes', 'algorithms', 'profile', 'constantInputs', 'requantRounding', 'tapwise', 'precision'];
 
 /** A failure of a session's creation or run that is not a refusal of the model itself. */
 export class SessionError extends Error {
@@ -327,7 +338,12 @@ async function planSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts
   if (requantRounding !== 'float32' && requantRounding !== 'float64') {
     throw new OnnxLoadError(`createSession options.requantRounding = ${JSON.stringify(requantRounding)}: must be 'float32' (ONNX Runtime's) or 'float64' (the ONNX reference's)`);
   }
+  if (opts.precision !== undefined && opts.precision !== 'float32' && opts.precision !== 'float16') {
+    throw new OnnxLoadError(`createSession options.precision = ${JSON.stringify(opts.precision)}: must be 'float32' or 'float16'`);
+  }
   const imported = importOnnx(model, { inputShapes: opts.inputShapes, constantInputs: opts.constantInputs });
+  const fp16Model = demoteFloat16(imported);
+  const half = (opts.precision ?? (fp16Model ? 'float16' : 'float32')) === 'float16';
   const { graph: g, report } = runPasses(imported);
   // Nodes whose every output is known at load (a Constant or a folded Shape that is a graph output) do not run.
   g.nodes = g.nodes.filter((n) => !n.outputs.every((o) => !o || isConstant(g, o)));
@@ -371,6 +387,15 @@ async function planSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts
   const view = (name: string): StridedTensor => stridedTensor(g.values.get(name)!.shape as number[], sched.layouts.get(name) ?? 'contiguous');
   const constantOf = (name: string): Tensor | undefined => (name ? (g.initializers.get(name) ?? g.folded.get(name)) : undefined);
 
+  // float16 precision: every op kernel's bindings of float activations read and write binary16 (f16-storage.ts).
+  const halfDispatch = (d: OpDispatch): OpDispatch => {
+    if (!half) return d;
+    const names = Object.entries(d.buffers)
+      .filter(([, b]) => 'value' in b && !isConstant(g, b.value) && g.values.get(b.value)?.dtype === 'float32')
+      .map(([k]) => k);
+    return names.length ? { ...d, kernel: f16StorageVariant(d.kernel, names, { idSuffix: true }) } : d;
+  };
+
   // Lowering (CPU only): every op kernel and every convolution's descriptor, before any GPU work.
   const steps: Step[] = [];
   for (const item of sched.items) {
@@ -378,7 +403,7 @@ async function planSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts
     if (item.kind === 'relayout') {
       const from = view(item.from);
       const to = stridedTensor(from.shape, item.toLayout);
-      const dispatches = lowerRelayout(from, to, { input: item.from, output: item.to }, limits.maxComputeWorkgroupsPerDimension).map((d) => ({ source: d }));
+      const dispatches = lowerRelayout(from, to, { input: item.from, output: item.to }, limits.maxComputeWorkgroupsPerDimension).map((d) => ({ source: halfDispatch(d) }));
       steps.push({
         kind: 'op', index, dispatches, output: item.to,
         info: { name: `relayout ${item.from}`, opType: 'Relayout', inputShapes: [from.shape], outputShapes: [to.shape], layouts: [item.toLayout], algorithm: 'kernel', kernelIds: dispatches.map((d) => d.source.kernel.id) },
@@ -406,7 +431,7 @@ async function planSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts
       if (dw) {
         info.algorithm = 'depthwise';
         info.kernelIds = [dw.kernel.id];
-        steps.push({ kind: 'op', index, node: n, dispatches: [{ source: dw }], output: n.outputs[0], info });
+        steps.push({ kind: 'op', index, node: n, dispatches: [{ source: halfDispatch(dw) }], output: n.outputs[0], info });
         continue;
       }
       steps.push({ kind: 'conv', index, node: n, quant: q, input: n.inputs[0], output: n.outputs[0], workspaceBytes: 0, info });
@@ -444,11 +469,12 @@ async function planSession(engine: Engine, model: ArrayBuffer | Uint8Array, opts
       throw new OnnxLoadError(`${nodeLabel(n)}: ${(e as Error).message}`, { cause: e });
     }
     info.algorithm = lowered.aliasOf !== undefined ? 'alias' : 'kernel';
-    info.kernelIds = lowered.dispatches.map((d) => d.kernel.id);
-    steps.push({ kind: 'op', index, node: n, dispatches: lowered.dispatches.map((d) => ({ source: d })), aliasOf: lowered.aliasOf !== undefined ? n.inputs[lowered.aliasOf] : undefined, output: n.outputs[0], info });
+    const dispatches = lowered.dispatches.map(halfDispatch);
+    info.kernelIds = dispatches.map((d) => d.kernel.id);
+    steps.push({ kind: 'op', index, node: n, dispatches: dispatches.map((d) => ({ source: d })), aliasOf: lowered.aliasOf !== undefined ? n.inputs[lowered.aliasOf] : undefined, output: n.outputs[0], info });
   }
 
-  const rt = new SessionRuntime(engine, g, sched, steps, !!opts.profile, internal.tap);
+  const rt = new SessionRuntime(engine, g, sched, steps, !!opts.profile, internal.tap, half);
   try {
     await rt.build();
   } catch (e) {
@@ -508,6 +534,8 @@ class SessionRuntime {
     private readonly steps: Step[],
     private readonly profile: boolean,
     private readonly tap?: ReadonlyMap<string, TapLayerRequest>,
+    /** float16 precision: float activations stored as binary16 in the arena. */
+    private readonly half = false,
   ) {
     this.device = engine.device;
     const shapeOf = (name: string) => g.values.get(name)!.shape as number[];
@@ -519,6 +547,7 @@ class SessionRuntime {
       memory: { weightBytes: 0, arenaBytes: 0, peakLiveBytes: 0 },
       creationMs: 0,
       passes: {},
+      precision: half ? 'float16' : 'float32',
     };
   }
 
@@ -527,7 +556,7 @@ class SessionRuntime {
     const v = this.g.values.get(name);
     const shape = v?.shape as number[] | undefined;
     if (!v || !shape) throw new Error(`internal error: no shape for value '${name}'`);
-    return valueBytes(v.dtype as RuntimeDType, elementCount(shape));
+    return valueBytes(v.dtype as RuntimeDType, elementCount(shape), this.half);
   }
 
   async build(): Promise<void> {
@@ -570,7 +599,7 @@ class SessionRuntime {
         }
         const l = s.lowering!;
         try {
-          const plan = (await this.engine.createConv2d({ ...l.desc, dtype: 'float32' }, {
+          const plan = (await this.engine.createConv2d({ ...l.desc, dtype: this.half ? 'float16' : 'float32' }, {
             weights: l.weights,
             bias: l.bias,
             preluWeights: l.preluWeights,
@@ -765,7 +794,7 @@ class SessionRuntime {
       if (isTypedFor(inp.dtype, v)) {
         if (v.length !== want) throw new SessionError(`run(inputs): '${inp.name}' has ${v.length} elements; its shape ${formatShape(inp.shape)} needs ${want} (create the session with inputShapes for another size)`);
       } else if (typeof GPUBuffer !== 'undefined' && v instanceof GPUBuffer) {
-        const bytes = valueBytes(inp.dtype, want);
+        const bytes = valueBytes(inp.dtype, want, this.half);
         if (v.size < bytes) throw new SessionError(`run(inputs): GPUBuffer for '${inp.name}' has ${v.size} bytes; ${formatShape(inp.shape)} ${inp.dtype} needs ${bytes}`);
         if (!(v.usage & GPUBufferUsage.COPY_SRC)) throw new SessionError(`run(inputs): GPUBuffer for '${inp.name}' needs GPUBufferUsage.COPY_SRC`);
       } else {
@@ -819,7 +848,7 @@ class SessionRuntime {
       const v = inputs[inp.name];
       const r = this.range(inp.name);
       if (ArrayBuffer.isView(v)) {
-        const w = wordAligned(v);
+        const w = this.half && inp.dtype === 'float32' ? packF16(v as Float32Array) : wordAligned(v);
         device.queue.writeBuffer(this.arena!, r.offset!, w.buffer, w.byteOffset, w.byteLength);
       } else encoder.copyBufferToBuffer(v, 0, this.arena!, r.offset!, r.size!);
     }
@@ -854,7 +883,7 @@ class SessionRuntime {
     }
     if (keepOnGpu) {
       for (const [k, v0] of Object.entries(constOut)) {
-        const v = wordAligned(v0);
+        const v = this.half && v0 instanceof Float32Array ? packF16(v0) : wordAligned(v0);
         const b = device.createBuffer({ label: `output ${k}`, size: Math.max(4, v.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
         device.queue.writeBuffer(b, 0, v.buffer as ArrayBuffer, v.byteOffset, v.byteLength);
         kept[k] = b;
@@ -866,7 +895,9 @@ class SessionRuntime {
     const bytes = this.readback!.getMappedRange().slice(0);
     this.readback!.unmap();
     const out: SessionOutputs = {};
-    for (const o of this.readbackLayout) out[o.name] = constOut[o.name] ?? typedFromBytes(o.dtype, bytes, o.offset, o.count);
+    for (const o of this.readbackLayout) {
+      out[o.name] = constOut[o.name] ?? (this.half && o.dtype === 'float32' ? unpackF16(new Uint32Array(bytes, o.offset, Math.ceil(o.count / 2)), o.count) : typedFromBytes(o.dtype, bytes, o.offset, o.count));
+    }
     return out;
   }
 
@@ -897,7 +928,8 @@ class SessionRuntime {
     for (const { o, r } of outs) {
       const t = isConstant(this.g, o.value) ? (this.g.initializers.get(o.value) ?? this.g.folded.get(o.value))! : undefined;
       if (t) {
-        const v = wordAligned(typedData(t, o.dtype));
+        const v0 = typedData(t, o.dtype);
+        const v = this.half && v0 instanceof Float32Array ? packF16(v0) : wordAligned(v0);
         this.device.queue.writeBuffer(r.buffer, r.offset, v.buffer as ArrayBuffer, v.byteOffset, v.byteLength);
       }
       else if (o.bytes > 0) encoder.copyBufferToBuffer(this.arena!, this.range(o.value).offset!, r.buffer, r.offset, o.bytes);
@@ -940,8 +972,8 @@ function wordAligned(v: ArrayBufferView): ArrayBufferView {
 }
 
 function planWeightBytes(plan: ConvPlan<Float32Array>): number {
-  const w = (plan.info as unknown as { weightBytes?: number }).weightBytes;
-  if (typeof w === 'number') return w;
+  // The buffers the plan made once (packed weights, transformed filters, channel parameters), as stored.
+  if (plan.info.memory) return plan.info.memory.constantBytes;
   const d = plan.desc;
   return ((d.outChannels * d.inChannels) / d.groups) * d.kernelH * d.kernelW * 4 + d.outChannels * 4;
 }

@@ -8,7 +8,8 @@
  *   single elements into it, `array<atomic<u32>>`: two invocations may own the two halves of one word, so a
  *   store clears its half with atomicAnd and sets it with atomicOr (each touches only its own 16 bits, so any
  *   interleaving is correct);
- * - every `name[i]` load becomes `name_ld(i)` and every `name[i] = v;` store `name_st(i, v);` (values are
+ * - every `name[i]` load becomes `name_ld(u32(i))` and every `name[i] = v;` store `name_st(u32(i), v);` (i32 indices
+ *   convert; values are
  *   rounded to nearest even by pack2x16float).
  * Indices stay element (or vec4) indices, so uniforms, dispatch sizes and the host's index math are unchanged;
  * buffers take half the bytes (rounded up to whole words). The kernel ID's dtype token `f32` becomes `f16`.
@@ -52,12 +53,12 @@ function rewrite(code: string, name: string): { code: string; loads: number; sto
     if (store) {
       const end = masked.indexOf(';', close + 1 + store[0].length);
       const value = code.slice(close + 1 + store[0].length, end).trim();
-      out += `${name}_st(${index}, ${value});`;
+      out += `${name}_st(u32(${index}), ${value});`;
       at = end + 1;
       stores++;
     } else {
       if (/^\s*[-+*/%&|^]=/.test(after)) throw new Error(`compound assignment to ${name}[…] is not rewritten for f16 storage`);
-      out += `${name}_ld(${index})`;
+      out += `${name}_ld(u32(${index}))`;
       at = close + 1;
       loads++;
     }
@@ -89,14 +90,22 @@ function accessors(name: string, vec4: boolean, atomic: boolean, loads: number, 
 /**
  * The float16-storage variant of a float32 kernel: the bindings of `names` it declares as `array<f32>` or
  * `array<vec4<f32>>` are stored as halves (see the module comment); others are left as they are. Throws when the
- * kernel has no `f32` token in its ID or a binding is used in a way the rewrite does not cover.
+ * kernel has no `f32` token in its ID or a binding is used in a way the rewrite does not cover. `idSuffix`: name the
+ * half bindings at the end of the ID instead (op kernels, whose IDs carry no dtype token).
  */
-export function f16StorageVariant(kernel: KernelSource, names: readonly string[] = F16_BINDING_NAMES): KernelSource {
-  const idParts = kernel.id.split('_');
-  const at = idParts.indexOf('f32');
-  if (at < 0) throw new Error(`${kernel.id}: no 'f32' dtype token in the kernel ID (f16 storage applies to float kernels)`);
-  idParts[at] = 'f16';
-  const id = idParts.join('_');
+export function f16StorageVariant(kernel: KernelSource, names: readonly string[] = F16_BINDING_NAMES, opts: { idSuffix?: boolean } = {}): KernelSource {
+  let id: string;
+  if (opts.idSuffix) {
+    // Op kernels (the runtime's): which bindings hold halves depends on the node (a constant operand stays f32),
+    // so the ID names them.
+    id = `${kernel.id}_f16_${[...names].sort().join('_')}`;
+  } else {
+    const idParts = kernel.id.split('_');
+    const at = idParts.indexOf('f32');
+    if (at < 0) throw new Error(`${kernel.id}: no 'f32' dtype token in the kernel ID (f16 storage applies to float kernels)`);
+    idParts[at] = 'f16';
+    id = idParts.join('_');
+  }
   if (!kernel.code.startsWith(`// ${kernel.id}\n`)) throw new Error(`${kernel.id}: the kernel does not open with its ID comment`);
   let code = `// ${id}\n${kernel.code.slice(kernel.id.length + 4)}`;
   const helpers: string[] = [];
@@ -104,7 +113,10 @@ export function f16StorageVariant(kernel: KernelSource, names: readonly string[]
     if (!names.includes(b.name) || b.kind === 'uniform') continue;
     const decl = new RegExp(`(@group\\(0\\) @binding\\(${b.binding}\\) var<storage, (?:read|read_write)> ${b.name}: )array<(f32|vec4<f32>)>;`);
     const m = decl.exec(code);
-    if (!m) continue;
+    if (!m) {
+      if (opts.idSuffix) throw new Error(`${kernel.id}: binding '${b.name}' holds a float value but is not declared array<f32> or array<vec4<f32>>: no f16 storage variant`);
+      continue;
+    }
     const vec4 = m[2] === 'vec4<f32>';
     const declAt = m.index;
     const declEnd = declAt + m[0].length;

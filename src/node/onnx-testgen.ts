@@ -5,7 +5,9 @@
  * (NHWC), PP-OCRv4 det, PP-OCR mobile v2 cls, PP-OCRv4 rec (devDependencies), and the generated zoo (bench/models).
  * `scripts/make-onnx-tests.ts` is the command line; tests call `ensureOnnxTests`.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { f16Bits } from '../util/float16.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Tensor } from '../graph/ir.ts';
@@ -207,6 +209,53 @@ export const ONNX_INT8_TESTS: Record<string, TestSpec> = {
 };
 export const ONNX_INT8_TEST_NAMES = Object.keys(ONNX_INT8_TESTS);
 
+const ZOO_NAMES = ['resnet18', 'resnet50', 'mobilenetv2', 'vgg16', 'squeezenet1_1'];
+
+/**
+ * A float16 model of test `base` (issue 14): `float16Model` turns its inputs, outputs, weights and constant tensors
+ * into binary16 (ONNX Runtime's float16 converter's output without float32 I/O); the data sets are `base`'s, rounded
+ * to binary16; the outputs are ONNX Runtime CPU's run of the float16 model (float16 tensors).
+ */
+function float16Variant(base: string, expect: string): TestSpec {
+  const b = () => ONNX_TESTS[base];
+  const half = (t: Tensor): Tensor => ({ ...t, dtype: 'float16', data: Uint16Array.from(t.data as Float32Array, f16Bits) });
+  return {
+    get description() {
+      return `${base} converted to float16 (inputs, outputs, weights binary16; graph/float16.ts), ONNX Runtime CPU's outputs of the float16 model`;
+    },
+    model: async (log) => {
+      let bytes: Uint8Array;
+      if (ZOO_NAMES.includes(base)) {
+        const { writeZooModel } = await import('../../bench/models/write.ts');
+        const tmp = mkdtempSync(path.join(tmpdir(), 'winoconv-zoo-'));
+        try {
+          bytes = readFileSync(writeZooModel(tmp, base as 'resnet18'));
+        } finally {
+          rmSync(tmp, { recursive: true, force: true });
+        }
+      } else {
+        const src = b().model(log);
+        bytes = typeof src === 'string' ? readFileSync(src) : await src;
+      }
+      const first = await b().datasets[0].inputs(log);
+      const { float16Model } = await import('../graph/float16.ts');
+      return float16Model(bytes, Object.fromEntries(first.map((t) => [t.name, [...t.dims]])));
+    },
+    get datasets() {
+      return b().datasets.map((ds) => ({ what: `${ds.what}, rounded to float16`, inputs: async (log: Log) => (await ds.inputs(log)).map(half) }));
+    },
+    expect,
+  };
+}
+
+/** The float16 test dirs (issue 14): float16 models, ONNX Runtime's outputs of them. */
+export const ONNX_FP16_TESTS: Record<string, TestSpec> = {
+  'blazeface-front-fp16': float16Variant('blazeface-front', '~1 s'),
+  'mobilenetv2-fp16': float16Variant('mobilenetv2', '~2 s'),
+  'squeezenet1_1-fp16': float16Variant('squeezenet1_1', '~1 s'),
+};
+export const ONNX_FP16_TEST_NAMES = Object.keys(ONNX_FP16_TESTS);
+
 /** Bump when the generator's output changes for the same recipe (inputs, oracle settings, file layout). */
 const GENERATOR_VERSION = 1;
 
@@ -246,8 +295,8 @@ export async function ensureOnnxTests(names: readonly string[] = ONNX_TEST_NAMES
   const log = opts.log ?? console.log;
   const out: string[] = [];
   for (const name of names) {
-    const spec = ONNX_TESTS[name] ?? ONNX_INT8_TESTS[name];
-    if (!spec) throw new Error(`unknown ONNX test '${name}' (known: ${[...ONNX_TEST_NAMES, ...ONNX_INT8_TEST_NAMES].join(', ')})`);
+    const spec = ONNX_TESTS[name] ?? ONNX_INT8_TESTS[name] ?? ONNX_FP16_TESTS[name];
+    if (!spec) throw new Error(`unknown ONNX test '${name}' (known: ${[...ONNX_TEST_NAMES, ...ONNX_INT8_TEST_NAMES, ...ONNX_FP16_TEST_NAMES].join(', ')})`);
     const dir = path.join(onnxTestsDir(), name);
     out.push(dir);
     // the marker holds what the directory was made from: a changed recipe regenerates it

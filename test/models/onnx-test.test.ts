@@ -14,16 +14,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { ONNX_INT8_TEST_NAMES, ONNX_TEST_NAMES, ensureOnnxTests } from '../../src/node/onnx-testgen.ts';
+import { ONNX_FP16_TEST_NAMES, ONNX_INT8_TEST_NAMES, ONNX_TEST_NAMES, ensureOnnxTests } from '../../src/node/onnx-testgen.ts';
 import { selectLibonnxTests } from '../../src/node/libonnx-tests.ts';
 import type { OnnxTestRow } from '../../src/graph/test-data.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SKIPS: Record<string, string> = JSON.parse(readFileSync(path.join(ROOT, 'test/models/libonnx-skips.json'), 'utf8'));
 /** Models the browser run takes by default (the others add minutes of session creation in the page). */
-const BROWSER_MODELS = ['blazeface-front', 'blazeface-back', 'ppocr-cls', 'squeezenet1_1', 'mobilenetv2', 'blazeface-front-int8', 'ppocr-det-int8'];
+const BROWSER_MODELS = ['blazeface-front', 'blazeface-back', 'ppocr-cls', 'squeezenet1_1', 'mobilenetv2', 'blazeface-front-int8', 'ppocr-det-int8', 'blazeface-front-fp16', 'squeezenet1_1-fp16'];
 /** The float test dirs and the int8 ones (models quantized by winoconv's quantizer; ONNX Runtime's integer kernels' outputs). */
-const MODEL_TESTS = [...ONNX_TEST_NAMES, ...ONNX_INT8_TEST_NAMES];
+const MODEL_TESTS = [...ONNX_TEST_NAMES, ...ONNX_INT8_TEST_NAMES, ...ONNX_FP16_TEST_NAMES];
 const FULL = Boolean(process.env.WINOCONV_FULL_MODELS);
 
 let modelDirs: string[] = [];

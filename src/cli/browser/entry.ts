@@ -15,6 +15,7 @@ interface PageRunArgs {
   model: string;
   inputs: Record<string, string>;
   inputShapes: Record<string, number[]>;
+  precision?: 'float32' | 'float16';
   runs: number;
   profile: boolean;
   returnOutputs: boolean;
@@ -68,7 +69,7 @@ window.__winoconvCli = {
     const [{ runModel }, { decodeTensorProto, encodeTensorProto }] = await Promise.all([import('../run-model.ts'), import('../../graph/test-data.ts')]);
     const inputs: Record<string, Float32Array> = {};
     for (const [n, url] of Object.entries(a.inputs)) inputs[n] = decodeTensorProto(await fetchBytes(url), n).data as Float32Array;
-    const { report, outputs } = await runModel(await (engine ??= createEngine()), await fetchBytes(a.model), inputs, { inputShapes: a.inputShapes, runs: a.runs, profile: a.profile });
+    const { report, outputs } = await runModel(await (engine ??= createEngine()), await fetchBytes(a.model), inputs, { inputShapes: a.inputShapes, runs: a.runs, profile: a.profile, precision: a.precision });
     const out: Record<string, string> = {};
     if (a.returnOutputs) for (const o of report.info.outputs) out[o.name] = toBase64(encodeTensorProto({ name: o.name, dtype: 'float32', dims: o.shape, data: outputs[o.name] }));
     return { report, outputs: out };

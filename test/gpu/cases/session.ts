@@ -7,7 +7,11 @@
 import { createEngine } from '../../../src/engine/engine.ts';
 import { OnnxLoadError } from '../../../src/graph/errors.ts';
 import { type Tensor } from '../../../src/graph/ir.ts';
-import { writeOnnx, type NodeSpec, attr } from '../../../src/graph/onnx-writer.ts';
+import { graphToSpec, writeOnnx, type NodeSpec, attr } from '../../../src/graph/onnx-writer.ts';
+import { decodeOnnx } from '../../../src/graph/onnx-import.ts';
+import { float16Model } from '../../../src/graph/float16.ts';
+import { FLOAT16_RTOL } from '../../../src/graph/test-data.ts';
+import { roundF16 } from '../../../src/util/float16.ts';
 import { SessionError, createSession } from '../../../src/graph/session.ts';
 import { conv2dReference } from '../../../src/reference/conv2d.ts';
 import { mulberry32, randomF32 } from '../../../src/util/random.ts';
@@ -22,13 +26,14 @@ function t(name: string, dims: number[], data: Float32Array): Tensor {
 }
 
 /** X → Conv3×3+B → Relu → Conv3×3+B → Add(Conv1×1(X)) → Relu → Y: a ResNet basic block with a projection. */
-function resBlock(seed: number) {
+function resBlock(seed: number, roundToHalf = false) {
   const r = mulberry32(seed);
-  const w1 = randomF32(K * C * 9, r, -0.4, 0.4);
-  const b1 = randomF32(K, r, -0.2, 0.2);
-  const w2 = randomF32(K * K * 9, r, -0.3, 0.3);
-  const b2 = randomF32(K, r, -0.2, 0.2);
-  const wp = randomF32(K * C, r, -0.5, 0.5);
+  const h = (a: Float32Array) => (roundToHalf ? a.map(roundF16) : a);
+  const w1 = h(randomF32(K * C * 9, r, -0.4, 0.4));
+  const b1 = h(randomF32(K, r, -0.2, 0.2));
+  const w2 = h(randomF32(K * K * 9, r, -0.3, 0.3));
+  const b2 = h(randomF32(K, r, -0.2, 0.2));
+  const wp = h(randomF32(K * C, r, -0.5, 0.5));
   const nodes: NodeSpec[] = [
     { opType: 'Conv', name: 'conv1', inputs: ['x', 'w1', 'b1'], outputs: ['c1'], attributes: { pads: attr.ints([1, 1, 1, 1]) } },
     { opType: 'Relu', name: 'relu1', inputs: ['c1'], outputs: ['r1'] },
@@ -163,7 +168,61 @@ async function corruptedModels(t: GpuTestContext): Promise<void> {
   engine.destroy();
 }
 
+/**
+ * float16 sessions (issue 14): an fp32 model with precision 'float16' (weights rounded at load, every float
+ * activation stored as binary16: half the arena), and a float16 model with float32 I/O through Cast nodes (as ONNX
+ * Runtime's converter writes with keep_io_types), which runs at precision 'float16' by default. Judged against the
+ * float64 reference with FLOAT16_RTOL, the runtime's float16 tolerance (src/graph/test-data.ts).
+ */
+async function float16Sessions(t: GpuTestContext): Promise<void> {
+  const engine = await createEngine({ device: t.device });
+  const { bytes, reference } = resBlock(21);
+  const x = randomF32(N * C * H * W, mulberry32(22), -1, 1).map(roundF16);
+  const inputShapes = { x: [N, C, H, W] };
+  const s32 = await createSession(engine, bytes, { inputShapes });
+  const s16 = await createSession(engine, bytes, { inputShapes, precision: 'float16' });
+  try {
+    if (s32.info.precision !== 'float32' || s16.info.precision !== 'float16') throw new Error(`precision ${s32.info.precision} / ${s16.info.precision}`);
+    const ratio = s16.info.memory.arenaBytes / s32.info.memory.arenaBytes;
+    t.log(`arena float32 ${s32.info.memory.arenaBytes} bytes, float16 ${s16.info.memory.arenaBytes} bytes (${ratio.toFixed(3)}); kernels ${s16.info.nodes.map((n) => n.kernelIds.join('+')).join(' | ')}`);
+    if (!(ratio >= 0.45 && ratio <= 0.55)) throw new Error(`float16 arena is ${ratio.toFixed(3)} of the float32 one; expected about half`);
+    for (const n of s16.info.nodes) if (n.kernelIds.some((k) => !/_f16/.test(k))) throw new Error(`node ${n.name}: a kernel without f16 storage: ${n.kernelIds.join(', ')}`);
+    const y = (await s16.run({ x })).y;
+    if (!(y instanceof Float32Array)) throw new Error('a float16 session returns Float32Array outputs');
+    const e = maxRel(y, reference(x));
+    t.log(`precision float16: maxRel ${e.rel.toExponential(2)} vs float64`);
+    if (!(e.rel <= FLOAT16_RTOL)) throw new Error(`precision float16: max rel error ${e.rel} > ${FLOAT16_RTOL}`);
+    if (!(e.rel > 1e-5)) throw new Error(`precision float16: max rel error ${e.rel}: too small for binary16 storage (did it run in float32?)`);
+  } finally {
+    s32.destroy();
+    s16.destroy();
+  }
+  // A float16 model with float32 input and output: x → Cast(FLOAT16) → the block in float16 → Cast(FLOAT) → y.
+  const half = float16Model(bytes, inputShapes);
+  const g = decodeOnnx(half);
+  const spec = graphToSpec(g);
+  spec.inputs = [{ name: 'x32', dtype: 'float32', shape: [N, C, H, W] }];
+  spec.outputs = [{ name: 'y32', dtype: 'float32', shape: [N, K, H, W] }];
+  spec.nodes = [{ opType: 'Cast', name: 'cast_in', inputs: ['x32'], outputs: ['x'], attributes: { to: attr.int(10) } }, ...spec.nodes, { opType: 'Cast', name: 'cast_out', inputs: ['y'], outputs: ['y32'], attributes: { to: attr.int(1) } }];
+  const model = writeOnnx(spec);
+  const s = await createSession(engine, model);
+  try {
+    if (s.info.precision !== 'float16') throw new Error(`a float16 model runs at precision ${s.info.precision}; expected float16 by default`);
+    const y = (await s.run({ x32: x })).y32;
+    // The reference takes the weights as the file holds them: rounded to binary16.
+    const { reference: ref16 } = resBlock(21, true);
+    const e = maxRel(y, ref16(x));
+    t.log(`float16 model (Cast in/out): maxRel ${e.rel.toExponential(2)} vs float64 of its binary16 weights`);
+    if (!(e.rel <= FLOAT16_RTOL)) throw new Error(`float16 model: max rel error ${e.rel} > ${FLOAT16_RTOL}`);
+  } finally {
+    s.destroy();
+  }
+  await expectThrows('bad precision', () => createSession(engine, bytes, { inputShapes, precision: 'half' as never }), /options\.precision = "half": must be 'float32' or 'float16'/);
+  engine.destroy();
+}
+
 export const sessionCases: GpuCase[] = [
+  { name: 'session float16: precision float16 halves the arena; a float16 model with Cast I/O runs at float16', run: float16Sessions },
   { name: 'session: ResNet block (conv, relu, projection, residual add) matches float64 for every algorithm', run: resBlockMatchesReference },
   { name: 'session: run() input checks before GPU work, GPU-buffer inputs and outputs, destroy, option checks', run: runChecksAndGpuOutputs },
   { name: 'session: 240 truncated or bit-flipped models are refused with a clear error or load', run: corruptedModels },

@@ -77,9 +77,15 @@ describe('judgeOutput', () => {
     expect(() => bound([named('b', 1), named('', 2)])).toThrow(/input 'b' is given twice \(input_1.pb\)/);
     expect(() => bound([named('', 1), named('', 2), named('', 3)])).toThrow(/input_2.pb: the model has only 2 input\(s\): a, b/);
   });
+  it('judges float16 references with FLOAT16_RTOL unless --rtol is given', () => {
+    const ref = { name: 'y', dtype: 'float16' as const, dims: [2], data: Uint16Array.from([0x3c00, 0x4000]) };
+    expect(judgeOutput([1.005, 2], [2], ref, parseTolerance({})).pass).toBe(true);
+    expect(judgeOutput([1.05, 2], [2], ref, parseTolerance({})).pass).toBe(false);
+    expect(judgeOutput([1.005, 2], [2], ref, parseTolerance({ rtol: '1e-4' })).pass).toBe(false);
+  });
   it('parses --rtol/--atol/--int-tol', () => {
     expect(parseTolerance({})).toEqual({ ...TOL, intTol: 1 });
-    expect(parseTolerance({ rtol: '1e-3', atol: '0', 'int-tol': '0' })).toEqual({ rtol: 1e-3, atol: 0, intTol: 0 });
+    expect(parseTolerance({ rtol: '1e-3', atol: '0', 'int-tol': '0' })).toEqual({ rtol: 1e-3, atol: 0, intTol: 0, rtol16: 1e-3 });
     expect(() => parseTolerance({ rtol: 'x' })).toThrow(/--rtol x/);
     expect(() => parseTolerance({ 'int-tol': '0.5' })).toThrow(/--int-tol 0.5: expected an integer ≥ 0/);
   });

@@ -68,7 +68,7 @@ describe('OCR pipeline on ONNX Runtime: rendered text', () => {
     const fake = (run: typeof runners.det) => async (shapes: Record<string, readonly number[]>): Promise<Session> => {
       const shape = [...shapes.x];
       const probe = await run(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
-      const info = { inputs: [{ name: 'x', shape, dtype: 'float32' as const }], outputs: [{ name: 'y', shape: probe.shape, dtype: 'float32' as const }], nodes: [], memory: { weightBytes: 0, arenaBytes: 0, peakLiveBytes: 0 }, creationMs: 0, passes: {} };
+      const info = { inputs: [{ name: 'x', shape, dtype: 'float32' as const }], outputs: [{ name: 'y', shape: probe.shape, dtype: 'float32' as const }], nodes: [], memory: { weightBytes: 0, arenaBytes: 0, peakLiveBytes: 0 }, creationMs: 0, passes: {}, precision: 'float32' as const };
       return { info, run: (async (inputs: Record<string, Float32Array>) => ({ y: (await run(inputs.x, shape)).data })) as unknown as Session['run'], encode: () => {}, resize: async () => {}, destroy: () => {} };
     };
     const det = sessionRunner(fake(runners.det)), cls = sessionRunner(fake(runners.cls!)), rec = sessionRunner(fake(runners.rec));
