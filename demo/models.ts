@@ -27,13 +27,13 @@ const style = document.createElement('style');
 style.textContent = REPORT_CSS;
 document.head.prepend(style);
 
-const IMPL_LABELS: Record<ModelImpl, string> = { winoconv: 'winoconv', 'ort-webgpu': 'ORT Web WebGPU', 'ort-wasm-1': 'ORT Web wasm 1 thread', 'ort-wasm-2': 'ORT Web wasm 2 threads' };
+const IMPL_LABELS: Record<ModelImpl, string> = { winoconv: 'winoconv', 'winoconv-fp16': 'winoconv, precision float16', 'ort-webgpu': 'ORT Web WebGPU', 'ort-wasm-1': 'ORT Web wasm 1 thread', 'ort-wasm-2': 'ORT Web wasm 2 threads' };
 const SMALL = new Set(['blazeface-front', 'ppocr-cls', 'squeezenet1_1']);
 for (const m of MODEL_CATALOG) {
   $('models').insertAdjacentHTML('beforeend', `<label><input type="checkbox" name="model" value="${m.name}" ${SMALL.has(m.name) ? 'checked' : ''}/> ${m.label} (${m.input})</label>`);
 }
 for (const i of MODEL_IMPLS) {
-  $('impls').insertAdjacentHTML('beforeend', `<label><input type="checkbox" name="impl" value="${i}" checked/> ${IMPL_LABELS[i]}</label>`);
+  $('impls').insertAdjacentHTML('beforeend', `<label><input type="checkbox" name="impl" value="${i}" ${i === 'winoconv-fp16' ? '' : 'checked'}/> ${IMPL_LABELS[i]}</label>`);
 }
 
 const logEl = $('log');
@@ -58,10 +58,11 @@ async function run(opts: ModelsPageOptions): Promise<ModelsBenchResults> {
   stop = false;
   const section = document.createElement('section');
   $('results').prepend(section);
-  const impls = opts.impls ?? [...MODEL_IMPLS];
+  // winoconv-fp16 only when asked for (the page's checkbox, or opts.impls).
+  const impls = opts.impls ?? MODEL_IMPLS.filter((i) => i !== 'winoconv-fp16');
   let peers: Partial<Record<ModelImpl, PeerFactory>> = {};
   let skip: Partial<Record<ModelImpl, string>> = {};
-  if (impls.some((i) => i !== 'winoconv')) ({ peers, skip } = (await import('../bench/peers/ort-models.ts')).ortModelPeers());
+  if (impls.some((i) => !i.startsWith('winoconv'))) ({ peers, skip } = (await import('../bench/peers/ort-models.ts')).ortModelPeers());
   const cases: ModelCase[] = [];
   for (const m of opts.models) {
     progress(`loading ${m} ...`);
@@ -119,7 +120,7 @@ function readControls(): ModelsPageOptions {
 
 function writeControls(o: ModelsPageOptions): void {
   for (const i of Array.from(document.querySelectorAll<HTMLInputElement>('input[name=model]'))) i.checked = o.models.includes(i.value);
-  const impls = o.impls ?? MODEL_IMPLS;
+  const impls = o.impls ?? MODEL_IMPLS.filter((i) => i !== 'winoconv-fp16');
   for (const i of Array.from(document.querySelectorAll<HTMLInputElement>('input[name=impl]'))) i.checked = impls.includes(i.value as ModelImpl);
   ($('runs') as HTMLInputElement).value = String(o.runs ?? 5);
   ($('budget') as HTMLInputElement).value = String(o.budgetS ?? 60);

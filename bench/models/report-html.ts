@@ -12,7 +12,7 @@ import { MODEL_IMPLS, type ModelImpl, type ModelsBenchResults, type TimeClass } 
 const esc = escapeXml;
 const msText = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '' : v < 10 ? v.toFixed(2) : v < 1000 ? v.toFixed(1) : v.toFixed(0));
 const ratio = (p: number | null | undefined, w: number | null | undefined) => (p && w ? `${(p / w).toFixed(2)}×` : '');
-const IMPL_COLORS: Record<ModelImpl, string> = { winoconv: colorFor('auto'), 'ort-webgpu': colorFor('ort-webgpu'), 'ort-wasm-1': '#59a14f', 'ort-wasm-2': '#8cd17d' };
+const IMPL_COLORS: Record<ModelImpl, string> = { winoconv: colorFor('auto'), 'winoconv-fp16': '#b07aa1', 'ort-webgpu': colorFor('ort-webgpu'), 'ort-wasm-1': '#59a14f', 'ort-wasm-2': '#8cd17d' };
 const CLASS_COLORS: Record<TimeClass, string> = { winograd: '#f28e2b', otherConv: '#4e79a7', nonConv: '#bab0ac' };
 const CLASS_LABELS: Record<TimeClass, string> = { winograd: 'winograd (3×3 s1 convs)', otherConv: 'other conv / Gemm / MatMul', nonConv: 'non-conv' };
 

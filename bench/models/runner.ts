@@ -80,12 +80,12 @@ export function maxRelErrorOf(outputs: Record<string, BenchTensor>, reference: R
 }
 
 /** winoconv's session on a fresh engine (cold caches); the engine is destroyed with the session. */
-async function winoconvSession(gpu: GPU, c: ModelCase, engineOut: { engine?: Engine }): Promise<ImplSession> {
+async function winoconvSession(gpu: GPU, c: ModelCase, engineOut: { engine?: Engine }, precision?: 'float16'): Promise<ImplSession> {
   const engine = await createEngine({ gpu });
-  engineOut.engine = engine;
+  if (!precision) engineOut.engine = engine;
   try {
     const inputShapes = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, v.dims]));
-    const session = await createSession(engine, c.model, { inputShapes });
+    const session = await createSession(engine, c.model, { inputShapes, ...(precision ? { precision } : {}) });
     const feeds = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, v.data]));
     const dims = Object.fromEntries(session.info.outputs.map((o) => [o.name, o.shape]));
     const algos: Record<string, number> = {};
@@ -227,7 +227,10 @@ export async function runModelsBench(cases: ModelCase[], opts: ModelsBenchOption
       for (const impl of impls) {
         if (stopped()) break;
         const skip = ctx.skip?.[impl];
-        const factory = impl === 'winoconv' ? (x: ModelCase) => winoconvSession(ctx.gpu, x, engineBox) : ctx.peers?.[impl];
+        const factory =
+          impl === 'winoconv' ? (x: ModelCase) => winoconvSession(ctx.gpu, x, engineBox)
+          : impl === 'winoconv-fp16' ? (x: ModelCase) => winoconvSession(ctx.gpu, x, {}, 'float16')
+          : ctx.peers?.[impl];
         if (skip !== undefined || !factory) {
           done(emptyRow(c.spec.name, impl, 'skipped', skip ?? `${impl} is not available here`));
           continue;
@@ -242,7 +245,7 @@ export async function runModelsBench(cases: ModelCase[], opts: ModelsBenchOption
           const first = await session.run(true);
           row.firstMs = first.ms;
           if (first.outputs) row.maxRelError = maxRelErrorOf(first.outputs, c.reference);
-          if (impl === 'winoconv') {
+          if (impl === 'winoconv' || impl === 'winoconv-fp16') {
             const info = (session as ImplSession & { info: { memory: { arenaBytes: number; peakLiveBytes: number; weightBytes: number } } }).info;
             row.arenaBytes = info.memory.arenaBytes;
             row.peakLiveBytes = info.memory.peakLiveBytes;

@@ -45,6 +45,21 @@ export function formatModelsTable(r: ModelsBenchResults): string {
   lines.push(...pad([head, ...body]));
   const g = r.summary.modelsGeomean;
   lines.push('', `geomean speed-up of winoconv (peer median / winoconv median): over ORT WebGPU ${g.overOrtWebgpu ? g.overOrtWebgpu.toFixed(2) + '×' : '—'}, over ORT wasm (best of 1t/2t) ${g.overOrtWasm ? g.overOrtWasm.toFixed(2) + '×' : '—'}`);
+  const fp16 = r.specs.filter((s) => row(s.name, 'winoconv-fp16'));
+  if (fp16.length) {
+    const mib = (b?: number) => (b === undefined ? '—' : f(b / 2 ** 20, 2));
+    const fp16Body = fp16.map((s) => {
+      const a = row(s.name, 'winoconv');
+      const b = row(s.name, 'winoconv-fp16');
+      return [
+        s.name, cell(a), cell(b), a?.medianMs && b?.medianMs ? `${(b.medianMs / a.medianMs).toFixed(2)}×` : '—', mib(a?.arenaBytes), mib(b?.arenaBytes),
+        a?.arenaBytes && b?.arenaBytes ? (b.arenaBytes / a.arenaBytes).toFixed(3) : '—', mib(a?.weightBytes), mib(b?.weightBytes),
+        b?.maxRelError !== null && b?.maxRelError !== undefined ? b.maxRelError.toExponential(1) : '—',
+      ];
+    });
+    lines.push('', 'precision float16 (SessionOptions.precision: binary16 activations, f32 arithmetic) beside float32:');
+    lines.push(...pad([['model', 'fp32 median ms', 'fp16 median ms', 'fp16/fp32', 'fp32 arena MiB', 'fp16 arena MiB', 'arena ratio', 'fp32 weights MiB', 'fp16 weights MiB', 'fp16 max rel err'], ...fp16Body]));
+  }
   const notes = r.rows.filter((x) => x.message);
   if (notes.length) lines.push('', ...notes.map((x) => `  ${x.model} ${x.impl} (${x.status}): ${x.message}`));
   for (const p of r.profiles) {

@@ -12,7 +12,8 @@
  */
 
 /** The implementations. ort-wasm-1 / ort-wasm-2: ORT Web's wasm EP (SIMD) with 1 / 2 threads, each in its own worker. */
-export const MODEL_IMPLS = ['winoconv', 'ort-webgpu', 'ort-wasm-1', 'ort-wasm-2'] as const;
+/** 'winoconv-fp16': winoconv's session with SessionOptions.precision 'float16' (`bench --models --fp16`). */
+export const MODEL_IMPLS = ['winoconv', 'winoconv-fp16', 'ort-webgpu', 'ort-wasm-1', 'ort-wasm-2'] as const;
 export type ModelImpl = (typeof MODEL_IMPLS)[number];
 
 /** One model of the benchmark (the names are the onnx-tests directory names). */

@@ -34,7 +34,9 @@ export async function runBenchModels(values: Record<string, unknown>, runs: numb
   if (values.peers && !values.browser) {
     throw new Error('--models --peers needs --browser: the peers (ONNX Runtime Web WebGPU, wasm with 1 and 2 threads) run in the browser page demo/models.html');
   }
-  if (impls?.some((i) => i !== 'winoconv') && !values.browser) throw new Error(`--impl ${impls.join(',')}: the ORT peers run in the browser (--browser --peers)`);
+  if (impls?.some((i) => !i.startsWith('winoconv')) && !values.browser) throw new Error(`--impl ${impls.join(',')}: the ORT peers run in the browser (--browser --peers)`);
+  // --fp16: winoconv's session once more with precision 'float16' (arena, time and error beside the float32 run).
+  const own: ModelImpl[] = values.fp16 ? ['winoconv', 'winoconv-fp16'] : ['winoconv'];
   const opts: ModelsBenchOptions & { models: string[] } = { models, runs: runs ?? 5, budgetS, profile: !values['no-profile'], checkAuto: Boolean(values['check-auto']) };
   const progress = (l: string) => process.stderr.write(`${l}\n`);
   const { ensureOnnxTests, onnxTestsDir } = await import('../node/onnx-testgen.ts');
@@ -46,7 +48,7 @@ export async function runBenchModels(values: Record<string, unknown>, runs: numb
     progress('starting the model benchmark page (demo/models.html on the Vite dev server) in headless Chromium ...');
     const page = await openModelsPage({ install: true, progress });
     try {
-      opts.impls = impls ?? (values.peers ? [...MODEL_IMPLS] : ['winoconv']);
+      opts.impls = impls ?? (values.peers ? [...MODEL_IMPLS].filter((i) => i !== 'winoconv-fp16' || values.fp16) : own);
       results = await page.run(opts);
       results.environment = `headless Chromium ${page.version} (${page.url})`;
     } finally {
@@ -61,7 +63,7 @@ export async function runBenchModels(values: Record<string, unknown>, runs: numb
       const dir = path.join(onnxTestsDir(), m);
       cases.push(await loadModelCase(m, async (rel) => new Uint8Array(readFileSync(path.join(dir, rel)))));
     }
-    results = await runModelsBench(cases, { ...opts, impls: ['winoconv'] }, { gpu: await getNodeGPU(), environment: `Node ${process.version}, Dawn (npm webgpu)`, crossOriginIsolated: null, progress });
+    results = await runModelsBench(cases, { ...opts, impls: impls ?? own }, { gpu: await getNodeGPU(), environment: `Node ${process.version}, Dawn (npm webgpu)`, crossOriginIsolated: null, progress });
   }
   const { formatModelsTable } = await import('../../bench/models/table.ts');
   console.log(formatModelsTable(results));

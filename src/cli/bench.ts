@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { Verb } from './verb.ts';
 import type { BenchResults } from '../../bench/types.ts';
 import type { BenchOptions } from '../../bench/runner.ts';
+import type { BenchLayer } from '../../bench/suites.ts';
+import type { Engine } from '../engine/engine.ts';
 import { FROM_SOURCE, importFromCheckout } from './source-only.ts';
 
 /** Where `bench` writes its JSON when no --json is given: relative to the current directory. */
@@ -29,13 +31,14 @@ export const benchVerb: Verb = {
     '(--peers and --dist need a checkout of the repository; from the npm package --browser runs the CLI page without peers). Prints a table, writes JSON ' +
     '(default ./winoconv-results/<suite>-<env>-<time>.json) and with --html a self-contained report with charts. ' +
     '--int8 adds int8 rows (Node): every int8 algorithm on the suite\'s layers, GPU time, speed-up over int8 im2col, bit-exactness or SQNR. ' +
-    '--fp16 adds float16 rows (Node): each float algorithm as a float32 and a float16 plan on the same data, GPU times, fp16/fp32, bytes moved, errors. ' +
+    '--fp16 adds float16 rows (Node): each float algorithm as a float32 and a float16 plan on the same data, GPU times, fp16/fp32, bytes moved, errors; ' +
+    'with --models it runs each model once more as a session with precision float16 (implementation winoconv-fp16: time, arena and weight bytes, error beside float32). ' +
     '--models NAMES|all benchmarks whole ONNX models instead (bench/models/catalog.ts: blazeface-front, ppocr-cls, resnet18, ...): session creation on a cold engine, first run, ' +
     'median of --runs (default 5) rounds of session.run (Float32Array inputs → outputs on the CPU), max relative error against ONNX Runtime CPU, arena bytes, and a per-node GPU profile ' +
     '(time split winograd / other conv / non-conv, slowest nodes; --no-profile skips it); --budget S (default 60) caps the seconds per model and implementation; ' +
     '--check-auto times auto\'s choice per conv layer against the fastest candidate. In Node winoconv alone; --browser --peers adds ONNX Runtime Web WebGPU and wasm with 1 and 2 threads ' +
     '(demo/models.html, a checkout only). JSON default ./winoconv-results/models-<env>-<time>.json.',
-  usage: 'winoconv bench [--suite NAME] [--impl NAME,...] [--runs N] [--warmup N] [--browser] [--peers] [--no-ceiling] [--json FILE] [--html FILE] [--screenshot FILE.png] [--dist] [--int8] [--fp16]\n       winoconv bench --models NAMES|all [--impl winoconv,ort-webgpu,ort-wasm-1,ort-wasm-2] [--runs N] [--budget S] [--no-profile] [--check-auto] [--browser [--peers]] [--json FILE] [--html FILE]',
+  usage: 'winoconv bench [--suite NAME] [--impl NAME,...] [--runs N] [--warmup N] [--browser] [--peers] [--no-ceiling] [--json FILE] [--html FILE] [--screenshot FILE.png] [--dist] [--int8] [--fp16]\n       winoconv bench --models NAMES|all [--impl winoconv,ort-webgpu,ort-wasm-1,ort-wasm-2] [--runs N] [--budget S] [--no-profile] [--check-auto] [--fp16] [--browser [--peers]] [--json FILE] [--html FILE]',
   options: {
     suite: { type: 'string' },
     impl: { type: 'string' },
@@ -128,34 +131,24 @@ export const benchVerb: Verb = {
       results = await runBenchmark(await getNodeGPU(), `Node ${process.version}, Dawn (npm webgpu)`, opts, { available: [...ENGINE_IMPLS, BASELINE_IMPL], progress });
     }
     console.log(formatBenchTable(results));
-    if (values.int8) {
-      if (values.browser) throw new Error('--int8 runs in Node (Dawn) for now; drop --browser');
+    // Extra rows on the suite's layers (Node, a fresh engine each): --int8, --fp16.
+    type Rows = (engine: Engine, layers: BenchLayer[], o: { runs: number; warmup: number; progress: (l: string) => void }) => Promise<unknown[]>;
+    const extraRows = async (flag: 'int8' | 'fp16', load: () => Promise<{ run: Rows; format: (rows: never[]) => string }>) => {
+      if (values.browser) throw new Error(`--${flag} runs in Node (Dawn) for now; drop --browser`);
       const { getNodeGPU } = await import('../node/dawn.ts');
       const { createEngine } = await import('../engine/engine.ts');
-      const { runInt8Bench, formatInt8Table } = await import('../../bench/int8.ts');
+      const { run, format } = await load();
       const engine = await createEngine({ gpu: await getNodeGPU() });
       try {
-        const rows = await runInt8Bench(engine, findSuite(opts.suite).layers, { runs: opts.runs, warmup: opts.warmup, progress });
-        (results as BenchResults & { int8?: unknown }).int8 = rows;
-        console.log(`\n${formatInt8Table(rows)}`);
+        const rows = await run(engine, findSuite(opts.suite).layers, { runs: opts.runs, warmup: opts.warmup, progress });
+        (results as BenchResults & Record<string, unknown>)[flag] = rows;
+        console.log(`\n${format(rows as never[])}`);
       } finally {
         engine.destroy();
       }
-    }
-    if (values.fp16) {
-      if (values.browser) throw new Error('--fp16 runs in Node (Dawn) for now; drop --browser');
-      const { getNodeGPU } = await import('../node/dawn.ts');
-      const { createEngine } = await import('../engine/engine.ts');
-      const { runFp16Bench, formatFp16Table } = await import('../../bench/fp16.ts');
-      const engine = await createEngine({ gpu: await getNodeGPU() });
-      try {
-        const rows = await runFp16Bench(engine, findSuite(opts.suite).layers, { runs: opts.runs, warmup: opts.warmup, progress });
-        (results as BenchResults & { fp16?: unknown }).fp16 = rows;
-        console.log(`\n${formatFp16Table(rows)}`);
-      } finally {
-        engine.destroy();
-      }
-    }
+    };
+    if (values.int8) await extraRows('int8', async () => { const m = await import('../../bench/int8.ts'); return { run: m.runInt8Bench, format: m.formatInt8Table }; });
+    if (values.fp16) await extraRows('fp16', async () => { const m = await import('../../bench/fp16.ts'); return { run: m.runFp16Bench, format: m.formatFp16Table }; });
     const env = values.browser ? 'browser' : 'node';
     const file = (values.json as string | undefined) ?? path.join(RESULTS_DIR, `${results.suite}-${env}-${results.date.replace(/[:.]/g, '-')}.json`);
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });

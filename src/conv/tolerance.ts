@@ -33,7 +33,8 @@
  *   6 of 18 valid plans with alpha 20 were refused (16→16 3×3, F(4×4), F(6×6), direct; SwiftShader).
  */
 export type ToleranceAlgorithm = 'direct' | 'im2col' | 'gemm' | 'winograd2' | 'winograd4' | 'winograd6' | 'winograd' | 'conformance';
-export type ToleranceDType = 'float32' | 'float16';
+/** 'float16-math': float16 plans whose GEMM forms its products in f16 (TuningConfig.f16Math, 'shader-f16'). */
+export type ToleranceDType = 'float32' | 'float16' | 'float16-math';
 
 export interface Tolerance {
   dtype: ToleranceDType;
@@ -79,6 +80,17 @@ const TABLE: Record<string, Omit<Tolerance, 'dtype' | 'algorithm'>> = {
   'float16/winograd4': { perTerm: 24 * U16, perValue: 2 * U16, reason: "F(4×4,3×3) 'alt' points, f16 V/U/M: measured ≤ 4.3 u16·Σ|xw|, 5.5x margin" },
   'float16/winograd6': { perTerm: 40 * U16, perValue: 2 * U16, reason: 'F(6×6,3×3), f16 V/U/M: measured ≤ 7.7 u16·Σ|xw|, 5x margin (never chosen by auto in float16)' },
   'float16/winograd': { perTerm: 64 * U16, perValue: 2 * U16, reason: 'user-supplied transform with f16 storage: 3e-2·Σ|xw|, a sanity bound, not a Cook-Toom measurement' },
+  // float16 plans with f16 products (F16_MATH_FORMAT: each k4 step's 4 products and their sum rounded to binary16,
+  // ≤ 3·u16 of their magnitude sum, then added in f32): the storage bound plus 4·u16·Σ|xw| (Winograd: times its
+  // F(m) factor from the storage measurement). NOT measured: no adapter with 'shader-f16' was available to this
+  // project yet; the first GPU run must measure these and replace the derivation.
+  'float16-math/direct': { perTerm: 4 * U16, perValue: 2 * U16, reason: 'f16 products, f32 sums: derived 3·u16·Σ|xw| + storage, not measured (no shader-f16 adapter yet)' },
+  'float16-math/im2col': { perTerm: 4 * U16, perValue: 2 * U16, reason: 'f16 products, f32 sums: derived 3·u16·Σ|xw| + storage, not measured (no shader-f16 adapter yet)' },
+  'float16-math/gemm': { perTerm: 4 * U16, perValue: 2 * U16, reason: 'f16 products, f32 sums: derived 3·u16·Σ|xw| + storage, not measured (no shader-f16 adapter yet)' },
+  'float16-math/winograd2': { perTerm: 12 * U16, perValue: 2 * U16, reason: 'F(2×2) with f16 products: storage bound ×2, derived, not measured (no shader-f16 adapter yet)' },
+  'float16-math/winograd4': { perTerm: 48 * U16, perValue: 2 * U16, reason: 'F(4×4) alt with f16 products: storage bound ×2, derived, not measured (no shader-f16 adapter yet)' },
+  'float16-math/winograd6': { perTerm: 80 * U16, perValue: 2 * U16, reason: 'F(6×6) with f16 products: storage bound ×2, derived, not measured (no shader-f16 adapter yet)' },
+  'float16-math/winograd': { perTerm: 128 * U16, perValue: 2 * U16, reason: 'user-supplied transform with f16 products: a sanity bound' },
 };
 
 export function toleranceFor(dtype: ToleranceDType, algorithm: ToleranceAlgorithm): Tolerance {

@@ -48,6 +48,11 @@ export interface PrepareContext {
 /** Knobs the autotuner varies; every one of them shows in the kernel IDs. */
 export interface TuningConfig {
   gemmTile?: GemmTileName;
+  /**
+   * float16 plans on devices with 'shader-f16': the GEMM forms its products in f16 (F16_MATH_FORMAT, kernel IDs
+   * 'h16'). Only as a tuning: the autotuner times it against f32 arithmetic, verification gates it as every kernel.
+   */
+  f16Math?: boolean;
 }
 
 export interface ResizeResult {

@@ -10,7 +10,7 @@
  * where a 64-column workgroup wastes over 3/4 of its FMAs, 8×8 stays. The choice depends on the descriptor
  * and device only, never on the input size, so a plan's verified kernels serve every size.
  */
-import { FLOAT_GEMM_PRESETS, GEMM_TILES, gemmRequiredFeatures, type GemmTile, type GemmTileName } from '../kernels/gemm.ts';
+import { F16_MATH_FORMAT, FLOAT_GEMM_PRESETS, GEMM_TILES, gemmRequiredFeatures, type GemmFormat, type GemmTile, type GemmTileName } from '../kernels/gemm.ts';
 import type { TuningConfig } from './algorithm.ts';
 import type { EngineCore } from './engine-core.ts';
 
@@ -24,8 +24,20 @@ export function gemmTileFor(core: EngineCore, n: number, tuning?: TuningConfig):
   return tuning?.gemmTile ? GEMM_TILES[tuning.gemmTile] : chooseGemmTile(core, n);
 }
 
-/** Every GEMM tile preset this device can run: what the autotuner times. */
-export function gemmTilings(core: EngineCore): TuningConfig[] {
-  return FLOAT_GEMM_PRESETS.filter((name) => gemmRequiredFeatures(GEMM_TILES[name]).every((f) => core.device.features.has(f)))
-    .map((gemmTile: GemmTileName) => ({ gemmTile }));
+/**
+ * Every GEMM tile preset this device can run: what the autotuner times. float16 plans on a device with
+ * 'shader-f16' also get each preset with f16 products (TuningConfig.f16Math).
+ */
+export function gemmTilings(core: EngineCore, dtype: string = 'float32'): TuningConfig[] {
+  const tiles = FLOAT_GEMM_PRESETS.filter((name) => gemmRequiredFeatures(GEMM_TILES[name]).every((f) => core.device.features.has(f)));
+  const out: TuningConfig[] = tiles.map((gemmTile: GemmTileName) => ({ gemmTile }));
+  if (dtype === 'float16' && core.device.features.has('shader-f16')) out.push(...tiles.map((gemmTile: GemmTileName) => ({ gemmTile, f16Math: true })));
+  return out;
+}
+
+/** The GEMM format a plan's tuning asks for (f32 unless TuningConfig.f16Math). */
+export function gemmFormatFor(core: EngineCore, tuning?: TuningConfig): GemmFormat | undefined {
+  if (!tuning?.f16Math) return undefined;
+  if (!core.device.features.has('shader-f16')) throw new Error("tuning.f16Math needs the device feature 'shader-f16', which this device does not have");
+  return F16_MATH_FORMAT;
 }

@@ -40,7 +40,7 @@ export function winogradOutputTile(algorithm: string, transforms?: { mh: number;
  * A float32 result against the float64 reference with the engine's own rule (the gate's): the algorithm's
  * tolerance, Winograd's tile maximum of Σ|x·w|, and the exp-aware value magnitude (src/conv/tolerance.ts).
  */
-export function compareWithEngineTolerance(got: ArrayLike<number>, g: ConvGeometry, refOps: ConvOperands, algorithm: string, d: NormalizedDesc, transforms?: { mh: number; mw: number }): Comparison {
+export function compareWithEngineTolerance(got: ArrayLike<number>, g: ConvGeometry, refOps: ConvOperands, algorithm: string, d: NormalizedDesc, transforms?: { mh: number; mw: number }, opts: { f16Math?: boolean } = {}): Comparison {
   const ref = conv2dReference(g, refOps);
   const act = refOps.activation?.type ?? 'linear';
   // The final activation's input: preAct(conv + bias) + residual.
@@ -61,7 +61,7 @@ export function compareWithEngineTolerance(got: ArrayLike<number>, g: ConvGeomet
   };
   const gain = slopesOf(refOps.activation).reduce((m, v) => Math.max(m, Math.abs(v)), 1) * slopesOf(refOps.preActivation).reduce((m, v) => Math.max(m, Math.abs(v)), 1);
   if (gain > 1) for (let i = 0; i < absDot.length; i++) absDot[i] *= gain;
-  const tol = toleranceFor(d.dtype === 'float16' ? 'float16' : 'float32', toleranceFamily(algorithm, d, Boolean(transforms)));
+  const tol = toleranceFor(d.dtype === 'float16' ? (opts.f16Math ? 'float16-math' : 'float16') : 'float32', toleranceFamily(algorithm, d, Boolean(transforms)));
   return compareWithReference(got, ref.data, absDot, tol, epilogueValueMagnitude(ref.data, pre.data, act, refOps.residual));
 }
 
@@ -134,7 +134,7 @@ export async function verifyPrepared(ctx: PrepareContext, prepared: PreparedConv
     scratch.release();
     const got = half ? unpackF16(new Uint32Array((await readF32(output, Math.ceil(outCount / 2))).buffer), outCount) : await readF32(output, outCount);
     const refOps: ConvOperands = { input: x, inputLayout: d.layout, weight: half ? ctx.weightsOIHW.map(roundF16) : ctx.weightsOIHW, weightLayout: 'OIHW' as const, bias: ctx.bias, activation: { ...d.activation, preluWeights: ctx.prelu }, residual: res, preActivation: res ? ctx.preActivation : undefined };
-    const cmp = compareWithEngineTolerance(got, g, refOps, prepared.algorithm, d, ctx.transforms);
+    const cmp = compareWithEngineTolerance(got, g, refOps, prepared.algorithm, d, ctx.transforms, { f16Math: ctx.tuning?.f16Math });
     const tol = cmp.tolerance;
     const detail = `${cmp.pass ? 'passed' : 'FAILED'} on ${batch}×${h}×${w} random data: maxRel ${cmp.maxRelError.toExponential(2)}, error/bound ${cmp.worstRatio.toFixed(3)} (${tol.dtype}/${tol.algorithm})`;
     return { ok: cmp.pass, detail: cmp.pass ? detail : `${detail}\n${cmp.message}`, maxRelError: cmp.maxRelError, errorRatio: cmp.worstRatio };

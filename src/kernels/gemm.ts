@@ -178,6 +178,27 @@ export const F32_FORMAT: GemmFormat = {
   store: 'inline',
 };
 
+/**
+ * f16 arithmetic (device feature 'shader-f16', `enable f16;`): the same fp32 operand contract, each k4 step's
+ * products formed in f16 (operands converted, one mat4x4<f16> · vec4<f16> per accumulator: 4 products and their
+ * sum rounded to binary16) and added to f32 accumulators, so the error does not grow with K as an f16 running sum
+ * would. For float16 plans, as a tuning the autotuner times (TuningConfig.f16Math); kernel IDs carry 'h16'.
+ */
+export const F16_MATH_FORMAT: GemmFormat = {
+  ...F32_FORMAT,
+  idPart: 'h16',
+  describe: 'f16 products (mat4x4<f16> · vec4<f16> per accumulator and k4 step, enable f16) added to f32 accumulators',
+  enables: ['f16'],
+  a: { ...F32_FORMAT.a, prep: (name, raw) => [`let ${name} = vec4<f16>(${raw});`] },
+  b: { ...F32_FORMAT.b, prep: (name, raws) => [`let ${name}_m = mat4x4<f16>(${raws.map((r) => `vec4<f16>(${r})`).join(', ')});`] },
+  mac: (acc, a, b) => `${acc} = ${acc} + vec4<f32>(${b}_m * ${a});`,
+};
+
+/** Device features a format's kernels need. */
+export function gemmFormatFeatures(format: GemmFormat): GPUFeatureName[] {
+  return format.enables?.includes('f16') ? ['shader-f16'] : [];
+}
+
 /** Bytes of workgroup memory a 'wgtile' tile uses with `format` (0 for 'regblock'). */
 export function gemmWorkgroupBytes(tile: GemmTile, format: GemmFormat = F32_FORMAT): number {
   if (tile.variant !== 'wgtile' || !tile.tk) return 0;

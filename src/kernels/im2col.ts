@@ -41,17 +41,20 @@ function checkLayout(what: string, layout: Layout, vecInput: boolean): void {
   if (vecInput && layout !== 'NHWC') throw new Error(`${what}.vecInput = true: only with layout 'NHWC' (channels contiguous)`);
 }
 
-/** The implicit im2col A reader: `fn gemm_load_a(b, row, k4) -> vec4<f32>`. Binding `input`. */
-export function im2colReaderPart(cfg: { layout: Layout; vecInput: boolean }): WgslPart {
-  checkLayout('im2colReaderPart', cfg.layout, cfg.vecInput);
-  const uniforms = ['in_h', 'in_w', 'in_c', 'out_h', 'out_w', 'kernel_w', 'stride_h', 'stride_w', 'pad_top', 'pad_left', 'dilation_h', 'dilation_w', 'cin_g', 'k_total'].map(u32);
-  const decode = `
+/** WGSL: GEMM row → output pixel (n, oh, ow) and the input window's top-left (ih0, iw0); shared by every dtype's im2col reader. */
+export const IM2COL_DECODE_ROW = `
   let ow = row % params.out_w;
   let nh = row / params.out_w;
   let oh = nh % params.out_h;
   let n = nh / params.out_h;
   let ih0 = i32(oh * params.stride_h) - i32(params.pad_top);
-  let iw0 = i32(ow * params.stride_w) - i32(params.pad_left);
+  let iw0 = i32(ow * params.stride_w) - i32(params.pad_left);`;
+
+/** The implicit im2col A reader: `fn gemm_load_a(b, row, k4) -> vec4<f32>`. Binding `input`. */
+export function im2colReaderPart(cfg: { layout: Layout; vecInput: boolean }): WgslPart {
+  checkLayout('im2colReaderPart', cfg.layout, cfg.vecInput);
+  const uniforms = ['in_h', 'in_w', 'in_c', 'out_h', 'out_w', 'kernel_w', 'stride_h', 'stride_w', 'pad_top', 'pad_left', 'dilation_h', 'dilation_w', 'cin_g', 'k_total'].map(u32);
+  const decode = `${IM2COL_DECODE_ROW}
   let k = k4 * 4u;`;
   let code: string;
   if (cfg.vecInput) {

@@ -3,7 +3,7 @@
  * 1×1 stride-1 unpadded convolutions read input rows directly (a plain GEMM).
  */
 import { generateGemmKernel, gemmDispatch } from '../../kernels/gemm.ts';
-import { gemmTileFor, gemmTilings } from '../gemm-tile.ts';
+import { gemmFormatFor, gemmTileFor, gemmTilings } from '../gemm-tile.ts';
 import { im2colConfigFor, im2colGemmParts, im2colGemmShape, im2colGemmUniforms, pickUniforms } from '../../kernels/im2col.ts';
 import { packGroupedWeights } from '../../kernels/weight-pack.ts';
 import type { AlgorithmImpl, PreparedConv } from '../algorithm.ts';
@@ -16,7 +16,7 @@ import { storageData, storageKernel } from '../float-storage.ts';
 export const im2colImpl: AlgorithmImpl = {
   name: 'im2col',
   cannotServe: () => undefined,
-  tunings: (d, core) => (d.dtype === 'float32' || d.dtype === 'float16' ? gemmTilings(core) : [{}]),
+  tunings: (d, core) => (d.dtype === 'float32' || d.dtype === 'float16' ? gemmTilings(core, d.dtype) : [{}]),
   async prepare(ctx): Promise<PreparedConv> {
     if (ctx.quant) return prepareInt8(ctx, 'im2col');
     const { core, desc: d } = ctx;
@@ -24,7 +24,7 @@ export const im2colImpl: AlgorithmImpl = {
     const g0 = representativeGeometry(d);
     const cfg = im2colConfigFor(g0, d.layout, epi.config);
     const tile = gemmTileFor(core, d.outChannels / d.groups, ctx.tuning);
-    const kernel = readWriteVariant(storageKernel(d, generateGemmKernel({ idPrefix: 'im2col_gemm_f32', operands: im2colGemmParts(cfg), tile })), readWriteMode(ctx));
+    const kernel = readWriteVariant(storageKernel(d, generateGemmKernel({ idPrefix: 'im2col_gemm_f32', operands: im2colGemmParts(cfg), tile, format: gemmFormatFor(core, ctx.tuning) })), readWriteMode(ctx));
     const weights = core.createBufferFrom(storageData(d, packGroupedWeights(ctx.weightsOIHW, 'OIHW', g0)), GPUBufferUsage.STORAGE, `${kernel.id} weights`);
     const built = await core.pipeline(kernel);
     return singleKernelPrepared({

@@ -7,7 +7,7 @@
 import type { NormalizedDesc } from '../../conv/desc.ts';
 import { directAlgorithm, winograd1D, winograd2D, type Winograd2D } from '../../winograd/index.ts';
 import { generateGemmKernel, gemmDispatch } from '../../kernels/gemm.ts';
-import { gemmTileFor, gemmTilings } from '../gemm-tile.ts';
+import { gemmFormatFor, gemmTileFor, gemmTilings } from '../gemm-tile.ts';
 import { plainAPart, plainBPart, plainCPart, plainGemmUniforms } from '../../kernels/gemm-plain.ts';
 import { transformWinogradFilter } from '../../kernels/winograd-filter.ts';
 import { generateWinogradInputKernel, winogradInputInvocations, winogradInputUniforms } from '../../kernels/winograd-input.ts';
@@ -66,7 +66,7 @@ function makeImpl(name: WinogradName): AlgorithmImpl {
   return {
     name,
     cannotServe,
-    tunings: (_d, core) => gemmTilings(core),
+    tunings: (d, core) => gemmTilings(core, d.dtype),
     async prepare(ctx): Promise<PreparedConv> {
       const { core, desc: d } = ctx;
       const algo = ctx.transforms ?? standardAlgorithm(name, d.kernelH, d.dtype);
@@ -76,7 +76,7 @@ function makeImpl(name: WinogradName): AlgorithmImpl {
       const outCfg: WinogradOutputConfig = { algo, layout: d.layout, dtype: 'f32', channelsAligned: d.outChannels % 4 === 0, epilogue: epi.config };
       const outputKernel = readWriteVariant(storageKernel(d, generateWinogradOutputKernel(outCfg)), rw);
       const tile = gemmTileFor(core, d.outChannels, ctx.tuning);
-      const gemmKernel = readWriteVariant(storageKernel(d, generateGemmKernel({ idPrefix: `${winogradAlgoIdPart(algo)}_gemm_f32`, operands: { a: plainAPart(), b: plainBPart(), c: plainCPart() }, tile })), rw);
+      const gemmKernel = readWriteVariant(storageKernel(d, generateGemmKernel({ idPrefix: `${winogradAlgoIdPart(algo)}_gemm_f32`, operands: { a: plainAPart(), b: plainBPart(), c: plainCPart() }, tile, format: gemmFormatFor(core, ctx.tuning) })), rw);
       // The filter transform runs in float64 from the (float16 plans: rounded) weights; U is stored in the plan's dtype.
       const u = storageData(d, transformWinogradFilter(algo, ctx.weightsOIHW, { weightLayout: 'OIHW', outChannels: d.outChannels, inChannels: d.inChannels }));
       const misfitU = core.bindingMisfit('the transformed filter U', u.byteLength);

@@ -18,6 +18,7 @@
  */
 import type { WgslPart } from '../compose.ts';
 import { generateGemmKernel, type GemmFormat, type GemmTileName } from '../gemm.ts';
+import { kernelId } from '../kernel-id.ts';
 import type { KernelSource, UniformField } from '../types.ts';
 import { qGemmDispatch, qGemmTileId, validateQGemmTile, type QGemmTile } from '../int8/gemm-i8.ts';
 import type { Winograd2D } from '../../winograd/types.ts';
@@ -66,10 +67,10 @@ export function exactGemmUniforms(c: Pick<ExactGemmConfig, 'acc'>): UniformField
   return c.acc === 'f32' ? [...EXACT_GEMM_UNIFORMS, u32f('gemm_kc')] : EXACT_GEMM_UNIFORMS;
 }
 
-/** `<algo>_gemm_i16[f32]_r<tm>x<tn>_wg<x>x<y>_exact`, e.g. `wino2x2_gemm_i16_r8x8_wg8x8_exact`, `wino2x2_gemm_i16f32_r16x8_wg8x1_exact`. */
+/** `<algo>exact_gemm_i16_<tile>[_f32acc]` (kernelId), e.g. `wino2x2exact_gemm_i16_r8x8_wg8x8`, `wino2x2exact_gemm_i16_r16x8_wg8x1_f32acc`. */
 export function exactGemmKernelId(c: ExactGemmConfig): string {
   validateExactGemmConfig(c);
-  return `${winogradAlgoIdPart(c.algo)}_gemm_i16${c.acc === 'f32' ? 'f32' : ''}_${qGemmTileId(c.tile)}_exact`;
+  return kernelId({ algo: `${winogradAlgoIdPart(c.algo)}exact`, stage: 'gemm', dtype: 'i16', tile: qGemmTileId(c.tile), rest: [c.acc === 'f32' && 'f32acc'] });
 }
 
 /** Workgroups: (ceil(o4 / (wgx·tn/4)), ceil(tiles / (wgy·tm)), taps). */
@@ -86,7 +87,7 @@ export function exactGemmFormat(c: Pick<ExactGemmConfig, 'acc'>): GemmFormat {
   const f32 = c.acc === 'f32';
   const cvt = (e: string) => (f32 ? `vec4<f32>(${e})` : e);
   return {
-    idPart: '',
+    idPart: f32 ? 'f32acc' : '',
     describe: f32
       ? 'int16 operands converted to f32, mat4x4<f32> · vec4 over chunks of gemm_kc k steps (every partial sum an integer ≤ 2^24: exact), added to i32'
       : 'int16 operands unpacked by shifts, vec4<i32> multiply-adds (wrapping like the CPU pipeline)',
@@ -148,7 +149,7 @@ fn qb_load(b: u32, k4: u32, col4: u32, h: u32) -> vec4<u32> {
 }`,
     },
     c: {
-      idPart: 'exact',
+      idPart: '',
       bindings: [{ name: 'wino_m', kind: 'storage', type: 'array<vec4<i32>>' }],
       uniforms: exactGemmUniforms(c).slice(EXACT_GEMM_UNIFORMS.length),
       code: `
@@ -169,7 +170,8 @@ fn qgemm_store(b: u32, row: u32, col4: u32, d: vec4<i32>, s: i32, q: QCol) {
 
 export function generateExactGemmKernel(c: ExactGemmConfig): KernelSource {
   validateExactGemmConfig(c);
-  const k = generateGemmKernel({ idPrefix: `${winogradAlgoIdPart(c.algo)}_gemm_i16${c.acc === 'f32' ? 'f32' : ''}`, tile: c.tile, operands: exactGemmParts(c), format: exactGemmFormat(c) });
+  const k = generateGemmKernel({ idPrefix: `${winogradAlgoIdPart(c.algo)}exact_gemm_i16`, tile: c.tile, operands: exactGemmParts(c), format: exactGemmFormat(c) });
+  if (k.id !== exactGemmKernelId(c)) throw new Error(`internal error: exact GEMM ID ${k.id} ≠ ${exactGemmKernelId(c)}`);
   const header = `Exact integer Winograd tap GEMM ${c.algo.name}: M[ξ] = V[ξ] · U'[ξ] (tiles × C by C × O), int16 operands, i32 result, ξ = workgroup_id.z = tap; gemm_m = tiles, gemm_n4 = o4, gemm_k4 = c4.`;
   return { ...k, code: k.code.replace('\n', `\n// ${header}\n`) };
 }

@@ -12,6 +12,7 @@
  * The arithmetic is exactly `exactWinogradInputTransform` (src/quant/winograd-int.ts): integer additions and
  * multiplications by the integer Bᵀ entries, wrapping mod 2^32 — here nothing can wrap (|V| ≤ 1020).
  */
+import { kernelId } from '../kernel-id.ts';
 import type { Layout } from '../../conv/types.ts';
 import type { Winograd2D } from '../../winograd/types.ts';
 import { composeKernel, type WgslPart } from '../compose.ts';
@@ -55,10 +56,10 @@ export function validateExactInputConfig(c: ExactInputConfig): number {
   return checkWorkgroup(what, c.workgroupSize);
 }
 
-/** `<algo>_input_<i8|u8>_<nhwc|nchw>_exact[_wgN]`, e.g. `wino2x2_input_u8_nhwc_exact`. */
+/** `<algo>exact_input_<i8|u8>_<nhwc|nchw>[_wgN]` (kernelId), e.g. `wino2x2exact_input_u8_nhwc`. */
 export function exactInputKernelId(c: ExactInputConfig): string {
   const wg = validateExactInputConfig(c);
-  return [winogradAlgoIdPart(c.algo), 'input', dtShort(c.input), c.layout.toLowerCase(), 'exact', wg !== DEFAULT_WG ? `wg${wg}` : ''].filter(Boolean).join('_');
+  return kernelId({ algo: `${winogradAlgoIdPart(c.algo)}exact`, stage: 'input', dtype: dtShort(c.input), layout: c.layout.toLowerCase(), tile: wg !== DEFAULT_WG ? `wg${wg}` : undefined });
 }
 
 export const PACK_I16X4_WGSL = `

@@ -8,9 +8,9 @@
 import type { Winograd2D } from '../../winograd/types.ts';
 import type { KernelSource } from '../types.ts';
 import { integerWinograd } from '../../quant/winograd-int.ts';
-import { range, tapIndex, winogradAlgoIdPart } from '../winograd-layout.ts';
+import { range, tapIndex } from '../winograd-layout.ts';
 import { checkAlgo2D, checkWorkgroup, DEFAULT_WG, fail, isIntegerMatrix, unrolled1DInt } from './common.ts';
-import { generateOutputSkeleton, outputStoreDescription, validateWinogradQOutput, winogradQOutputIdPart, type WinogradQOutput } from './output-common.ts';
+import { generateOutputSkeleton, outputStoreDescription, validateWinogradQOutput, winogradQOutputId, type WinogradQOutput } from './output-common.ts';
 
 export interface ExactOutputConfig extends WinogradQOutput {
   algo: Winograd2D;
@@ -26,10 +26,10 @@ export function validateExactOutputConfig(c: ExactOutputConfig): number {
   return checkWorkgroup(what, c.workgroupSize);
 }
 
-/** `<algo>_output_exact_<nhwc|nchw>_<convint|qlinear[_w4]|float>[_wgN]`, e.g. `wino2x2_output_exact_nhwc_qlinear_w4`. */
+/** `<algo>exact_output_i32_<nhwc|nchw>[_wgN]_<convint|qlinear[_w4]|float>` (kernelId), e.g. `wino2x2exact_output_i32_nhwc_qlinear_w4`. */
 export function exactOutputKernelId(c: ExactOutputConfig): string {
   const wg = validateExactOutputConfig(c);
-  return [winogradAlgoIdPart(c.algo), 'output_exact', winogradQOutputIdPart(c), wg !== DEFAULT_WG ? `wg${wg}` : ''].filter(Boolean).join('_');
+  return winogradQOutputId(c, 'exact', wg !== DEFAULT_WG ? `wg${wg}` : undefined);
 }
 
 export function generateExactOutputKernel(c: ExactOutputConfig): KernelSource {

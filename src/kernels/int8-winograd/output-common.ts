@@ -9,6 +9,7 @@
  * the transforms, so the host packs the channel records with wz = wcorr = 0 (packWinogradChannelParams) and
  * x_zp_e = 0; acc reaches the epilogue unchanged.
  */
+import { kernelId } from '../kernel-id.ts';
 import type { Layout } from '../../conv/types.ts';
 import type { RationalMatrix } from '../../winograd/rational-matrix.ts';
 import type { Winograd2D } from '../../winograd/types.ts';
@@ -16,7 +17,7 @@ import { composeKernel, type WgslPart } from '../compose.ts';
 import type { KernelSource, UniformField } from '../types.ts';
 import { canWordStore, qOutputPart } from '../int8/output.ts';
 import type { QOutputMode } from '../int8/types.ts';
-import { matrixComment, outputTileIndexPrologue, range } from '../winograd-layout.ts';
+import { matrixComment, outputTileIndexPrologue, range, winogradAlgoIdPart } from '../winograd-layout.ts';
 import { fail, u32f } from './common.ts';
 
 export interface WinogradQOutput {
@@ -37,8 +38,9 @@ export function validateWinogradQOutput(what: string, c: WinogradQOutput): void 
 }
 
 /** ID fragment of the output side: `<nhwc|nchw>_<convint|qlinear[_w4]|float>`. */
-export function winogradQOutputIdPart(c: WinogradQOutput): string {
-  return `${c.layout.toLowerCase()}_${c.output === 'qlinear' && c.wordStore ? 'qlinear_w4' : c.output}`;
+/** The output stage's ID (kernelId): `<algo><scheme>_output_i32_<layout>[_<tile>]_<convint|qlinear[_w4]|float>`; M is i32. */
+export function winogradQOutputId(c: WinogradQOutput & { algo: Winograd2D }, scheme: 'exact' | 'tap', tile?: string): string {
+  return kernelId({ algo: `${winogradAlgoIdPart(c.algo)}${scheme}`, stage: 'output', dtype: 'i32', layout: c.layout.toLowerCase(), tile, rest: [c.output === 'qlinear' && c.wordStore ? 'qlinear_w4' : c.output] });
 }
 
 export interface OutputSkeleton {

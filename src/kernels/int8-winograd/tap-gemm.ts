@@ -113,12 +113,12 @@ fn qgemm_store(b: u32, row: u32, col4: u32, d: vec4<i32>, s: i32, q: QCol) {
   };
 }
 
-/** The ID prefix: `<algo>_gemm_i8_tap` (the body appends tile, dot path). */
+/** The ID prefix: `<algo>tap_gemm_i8` (the body appends tile, dot path: kernelId's order). */
 export function tapGemmIdPrefix(c: Pick<TapGemmConfig, 'algo'>): string {
-  return `${winogradAlgoIdPart(c.algo)}_gemm_i8_tap`;
+  return `${winogradAlgoIdPart(c.algo)}tap_gemm_i8`;
 }
 
-/** e.g. `wino4x4_gemm_i8_tap_r16x16_wg4x1_dot4`. */
+/** e.g. `wino4x4tap_gemm_i8_r16x16_wg4x1_dot4`. */
 export function generateTapGemmKernel(c: TapGemmConfig): KernelSource {
   validateTapGemmConfig(c);
   return generateQGemmKernel({

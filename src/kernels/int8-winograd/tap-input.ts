@@ -12,6 +12,7 @@
  * f32 operation of the transform is exact (order and contraction cannot matter); the quantization is one f32
  * multiply, round-half-even and a clamp, as the CPU reference.
  */
+import { kernelId } from '../kernel-id.ts';
 import type { Layout } from '../../conv/types.ts';
 import type { Winograd2D } from '../../winograd/types.ts';
 import { tapwiseWgslPart } from '../quant-wgsl.ts';
@@ -55,10 +56,10 @@ export function validateTapInputConfig(c: TapInputConfig): number {
   return checkWorkgroup(what, c.workgroupSize);
 }
 
-/** `<algo>_input_<i8|u8>_<nhwc|nchw>_tap[_wgN]`, e.g. `wino4x4_input_u8_nhwc_tap`. */
+/** `<algo>tap_input_<i8|u8>_<nhwc|nchw>[_wgN]` (kernelId), e.g. `wino4x4tap_input_u8_nhwc`. */
 export function tapInputKernelId(c: TapInputConfig): string {
   const wg = validateTapInputConfig(c);
-  return [winogradAlgoIdPart(c.algo), 'input', dtShort(c.input), c.layout.toLowerCase(), 'tap', wg !== DEFAULT_WG ? `wg${wg}` : ''].filter(Boolean).join('_');
+  return kernelId({ algo: `${winogradAlgoIdPart(c.algo)}tap`, stage: 'input', dtype: dtShort(c.input), layout: c.layout.toLowerCase(), tile: wg !== DEFAULT_WG ? `wg${wg}` : undefined });
 }
 
 export function generateTapInputKernel(c: TapInputConfig): KernelSource {

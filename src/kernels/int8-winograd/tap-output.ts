@@ -12,9 +12,9 @@
 import type { Winograd2D } from '../../winograd/types.ts';
 import { tapwiseWgslPart } from '../quant-wgsl.ts';
 import type { KernelSource } from '../types.ts';
-import { range, tapIndex, unrolled1D, winogradAlgoIdPart } from '../winograd-layout.ts';
+import { range, tapIndex, unrolled1D } from '../winograd-layout.ts';
 import { checkAlgo2D, checkWorkgroup, DEFAULT_WG } from './common.ts';
-import { generateOutputSkeleton, outputStoreDescription, validateWinogradQOutput, winogradQOutputIdPart, type WinogradQOutput } from './output-common.ts';
+import { generateOutputSkeleton, outputStoreDescription, validateWinogradQOutput, winogradQOutputId, type WinogradQOutput } from './output-common.ts';
 
 export interface TapOutputConfig extends WinogradQOutput {
   algo: Winograd2D;
@@ -29,10 +29,10 @@ export function validateTapOutputConfig(c: TapOutputConfig): number {
   return checkWorkgroup(what, c.workgroupSize);
 }
 
-/** `<algo>_output_tap_<nhwc|nchw>_<convint|qlinear[_w4]|float>[_wgN]`, e.g. `wino4x4_output_tap_nhwc_qlinear_w4`. */
+/** `<algo>tap_output_i32_<nhwc|nchw>[_wgN]_<convint|qlinear[_w4]|float>` (kernelId), e.g. `wino4x4tap_output_i32_nhwc_qlinear_w4`. */
 export function tapOutputKernelId(c: TapOutputConfig): string {
   const wg = validateTapOutputConfig(c);
-  return [winogradAlgoIdPart(c.algo), 'output_tap', winogradQOutputIdPart(c), wg !== DEFAULT_WG ? `wg${wg}` : ''].filter(Boolean).join('_');
+  return winogradQOutputId(c, 'tap', wg !== DEFAULT_WG ? `wg${wg}` : undefined);
 }
 
 const DEQUANT_WGSL = `

@@ -16,6 +16,7 @@ import type { WgslPart } from '../compose.ts';
 import type { KernelSource, UniformField } from '../types.ts';
 import { qOperandUniforms, qWeightShape, type QCallValues } from './format.ts';
 import { GEMM_TILES } from '../gemm.ts';
+import { IM2COL_DECODE_ROW } from '../im2col.ts';
 import { generateQGemmKernel, qGemmDispatch, validateQGemmTile, type QGemmTile } from './gemm-i8.ts';
 import { canReadWords, channelTailMask, inputByteStrides, qInputPart, type QInputRead } from './input.ts';
 import { canWordStore, qOutputGeometryUniforms, qOutputPart, validateOutputConfig } from './output.ts';
@@ -43,13 +44,7 @@ export function validateIm2colI8Config(c: Im2colI8Config): void {
   validateQGemmTile(c.tile);
 }
 
-const DECODE_ROW = `
-  let ow = row % params.out_w;
-  let nh = row / params.out_w;
-  let oh = nh % params.out_h;
-  let n = nh / params.out_h;
-  let ih0 = i32(oh * params.stride_h) - i32(params.pad_top);
-  let iw0 = i32(ow * params.stride_w) - i32(params.pad_left);`;
+const DECODE_ROW = IM2COL_DECODE_ROW;
 
 const READER_GEOMETRY = ['in_h', 'in_w', 'out_h', 'out_w', 'kernel_w', 'stride_h', 'stride_w', 'pad_top', 'pad_left', 'dilation_h', 'dilation_w'].map(u32);
 

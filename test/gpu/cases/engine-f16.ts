@@ -72,3 +72,27 @@ specs.push(
 );
 
 export const engineF16Cases: GpuCase[] = specs.map(({ name, s }, i) => ({ name, run: (t) => runSpec(t, s, 61_000 + i) }));
+
+/**
+ * f16 arithmetic (TuningConfig.f16Math, 'shader-f16'): the autotuner's candidates include each GEMM tile with f16
+ * products; each is verified against float64 with the float16-math tolerance and timed; at least one is usable and
+ * its results pass the engine's comparison. Skipped where the device lacks 'shader-f16' (SwiftShader).
+ */
+engineF16Cases.push({
+  name: 'engine float16 f16 arithmetic: f16Math tunings are verified and timed by the autotuner',
+  features: ['shader-f16'],
+  async run(t) {
+    const g = geom({ inChannels: 32, outChannels: 32, inHeight: 16, inWidth: 16 });
+    const rng = mulberry32(61_900);
+    const w = randomF32(32 * 32 * 9, rng, -0.2, 0.2).map(roundF16);
+    const engine = new Engine(t.device);
+    for (const algorithm of ['im2col', 'winograd2', 'winograd4'] as AlgorithmName[]) {
+      const found = await engine.findConv2d({ inChannels: 32, outChannels: 32, kernelSize: 3, pads: 1, dtype: 'float16', algorithm }, { weights: w, size: { batch: 1, height: g.inHeight, width: g.inWidth } });
+      const f16 = found.results.filter((r) => r.tuning.f16Math);
+      t.log(`${algorithm}: ${f16.map((r) => `${r.tuning.gemmTile} ${r.status} ${r.ms?.toFixed(3) ?? '-'} ms ${r.maxRelError?.toExponential(2) ?? ''}`).join('; ')}`);
+      if (!f16.length) throw new Error(`${algorithm}: no f16Math tuning among the candidates on a device with shader-f16`);
+      if (!f16.some((r) => r.status === 'usable')) throw new Error(`${algorithm}: no f16Math tuning usable: ${f16.map((r) => `${r.status}: ${r.reason}`).join('; ')}`);
+      if (!f16.every((r) => r.kernels.some((k: string) => k.includes('_h16')))) throw new Error(`${algorithm}: f16Math kernels without 'h16' in their IDs`);
+    }
+  },
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chooseGemmTile } from '../../../src/engine/gemm-tile.ts';
-import { GEMM_TILES } from '../../../src/kernels/gemm.ts';
+import { chooseGemmTile, gemmFormatFor, gemmTilings } from '../../../src/engine/gemm-tile.ts';
+import { F16_MATH_FORMAT, GEMM_TILES } from '../../../src/kernels/gemm.ts';
 import type { EngineCore } from '../../../src/engine/engine-core.ts';
 
 const core = (features: string[]) => ({ device: { features: new Set(features) } }) as unknown as EngineCore;
@@ -15,5 +15,18 @@ describe('chooseGemmTile', () => {
   it('keeps 8x8 below 16 output channels', () => {
     expect(chooseGemmTile(core(['subgroups']), 15)).toEqual(GEMM_TILES['regblock-8x8']);
     expect(chooseGemmTile(core([]), 2)).toEqual(GEMM_TILES['regblock-8x8']);
+  });
+});
+
+describe('gemmTilings and f16 arithmetic', () => {
+  it('adds f16Math tunings only for float16 plans on devices with shader-f16', () => {
+    const with16 = core(['shader-f16']);
+    expect(gemmTilings(with16, 'float32').some((t) => t.f16Math)).toBe(false);
+    expect(gemmTilings(core([]), 'float16').some((t) => t.f16Math)).toBe(false);
+    const t16 = gemmTilings(with16, 'float16');
+    expect(t16.filter((t) => t.f16Math).length).toBe(t16.filter((t) => !t.f16Math).length);
+    expect(gemmFormatFor(with16, { f16Math: true })).toBe(F16_MATH_FORMAT);
+    expect(gemmFormatFor(with16, {})).toBeUndefined();
+    expect(() => gemmFormatFor(core([]), { f16Math: true })).toThrow(/needs the device feature 'shader-f16'/);
   });
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { f16StorageVariant, floatStorageBytes } from '../../../src/kernels/f16-storage.ts';
 import { directConfigFor, generateDirectKernel } from '../../../src/kernels/direct.ts';
 import { depthwiseConfigFor, generateDepthwiseKernel } from '../../../src/kernels/depthwise.ts';
-import { GEMM_TILES, generateGemmKernel } from '../../../src/kernels/gemm.ts';
+import { F16_MATH_FORMAT, GEMM_TILES, gemmFormatFeatures, generateGemmKernel } from '../../../src/kernels/gemm.ts';
 import { im2colConfigFor, im2colGemmParts } from '../../../src/kernels/im2col.ts';
 import { generateWinogradInputKernel } from '../../../src/kernels/winograd-input.ts';
 import { generateWinogradOutputKernel } from '../../../src/kernels/winograd-output.ts';
@@ -66,6 +66,17 @@ describe('float16 storage variant', () => {
   it('refuses kernels without an f32 dtype token', () => {
     const k = generateDirectKernel(directConfigFor(G, 'NHWC', { bias: 'none', activation: 'linear' }));
     expect(() => f16StorageVariant({ ...k, id: 'direct_x_nhwc' })).toThrow(/no 'f32' dtype token/);
+  });
+  it('f16 arithmetic (F16_MATH_FORMAT): enable f16, f16 products added to f32 accumulators, h16 in the ID, every tile', () => {
+    for (const name of ['regblock-8x8', 'regblock-16x16-quad', 'wgtile-4x4'] as const) {
+      const k = f16StorageVariant(generateGemmKernel({ idPrefix: 'wino4x4_gemm_f32', operands: { a: plainAPart(), b: plainBPart(), c: plainCPart() }, tile: GEMM_TILES[name], format: F16_MATH_FORMAT }));
+      expect(k.id).toMatch(/^wino4x4_gemm_f16_.*_h16$/);
+      expect(k.code).toMatch(/^enable f16;$/m);
+      expect(k.code).toMatch(/= acc0_0 \+ vec4<f32>\(b0_m \* a0\);/);
+      expect(k.code).toMatch(/var acc0_0 = vec4<f32>\(0\.0\);/);
+      expect(kernelContractMismatches(k), k.id).toEqual([]);
+    }
+    expect(gemmFormatFeatures(F16_MATH_FORMAT)).toEqual(['shader-f16']);
   });
   it('sizes float16 bindings in whole words', () => {
     expect(floatStorageBytes('float16', 5)).toBe(12);

@@ -115,7 +115,8 @@ describe('generated kernels', () => {
       // the only configs that may share an ID are the dot-path-independent ones, of which there are none
       expect(prev === undefined || prev === v.config, `${v.kernel.id}: ${prev} vs ${v.config}`).toBe(true);
       byId.set(v.kernel.id, v.config);
-      expect(v.kernel.id).toMatch(/^wino(2x2|4x4|2x1|4x1)_(input|gemm|output)_[a-z0-9_]+$/);
+      // kernelId's grammar: <algo><scheme>_<stage>_<dtype>[_<layout>]_... (the scheme in one place)
+      expect(v.kernel.id).toMatch(/^wino(2x2|4x4|2x1|4x1)(exact|tap)_(input_[iu]8_(nhwc|nchw)|gemm_i(16|8)_r\d+x\d+_wg\d+x\d+|output_i32_(nhwc|nchw))(_[a-z0-9]+)*$/);
     }
     expect(byId.size).toBe(VARIANTS.length);
   });
@@ -123,12 +124,12 @@ describe('generated kernels', () => {
   it('IDs name the scheme, dtype, layout and output mode; generation is deterministic', () => {
     const algo = int8WinogradAlgo('winograd2-exact');
     const a4 = int8WinogradAlgo('winograd4-tap');
-    expect(exactInputKernelId({ algo, layout: 'NHWC', input: 'uint8' })).toBe('wino2x2_input_u8_nhwc_exact');
-    expect(tapInputKernelId({ algo: a4, layout: 'NCHW', input: 'int8' })).toBe('wino4x4_input_i8_nchw_tap');
-    expect(exactGemmKernelId({ algo, tile: GEMM_TILES['regblock-8x8'] })).toBe('wino2x2_gemm_i16_r8x8_wg8x8_exact');
-    expect(generateTapGemmKernel({ algo: a4, tile: GEMM_TILES['regblock-16x8'], dot: 'dot4' }).id).toBe('wino4x4_gemm_i8_tap_r16x8_wg8x1_dot4');
-    expect(tapOutputKernelId({ algo: a4, layout: 'NHWC', output: 'qlinear', wordStore: true })).toBe('wino4x4_output_tap_nhwc_qlinear_w4');
-    expect(exactOutputKernelId({ algo, layout: 'NCHW', output: 'float', wordStore: false, workgroupSize: 32 })).toBe('wino2x2_output_exact_nchw_float_wg32');
+    expect(exactInputKernelId({ algo, layout: 'NHWC', input: 'uint8' })).toBe('wino2x2exact_input_u8_nhwc');
+    expect(tapInputKernelId({ algo: a4, layout: 'NCHW', input: 'int8' })).toBe('wino4x4tap_input_i8_nchw');
+    expect(exactGemmKernelId({ algo, tile: GEMM_TILES['regblock-8x8'] })).toBe('wino2x2exact_gemm_i16_r8x8_wg8x8');
+    expect(generateTapGemmKernel({ algo: a4, tile: GEMM_TILES['regblock-16x8'], dot: 'dot4' }).id).toBe('wino4x4tap_gemm_i8_r16x8_wg8x1_dot4');
+    expect(tapOutputKernelId({ algo: a4, layout: 'NHWC', output: 'qlinear', wordStore: true })).toBe('wino4x4tap_output_i32_nhwc_qlinear_w4');
+    expect(exactOutputKernelId({ algo, layout: 'NCHW', output: 'float', wordStore: false, workgroupSize: 32 })).toBe('wino2x2exact_output_i32_nchw_wg32_float');
     const k1 = generateTapOutputKernel({ algo: a4, layout: 'NCHW', output: 'qlinear', wordStore: false });
     const k2 = generateTapOutputKernel({ algo: a4, layout: 'NCHW', output: 'qlinear', wordStore: false });
     expect(k1.code).toBe(k2.code);
@@ -302,7 +303,7 @@ describe('exactWinogradApplicable and the prepare functions', () => {
       quant: { output: 'qlinear', xScale: 0.02, wScale: 0.01, yScale: 0.5, yZeroPoint: 1, outputDtype: 'uint8', activation: 'relu', bias: [1, 2, 3, 4, 5] },
       maxWorkgroupsPerDimension: 16,
     });
-    expect(p.stages.map((s) => s.kernel.id)).toEqual(['wino2x2_input_u8_nhwc_exact', 'wino2x2_gemm_i16_r16x8_wg4x1_exact', 'wino2x2_output_exact_nhwc_qlinear_w4']);
+    expect(p.stages.map((s) => s.kernel.id)).toEqual(['wino2x2exact_input_u8_nhwc', 'wino2x2exact_gemm_i16_r16x8_wg4x1', 'wino2x2exact_output_i32_nhwc_qlinear_w4']);
     for (const s of p.stages) expect(() => packUniforms(s.kernel.uniforms, s.uniforms)).not.toThrow();
     const l = p.layout;
     expect([l.tilesH, l.tilesW, l.tiles]).toEqual([4, 4, 32]);
