@@ -9,7 +9,7 @@ import type { AlgorithmName } from '../src/conv/desc.ts';
 import type { ConvGeometry } from '../src/conv/types.ts';
 import type { Engine } from '../src/engine/engine.ts';
 import { conv2dReference } from '../src/reference/conv2d.ts';
-import { timeEncode } from '../src/runtime/timing.ts';
+import { timePlanAndRead } from './plan-timing.ts';
 import { packF16, roundF16, unpackF16 } from '../src/util/float16.ts';
 import { mulberry32, randomF32 } from '../src/util/random.ts';
 import type { BenchLayer } from './suites.ts';
@@ -39,7 +39,6 @@ export interface Fp16Row {
 
 export async function runFp16Bench(engine: Engine, layers: BenchLayer[], opts: { runs: number; warmup: number; progress: (l: string) => void }): Promise<Fp16Row[]> {
   const rows: Fp16Row[] = [];
-  const dev = engine.device;
   for (const [li, layer] of layers.entries()) {
     const g: ConvGeometry = layer.geom;
     const rng = mulberry32(16_000 + li);
@@ -64,19 +63,8 @@ export async function runFp16Bench(engine: Engine, layers: BenchLayer[], opts: {
         try {
           plan.resize({ batch: g.batch, height: g.inHeight, width: g.inWidth });
           const bytes = plan.byteSizes();
-          const input = engine.core.createBufferFrom(dtype === 'float16' ? packF16(x) : x, GPUBufferUsage.STORAGE, 'bench fp16 input');
-          const output = dev.createBuffer({ size: Math.max(16, Math.ceil(bytes.output / 4) * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-          const t = await timeEncode(dev, (enc, ts) => plan!.encode(enc, { input, output }, ts), opts.warmup, opts.runs);
-          const staging = dev.createBuffer({ size: output.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-          const enc = dev.createCommandEncoder();
-          enc.copyBufferToBuffer(output, 0, staging, 0, output.size);
-          dev.queue.submit([enc.finish()]);
-          await staging.mapAsync(GPUMapMode.READ);
-          const raw = staging.getMappedRange().slice(0);
+          const { t, raw } = await timePlanAndRead(engine, plan, dtype === 'float16' ? packF16(x) : x, 'fp16', opts);
           const got = dtype === 'float16' ? unpackF16(new Uint32Array(raw), ref.length) : new Float32Array(raw, 0, ref.length);
-          staging.destroy();
-          input.destroy();
-          output.destroy();
           let err = 0;
           for (let i = 0; i < ref.length; i++) err = Math.max(err, Math.abs(got[i] - ref[i]));
           const mem = plan.info.memory ?? { constantBytes: 0, scratchBytes: 0 };

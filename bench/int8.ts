@@ -12,7 +12,7 @@ import { outputSize } from '../src/conv/geometry.ts';
 import type { Engine } from '../src/engine/engine.ts';
 import { packInt8Activations, packedActivationWords, unpackInt8Activations } from '../src/kernels/int8/format.ts';
 import { convIntegerReference, qlinearConvReference } from '../src/reference/integer.ts';
-import { timeEncode } from '../src/runtime/timing.ts';
+import { timePlanAndRead } from './plan-timing.ts';
 import { mulberry32, randomInts } from '../src/util/random.ts';
 import { directFlops, type BenchLayer } from './suites.ts';
 
@@ -39,7 +39,6 @@ function reluLike(n: number, rng: () => number): Int32Array {
 
 export async function runInt8Bench(engine: Engine, layers: BenchLayer[], opts: { runs: number; warmup: number; progress: (l: string) => void }): Promise<Int8Row[]> {
   const rows: Int8Row[] = [];
-  const dev = engine.device;
   for (const [li, layer] of layers.entries()) {
     const g: ConvGeometry = layer.geom;
     const rng = mulberry32(9100 + li);
@@ -70,20 +69,9 @@ export async function runInt8Bench(engine: Engine, layers: BenchLayer[], opts: {
       }
       try {
         plan.resize({ batch: g.batch, height: g.inHeight, width: g.inWidth });
-        const bytes = plan.byteSizes();
-        const input = engine.core.createBufferFrom(packInt8Activations(x, 'NHWC', 'uint8', { n: g.batch, c: g.inChannels, h: g.inHeight, w: g.inWidth }), GPUBufferUsage.STORAGE, 'bench int8 input');
-        const output = dev.createBuffer({ size: Math.max(16, Math.ceil(bytes.output / 4) * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-        const t = await timeEncode(dev, (enc, ts) => plan!.encode(enc, { input, output }, ts), opts.warmup, opts.runs);
-        const staging = dev.createBuffer({ size: output.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-        const enc = dev.createCommandEncoder();
-        enc.copyBufferToBuffer(output, 0, staging, 0, output.size);
-        dev.queue.submit([enc.finish()]);
-        await staging.mapAsync(GPUMapMode.READ);
+        const { t, raw } = await timePlanAndRead(engine, plan, packInt8Activations(x, 'NHWC', 'uint8', { n: g.batch, c: g.inChannels, h: g.inHeight, w: g.inWidth }), 'int8', opts);
         const odims = { n: g.batch, c: g.outChannels, h: oh, w: ow };
-        const got = unpackInt8Activations(new Uint32Array(staging.getMappedRange().slice(0), 0, packedActivationWords('NHWC', odims)), 'NHWC', 'uint8', odims);
-        staging.destroy();
-        input.destroy();
-        output.destroy();
+        const got = unpackInt8Activations(new Uint32Array(raw, 0, packedActivationWords('NHWC', odims)), 'NHWC', 'uint8', odims);
         let signal = 0;
         let noise = 0;
         let mismatches = 0;
